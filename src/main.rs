@@ -1,0 +1,16 @@
+//! The `imgsize` binary: parse arguments, run, map the outcome to an exit code.
+
+mod cli;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    // A panic is a bug, but it must still end with the documented error code.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("imgsize: internal error: {info}");
+    }));
+    match std::panic::catch_unwind(cli::run) {
+        Ok(code) => ExitCode::from(code),
+        Err(_) => ExitCode::from(cli::EXIT_ERROR),
+    }
+}

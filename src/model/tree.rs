@@ -1,0 +1,569 @@
+//! The merged filesystem: layers applied bottom to top with the OCI rules, in time
+//! linear in the number of entries.
+//!
+//! Nodes live in one arena and are never moved or freed, so a node id names a path for
+//! the whole analysis (deleted nodes are marked dead and can still be printed). A single
+//! hash table maps (parent, name) to the live child. Regular-file content belongs to an
+//! inode, so hardlinked names share one copy of the bytes: content becomes waste only
+//! when its last name goes. Every shipped byte ends up either visible (an inode with a
+//! live name) or in exactly one [`WasteRecord`], so `stored = content + wasted` holds
+//! by construction.
+//!
+//! No I/O here: input is [`LayerScan`]s.
+
+use std::hash::{BuildHasher, Hash, Hasher as _};
+
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
+
+use crate::error::LayerErrorKind;
+use crate::walk::{EntryKind, LayerScan, split_parent};
+
+/// "No node" / "no inode".
+pub const NONE: u32 = u32::MAX;
+/// The root directory's node id.
+pub const ROOT: u32 = 0;
+
+/// What a live path is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum NodeKind {
+    Dir,
+    File,
+    Symlink,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    parent: u32,
+    first_child: u32,
+    next_sibling: u32,
+    name_off: u32,
+    /// Inode of a regular file, else [`NONE`].
+    inode: u32,
+    name_len: u16,
+    /// Layer that last set this path.
+    layer: u16,
+    kind: NodeKind,
+    alive: bool,
+}
+
+/// Content of a regular file, shared by its hardlinked names.
+#[derive(Debug, Clone, Copy)]
+pub struct Inode {
+    pub size: u64,
+    /// Layer whose tar carries the bytes.
+    pub layer: u16,
+    /// Live names.
+    pub links: u32,
+}
+
+/// How shipped bytes became invisible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum WasteCause {
+    /// A later entry at the same path (or at an ancestor path) replaced it.
+    Overwritten,
+    /// A whiteout (`.wh.NAME`) deleted it or an ancestor directory.
+    Deleted,
+    /// An opaque marker (`.wh..wh..opq`) hid its directory's lower contents.
+    OpaqueDir,
+}
+
+impl WasteCause {
+    /// Stable machine name (JSON).
+    pub fn code(self) -> &'static str {
+        match self {
+            WasteCause::Overwritten => "overwritten",
+            WasteCause::Deleted => "deleted",
+            WasteCause::OpaqueDir => "opaque_dir",
+        }
+    }
+
+    /// Human wording (tables).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WasteCause::Overwritten => "overwritten",
+            WasteCause::Deleted => "deleted",
+            WasteCause::OpaqueDir => "hidden by opaque dir",
+        }
+    }
+}
+
+/// Bytes shipped in one layer that no container can see.
+#[derive(Debug, Clone, Copy)]
+pub struct WasteRecord {
+    /// The (possibly dead) node the content was last visible at.
+    pub node: u32,
+    pub bytes: u64,
+    pub added_layer: u16,
+    pub removed_layer: u16,
+    pub cause: WasteCause,
+}
+
+/// Per-layer oddities met while merging.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MergeStats {
+    /// Hardlinks whose target did not exist (counted as empty files).
+    pub dangling_hardlinks: u64,
+}
+
+/// The merged filesystem of an image.
+pub struct FsTree {
+    nodes: Vec<Node>,
+    names: Vec<u8>,
+    table: HashTable<u32>,
+    hasher: FxBuildHasher,
+    inodes: Vec<Inode>,
+    waste: Vec<WasteRecord>,
+    /// Last parent directory resolved while applying, to skip re-walking its path.
+    cache_path: Vec<u8>,
+    cache_node: u32,
+}
+
+impl Default for FsTree {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FsTree {
+    pub fn new() -> Self {
+        let root = Node {
+            parent: NONE,
+            first_child: NONE,
+            next_sibling: NONE,
+            name_off: 0,
+            inode: NONE,
+            name_len: 0,
+            layer: 0,
+            kind: NodeKind::Dir,
+            alive: true,
+        };
+        FsTree {
+            nodes: vec![root],
+            names: Vec::new(),
+            table: HashTable::new(),
+            hasher: FxBuildHasher,
+            inodes: Vec::new(),
+            waste: Vec::new(),
+            cache_path: Vec::new(),
+            cache_node: ROOT,
+        }
+    }
+
+    fn hash(&self, parent: u32, name: &[u8]) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        parent.hash(&mut h);
+        name.hash(&mut h);
+        h.finish()
+    }
+
+    /// A node's name.
+    pub fn name(&self, id: u32) -> &[u8] {
+        let n = &self.nodes[id as usize];
+        &self.names[n.name_off as usize..n.name_off as usize + n.name_len as usize]
+    }
+
+    fn child(&self, parent: u32, name: &[u8]) -> Option<u32> {
+        let hash = self.hash(parent, name);
+        self.table
+            .find(hash, |&id| {
+                self.nodes[id as usize].parent == parent && self.name(id) == name
+            })
+            .copied()
+    }
+
+    fn add_child(
+        &mut self,
+        parent: u32,
+        name: &[u8],
+        kind: NodeKind,
+        layer: u16,
+    ) -> Result<u32, LayerErrorKind> {
+        let name_len = u16::try_from(name.len()).map_err(|_| {
+            LayerErrorKind::Limit("a path component is longer than 65535 bytes".into())
+        })?;
+        let name_off = u32::try_from(self.names.len())
+            .map_err(|_| LayerErrorKind::Limit("more than 4 GiB of distinct names".into()))?;
+        let id = u32::try_from(self.nodes.len())
+            .ok()
+            .filter(|&id| id != NONE)
+            .ok_or_else(|| LayerErrorKind::Limit("more than 4 billion paths".into()))?;
+        self.names.extend_from_slice(name);
+        let p = &mut self.nodes[parent as usize];
+        let next_sibling = p.first_child;
+        p.first_child = id;
+        self.nodes.push(Node {
+            parent,
+            first_child: NONE,
+            next_sibling,
+            name_off,
+            inode: NONE,
+            name_len,
+            layer,
+            kind,
+            alive: true,
+        });
+        let hash = self.hash(parent, name);
+        let (nodes, names) = (&self.nodes, &self.names);
+        let hasher = &self.hasher;
+        self.table.insert_unique(hash, id, |&other| {
+            let n = &nodes[other as usize];
+            let nm = &names[n.name_off as usize..n.name_off as usize + n.name_len as usize];
+            let mut h = hasher.build_hasher();
+            n.parent.hash(&mut h);
+            nm.hash(&mut h);
+            h.finish()
+        });
+        Ok(id)
+    }
+
+    fn unlink_from_table(&mut self, id: u32) {
+        let parent = self.nodes[id as usize].parent;
+        let hash = self.hash(parent, self.name(id));
+        if let Ok(entry) = self.table.find_entry(hash, |&other| other == id) {
+            entry.remove();
+        }
+    }
+
+    /// Drop a name of an inode; its bytes become waste when no name is left.
+    fn release(&mut self, node: u32, layer: u16, cause: WasteCause) {
+        let inode = self.nodes[node as usize].inode;
+        if inode == NONE {
+            return;
+        }
+        self.nodes[node as usize].inode = NONE;
+        let ino = &mut self.inodes[inode as usize];
+        ino.links = ino.links.saturating_sub(1);
+        if ino.links == 0 && ino.size > 0 {
+            self.waste.push(WasteRecord {
+                node,
+                bytes: ino.size,
+                added_layer: ino.layer,
+                removed_layer: layer,
+                cause,
+            });
+        }
+    }
+
+    /// Kill every live descendant of `dir` and forget its child list.
+    fn clear_children(&mut self, dir: u32, layer: u16, cause: WasteCause) {
+        let mut stack = vec![self.nodes[dir as usize].first_child];
+        self.nodes[dir as usize].first_child = NONE;
+        while let Some(mut id) = stack.pop() {
+            while id != NONE {
+                let n = self.nodes[id as usize];
+                if n.alive {
+                    self.nodes[id as usize].alive = false;
+                    self.unlink_from_table(id);
+                    self.release(id, layer, cause);
+                    if n.first_child != NONE {
+                        stack.push(n.first_child);
+                    }
+                }
+                id = n.next_sibling;
+            }
+        }
+    }
+
+    /// Kill a node and its subtree.
+    fn remove(&mut self, id: u32, layer: u16, cause: WasteCause) {
+        self.clear_children(id, layer, cause);
+        self.nodes[id as usize].alive = false;
+        self.unlink_from_table(id);
+        self.release(id, layer, cause);
+    }
+
+    /// Turn an existing node into `kind`, dropping what it held.
+    fn replace(&mut self, id: u32, kind: NodeKind, layer: u16) {
+        let n = self.nodes[id as usize];
+        if n.kind == NodeKind::Dir && kind != NodeKind::Dir {
+            self.clear_children(id, layer, WasteCause::Overwritten);
+        }
+        self.release(id, layer, WasteCause::Overwritten);
+        let n = &mut self.nodes[id as usize];
+        n.kind = kind;
+        n.layer = layer;
+    }
+
+    /// Look up a live path without creating anything.
+    pub fn lookup(&self, path: &[u8]) -> Option<u32> {
+        let mut id = ROOT;
+        if path.is_empty() {
+            return Some(ROOT);
+        }
+        for comp in path.split(|&b| b == b'/') {
+            if self.nodes[id as usize].kind != NodeKind::Dir {
+                return None;
+            }
+            id = self.child(id, comp)?;
+        }
+        Some(id)
+    }
+
+    /// Resolve a directory path, creating missing directories and replacing
+    /// non-directories in the way (a later layer's directory hides a lower file or
+    /// symlink of the same name: symlinks are never followed).
+    fn ensure_dir(&mut self, path: &[u8], layer: u16) -> Result<u32, LayerErrorKind> {
+        let cached = self.nodes[self.cache_node as usize];
+        if path == self.cache_path.as_slice() && cached.alive && cached.kind == NodeKind::Dir {
+            return Ok(self.cache_node);
+        }
+        let mut id = ROOT;
+        if !path.is_empty() {
+            for comp in path.split(|&b| b == b'/') {
+                id = match self.child(id, comp) {
+                    Some(c) => {
+                        if self.nodes[c as usize].kind != NodeKind::Dir {
+                            self.replace(c, NodeKind::Dir, layer);
+                        }
+                        c
+                    }
+                    None => self.add_child(id, comp, NodeKind::Dir, layer)?,
+                };
+            }
+        }
+        self.cache_path.clear();
+        self.cache_path.extend_from_slice(path);
+        self.cache_node = id;
+        Ok(id)
+    }
+
+    fn new_inode(&mut self, size: u64, layer: u16) -> Result<u32, LayerErrorKind> {
+        let id = u32::try_from(self.inodes.len())
+            .ok()
+            .filter(|&id| id != NONE)
+            .ok_or_else(|| LayerErrorKind::Limit("more than 4 billion files".into()))?;
+        self.inodes.push(Inode {
+            size,
+            layer,
+            links: 1,
+        });
+        Ok(id)
+    }
+
+    /// Apply one layer on top of what is there.
+    pub fn apply(&mut self, layer: u16, scan: &LayerScan) -> Result<MergeStats, LayerErrorKind> {
+        let mut stats = MergeStats::default();
+        // Whiteouts and opaque markers act on the lower layers only, before this
+        // layer's own entries, wherever they sit in the tar.
+        for e in &scan.entries {
+            match e.kind {
+                EntryKind::Whiteout => {
+                    if let Some(id) = self.lookup(scan.text(e.path))
+                        && id != ROOT
+                    {
+                        self.remove(id, layer, WasteCause::Deleted);
+                    }
+                }
+                EntryKind::Opaque => {
+                    if let Some(id) = self.lookup(scan.text(e.path))
+                        && self.nodes[id as usize].kind == NodeKind::Dir
+                    {
+                        self.clear_children(id, layer, WasteCause::OpaqueDir);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for e in &scan.entries {
+            let path = scan.text(e.path);
+            match e.kind {
+                EntryKind::Whiteout => {
+                    self.ensure_dir(split_parent(path).0, layer)?;
+                    continue;
+                }
+                EntryKind::Opaque => {
+                    self.ensure_dir(path, layer)?;
+                    continue;
+                }
+                _ => {}
+            }
+            if path.is_empty() {
+                // The root itself (`./`): nothing to merge.
+                continue;
+            }
+            let (parent_path, name) = split_parent(path);
+            let parent = self.ensure_dir(parent_path, layer)?;
+            let existing = self.child(parent, name);
+            match e.kind {
+                EntryKind::Dir => match existing {
+                    Some(id) if self.nodes[id as usize].kind == NodeKind::Dir => {}
+                    Some(id) => self.replace(id, NodeKind::Dir, layer),
+                    None => {
+                        self.add_child(parent, name, NodeKind::Dir, layer)?;
+                    }
+                },
+                EntryKind::File => {
+                    let inode = self.new_inode(e.size, layer)?;
+                    self.set_file(parent, name, existing, inode, layer)?;
+                }
+                EntryKind::Hardlink => {
+                    let target = scan.text(e.link);
+                    let found = self.lookup(target).map(|id| self.nodes[id as usize]);
+                    match found {
+                        Some(t) if t.kind == NodeKind::File && t.inode != NONE => {
+                            if existing.is_some_and(|id| self.nodes[id as usize].inode == t.inode) {
+                                continue;
+                            }
+                            self.inodes[t.inode as usize].links += 1;
+                            self.set_file(parent, name, existing, t.inode, layer)?;
+                        }
+                        Some(t) if t.kind == NodeKind::Symlink || t.kind == NodeKind::Other => {
+                            self.set_other(parent, name, existing, t.kind, layer)?;
+                        }
+                        _ => {
+                            stats.dangling_hardlinks += 1;
+                            let inode = self.new_inode(0, layer)?;
+                            self.set_file(parent, name, existing, inode, layer)?;
+                        }
+                    }
+                }
+                EntryKind::Symlink => {
+                    self.set_other(parent, name, existing, NodeKind::Symlink, layer)?
+                }
+                EntryKind::Other => {
+                    self.set_other(parent, name, existing, NodeKind::Other, layer)?
+                }
+                EntryKind::Whiteout | EntryKind::Opaque => {}
+            }
+        }
+        Ok(stats)
+    }
+
+    fn set_file(
+        &mut self,
+        parent: u32,
+        name: &[u8],
+        existing: Option<u32>,
+        inode: u32,
+        layer: u16,
+    ) -> Result<(), LayerErrorKind> {
+        let id = match existing {
+            Some(id) => {
+                self.replace(id, NodeKind::File, layer);
+                id
+            }
+            None => self.add_child(parent, name, NodeKind::File, layer)?,
+        };
+        self.nodes[id as usize].inode = inode;
+        Ok(())
+    }
+
+    fn set_other(
+        &mut self,
+        parent: u32,
+        name: &[u8],
+        existing: Option<u32>,
+        kind: NodeKind,
+        layer: u16,
+    ) -> Result<(), LayerErrorKind> {
+        match existing {
+            Some(id) => self.replace(id, kind, layer),
+            None => {
+                self.add_child(parent, name, kind, layer)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Waste records, in the order the bytes were hidden.
+    pub fn waste(&self) -> &[WasteRecord] {
+        &self.waste
+    }
+
+    pub fn inodes(&self) -> &[Inode] {
+        &self.inodes
+    }
+
+    /// Number of nodes ever created (live and dead), the root included.
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn kind(&self, id: u32) -> NodeKind {
+        self.nodes[id as usize].kind
+    }
+
+    /// Inode of a live regular file.
+    pub fn inode(&self, id: u32) -> Option<u32> {
+        let n = self.nodes[id as usize];
+        (n.inode != NONE).then_some(n.inode)
+    }
+
+    pub fn parent(&self, id: u32) -> Option<u32> {
+        let p = self.nodes[id as usize].parent;
+        (p != NONE).then_some(p)
+    }
+
+    /// Live children of a directory, sorted by name.
+    pub fn children(&self, id: u32) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut c = self.nodes[id as usize].first_child;
+        while c != NONE {
+            let n = &self.nodes[c as usize];
+            if n.alive {
+                out.push(c);
+            }
+            c = n.next_sibling;
+        }
+        out.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
+        out
+    }
+
+    /// Depth of a node (root = 0).
+    pub fn depth(&self, mut id: u32) -> usize {
+        let mut d = 0;
+        while let Some(p) = self.parent(id) {
+            d += 1;
+            id = p;
+        }
+        d
+    }
+
+    /// The ancestor of `id` at `depth` (or `id` itself when shallower).
+    pub fn ancestor_at(&self, id: u32, depth: usize) -> u32 {
+        let mut chain = vec![id];
+        let mut cur = id;
+        while let Some(p) = self.parent(cur) {
+            chain.push(p);
+            cur = p;
+        }
+        // chain: id .. root; root has depth 0.
+        let own_depth = chain.len() - 1;
+        if own_depth <= depth {
+            id
+        } else {
+            chain[own_depth - depth]
+        }
+    }
+
+    /// Absolute path of a node, `/` for the root. Non-UTF-8 bytes are replaced.
+    pub fn path(&self, id: u32) -> String {
+        let mut parts = Vec::new();
+        let mut cur = id;
+        while let Some(p) = self.parent(cur) {
+            parts.push(cur);
+            cur = p;
+        }
+        if parts.is_empty() {
+            return "/".to_string();
+        }
+        let mut out = String::new();
+        for &n in parts.iter().rev() {
+            out.push('/');
+            out.push_str(&String::from_utf8_lossy(self.name(n)));
+        }
+        out
+    }
+
+    /// Approximate heap bytes held by the tree.
+    pub fn heap_bytes(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.names.capacity()
+            + self.table.capacity() * (std::mem::size_of::<u32>() + 1)
+            + self.inodes.capacity() * std::mem::size_of::<Inode>()
+            + self.waste.capacity() * std::mem::size_of::<WasteRecord>()
+    }
+}

@@ -1,0 +1,288 @@
+//! docker-save archives: `manifest.json` (every vintage: classic `<id>/layer.tar`,
+//! kaniko/jib gzip layers and lowercase keys, Docker 25+ `blobs/sha256/…` paths, layers
+//! shared through symlinks, several images) and legacy v1 archives that only have
+//! `repositories` and `<id>/json` parent chains.
+
+use std::collections::BTreeMap;
+
+use super::json::{self, Config, DockerEntry};
+use super::store::{BlobStore, clean};
+use super::{Candidate, Resolved, SelectOptions, choose, verify_named};
+use crate::error::{Error, Result};
+use crate::model::{HistoryStep, ImageInfo, LayerRef, Verify};
+
+/// The digest a member path encodes (`blobs/sha256/<hex>`), if any.
+pub fn blob_path_digest(path: &str) -> Option<String> {
+    let rest = path.strip_prefix("blobs/")?;
+    let (alg, hex) = rest.split_once('/')?;
+    let digest = format!("{alg}:{hex}");
+    crate::walk::Algorithm::of(&digest).map(|_| digest)
+}
+
+/// The digest a config member name encodes: `blobs/sha256/<hex>`, `<hex>.json`,
+/// `sha256:<hex>`.
+fn config_name_digest(path: &str) -> Option<String> {
+    if let Some(d) = blob_path_digest(path) {
+        return Some(d);
+    }
+    let base = path.rsplit('/').next()?;
+    let digest = if base.starts_with("sha256:") {
+        base.to_string()
+    } else {
+        format!("sha256:{}", base.strip_suffix(".json")?)
+    };
+    crate::walk::Algorithm::of(&digest).map(|_| digest)
+}
+
+/// Resolve the image of a docker-save archive.
+pub(crate) fn resolve(
+    store: &dyn BlobStore,
+    entries: Vec<DockerEntry>,
+    opts: &SelectOptions,
+) -> Result<Resolved> {
+    let candidates: Vec<Candidate> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| Candidate {
+            names: if e.repo_tags.is_empty() {
+                vec![config_name_digest(&e.config).unwrap_or_else(|| format!("image #{}", i + 1))]
+            } else {
+                e.repo_tags.clone()
+            },
+            digests: config_name_digest(&e.config).into_iter().collect(),
+            key: i,
+        })
+        .collect();
+    let platform_ok = |c: &Candidate| -> Result<Option<Resolved>> {
+        let r = resolve_entry(store, &entries[c.key], opts)?;
+        if let Some(want) = &opts.platform
+            && !want.matches(
+                r.info.os.as_deref(),
+                r.info.architecture.as_deref(),
+                r.info.variant.as_deref(),
+            )
+        {
+            return Ok(None);
+        }
+        Ok(Some(r))
+    };
+    choose(store, &candidates, opts, platform_ok)
+}
+
+fn resolve_entry(
+    store: &dyn BlobStore,
+    entry: &DockerEntry,
+    opts: &SelectOptions,
+) -> Result<Resolved> {
+    let archive = store.describe().to_string();
+    let config_path = clean(&entry.config)
+        .ok_or_else(|| Error::invalid(&archive, format!("bad Config path {:?}", entry.config)))?;
+    let missing = |member: &str| Error::MissingMember {
+        path: archive.clone(),
+        member: member.to_string(),
+        referrer: "manifest.json".to_string(),
+    };
+    if store.size(&config_path).is_none() {
+        return Err(missing(&config_path));
+    }
+    let bytes = store.read(&config_path)?;
+    let config_digest = config_name_digest(&config_path);
+    if opts.verify
+        && let Some(d) = &config_digest
+    {
+        verify_named(d, &bytes, &format!("config {config_path}"))?;
+    }
+    let config: Config = json::parse(&bytes, &format!("{archive}: {config_path}"))?;
+    let diff_ids = config
+        .rootfs
+        .as_ref()
+        .and_then(|r| r.diff_ids.clone())
+        .unwrap_or_default();
+    let mut notes = Vec::new();
+    if !diff_ids.is_empty() && diff_ids.len() != entry.layers.len() {
+        notes.push(format!(
+            "the config lists {} diff_ids for {} layers",
+            diff_ids.len(),
+            entry.layers.len()
+        ));
+    }
+    let mut layers = Vec::with_capacity(entry.layers.len());
+    for (index, raw) in entry.layers.iter().enumerate() {
+        let locator = clean(raw)
+            .ok_or_else(|| Error::invalid(&archive, format!("bad layer path {raw:?}")))?;
+        let digest = blob_path_digest(&locator);
+        let diff_id = diff_ids.get(index).cloned();
+        let verify = match (&digest, &diff_id) {
+            (Some(d), _) => Verify::Blob(d.clone()),
+            (None, Some(d)) => Verify::Diff(d.clone()),
+            (None, None) => Verify::Nothing,
+        };
+        layers.push(LayerRef {
+            index,
+            locator,
+            digest,
+            diff_id,
+            media_type: None,
+            declared_size: None,
+            verify,
+        });
+    }
+    let info = ImageInfo {
+        tags: entry.repo_tags.clone(),
+        reference: entry.repo_tags.first().cloned(),
+        os: config.os.clone(),
+        architecture: config.architecture.clone(),
+        variant: config.variant.clone(),
+        created: config.created.clone(),
+        config_digest,
+        ..ImageInfo::default()
+    };
+    Ok(Resolved {
+        info,
+        layers,
+        config,
+        history: None,
+        notes,
+    })
+}
+
+/// Whether the archive looks like a legacy v1 `docker save` (no manifest.json).
+pub fn is_legacy(paths: &[String]) -> bool {
+    paths.iter().any(|p| p == "repositories")
+        || paths
+            .iter()
+            .any(|p| p.ends_with("/json") && p.matches('/').count() == 1)
+}
+
+/// Resolve a legacy v1 archive: `repositories` names the top layer id, each
+/// `<id>/json` names its parent.
+pub(crate) fn resolve_legacy(store: &dyn BlobStore, opts: &SelectOptions) -> Result<Resolved> {
+    let archive = store.describe().to_string();
+    let mut tops: Vec<(Vec<String>, String)> = Vec::new();
+    if store.size("repositories").is_some() {
+        let bytes = store.read("repositories")?;
+        let repos: BTreeMap<String, BTreeMap<String, String>> = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::json(format!("{archive}: repositories"), e))?;
+        let mut by_id: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (repo, tags) in repos {
+            for (tag, id) in tags {
+                by_id.entry(id).or_default().push(format!("{repo}:{tag}"));
+            }
+        }
+        tops = by_id.into_iter().map(|(id, names)| (names, id)).collect();
+    }
+    if tops.is_empty() {
+        // No names: the top layer is the one no other layer names as parent.
+        let ids: Vec<String> = store
+            .paths()
+            .iter()
+            .filter_map(|p| p.strip_suffix("/json").map(str::to_string))
+            .filter(|id| !id.contains('/'))
+            .collect();
+        let mut parents = std::collections::BTreeSet::new();
+        for id in &ids {
+            let cfg: Config = json::parse(
+                &store.read(&format!("{id}/json"))?,
+                &format!("{archive}: {id}/json"),
+            )?;
+            if let Some(p) = cfg.parent {
+                parents.insert(p);
+            }
+        }
+        tops = ids
+            .into_iter()
+            .filter(|id| !parents.contains(id))
+            .map(|id| (vec![id.clone()], id))
+            .collect();
+    }
+    if tops.is_empty() {
+        return Err(Error::NoImage {
+            path: archive,
+            reason: "legacy archive without layers".to_string(),
+        });
+    }
+    let candidates: Vec<Candidate> = tops
+        .iter()
+        .enumerate()
+        .map(|(key, (names, _))| Candidate {
+            names: names.clone(),
+            digests: Vec::new(),
+            key,
+        })
+        .collect();
+    choose(store, &candidates, opts, |c| {
+        let (names, top) = &tops[c.key];
+        resolve_chain(store, names, top).map(Some)
+    })
+}
+
+const MAX_LEGACY_LAYERS: usize = 1024;
+
+fn resolve_chain(store: &dyn BlobStore, names: &[String], top: &str) -> Result<Resolved> {
+    let archive = store.describe().to_string();
+    let mut chain: Vec<(String, Config)> = Vec::new();
+    let mut id = Some(top.to_string());
+    while let Some(cur) = id {
+        if chain.len() >= MAX_LEGACY_LAYERS || chain.iter().any(|(i, _)| *i == cur) {
+            return Err(Error::invalid(&archive, "legacy layer parents form a loop"));
+        }
+        let file = format!("{cur}/json");
+        if store.size(&file).is_none() {
+            return Err(Error::MissingMember {
+                path: archive.clone(),
+                member: file,
+                referrer: "a parent link".to_string(),
+            });
+        }
+        let cfg: Config = json::parse(&store.read(&file)?, &format!("{archive}: {file}"))?;
+        id = cfg.parent.clone();
+        chain.push((cur, cfg));
+    }
+    chain.reverse();
+    let history = chain
+        .iter()
+        .enumerate()
+        .map(|(i, (_, cfg))| HistoryStep {
+            created_by: cfg
+                .container_config
+                .as_ref()
+                .and_then(|c| c.cmd.as_ref())
+                .map(|cmd| cmd.join(" ")),
+            created: cfg.created.clone(),
+            comment: None,
+            empty_layer: false,
+            layer: Some(i),
+        })
+        .collect();
+    let layers = chain
+        .iter()
+        .enumerate()
+        .map(|(index, (id, _))| LayerRef {
+            index,
+            locator: format!("{id}/layer.tar"),
+            digest: None,
+            diff_id: None,
+            media_type: None,
+            declared_size: None,
+            verify: Verify::Nothing,
+        })
+        .collect();
+    let config = chain.last().map(|(_, c)| c.clone()).unwrap_or_default();
+    let info = ImageInfo {
+        tags: names.to_vec(),
+        reference: names.first().cloned(),
+        os: config.os.clone(),
+        architecture: config.architecture.clone(),
+        created: config.created.clone(),
+        ..ImageInfo::default()
+    };
+    Ok(Resolved {
+        info,
+        layers,
+        config,
+        history: Some(history),
+        notes: vec![
+            "legacy v1 archive (no manifest.json): layer digests cannot be verified".to_string(),
+        ],
+    })
+}

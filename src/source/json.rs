@@ -1,0 +1,261 @@
+//! Lenient models of the JSON documents images are made of: OCI indexes and manifests,
+//! Docker manifest lists, image configs (OCI and Docker, including legacy v1 `json`
+//! files) and docker-save `manifest.json`.
+//!
+//! Real images leave out fields the specs call required (`os`, `created`, `history`,
+//! `manifests`), write `null` for lists, and jib writes lowercase keys; every field is
+//! therefore optional here, and callers decide what a missing field means. Media types
+//! are classified with `oci-spec`.
+
+use std::collections::BTreeMap;
+
+use oci_spec::image::MediaType;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// Media type strings of the Docker distribution formats (OCI ones come from oci-spec).
+pub const DOCKER_MANIFEST_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+pub const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
+/// Ref-name annotation of OCI index entries.
+pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
+
+/// A content descriptor.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Descriptor {
+    #[serde(default)]
+    pub media_type: Option<String>,
+    #[serde(default)]
+    pub digest: Option<String>,
+    #[serde(default)]
+    pub size: Option<i64>,
+    #[serde(default)]
+    pub annotations: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub platform: Option<Platform>,
+    #[serde(default)]
+    pub artifact_type: Option<String>,
+}
+
+/// A platform as written in an index.
+#[derive(Debug, Clone, Deserialize, Default, PartialEq, Eq)]
+pub struct Platform {
+    #[serde(default)]
+    pub architecture: Option<String>,
+    #[serde(default)]
+    pub os: Option<String>,
+    #[serde(default)]
+    pub variant: Option<String>,
+}
+
+/// An OCI image index or a Docker manifest list.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Index {
+    #[serde(default)]
+    pub media_type: Option<String>,
+    #[serde(default)]
+    pub manifests: Option<Vec<Descriptor>>,
+}
+
+/// An OCI image manifest or a Docker schema 2 manifest. An index parses as a manifest
+/// with no config; [`Manifest::is_index`] tells them apart.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Manifest {
+    #[serde(default)]
+    pub media_type: Option<String>,
+    #[serde(default)]
+    pub config: Option<Descriptor>,
+    #[serde(default)]
+    pub layers: Option<Vec<Descriptor>>,
+    #[serde(default)]
+    pub manifests: Option<Vec<Descriptor>>,
+    #[serde(default)]
+    pub artifact_type: Option<String>,
+}
+
+/// An image configuration (OCI, Docker, or a legacy v1 layer `json`).
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct Config {
+    #[serde(default)]
+    pub architecture: Option<String>,
+    #[serde(default)]
+    pub os: Option<String>,
+    #[serde(default)]
+    pub variant: Option<String>,
+    #[serde(default)]
+    pub created: Option<String>,
+    #[serde(default)]
+    pub rootfs: Option<RootFs>,
+    #[serde(default)]
+    pub history: Option<Vec<History>>,
+    /// Legacy v1: this layer's id and its parent's.
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// Legacy v1: the command that made this layer.
+    #[serde(default)]
+    pub container_config: Option<ContainerConfig>,
+}
+
+/// `rootfs` of a config.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct RootFs {
+    #[serde(default)]
+    pub diff_ids: Option<Vec<String>>,
+}
+
+/// One `history` entry of a config.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct History {
+    #[serde(default)]
+    pub created: Option<String>,
+    #[serde(default)]
+    pub created_by: Option<String>,
+    #[serde(default)]
+    pub comment: Option<String>,
+    #[serde(default)]
+    pub empty_layer: Option<bool>,
+}
+
+/// `container_config` of a legacy v1 layer `json`.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct ContainerConfig {
+    #[serde(default, rename = "Cmd")]
+    pub cmd: Option<Vec<String>>,
+}
+
+/// One entry of a docker-save `manifest.json`.
+#[derive(Debug, Clone, Default)]
+pub struct DockerEntry {
+    pub config: String,
+    pub repo_tags: Vec<String>,
+    pub layers: Vec<String>,
+}
+
+/// What a manifest-ish document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocKind {
+    Index,
+    Manifest,
+    Other,
+}
+
+/// Parse a JSON document, naming `file` in the error.
+pub fn parse<T: for<'de> Deserialize<'de>>(bytes: &[u8], file: &str) -> Result<T> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| Error::json(file, e))?;
+    if value.is_null() {
+        return Err(Error::invalid(file, "document is the JSON literal null"));
+    }
+    if !value.is_object() {
+        return Err(Error::invalid(file, "document is not a JSON object"));
+    }
+    serde_json::from_value(value).map_err(|e| Error::json(file, e))
+}
+
+/// Parse a docker-save `manifest.json`. Keys are matched case-insensitively, as Docker's
+/// own loader (Go's encoding/json) does, so jib's lowercase keys work.
+pub fn parse_docker_manifest(bytes: &[u8], file: &str) -> Result<Vec<DockerEntry>> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| Error::json(file, e))?;
+    let items = match value {
+        Value::Array(items) => items,
+        Value::Null => {
+            return Err(Error::invalid(
+                file,
+                "manifest.json is the JSON literal null",
+            ));
+        }
+        _ => return Err(Error::invalid(file, "manifest.json is not a JSON array")),
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let Value::Object(map) = item else {
+            return Err(Error::invalid(file, format!("entry {i} is not an object")));
+        };
+        let get = |key: &str| {
+            map.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                .map(|(_, v)| v)
+        };
+        let config = match get("Config") {
+            Some(Value::String(s)) => s.clone(),
+            _ => return Err(Error::invalid(file, format!("entry {i} has no Config"))),
+        };
+        let strings = |v: Option<&Value>, what: &str| -> Result<Vec<String>> {
+            match v {
+                None | Some(Value::Null) => Ok(Vec::new()),
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .map(|s| {
+                        s.as_str().map(str::to_owned).ok_or_else(|| {
+                            Error::invalid(file, format!("entry {i}: {what} holds a non-string"))
+                        })
+                    })
+                    .collect(),
+                Some(_) => Err(Error::invalid(
+                    file,
+                    format!("entry {i}: {what} is not a list"),
+                )),
+            }
+        };
+        out.push(DockerEntry {
+            config,
+            repo_tags: strings(get("RepoTags"), "RepoTags")?,
+            layers: strings(get("Layers"), "Layers")?,
+        });
+    }
+    Ok(out)
+}
+
+/// Classify a media type string.
+pub fn doc_kind(media_type: Option<&str>) -> Option<DocKind> {
+    let mt = media_type?;
+    if mt == DOCKER_MANIFEST_LIST {
+        return Some(DocKind::Index);
+    }
+    if mt == DOCKER_MANIFEST {
+        return Some(DocKind::Manifest);
+    }
+    Some(match MediaType::from(mt) {
+        MediaType::ImageIndex => DocKind::Index,
+        MediaType::ImageManifest => DocKind::Manifest,
+        // go-containerregistry writes this non-standard type for plain manifests.
+        _ if mt == "application/vnd.oci.descriptor.v1+json" => DocKind::Manifest,
+        _ => DocKind::Other,
+    })
+}
+
+/// Whether a config media type is an image config (as opposed to an artifact's).
+pub fn is_image_config(media_type: Option<&str>) -> bool {
+    match media_type {
+        None => true,
+        Some(DOCKER_CONFIG) => true,
+        Some(mt) => matches!(MediaType::from(mt), MediaType::ImageConfig),
+    }
+}
+
+/// Whether a layer media type can hold a filesystem tar. Unknown or missing types are
+/// given the benefit of the doubt: the content decides.
+pub fn is_tar_layer(media_type: Option<&str>) -> bool {
+    let Some(mt) = media_type else { return true };
+    if mt.starts_with("application/vnd.docker.image.rootfs.") {
+        return true;
+    }
+    match MediaType::from(mt) {
+        MediaType::ImageLayer
+        | MediaType::ImageLayerGzip
+        | MediaType::ImageLayerZstd
+        | MediaType::ImageLayerNonDistributable
+        | MediaType::ImageLayerNonDistributableGzip
+        | MediaType::ImageLayerNonDistributableZstd => true,
+        _ => {
+            let mt = mt.to_ascii_lowercase();
+            mt.contains("tar") || mt.contains("layer.v1")
+        }
+    }
+}
