@@ -1,0 +1,9 @@
+//! imgsize's integration tests: one binary, modules by topic.
+
+mod util;
+
+mod cli;
+mod corpus;
+mod rules;
+mod schema;
+mod snapshots;

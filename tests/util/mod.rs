@@ -1,0 +1,68 @@
+//! Shared test helpers: the fixture builder, running the library and the binary, and
+//! finding the shared corpus.
+
+#![allow(dead_code)]
+
+pub mod builder;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use imgsize::analyze::{Report, SummaryOptions};
+use imgsize::source::SelectOptions;
+use imgsize::walk::NoProgress;
+
+/// Analyse an input with default options (verification on).
+pub fn analyze(input: &Path) -> imgsize::Result<Report> {
+    analyze_with(
+        input,
+        &SelectOptions::default(),
+        SummaryOptions {
+            top: 1000,
+            depth: 8,
+        },
+    )
+}
+
+pub fn analyze_with(
+    input: &Path,
+    select: &SelectOptions,
+    summary: SummaryOptions,
+) -> imgsize::Result<Report> {
+    imgsize::analyze_image(&input.to_string_lossy(), select, &summary, &NoProgress)
+}
+
+/// Run the built `imgsize` binary.
+pub fn imgsize(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_imgsize"))
+        .args(args)
+        .env_remove("IMGSIZE_FORMAT")
+        .env_remove("IMGSIZE_PLATFORM")
+        .output()
+        .expect("run imgsize")
+}
+
+/// The shared corpus, when present (`../shared/corpus` from the repository root).
+pub fn corpus() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if dir.join("inventory.json").is_file() {
+        Some(dir)
+    } else {
+        eprintln!("note: ../shared/corpus is absent; corpus tests skipped");
+        None
+    }
+}
+
+/// A fresh temporary directory.
+pub fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+/// The visible bytes of one path in a report (depth large enough to list files).
+pub fn path_bytes(r: &Report, path: &str) -> Option<u64> {
+    r.paths
+        .rows
+        .iter()
+        .find(|p| p.path == path)
+        .map(|p| p.bytes)
+}
