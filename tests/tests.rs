@@ -5,5 +5,6 @@ mod util;
 mod cli;
 mod corpus;
 mod rules;
+mod sample;
 mod schema;
 mod snapshots;

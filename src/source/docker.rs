@@ -66,7 +66,7 @@ pub(crate) fn resolve(
         }
         Ok(Some(r))
     };
-    choose(store, &candidates, opts, platform_ok)
+    choose(store, &candidates, opts, platform_ok, |_| true)
 }
 
 fn resolve_entry(
@@ -86,12 +86,17 @@ fn resolve_entry(
         return Err(missing(&config_path));
     }
     let bytes = store.read(&config_path)?;
-    let config_digest = config_name_digest(&config_path);
+    // Only Docker 25+ archives address the config by content (`blobs/sha256/…`);
+    // classic names are image IDs that `docker load` recomputes and never checks.
     if opts.verify
-        && let Some(d) = &config_digest
+        && let Some(d) = blob_path_digest(&config_path)
     {
-        verify_named(d, &bytes, &format!("config {config_path}"))?;
+        verify_named(&d, &bytes, &format!("config {config_path}"))?;
     }
+    let config_digest = Some(crate::walk::digest::digest_of(
+        crate::walk::Algorithm::Sha256,
+        &bytes,
+    ));
     let config: Config = json::parse(&bytes, &format!("{archive}: {config_path}"))?;
     let diff_ids = config
         .rootfs
@@ -210,10 +215,16 @@ pub(crate) fn resolve_legacy(store: &dyn BlobStore, opts: &SelectOptions) -> Res
             key,
         })
         .collect();
-    choose(store, &candidates, opts, |c| {
-        let (names, top) = &tops[c.key];
-        resolve_chain(store, names, top).map(Some)
-    })
+    choose(
+        store,
+        &candidates,
+        opts,
+        |c| {
+            let (names, top) = &tops[c.key];
+            resolve_chain(store, names, top).map(Some)
+        },
+        |_| true,
+    )
 }
 
 const MAX_LEGACY_LAYERS: usize = 1024;

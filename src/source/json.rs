@@ -239,6 +239,20 @@ pub fn is_image_config(media_type: Option<&str>) -> bool {
     }
 }
 
+/// Whether a manifest describes a filesystem: every layer is a tar archive, and the
+/// config is an image config or an unknown one (a Helm chart, say). Artifacts
+/// (signatures, attestations, SBOMs, the empty config) are not.
+pub fn is_image_manifest(m: &Manifest) -> bool {
+    let config_type = m.config.as_ref().and_then(|c| c.media_type.as_deref());
+    if m.config.is_none() || config_type == Some("application/vnd.oci.empty.v1+json") {
+        return false;
+    }
+    let layers = m.layers.as_deref().unwrap_or_default();
+    // Cosign signatures and attestations use the image config type with JSON layers.
+    let tar_layers = layers.iter().all(|l| is_tar_layer(l.media_type.as_deref()));
+    tar_layers && (is_image_config(config_type) || !layers.is_empty())
+}
+
 /// Whether a layer media type can hold a filesystem tar. Unknown or missing types are
 /// given the benefit of the doubt: the content decides.
 pub fn is_tar_layer(media_type: Option<&str>) -> bool {
@@ -253,9 +267,6 @@ pub fn is_tar_layer(media_type: Option<&str>) -> bool {
         | MediaType::ImageLayerNonDistributable
         | MediaType::ImageLayerNonDistributableGzip
         | MediaType::ImageLayerNonDistributableZstd => true,
-        _ => {
-            let mt = mt.to_ascii_lowercase();
-            mt.contains("tar") || mt.contains("layer.v1")
-        }
+        _ => mt.to_ascii_lowercase().contains("tar"),
     }
 }

@@ -118,6 +118,7 @@ pub(crate) fn choose(
     candidates: &[Candidate],
     opts: &SelectOptions,
     mut resolve: impl FnMut(&Candidate) -> Result<Option<Resolved>>,
+    is_image: impl Fn(&Candidate) -> bool,
 ) -> Result<Resolved> {
     let label = |c: &Candidate| c.names.first().cloned().unwrap_or_default();
     let finish = |c: &Candidate, mut r: Resolved, reference: Option<String>| {
@@ -127,7 +128,7 @@ pub(crate) fn choose(
         r.info.reference = reference.or_else(|| r.info.tags.first().cloned());
         r.info.other_images = candidates
             .iter()
-            .filter(|o| o.key != c.key)
+            .filter(|o| o.key != c.key && is_image(o))
             .map(label)
             .collect();
         r

@@ -107,8 +107,7 @@ impl Ctx<'_> {
         match kind {
             DocKind::Index => self.pick_child(&doc.manifests.unwrap_or_default(), depth),
             DocKind::Manifest => {
-                let config_type = doc.config.as_ref().and_then(|c| c.media_type.as_deref());
-                if doc.config.is_none() || !json::is_image_config(config_type) {
+                if !json::is_image_manifest(&doc) {
                     return Ok(Err(Miss::NotImage));
                 }
                 Ok(Ok((desc.clone(), doc)))
@@ -231,7 +230,9 @@ pub(crate) fn resolve(store: &dyn BlobStore, opts: &SelectOptions) -> Result<Res
             }
             Err(Miss::NotImage) => Ok(None),
         }
-    });
+    },
+    |c| matches!(ctx.resolve(&manifests[c.key], 0), Ok(Ok(_))),
+    );
     match result {
         Err(Error::NoImage { path, .. }) if !platforms.is_empty() => Err(Error::PlatformNotFound {
             wanted: opts
@@ -246,6 +247,21 @@ pub(crate) fn resolve(store: &dyn BlobStore, opts: &SelectOptions) -> Result<Res
             digest: missing.into_iter().next().unwrap_or_default(),
             path,
         }),
+        Err(Error::NoImage { path, .. }) => {
+            let mut types: Vec<&str> = manifests
+                .iter()
+                .map(|m| m.media_type.as_deref().unwrap_or("no media type"))
+                .collect();
+            types.sort_unstable();
+            types.dedup();
+            Err(Error::NoImage {
+                path,
+                reason: format!(
+                    "index.json lists only artifacts or other documents, no container image: {}",
+                    types.join(", ")
+                ),
+            })
+        }
         other => other,
     }
 }
