@@ -98,19 +98,8 @@ fn resolve_entry(
         &bytes,
     ));
     let config: Config = json::parse(&bytes, &format!("{archive}: {config_path}"))?;
-    let diff_ids = config
-        .rootfs
-        .as_ref()
-        .and_then(|r| r.diff_ids.clone())
-        .unwrap_or_default();
     let mut notes = Vec::new();
-    if !diff_ids.is_empty() && diff_ids.len() != entry.layers.len() {
-        notes.push(format!(
-            "the config lists {} diff_ids for {} layers",
-            diff_ids.len(),
-            entry.layers.len()
-        ));
-    }
+    let diff_ids = Resolved::diff_ids(&config, entry.layers.len(), &mut notes);
     let mut layers = Vec::with_capacity(entry.layers.len());
     for (index, raw) in entry.layers.iter().enumerate() {
         let locator = clean(raw)
@@ -135,12 +124,8 @@ fn resolve_entry(
     let info = ImageInfo {
         tags: entry.repo_tags.clone(),
         reference: entry.repo_tags.first().cloned(),
-        os: config.os.clone(),
-        architecture: config.architecture.clone(),
-        variant: config.variant.clone(),
-        created: config.created.clone(),
         config_digest,
-        ..ImageInfo::default()
+        ..Resolved::info_from(&config)
     };
     Ok(Resolved {
         info,
@@ -282,10 +267,7 @@ fn resolve_chain(store: &dyn BlobStore, names: &[String], top: &str) -> Result<R
     let info = ImageInfo {
         tags: names.to_vec(),
         reference: names.first().cloned(),
-        os: config.os.clone(),
-        architecture: config.architecture.clone(),
-        created: config.created.clone(),
-        ..ImageInfo::default()
+        ..Resolved::info_from(&config)
     };
     Ok(Resolved {
         info,

@@ -60,6 +60,39 @@ pub(crate) struct Resolved {
     pub notes: Vec<String>,
 }
 
+impl Resolved {
+    /// Image metadata read off a config.
+    pub(crate) fn info_from(config: &json::Config) -> ImageInfo {
+        ImageInfo {
+            os: config.os.clone(),
+            architecture: config.architecture.clone(),
+            variant: config.variant.clone(),
+            created: config.created.clone(),
+            ..ImageInfo::default()
+        }
+    }
+
+    /// The config's diff_ids, with a note when they do not match the layer count.
+    pub(crate) fn diff_ids(
+        config: &json::Config,
+        layers: usize,
+        notes: &mut Vec<String>,
+    ) -> Vec<String> {
+        let ids = config
+            .rootfs
+            .as_ref()
+            .and_then(|r| r.diff_ids.clone())
+            .unwrap_or_default();
+        if !ids.is_empty() && ids.len() != layers {
+            notes.push(format!(
+                "the config lists {} diff_ids for {layers} layers",
+                ids.len()
+            ));
+        }
+        ids
+    }
+}
+
 /// One selectable image of an input (a manifest.json entry, an index.json entry).
 pub(crate) struct Candidate {
     pub names: Vec<String>,

@@ -210,8 +210,11 @@ pub(crate) fn resolve(store: &dyn BlobStore, opts: &SelectOptions) -> Result<Res
     let ctx = Ctx { store, opts };
     let mut missing = BTreeSet::new();
     let mut platforms = BTreeSet::new();
-    let result = choose(store, &candidates, opts, |c| {
-        match ctx.resolve(&manifests[c.key], 0)? {
+    let result = choose(
+        store,
+        &candidates,
+        opts,
+        |c| match ctx.resolve(&manifests[c.key], 0)? {
             Ok((desc, manifest)) => match resolve_manifest(&ctx, &desc, &manifest) {
                 Ok(r) => Ok(Some(r)),
                 Err(Error::PlatformNotFound { available, .. }) => {
@@ -229,9 +232,8 @@ pub(crate) fn resolve(store: &dyn BlobStore, opts: &SelectOptions) -> Result<Res
                 Ok(None)
             }
             Err(Miss::NotImage) => Ok(None),
-        }
-    },
-    |c| matches!(ctx.resolve(&manifests[c.key], 0), Ok(Ok(_))),
+        },
+        |c| matches!(ctx.resolve(&manifests[c.key], 0), Ok(Ok(_))),
     );
     match result {
         Err(Error::NoImage { path, .. }) if !platforms.is_empty() => Err(Error::PlatformNotFound {
@@ -301,20 +303,9 @@ fn resolve_manifest(ctx: &Ctx<'_>, desc: &Descriptor, manifest: &Manifest) -> Re
             ),
         });
     }
-    let diff_ids = config
-        .rootfs
-        .as_ref()
-        .and_then(|r| r.diff_ids.clone())
-        .unwrap_or_default();
     let descs = manifest.layers.clone().unwrap_or_default();
     let mut notes = Vec::new();
-    if !diff_ids.is_empty() && diff_ids.len() != descs.len() {
-        notes.push(format!(
-            "the config lists {} diff_ids for {} layers",
-            diff_ids.len(),
-            descs.len()
-        ));
-    }
+    let diff_ids = Resolved::diff_ids(&config, descs.len(), &mut notes);
     let mut layers = Vec::with_capacity(descs.len());
     for (index, d) in descs.iter().enumerate() {
         let digest = d.digest.clone().unwrap_or_default();
@@ -336,13 +327,9 @@ fn resolve_manifest(ctx: &Ctx<'_>, desc: &Descriptor, manifest: &Manifest) -> Re
         });
     }
     let info = ImageInfo {
-        os: config.os.clone(),
-        architecture: config.architecture.clone(),
-        variant: config.variant.clone(),
-        created: config.created.clone(),
         config_digest: Some(config_digest),
         manifest_digest: desc.digest.clone(),
-        ..ImageInfo::default()
+        ..Resolved::info_from(&config)
     };
     Ok(Resolved {
         info,

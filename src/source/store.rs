@@ -160,12 +160,29 @@ enum Member {
 
 const MAX_LINK_HOPS: usize = 16;
 
-fn follow<'m>(members: &'m HashMap<String, Member>, path: &str) -> Option<&'m Member> {
+/// An archive member that may be a link to another.
+trait Linked {
+    fn link(&self) -> Option<&str>;
+}
+
+impl Linked for Member {
+    fn link(&self) -> Option<&str> {
+        match self {
+            Member::Link(t) => Some(t),
+            Member::File { .. } => None,
+        }
+    }
+}
+
+/// Resolve links (symlinks relative to their directory, hardlinks from the root)
+/// within the archive, with a bounded number of hops.
+fn follow<'m, M: Linked>(members: &'m HashMap<String, M>, path: &str) -> Option<&'m M> {
     let mut cur = clean(path)?;
     for _ in 0..MAX_LINK_HOPS {
-        match members.get(&cur)? {
-            Member::Link(target) => cur = target.clone(),
-            file => return Some(file),
+        let m = members.get(&cur)?;
+        match m.link() {
+            Some(target) => cur = target.to_string(),
+            None => return Some(m),
         }
     }
     None
@@ -279,18 +296,13 @@ pub struct StreamStore {
     members: HashMap<String, StreamMember>,
 }
 
-fn follow_stream<'m>(
-    members: &'m HashMap<String, StreamMember>,
-    path: &str,
-) -> Option<&'m StreamMember> {
-    let mut cur = clean(path)?;
-    for _ in 0..MAX_LINK_HOPS {
-        match members.get(&cur)? {
-            StreamMember::Link(target) => cur = target.clone(),
-            m => return Some(m),
+impl Linked for StreamMember {
+    fn link(&self) -> Option<&str> {
+        match self {
+            StreamMember::Link(t) => Some(t),
+            _ => None,
         }
     }
-    None
 }
 
 impl StreamStore {
@@ -365,7 +377,7 @@ impl BlobStore for StreamStore {
     }
 
     fn size(&self, path: &str) -> Option<u64> {
-        match follow_stream(&self.members, path)? {
+        match follow(&self.members, path)? {
             StreamMember::Bytes(b) => Some(b.len() as u64),
             StreamMember::Scanned(size, _) => Some(*size),
             StreamMember::Link(_) => None,
@@ -373,7 +385,7 @@ impl BlobStore for StreamStore {
     }
 
     fn open(&self, path: &str) -> io::Result<Box<dyn Read + Send + '_>> {
-        match follow_stream(&self.members, path) {
+        match follow(&self.members, path) {
             Some(StreamMember::Bytes(b)) => Ok(Box::new(io::Cursor::new(b.as_slice()))),
             Some(StreamMember::Scanned(..)) => Err(io::Error::other(format!(
                 "{path}: large member of a one-pass stream cannot be reopened"
@@ -390,7 +402,7 @@ impl BlobStore for StreamStore {
     }
 
     fn prescanned(&self, path: &str) -> Option<Result<LayerScan, LayerErrorKind>> {
-        match follow_stream(&self.members, path)? {
+        match follow(&self.members, path)? {
             StreamMember::Scanned(_, result) => Some((**result).clone()),
             _ => None,
         }

@@ -102,21 +102,10 @@ pub fn walk_image(
                 .declared_size
                 .or_else(|| opened.store.size(&layer.locator))
                 .unwrap_or(0);
-            let scan = match result {
-                Ok(scan) => scan,
-                Err(kind) => {
-                    errors.push(LayerError {
-                        index: i,
-                        name: layer.name(),
-                        kind,
-                    });
-                    return;
-                }
-            };
             // Index fits: sources refuse more than u16::MAX layers.
-            let merged = tree.apply(i as u16, &scan);
-            let stats = match merged {
-                Ok(stats) => stats,
+            let merged = result.and_then(|scan| tree.apply(i as u16, &scan).map(|s| (scan, s)));
+            let (scan, stats) = match merged {
+                Ok(done) => done,
                 Err(kind) => {
                     errors.push(LayerError {
                         index: i,
