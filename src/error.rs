@@ -110,7 +110,8 @@ pub enum LayerErrorKind {
     Missing,
     #[error("cannot open: {0}")]
     Open(String),
-    #[error("corrupt {compression} stream: {message}")]
+    /// `message` already says what is corrupt.
+    #[error("{message}")]
     Corrupt {
         compression: &'static str,
         message: String,

@@ -1,1 +1,384 @@
-//! (being written)
+//! The binary end to end: exit codes (0 fine, 2 error), one clear `imgsize: error:` line
+//! naming what failed, output formats, and a closed stdout pipe. Broken inputs are made
+//! from the builder's output in temporary directories.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use crate::util::builder::{Image, Layer, docker_archive, oci_archive, oci_layout, write_tar};
+use crate::util::{imgsize, tmp};
+
+fn sample() -> Image {
+    Image::new("app:1")
+        .layer(
+            Layer::new("ADD rootfs.tar /")
+                .dir("etc")
+                .file("etc/os-release", b"ID=test\n")
+                .fill("bin/sh", 5000),
+        )
+        .step("/bin/sh -c #(nop) ENV A=b")
+        .layer(Layer::new("/bin/sh -c pip install app").fill("app/main.py", 700))
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn run(args: &[&str]) -> Output {
+    imgsize(args)
+}
+
+fn report(path: &Path, extra: &[&str]) -> Output {
+    let p = path.to_string_lossy().into_owned();
+    let mut args = vec!["report", "--no-progress"];
+    args.extend_from_slice(extra);
+    args.push(&p);
+    run(&args)
+}
+
+/// Exit 2, nothing but one `imgsize: error: ...` line on stderr, containing every
+/// one of `names`.
+fn assert_one_error(o: &Output, names: &[&str]) -> String {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "exit code; stderr: {err}");
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "want one stderr line, got: {err}");
+    let line = lines[0];
+    assert!(line.starts_with("imgsize: error: "), "{line}");
+    assert!(!line.contains("panicked"), "{line}");
+    assert!(!line.contains("internal error"), "{line}");
+    for n in names {
+        assert!(line.contains(n), "{line:?} should name {n:?}");
+    }
+    line.to_string()
+}
+
+fn good_archive(dir: &Path) -> PathBuf {
+    let path = dir.join("image.tar");
+    docker_archive(&sample(), &path).expect("write fixture");
+    path
+}
+
+/// Copy a tar archive member by member, letting `edit` replace a member's bytes.
+fn rewrite_tar(src: &Path, dst: &Path, edit: impl Fn(&str, Vec<u8>) -> Vec<u8>) {
+    let mut input = tar::Archive::new(fs::File::open(src).expect("open"));
+    let mut out = tar::Builder::new(fs::File::create(dst).expect("create"));
+    for entry in input.entries().expect("entries") {
+        let mut entry = entry.expect("entry");
+        let name = entry.path().expect("path").to_string_lossy().into_owned();
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).expect("read member");
+        let bytes = edit(&name, bytes);
+        let mut h = entry.header().clone();
+        h.set_size(bytes.len() as u64);
+        h.set_cksum();
+        out.append_data(&mut h, &name, bytes.as_slice())
+            .expect("append");
+    }
+    out.into_inner().expect("finish");
+}
+
+#[test]
+fn help_exits_zero() {
+    for args in [&["--help"][..], &["report", "--help"], &["--version"]] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert!(!stdout(&o).is_empty(), "{args:?}");
+    }
+    assert!(stdout(&run(&["--help"])).contains("report"));
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = run(&["report"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = run(&["report", "--format", "yaml", "x.tar"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+#[test]
+fn good_image_prints_a_table() {
+    let dir = tmp();
+    let path = good_archive(dir.path());
+    let o = report(&path, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("app:1"), "{out}");
+    assert!(out.contains("Layers (2)"), "{out}");
+    assert!(out.contains("pip install app"), "{out}");
+    // The table starts with the image line and has box rows.
+    assert!(out.lines().count() > 10, "{out}");
+}
+
+#[test]
+fn json_output_parses() {
+    let dir = tmp();
+    let path = good_archive(dir.path());
+    let o = report(&path, &["--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is JSON");
+    assert_eq!(v["complete"], true);
+    assert_eq!(v["totals"]["layers"], 2);
+    assert_eq!(v["totals"]["stored_bytes"], 8 + 5000 + 700);
+    assert_eq!(v["image"]["reference"], "app:1");
+    let layers = v["layers"].as_array().cloned().unwrap_or_default();
+    // Rows are the build steps: two layers and the ENV step between them.
+    let real: Vec<_> = layers
+        .iter()
+        .filter(|l| l["empty_layer"] == false)
+        .collect();
+    assert_eq!(real.len(), 2, "{layers:?}");
+    assert_eq!(real[1]["added_bytes"], 700);
+    // The same for an OCI layout, and through standard input.
+    let layout = dir.path().join("layout");
+    oci_layout(&sample(), &layout).expect("layout");
+    let o = report(&layout, &["--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let w: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is JSON");
+    assert_eq!(w["totals"]["stored_bytes"], v["totals"]["stored_bytes"]);
+    let o = Command::new(env!("CARGO_BIN_EXE_imgsize"))
+        .args(["report", "--format", "json", "-"])
+        .env_remove("IMGSIZE_FORMAT")
+        .env_remove("IMGSIZE_PLATFORM")
+        .stdin(fs::File::open(&path).expect("open"))
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let s: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is JSON");
+    assert_eq!(s["totals"], v["totals"]);
+}
+
+#[test]
+fn missing_file() {
+    let dir = tmp();
+    let path = dir.path().join("nope.tar");
+    let o = report(&path, &[]);
+    assert_one_error(&o, &["nope.tar"]);
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn a_plain_tar_is_not_an_image() {
+    let dir = tmp();
+    let path = dir.path().join("layer.tar");
+    let mut buf = Vec::new();
+    write_tar(&Layer::new("x").file("hello.txt", b"hi\n"), &mut buf).expect("tar");
+    fs::write(&path, buf).expect("write");
+    let line = assert_one_error(&report(&path, &[]), &["layer.tar"]);
+    assert!(line.contains("not a container image"), "{line}");
+    // Not a tar at all either.
+    let text = dir.path().join("notes.txt");
+    fs::write(&text, "just some text\n".repeat(100)).expect("write");
+    assert_one_error(&report(&text, &[]), &["notes.txt"]);
+    // An empty file.
+    let empty = dir.path().join("empty.tar");
+    fs::write(&empty, b"").expect("write");
+    assert_one_error(&report(&empty, &[]), &["empty.tar"]);
+}
+
+#[test]
+fn truncated_archive() {
+    let dir = tmp();
+    let path = good_archive(dir.path());
+    let bytes = fs::read(&path).expect("read");
+    // Cut inside the first layer's data, and inside the trailing manifest.json.
+    let mut lines = Vec::new();
+    for (n, cut) in [(1, 1024), (2, bytes.len() - 1500)] {
+        let short = dir.path().join(format!("short{n}.tar"));
+        fs::write(&short, &bytes[..cut]).expect("write");
+        let o = report(&short, &[]);
+        lines.push(assert_one_error(&o, &[&format!("short{n}.tar")]));
+    }
+    // An OCI archive holds its layers last: cut inside the last layer.
+    let oci = dir.path().join("oci.tar");
+    oci_archive(&sample(), &oci).expect("write");
+    let bytes = fs::read(&oci).expect("read");
+    let short = dir.path().join("short-oci.tar");
+    fs::write(&short, &bytes[..bytes.len() - 1024 - 300]).expect("write");
+    let o = report(&short, &[]);
+    lines.push(assert_one_error(&o, &[]));
+    // Each must say what is wrong: the archive is truncated (not "not an image", not
+    // "malformed JSON").
+    let unclear: Vec<&String> = lines.iter().filter(|l| !l.contains("truncated")).collect();
+    assert!(unclear.is_empty(), "should say truncated: {unclear:#?}");
+}
+
+/// A docker archive whose gzip layer has bytes overwritten in the deflate stream.
+#[test]
+fn corrupt_gzip_layer() {
+    let dir = tmp();
+    let good = dir.path().join("gz.tar");
+    let img = Image::new("gz:1").layer(
+        Layer::new("ADD x /")
+            .data(
+                "blob.bin",
+                crate::util::builder::Data::Fill {
+                    size: 200_000,
+                    seed: 3,
+                    random: true,
+                },
+            )
+            .gzip(),
+    );
+    docker_archive(&img, &good).expect("write fixture");
+    let bad = dir.path().join("corrupt-gzip.tar");
+    rewrite_tar(&good, &bad, |name, mut bytes| {
+        if name.ends_with(".tar.gz") {
+            let mid = bytes.len() / 2;
+            for b in &mut bytes[mid..mid + 64] {
+                *b ^= 0x5a;
+            }
+        }
+        bytes
+    });
+    let mut lines = Vec::new();
+    for extra in [&[][..], &["--no-verify"]] {
+        let o = report(&bad, extra);
+        let line = assert_one_error(&o, &["layer 0", "gzip"]);
+        lines.push(line);
+    }
+    // The line must also say which input it is about (scripts run many).
+    for line in lines {
+        assert!(
+            line.contains("corrupt-gzip.tar"),
+            "{line:?} should name the file"
+        );
+    }
+}
+
+/// An OCI layout whose layer blob has one byte flipped (a file's content, so the tar
+/// stays valid): only the digest tells.
+#[test]
+fn digest_mismatch() {
+    let dir = tmp();
+    let layout = dir.path().join("flipped");
+    oci_layout(&sample(), &layout).expect("layout");
+    let index: serde_json::Value =
+        serde_json::from_slice(&fs::read(layout.join("index.json")).expect("index")).expect("json");
+    let manifest_digest = index["manifests"][0]["digest"].as_str().expect("digest");
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &fs::read(layout.join("blobs/sha256").join(&manifest_digest[7..])).expect("manifest"),
+    )
+    .expect("json");
+    let layer = manifest["layers"][0]["digest"]
+        .as_str()
+        .expect("layer digest");
+    let blob = layout.join("blobs/sha256").join(&layer[7..]);
+    let mut bytes = fs::read(&blob).expect("blob");
+    // Entries: etc/ (header only), etc/os-release (header at 512, data at 1024).
+    assert_eq!(&bytes[1024..1027], b"ID=");
+    bytes[1024] ^= 0x20;
+    fs::write(&blob, bytes).expect("write");
+    let o = report(&layout, &[]);
+    let line = assert_one_error(&o, &[&layer[7..19], "digest mismatch"]);
+    // Without verification the flipped byte is just content.
+    let o = report(&layout, &["--no-verify"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The line must also say which input it is about (scripts run many).
+    assert!(line.contains("flipped"), "{line:?} should name the file");
+}
+
+#[test]
+fn malformed_manifest_json() {
+    let dir = tmp();
+    let good = good_archive(dir.path());
+    let bad = dir.path().join("badjson.tar");
+    rewrite_tar(&good, &bad, |name, bytes| {
+        if name == "manifest.json" {
+            br#"[{"Config": "x.json", "Layers": ["#.to_vec()
+        } else {
+            bytes
+        }
+    });
+    let line = assert_one_error(&report(&bad, &[]), &["badjson.tar", "manifest.json"]);
+    eprintln!("PROBE {line}");
+    assert!(line.contains("JSON"), "{line}");
+
+    // A layout whose index.json is not JSON.
+    let layout = dir.path().join("badindex");
+    oci_layout(&sample(), &layout).expect("layout");
+    fs::write(layout.join("index.json"), b"{\"manifests\": [").expect("write");
+    assert_one_error(&report(&layout, &[]), &["badindex", "index.json"]);
+
+    // manifest.json of the right syntax but the wrong shape.
+    let shape = dir.path().join("shape.tar");
+    rewrite_tar(&good, &shape, |name, bytes| {
+        if name == "manifest.json" {
+            br#"{"Config": 1}"#.to_vec()
+        } else {
+            bytes
+        }
+    });
+    assert_one_error(&report(&shape, &[]), &["shape.tar", "manifest.json"]);
+}
+
+#[test]
+fn bad_platform_value() {
+    let dir = tmp();
+    let path = good_archive(dir.path());
+    for bad in ["linux", "linux//", "a/b/c/d"] {
+        let o = report(&path, &["--platform", bad]);
+        assert_one_error(&o, &[bad]);
+        assert!(o.stdout.is_empty());
+    }
+}
+
+#[test]
+fn absent_platform_names_wanted_and_available() {
+    let dir = tmp();
+    let path = good_archive(dir.path());
+    let o = report(&path, &["--platform", "linux/amd64"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = report(&path, &["--platform", "linux/s390x"]);
+    assert_one_error(&o, &["image.tar", "linux/s390x", "linux/amd64"]);
+}
+
+#[test]
+fn unknown_image_lists_the_available_ones() {
+    let dir = tmp();
+    let path = good_archive(dir.path());
+    let o = report(&path, &["--image", "other:2"]);
+    assert_one_error(&o, &["image.tar", "other:2", "app:1"]);
+    let o = report(&path, &["--image", "app:1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn closed_stdout_pipe_exits_zero() {
+    let dir = tmp();
+    let path = dir.path().join("many.tar");
+    let mut layer = Layer::new("ADD many /");
+    for i in 0..3000 {
+        layer = layer.file(&format!("usr/share/doc/pkg{i:04}/README"), b"x");
+    }
+    docker_archive(&Image::new("many:1").layer(layer), &path).expect("write");
+    for format in ["json", "table"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_imgsize"))
+            .args(["report", "--no-progress", "--top", "100000", "--depth", "8"])
+            .args(["--format", format])
+            .arg(&path)
+            .env_remove("IMGSIZE_FORMAT")
+            .env_remove("IMGSIZE_PLATFORM")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        // `| head -c 100`: read a little, then close the pipe.
+        let mut out = child.stdout.take().expect("stdout");
+        let mut head = [0u8; 100];
+        out.read_exact(&mut head).expect("some output");
+        drop(out);
+        let o = child.wait_with_output().expect("wait");
+        assert_eq!(o.status.code(), Some(0), "{format}: {}", stderr(&o));
+        assert!(stderr(&o).is_empty(), "{format}: {}", stderr(&o));
+    }
+}

@@ -70,7 +70,10 @@ fn committed_sample_is_what_the_builder_writes() {
     }
     let want = std::fs::read(committed()).expect("testdata/sample.tar is committed");
     let got = std::fs::read(&fresh).expect("read");
-    assert!(want == got, "testdata/sample.tar is stale: run IMGSIZE_REGENERATE=1 cargo test --test tests sample");
+    assert!(
+        want == got,
+        "testdata/sample.tar is stale: run IMGSIZE_REGENERATE=1 cargo test --test tests sample"
+    );
 }
 
 #[test]

@@ -117,6 +117,21 @@ fn table_width(flag: Option<u16>) -> u16 {
         .max(40)
 }
 
+/// An error message that names the input, without saying it twice.
+fn named(input: &str, e: &dyn std::fmt::Display) -> anyhow::Error {
+    let msg = e.to_string();
+    let shown = if input == "-" {
+        "standard input"
+    } else {
+        input
+    };
+    if msg.contains(shown) {
+        anyhow::anyhow!(msg)
+    } else {
+        anyhow::anyhow!("{shown}: {msg}")
+    }
+}
+
 fn report(args: &ReportArgs) -> Result<u8> {
     let platform = args
         .platform
@@ -129,8 +144,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
         verify: !args.no_verify,
     };
     let bar = Bar(progress_bar(!args.no_progress, &args.image));
-    let opened = source::open(&args.image, &select, &bar)
-        .with_context(|| format!("cannot read {}", args.image))?;
+    let opened = source::open(&args.image, &select, &bar).map_err(|e| named(&args.image, &e))?;
     if bar.0.length().is_some_and(|l| l > 0) {
         let total: u64 = opened
             .layers
@@ -180,7 +194,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
         Err(e) => return Err(e).context("cannot write the report"),
     }
     for p in &report.problems {
-        eprintln!("imgsize: error: {p}");
+        eprintln!("imgsize: error: {}", named(&args.image, p));
     }
     Ok(if report.complete { EXIT_OK } else { EXIT_ERROR })
 }

@@ -53,6 +53,7 @@ pub(crate) fn resolve(
             key: i,
         })
         .collect();
+    let mut seen = Vec::new();
     let platform_ok = |c: &Candidate| -> Result<Option<Resolved>> {
         let r = resolve_entry(store, &entries[c.key], opts)?;
         if let Some(want) = &opts.platform
@@ -62,11 +63,28 @@ pub(crate) fn resolve(
                 r.info.variant.as_deref(),
             )
         {
+            seen.push(format!(
+                "{}/{}",
+                r.info.os.as_deref().unwrap_or("?"),
+                r.info.architecture.as_deref().unwrap_or("?")
+            ));
             return Ok(None);
         }
         Ok(Some(r))
     };
-    choose(store, &candidates, opts, platform_ok, |_| true)
+    let result = choose(store, &candidates, opts, platform_ok, |_| true);
+    match (result, &opts.platform) {
+        (Err(Error::NoImage { path, .. }), Some(want)) if !seen.is_empty() => {
+            seen.sort();
+            seen.dedup();
+            Err(Error::PlatformNotFound {
+                wanted: want.to_string(),
+                path,
+                available: seen.join(", "),
+            })
+        }
+        (other, _) => other,
+    }
 }
 
 fn resolve_entry(

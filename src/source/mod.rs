@@ -327,10 +327,17 @@ pub fn open(input: &str, opts: &SelectOptions, progress: &dyn Progress) -> Resul
                 reason: "manifest.json lists no images".to_string(),
             });
         } else {
-            (
-                Format::DockerArchive,
-                docker::resolve(store.as_ref(), entries, opts)?,
-            )
+            match docker::resolve(store.as_ref(), entries, opts) {
+                Ok(r) => (Format::DockerArchive, r),
+                // Docker 25+ archives also name images in index.json (`latest`).
+                Err(e @ Error::ImageNotFound { .. }) if has("index.json") => {
+                    match oci::resolve(store.as_ref(), opts) {
+                        Ok(r) => (Format::DockerArchive, r),
+                        Err(_) => return Err(e),
+                    }
+                }
+                Err(e) => return Err(e),
+            }
         }
     } else if has("index.json") {
         (oci_format(is_dir), oci::resolve(store.as_ref(), opts)?)

@@ -208,6 +208,7 @@ impl TarStore {
     pub fn new(file: &Path) -> Result<Self> {
         let name = file.display().to_string();
         let f = File::open(file).map_err(|e| Error::io(&name, e))?;
+        let file_len = f.metadata().map_err(|e| Error::io(&name, e))?.len();
         let mut archive = tar::Archive::new(io::BufReader::new(f));
         let mut members = HashMap::new();
         let entries = archive
@@ -215,6 +216,19 @@ impl TarStore {
             .map_err(|e| Error::io(&name, e))?;
         for entry in entries {
             let entry = entry.map_err(|e| archive_error(&name, e))?;
+            // Seeking past the end of a cut file does not fail: check the data is there.
+            let end = entry
+                .raw_file_position()
+                .saturating_add(walk::blocks(entry.size()));
+            if end > file_len {
+                return Err(Error::invalid(
+                    &name,
+                    format!(
+                        "archive is truncated: member {} ends at byte {end} of a {file_len}-byte file",
+                        String::from_utf8_lossy(&entry.path_bytes())
+                    ),
+                ));
+            }
             let raw = entry.path_bytes();
             let Some(path) = clean(&String::from_utf8_lossy(&raw)) else {
                 continue;

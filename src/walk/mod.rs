@@ -279,7 +279,11 @@ fn decode_error(compression: Compression, e: &(io::ErrorKind, String)) -> LayerE
         (Compression::Tar, _) => LayerErrorKind::Open(e.1.clone()),
         (c, _) => LayerErrorKind::Corrupt {
             compression: c.name(),
-            message: e.1.clone(),
+            message: if e.1.contains(c.name()) {
+                e.1.clone()
+            } else {
+                format!("corrupt {} stream: {}", c.name(), e.1)
+            },
         },
     }
 }
@@ -346,16 +350,10 @@ pub fn scan<'r>(
         Compression::Tar => Decoder::Plain(Box::new(raw)),
         Compression::Gzip => Decoder::Gzip(Box::new(flate2::bufread::MultiGzDecoder::new(raw))),
         Compression::Zstd => {
-            let mut d = zstd::stream::read::Decoder::with_buffer(raw).map_err(|e| {
-                LayerErrorKind::Corrupt {
-                    compression: "zstd",
-                    message: e.to_string(),
-                }
-            })?;
-            d.window_log_max(31).map_err(|e| LayerErrorKind::Corrupt {
-                compression: "zstd",
-                message: e.to_string(),
-            })?;
+            let zstd_error =
+                |e: io::Error| decode_error(Compression::Zstd, &(e.kind(), e.to_string()));
+            let mut d = zstd::stream::read::Decoder::with_buffer(raw).map_err(zstd_error)?;
+            d.window_log_max(31).map_err(zstd_error)?;
             Decoder::Zstd(Box::new(d))
         }
         Compression::Xz => Decoder::Xz(Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(
@@ -419,6 +417,14 @@ fn tar_error(e: io::Error, entries: usize) -> LayerErrorKind {
     }
 }
 
+/// Round a tar data length up to whole 512-byte blocks.
+pub fn blocks(len: u64) -> u64 {
+    len.div_ceil(512).saturating_mul(512)
+}
+
+/// Walk the entries into `scan`. A tar cut exactly at an entry boundary (no
+/// end-of-archive marker) is accepted, as Docker and Go's archive/tar accept it: old
+/// `docker save` layers have no marker.
 fn walk_entries<R: Read>(
     archive: &mut tar::Archive<R>,
     opts: &ScanOptions<'_>,
