@@ -486,7 +486,6 @@ fn the_schema_rejects_drift() {
 /// A regular-file entry named `.` or `./` counts in `added_bytes` (so in stored and
 /// wasted bytes) but is never merged, so no waste row holds its bytes.
 #[test]
-#[ignore = "known bug: a file entry naming the root is stored but in no waste row"]
 fn a_file_entry_naming_the_root_keeps_the_figures_adding_up() {
     let dir = tmp();
     let path = dir.path().join("image.tar");
@@ -499,7 +498,6 @@ fn a_file_entry_naming_the_root_keeps_the_figures_adding_up() {
 /// A layer that fails while merging (a limit error) leaves the entries merged before the
 /// failure in the tree: their bytes count as content while the layer adds nothing.
 #[test]
-#[ignore = "known bug: a layer failing mid-merge leaves part of it in the filesystem"]
 fn a_layer_failing_mid_merge_keeps_the_figures_adding_up() {
     let dir = tmp();
     let path = dir.path().join("image.tar");

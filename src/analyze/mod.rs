@@ -95,6 +95,8 @@ pub struct PathRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WasteRow {
     pub path: String,
+    /// What the path was (a directory groups the waste below it).
+    pub kind: NodeKind,
     pub bytes: u64,
     pub files: u64,
     pub added_layer: usize,
@@ -271,6 +273,7 @@ pub fn summarize(a: &Analysis, opts: &SummaryOptions) -> Report {
         .into_iter()
         .map(|((cell, added, removed, cause), (bytes, files))| WasteRow {
             path: tree.path(cell),
+            kind: tree.kind(cell),
             bytes,
             files,
             added_layer: added as usize,
@@ -346,7 +349,17 @@ pub fn instruction(created_by: &str) -> String {
         if !out.is_empty() {
             out.push(' ');
         }
-        out.push_str(word);
+        // `ADD file:<64 hex> in /`: the content hash says little; keep 12 digits.
+        match word.split_once(':') {
+            Some((kind @ ("file" | "dir" | "multi"), hash))
+                if hash.len() > 12 && hash.bytes().all(|b| b.is_ascii_hexdigit()) =>
+            {
+                out.push_str(kind);
+                out.push(':');
+                out.push_str(&hash[..12]);
+            }
+            _ => out.push_str(word),
+        }
     }
     out
 }
@@ -371,5 +384,12 @@ mod tests {
             "RUN pip install -r req.txt"
         );
         assert_eq!(instruction("|1 V=2 /bin/sh -c make"), "RUN make");
+        assert_eq!(
+            instruction(&format!(
+                "/bin/sh -c #(nop) ADD file:{} in / ",
+                "ab".repeat(32)
+            )),
+            "ADD file:abababababab in /"
+        );
     }
 }

@@ -85,7 +85,7 @@ impl WasteCause {
         match self {
             WasteCause::Overwritten => "overwritten",
             WasteCause::Deleted => "deleted",
-            WasteCause::OpaqueDir => "hidden by opaque dir",
+            WasteCause::OpaqueDir => "opaque dir",
         }
     }
 }
@@ -381,7 +381,19 @@ impl FsTree {
                 _ => {}
             }
             if path.is_empty() {
-                // The root itself (`./`): nothing to merge.
+                // The root itself (`./`). A regular file by that name cannot exist:
+                // its bytes are shipped but never visible.
+                if e.kind == EntryKind::File && e.size > 0 {
+                    self.waste.push(WasteRecord {
+                        node: ROOT,
+                        bytes: e.size,
+                        added_layer: layer,
+                        removed_layer: layer,
+                        cause: WasteCause::Overwritten,
+                    });
+                    let inode = self.new_inode(e.size, layer)?;
+                    self.inodes[inode as usize].links = 0;
+                }
                 continue;
             }
             let (parent_path, name) = split_parent(path);

@@ -115,6 +115,7 @@ struct PathLayer {
 #[derive(Serialize)]
 struct Waste<'a> {
     path: &'a str,
+    kind: &'static str,
     bytes: u64,
     files: u64,
     added_in_layer: usize,
@@ -258,6 +259,7 @@ fn doc(r: &Report) -> Doc<'_> {
             .iter()
             .map(|w| Waste {
                 path: &w.path,
+                kind: kind_name(w.kind),
                 bytes: w.bytes,
                 files: w.files,
                 added_in_layer: w.added_layer,

@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Row, Table, presets};
 use humansize::{DECIMAL, format_size};
 
 use super::Renderer;
@@ -16,8 +16,29 @@ pub struct Text {
     pub width: u16,
 }
 
+/// Human size with fixed decimals, so a column lines up (`879.00 kB`, `1.20 MB`).
 fn size(bytes: u64) -> String {
-    format_size(bytes, DECIMAL)
+    if bytes < 1000 {
+        format!("{bytes} B")
+    } else {
+        format_size(bytes, DECIMAL.decimal_zeroes(2))
+    }
+}
+
+/// Like [`size`], but a dash for nothing.
+fn size_or_dash(bytes: u64) -> String {
+    if bytes == 0 {
+        "-".to_string()
+    } else {
+        size(bytes)
+    }
+}
+
+/// A row that never wraps: long text is cut by the table at the column width.
+fn one_line(cells: Vec<Cell>) -> Row {
+    let mut row = Row::from(cells);
+    row.max_height(1);
+    row
 }
 
 fn percent(part: u64, whole: u64) -> String {
@@ -104,9 +125,16 @@ impl Text {
         if let Some(d) = &img.config_digest {
             writeln!(out, "config {d}")?;
         }
+        if !r.complete {
+            writeln!(
+                out,
+                "WARNING: {} layer(s) could not be read: the figures below are incomplete (see the problems at the end)",
+                r.problems.len()
+            )?;
+        }
         let t = &r.totals;
-        let mut table = new_table(self.width, &["figure", "bytes", "size", "meaning"], &[1, 2]);
-        let rows: [(&str, u64, &str); 6] = [
+        let mut table = new_table(self.width, &["figure", "size", "bytes", "meaning"], &[1, 2]);
+        let rows: [(&str, u64, &str); 5] = [
             (
                 "compressed",
                 t.compressed_bytes,
@@ -128,22 +156,26 @@ impl Text {
                 t.wasted_bytes,
                 "shipped but hidden: overwritten or deleted later",
             ),
-            ("files", t.files, "regular files in the final filesystem"),
         ];
         for (label, value, meaning) in rows {
-            let human = match label {
-                "files" => "-".to_string(),
-                "wasted" => format!("{} ({})", size(value), percent(value, t.stored_bytes)),
-                _ => size(value),
+            let human = if label == "wasted" {
+                format!("{} ({})", size(value), percent(value, t.stored_bytes))
+            } else {
+                size(value)
             };
             table.add_row(vec![
                 Cell::new(label),
-                Cell::new(value),
                 Cell::new(human),
+                Cell::new(value),
                 Cell::new(meaning),
             ]);
         }
-        writeln!(out, "{table}")
+        writeln!(out, "{table}")?;
+        writeln!(
+            out,
+            "{} files, {} directories, {} symlinks in the final filesystem",
+            t.files, t.dirs, t.symlinks
+        )
     }
 
     fn layers(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -161,29 +193,37 @@ impl Text {
             ],
             &[0, 2, 3, 4, 5],
         );
-        let room = usize::from(self.width).saturating_sub(70).max(24);
         for step in &r.steps {
             match step {
                 Step::Layer(i) => {
                     let l = &r.layers[*i];
-                    let what = match (&l.error, &l.created_by) {
-                        (Some(e), _) => format!("UNREADABLE: {e}"),
-                        (None, Some(c)) => analyze::instruction(c),
-                        (None, None) => "-".to_string(),
+                    let row = match &l.error {
+                        Some(e) => vec![
+                            Cell::new(l.index),
+                            Cell::new(short_digest(l.digest.as_deref())),
+                            Cell::new(size(l.compressed_bytes)),
+                            Cell::new("?"),
+                            Cell::new("?"),
+                            Cell::new("?"),
+                            Cell::new(format!("UNREADABLE: {e}")),
+                        ],
+                        None => vec![
+                            Cell::new(l.index),
+                            Cell::new(short_digest(l.digest.as_deref())),
+                            Cell::new(size(l.compressed_bytes)),
+                            Cell::new(size(l.added_bytes)),
+                            Cell::new(size_or_dash(l.wasted_bytes)),
+                            Cell::new(l.files),
+                            Cell::new(clip(
+                                &l.created_by
+                                    .as_deref()
+                                    .map(analyze::instruction)
+                                    .unwrap_or_else(|| "-".into()),
+                                400,
+                            )),
+                        ],
                     };
-                    table.add_row(vec![
-                        Cell::new(l.index),
-                        Cell::new(short_digest(l.digest.as_deref())),
-                        Cell::new(size(l.compressed_bytes)),
-                        Cell::new(size(l.added_bytes)),
-                        Cell::new(if l.wasted_bytes == 0 {
-                            "-".to_string()
-                        } else {
-                            size(l.wasted_bytes)
-                        }),
-                        Cell::new(l.files),
-                        Cell::new(clip(&what, room)),
-                    ]);
+                    table.add_row(one_line(row));
                 }
                 Step::Empty(h) => {
                     let what = h
@@ -191,15 +231,15 @@ impl Text {
                         .as_deref()
                         .map(analyze::instruction)
                         .unwrap_or_default();
-                    table.add_row(vec![
+                    table.add_row(one_line(vec![
                         Cell::new(""),
                         Cell::new("(no layer)"),
                         Cell::new(""),
                         Cell::new(""),
                         Cell::new(""),
                         Cell::new(""),
-                        Cell::new(clip(&what, room)),
-                    ]);
+                        Cell::new(clip(&what, 400)),
+                    ]));
                 }
             }
         }
@@ -209,7 +249,7 @@ impl Text {
             Cell::new(""),
             Cell::new(size(t.compressed_bytes)),
             Cell::new(size(t.stored_bytes)),
-            Cell::new(size(t.wasted_bytes)),
+            Cell::new(size_or_dash(t.wasted_bytes)),
             Cell::new(r.layers.iter().map(|l| l.files).sum::<u64>()),
             Cell::new(""),
         ]);
@@ -271,17 +311,28 @@ impl Text {
         writeln!(out, "\nWaste (shipped, never visible)")?;
         let mut table = new_table(
             self.width,
-            &["path", "size", "files", "added in", "hidden by", "how"],
+            &[
+                "path",
+                "size",
+                "files",
+                "added by layer",
+                "hidden by layer",
+                "how",
+            ],
             &[1, 2, 3, 4],
         );
         let room = usize::from(self.width).saturating_sub(60).max(24);
         for w in &r.waste.rows {
+            let mut path = clip(&w.path, room);
+            if w.kind == crate::model::NodeKind::Dir {
+                path.push('/');
+            }
             table.add_row(vec![
-                Cell::new(clip(&w.path, room)),
+                Cell::new(path),
                 Cell::new(size(w.bytes)),
                 Cell::new(w.files),
-                Cell::new(format!("layer {}", w.added_layer)),
-                Cell::new(format!("layer {}", w.removed_layer)),
+                Cell::new(w.added_layer),
+                Cell::new(w.removed_layer),
                 Cell::new(w.cause.as_str()),
             ]);
         }

@@ -446,6 +446,16 @@ fn walk_entries<R: Read>(
         if normalize(&entry.path_bytes(), &mut path) {
             scan.clamped_paths += 1;
         }
+        // Checked here, before merging, so a layer is merged whole or not at all.
+        if path
+            .split(|&b| b == b'/')
+            .any(|c| c.len() > usize::from(u16::MAX))
+        {
+            return Err(LayerErrorKind::Limit(format!(
+                "entry {}: a path component is longer than 65535 bytes",
+                scan.entries.len() + 1
+            )));
+        }
         let (parent, name) = split_parent(&path);
         let mut size = 0;
         let kind = if name.starts_with(WHITEOUT) {
