@@ -7,5 +7,5 @@ mod corpus;
 mod rules;
 mod sample;
 mod schema;
-mod skopeo;
 mod snapshots;
+mod tools;

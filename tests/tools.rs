@@ -1,7 +1,8 @@
-//! Cross-checks against archives written by another tool: skopeo re-encodes one of our
+//! Cross-checks against images written by other tools. skopeo re-encodes one of our
 //! images into every format it writes (re-compressing layers with its own gzip and zstd
 //! encoders), and imgsize must report the same filesystem figures for all of them.
-//! Skipped, with a note, where skopeo is not installed (`.ci/run` installs it).
+//! umoci builds layers from real filesystem changes, whiteouts included. Skipped, with a
+//! note, where a tool is not installed (`.ci/run` installs both).
 
 use std::path::Path;
 use std::process::Command;
@@ -11,28 +12,30 @@ use imgsize::analyze::Report;
 use crate::util::builder::{Image, Layer, docker_archive};
 use crate::util::{analyze, tmp};
 
-fn skopeo_available() -> bool {
-    let ok = Command::new("skopeo")
+fn available(tool: &str) -> bool {
+    let ok = Command::new(tool)
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        eprintln!("note: skopeo is not installed; skopeo cross-checks skipped");
+        eprintln!("note: {tool} is not installed; its cross-checks are skipped");
     }
     ok
 }
 
-fn skopeo_copy(args: &[&str]) {
-    let out = Command::new("skopeo")
-        .args(["--insecure-policy", "copy", "--quiet"])
-        .args(args)
-        .output()
-        .expect("run skopeo");
+fn run(tool: &str, args: &[&str]) {
+    let out = Command::new(tool).args(args).output().expect("run tool");
     assert!(
         out.status.success(),
-        "skopeo {args:?}: {}",
+        "{tool} {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+fn skopeo_copy(args: &[&str]) {
+    let mut all = vec!["--insecure-policy", "copy", "--quiet"];
+    all.extend_from_slice(args);
+    run("skopeo", &all);
 }
 
 fn image() -> Image {
@@ -78,7 +81,7 @@ fn figures(r: &Report) -> (Vec<(u64, u64, u64)>, u64, u64, u64, u64) {
 
 #[test]
 fn every_format_skopeo_writes_gives_the_same_figures() {
-    if !skopeo_available() {
+    if !available("skopeo") {
         return;
     }
     let dir = tmp();
@@ -151,5 +154,53 @@ fn every_format_skopeo_writes_gives_the_same_figures() {
         zstd.layers
             .iter()
             .all(|l| l.compression.map(|c| c.name()) == Some("zstd"))
+    );
+}
+
+/// umoci turns real filesystem changes into layers: a directory removed in the second
+/// layer becomes one `.wh.` marker, and everything below it is waste.
+#[test]
+fn umoci_whiteout_of_a_directory_wastes_its_files() {
+    if !available("umoci") {
+        return;
+    }
+    let dir = tmp();
+    let layout = dir.path().join("layout");
+    let bundle = dir.path().join("bundle");
+    let (l, b) = (layout.display().to_string(), bundle.display().to_string());
+    let image = format!("{l}:app");
+    run("umoci", &["init", "--layout", &l]);
+    run("umoci", &["new", "--image", &image]);
+    run("umoci", &["unpack", "--rootless", "--image", &image, &b]);
+    let rootfs = bundle.join("rootfs");
+    std::fs::create_dir_all(rootfs.join("root/.cache/pip/wheels")).expect("mkdir");
+    std::fs::write(rootfs.join("root/.cache/pip/wheels/a.whl"), vec![7u8; 7000]).expect("write");
+    std::fs::write(
+        rootfs.join("root/.cache/pip/selfcheck.json"),
+        vec![1u8; 300],
+    )
+    .expect("write");
+    std::fs::write(rootfs.join("app.py"), vec![2u8; 1234]).expect("write");
+    run("umoci", &["repack", "--image", &image, &b]);
+    std::fs::remove_dir_all(&bundle).expect("clean bundle");
+    run("umoci", &["unpack", "--rootless", "--image", &image, &b]);
+    std::fs::remove_dir_all(bundle.join("rootfs/root/.cache")).expect("rm cache");
+    run("umoci", &["repack", "--image", &image, &b]);
+
+    let select = imgsize::source::SelectOptions {
+        image: Some("app".into()),
+        ..Default::default()
+    };
+    let r = crate::util::analyze_with(&layout, &select, Default::default()).expect("analyze");
+    assert!(r.complete, "{:?}", r.problems);
+    assert_eq!(r.layers.len(), 2);
+    assert_eq!(r.totals.stored_bytes, 7000 + 300 + 1234);
+    assert_eq!(r.totals.content_bytes, 1234);
+    assert_eq!(r.totals.wasted_bytes, 7300);
+    assert!(
+        r.waste
+            .rows
+            .iter()
+            .all(|w| w.added_layer == 0 && w.removed_layer == 1)
     );
 }
