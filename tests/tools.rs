@@ -63,7 +63,10 @@ fn image() -> Image {
         )
 }
 
-fn figures(r: &Report) -> (Vec<(u64, u64, u64)>, u64, u64, u64, u64) {
+/// Per layer (uncompressed, added, content), then stored, content, wasted, files.
+type Figures = (Vec<(u64, u64, u64)>, u64, u64, u64, u64);
+
+fn figures(r: &Report) -> Figures {
     let layers = r
         .layers
         .iter()
