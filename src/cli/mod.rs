@@ -85,10 +85,14 @@ fn progress_bar(enabled: bool, input: &str) -> ProgressBar {
     if !enabled || !io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let len = std::fs::metadata(input)
-        .ok()
-        .filter(|m| m.is_file())
-        .map(|m| m.len());
+    // The input's size decides whether a bar is worth drawing; stdin gets a spinner.
+    let len = std::fs::metadata(input).ok().map(|m| {
+        if m.is_dir() {
+            dir_size(&std::path::Path::new(input).join("blobs"))
+        } else {
+            m.len()
+        }
+    });
     let bar = match len {
         Some(len) if len < PROGRESS_THRESHOLD => return ProgressBar::hidden(),
         Some(len) => ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr()),
@@ -101,6 +105,25 @@ fn progress_bar(enabled: bool, input: &str) -> ProgressBar {
     bar.set_style(style);
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
+}
+
+/// Total size of the files in a directory tree (an OCI layout's blobs).
+fn dir_size(dir: &std::path::Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(e.path()),
+                Ok(t) if t.is_file() => total += e.metadata().map(|m| m.len()).unwrap_or(0),
+                _ => {}
+            }
+        }
+    }
+    total
 }
 
 fn table_width(flag: Option<u16>) -> u16 {
@@ -145,16 +168,14 @@ fn report(args: &ReportArgs) -> Result<u8> {
     };
     let bar = Bar(progress_bar(!args.no_progress, &args.image));
     let opened = source::open(&args.image, &select, &bar).map_err(|e| named(&args.image, &e))?;
-    if bar.0.length().is_some_and(|l| l > 0) {
+    if bar.0.length().is_some() {
+        // What the walk will read: the image's layers, not the whole input.
         let total: u64 = opened
             .layers
             .iter()
             .map(|l| opened.store.size(&l.locator).unwrap_or(0))
             .sum();
         bar.0.set_length(total);
-        if total < PROGRESS_THRESHOLD {
-            bar.0.set_draw_target(ProgressDrawTarget::hidden());
-        }
     }
     let analysis = walk::image::walk_image(opened, None, &bar);
     bar.0.finish_and_clear();
