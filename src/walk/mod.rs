@@ -10,7 +10,7 @@ pub mod digest;
 pub mod image;
 pub mod parallel;
 
-use std::io::{self, BufRead, BufReader, Chain, Cursor, Read};
+use std::io::{self, BufRead, BufReader, Chain, Cursor, Read, Seek, SeekFrom};
 
 use tar::EntryType;
 
@@ -234,6 +234,50 @@ impl<R: Read> Read for ErrTap<R> {
     }
 }
 
+/// The top of the reader stack the tar parser sees: buffered, and "seekable" forward
+/// only, so the parser skips file content by consuming the buffer in place instead of
+/// copying it out (the bytes below were already counted and hashed).
+struct Skipper<R> {
+    inner: BufReader<R>,
+    pos: u64,
+}
+
+impl<R: Read> Read for Skipper<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: Read> Seek for Skipper<R> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let mut left = match to {
+            SeekFrom::Current(n) if n >= 0 => n as u64,
+            _ => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "layer streams only skip forward",
+                ));
+            }
+        };
+        while left > 0 {
+            let available = self.inner.fill_buf()?.len();
+            if available == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "unexpected EOF during skip",
+                ));
+            }
+            let step = available.min(usize::try_from(left).unwrap_or(usize::MAX));
+            self.inner.consume(step);
+            left -= step as u64;
+            self.pos += step as u64;
+        }
+        Ok(self.pos)
+    }
+}
+
 /// Read up to `n` bytes (fewer only at end of stream).
 fn read_head<R: Read>(r: &mut R, n: usize) -> io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(n);
@@ -380,9 +424,14 @@ pub fn scan<'r>(
         };
         return Err(LayerErrorKind::NotTar(what));
     }
-    let mut archive = tar::Archive::new(Cursor::new(block).chain(plain));
+    let top = Skipper {
+        inner: BufReader::with_capacity(READ_BUF, Cursor::new(block).chain(plain)),
+        pos: 0,
+    };
+    let mut archive = tar::Archive::new(top);
     let walked = walk_entries(&mut archive, opts, &mut scan);
-    let (_, mut plain) = archive.into_inner().into_inner();
+    // Dropping the top buffer loses nothing: what it held was already counted below.
+    let (_, mut plain) = archive.into_inner().inner.into_inner().into_inner();
     if let Err(kind) = walked {
         if let Some(e) = plain.error.take() {
             return Err(decode_error(compression, &e));
@@ -425,14 +474,14 @@ pub fn blocks(len: u64) -> u64 {
 /// Walk the entries into `scan`. A tar cut exactly at an entry boundary (no
 /// end-of-archive marker) is accepted, as Docker and Go's archive/tar accept it: old
 /// `docker save` layers have no marker.
-fn walk_entries<R: Read>(
+fn walk_entries<R: Read + Seek>(
     archive: &mut tar::Archive<R>,
     opts: &ScanOptions<'_>,
     scan: &mut LayerScan,
 ) -> Result<(), LayerErrorKind> {
     let mut path = Vec::with_capacity(256);
     let mut link = Vec::with_capacity(256);
-    let entries = archive.entries().map_err(|e| tar_error(e, 0))?;
+    let entries = archive.entries_with_seek().map_err(|e| tar_error(e, 0))?;
     for entry in entries {
         let mut entry = entry.map_err(|e| tar_error(e, scan.entries.len()))?;
         let etype = entry.header().entry_type();

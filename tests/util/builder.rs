@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 pub enum Data {
     Bytes(Vec<u8>),
     /// `size` bytes of deterministic filler; `seed` varies the bytes, `random` makes
-    /// them incompressible (otherwise they compress about 3:1, like text).
+    /// them incompressible (otherwise they compress about 4.7:1 with gzip, like text).
     Fill {
         size: u64,
         seed: u64,
@@ -426,8 +426,7 @@ fn build_all(img: &Image, dir: &Path) -> io::Result<Vec<Built>> {
 }
 
 /// Write a classic `docker save` archive: `<n>/layer.tar` per layer (compressed layers
-/// as kaniko does: `<digest>.tar.gz`/`.tar.zst`), `<hex>.json` config, `manifest.json`,
-/// `repositories`.
+/// as kaniko does: `<digest>.tar.gz`/`.tar.zst`), `<hex>.json` config and `manifest.json`.
 pub fn docker_archive(img: &Image, out: &Path) -> io::Result<()> {
     let dir = scratch(out)?;
     let built = build_all(img, &dir)?;
