@@ -151,13 +151,19 @@ pub fn walk_image(
     let clamped: u64 = figures.iter().map(|f| f.clamped_paths).sum();
     if clamped > 0 {
         notes.push(format!(
-            "{clamped} entries have absolute or `..` names; they were resolved inside the image root"
+            "{clamped} entries have `..` in their names; they were resolved inside the image root"
         ));
     }
     let dangling: u64 = figures.iter().map(|f| f.dangling_hardlinks).sum();
     if dangling > 0 {
         notes.push(format!(
             "{dangling} hardlinks point at paths that do not exist; counted as empty files"
+        ));
+    }
+    let holes: u64 = figures.iter().map(|f| f.sparse_extra_bytes).sum();
+    if holes > 0 {
+        notes.push(format!(
+            "sparse files: sizes count the bytes the tar stores; their apparent sizes add {holes} bytes of holes"
         ));
     }
     errors.sort_by_key(|e| e.index);

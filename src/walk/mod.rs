@@ -113,7 +113,7 @@ pub struct LayerScan {
     pub whiteouts: u64,
     pub opaques: u64,
     pub others: u64,
-    /// Entries with absolute or `..` names, clamped to the root.
+    /// Entries whose names hold `..` (resolved lexically, never above the root).
     pub clamped_paths: u64,
     /// Sparse files: apparent size minus stored size.
     pub sparse_extra_bytes: u64,
@@ -333,7 +333,7 @@ fn decode_error(compression: Compression, e: &(io::ErrorKind, String)) -> LayerE
 }
 
 /// Normalise a tar member name: drop `./`, leading `/`, empty and `.` components;
-/// resolve `..` lexically, clamped at the root. Returns whether clamping happened.
+/// resolve `..` lexically, clamped at the root. Returns whether the name held `..`.
 pub fn normalize(raw: &[u8], out: &mut Vec<u8>) -> bool {
     out.clear();
     let mut clamped = false;
