@@ -108,11 +108,24 @@ pub struct MergeStats {
     pub dangling_hardlinks: u64,
 }
 
+/// A hash-table slot: the node and 32 bits of its (parent, name) hash, so that growing
+/// the table and rejecting non-matches never touch the (randomly placed) names.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    id: u32,
+    hash: u32,
+}
+
+/// Widen a 32-bit hash so that hashbrown's control bits (the top 7) are well mixed.
+fn spread(h: u32) -> u64 {
+    u64::from(h).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
 /// The merged filesystem of an image.
 pub struct FsTree {
     nodes: Vec<Node>,
     names: Vec<u8>,
-    table: HashTable<u32>,
+    table: HashTable<Slot>,
     hasher: FxBuildHasher,
     inodes: Vec<Inode>,
     waste: Vec<WasteRecord>,
@@ -152,11 +165,12 @@ impl FsTree {
         }
     }
 
-    fn hash(&self, parent: u32, name: &[u8]) -> u64 {
+    fn hash(&self, parent: u32, name: &[u8]) -> u32 {
         let mut h = self.hasher.build_hasher();
         parent.hash(&mut h);
         name.hash(&mut h);
-        h.finish()
+        let h = h.finish();
+        (h ^ (h >> 32)) as u32
     }
 
     /// A node's name.
@@ -168,10 +182,12 @@ impl FsTree {
     fn child(&self, parent: u32, name: &[u8]) -> Option<u32> {
         let hash = self.hash(parent, name);
         self.table
-            .find(hash, |&id| {
-                self.nodes[id as usize].parent == parent && self.name(id) == name
+            .find(spread(hash), |slot| {
+                slot.hash == hash
+                    && self.nodes[slot.id as usize].parent == parent
+                    && self.name(slot.id) == name
             })
-            .copied()
+            .map(|slot| slot.id)
     }
 
     fn add_child(
@@ -206,23 +222,15 @@ impl FsTree {
             alive: true,
         });
         let hash = self.hash(parent, name);
-        let (nodes, names) = (&self.nodes, &self.names);
-        let hasher = &self.hasher;
-        self.table.insert_unique(hash, id, |&other| {
-            let n = &nodes[other as usize];
-            let nm = &names[n.name_off as usize..n.name_off as usize + n.name_len as usize];
-            let mut h = hasher.build_hasher();
-            n.parent.hash(&mut h);
-            nm.hash(&mut h);
-            h.finish()
-        });
+        self.table
+            .insert_unique(spread(hash), Slot { id, hash }, |slot| spread(slot.hash));
         Ok(id)
     }
 
     fn unlink_from_table(&mut self, id: u32) {
         let parent = self.nodes[id as usize].parent;
         let hash = self.hash(parent, self.name(id));
-        if let Ok(entry) = self.table.find_entry(hash, |&other| other == id) {
+        if let Ok(entry) = self.table.find_entry(spread(hash), |slot| slot.id == id) {
             entry.remove();
         }
     }
@@ -574,7 +582,7 @@ impl FsTree {
     pub fn heap_bytes(&self) -> usize {
         self.nodes.capacity() * std::mem::size_of::<Node>()
             + self.names.capacity()
-            + self.table.capacity() * (std::mem::size_of::<u32>() + 1)
+            + self.table.capacity() * (std::mem::size_of::<Slot>() + 1)
             + self.inodes.capacity() * std::mem::size_of::<Inode>()
             + self.waste.capacity() * std::mem::size_of::<WasteRecord>()
     }
