@@ -516,6 +516,19 @@ fn select(root: &Path, name: &str, image: Option<&str>, platform: Option<&str>) 
         .unwrap_or_else(|e| panic!("{name} {image:?} {platform:?}: {e}"))
 }
 
+/// The error text of selecting an image that should not resolve.
+fn select_error(root: &Path, name: &str, image: Option<&str>, platform: Option<&str>) -> String {
+    let opts = SelectOptions {
+        image: image.map(str::to_string),
+        platform: platform.map(|p| PlatformSpec::parse(p).expect("platform")),
+        verify: true,
+    };
+    match analyze_with(&root.join(name), &opts, summary()) {
+        Ok(_) => panic!("{name} {image:?} {platform:?}: expected an error"),
+        Err(e) => e.to_string(),
+    }
+}
+
 #[test]
 fn dive_test_image_is_the_same_in_every_format() {
     let Some(root) = corpus() else { return };
@@ -647,17 +660,7 @@ fn go_containerregistry_bundle_selects_each_image_by_name() {
     // first image and names the other.
     let r = load(&root, name);
     assert_eq!(r.image.other_images.len(), 1, "{:?}", r.image.other_images);
-    let err = analyze_with(
-        &root.join(name),
-        &SelectOptions {
-            image: Some("test_image_3".into()),
-            ..SelectOptions::default()
-        },
-        summary(),
-    )
-    .err()
-    .map(|e| e.to_string())
-    .unwrap_or_default();
+    let err = select_error(&root, name, Some("test_image_3"), None);
     assert!(
         err.contains("test_image_1") && err.contains("test_image_2"),
         "unknown tag must list the available ones: {err:?}"
@@ -747,17 +750,7 @@ fn stereoscope_platform_selection() {
         );
         assert!(r.complete, "{platform}: {:?}", r.problems);
     }
-    let err = analyze_with(
-        &root.join(multi),
-        &SelectOptions {
-            platform: Some(PlatformSpec::parse("linux/ppc64le").expect("platform")),
-            ..SelectOptions::default()
-        },
-        summary(),
-    )
-    .err()
-    .map(|e| e.to_string())
-    .unwrap_or_default();
+    let err = select_error(&root, multi, None, Some("linux/ppc64le"));
     assert!(
         err.contains("linux/ppc64le") && err.contains("linux/amd64") && err.contains("linux/arm64"),
         "a missing platform must be named with the available ones: {err:?}"
@@ -816,17 +809,7 @@ fn oras_hello_world_resolution() {
         }
         // linux/arm64 is listed in the manifest list but its manifest is absent: a
         // clear error, not another platform's image.
-        let err = analyze_with(
-            &root.join(name),
-            &SelectOptions {
-                platform: Some(PlatformSpec::parse("linux/arm64").expect("platform")),
-                ..SelectOptions::default()
-            },
-            summary(),
-        )
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+        let err = select_error(&root, name, None, Some("linux/arm64"));
         assert!(
             err.contains("linux/arm64") || err.contains("missing"),
             "{name}: {err:?}"
@@ -856,17 +839,12 @@ fn oras_index_tag_latest_selects_the_image() {
 #[test]
 fn docker_archive_of_another_platform_names_the_platform() {
     let Some(root) = corpus() else { return };
-    let err = analyze_with(
-        &root.join("osv-scalibr/layerscanning/basic.tar"),
-        &SelectOptions {
-            platform: Some(PlatformSpec::parse("linux/s390x").expect("platform")),
-            ..SelectOptions::default()
-        },
-        summary(),
-    )
-    .err()
-    .map(|e| e.to_string())
-    .unwrap_or_default();
+    let err = select_error(
+        &root,
+        "osv-scalibr/layerscanning/basic.tar",
+        None,
+        Some("linux/s390x"),
+    );
     assert!(
         err.contains("linux/s390x") && err.contains("linux/amd64"),
         "wanted and available platforms must be named: {err:?}"
@@ -882,17 +860,7 @@ fn trivy_oci_tags() {
     assert_eq!(r.image.reference.as_deref(), Some("0.0.1"));
     let r = load(&root, name);
     assert_eq!(r.layers[0].uncompressed_bytes, 15360);
-    let err = analyze_with(
-        &root.join(name),
-        &SelectOptions {
-            image: Some("0.0.0".into()),
-            ..SelectOptions::default()
-        },
-        summary(),
-    )
-    .err()
-    .map(|e| e.to_string())
-    .unwrap_or_default();
+    let err = select_error(&root, name, Some("0.0.0"), None);
     assert!(err.contains("0.0.0") && err.contains("0.0.1"), "{err:?}");
     // test.oci has no ref name: no tags.
     let r = load(&root, "trivy/test.oci");
