@@ -99,7 +99,7 @@ fn progress_bar(enabled: bool, input: &str) -> ProgressBar {
         None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
     };
     let style = ProgressStyle::with_template(
-        "{spinner} reading layers {bytes}/{total_bytes} {bytes_per_sec} {wide_bar} {eta}",
+        "{spinner} reading layers {decimal_bytes}/{decimal_total_bytes} {decimal_bytes_per_sec} {wide_bar} {eta}",
     )
     .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
