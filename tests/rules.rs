@@ -316,3 +316,54 @@ fn history_that_does_not_line_up_is_not_guessed() {
     assert!(r.history_note.is_some());
     assert!(r.layers.iter().all(|l| l.created_by.is_none()));
 }
+
+/// Analyses can ask the walk to keep small files (package databases); the walk hands
+/// them over with their layer, in layer order, without a second pass.
+#[test]
+fn the_walk_captures_what_an_analysis_asks_for() {
+    struct DpkgStatus;
+    impl imgsize::walk::Capture for DpkgStatus {
+        fn wants(&self, path: &[u8], size: u64) -> bool {
+            path == b"var/lib/dpkg/status" && size < 1 << 20
+        }
+    }
+    let dir = tmp();
+    let path = dir.path().join("image.tar");
+    let img = Image::new("t")
+        .layer(
+            Layer::new("a")
+                .file("var/lib/dpkg/status", b"Package: libc6\n")
+                .fill("x", 9),
+        )
+        .layer(
+            Layer::new("b")
+                .file("./var/lib/dpkg/status", b"Package: libc6\nPackage: gcc\n")
+                .gzip(),
+        );
+    docker_archive(&img, &path).expect("fixture");
+    let opened = imgsize::source::open(
+        &path.to_string_lossy(),
+        &imgsize::source::SelectOptions::default(),
+        &imgsize::walk::NoProgress,
+    )
+    .expect("open");
+    let a = imgsize::walk::image::walk_image(opened, Some(&DpkgStatus), &imgsize::walk::NoProgress);
+    let got: Vec<(usize, &[u8], &[u8])> = a
+        .captured
+        .iter()
+        .map(|c| (c.layer, c.path.as_slice(), c.content.as_slice()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (0, &b"var/lib/dpkg/status"[..], &b"Package: libc6\n"[..]),
+            (
+                1,
+                &b"var/lib/dpkg/status"[..],
+                &b"Package: libc6\nPackage: gcc\n"[..]
+            ),
+        ]
+    );
+    // Capturing does not change the figures.
+    assert_eq!(a.figures[0].added_bytes, 15 + 9);
+}

@@ -128,6 +128,15 @@ pub struct LayerFigures {
     pub read: bool,
 }
 
+/// A file's content kept while walking because an analysis asked for it (package
+/// databases, say): the layer it is in, its path (normalised, no leading `/`).
+#[derive(Debug, Clone)]
+pub struct CapturedFile {
+    pub layer: usize,
+    pub path: Vec<u8>,
+    pub content: Vec<u8>,
+}
+
 /// An image after walking: metadata, per-layer figures and the merged filesystem.
 pub struct Analysis {
     pub image: ImageInfo,
@@ -137,6 +146,8 @@ pub struct Analysis {
     /// Why history steps were not attributed to layers, when they were not.
     pub history_note: Option<String>,
     pub tree: FsTree,
+    /// Contents the walk's [`crate::walk::Capture`] asked for, in layer order.
+    pub captured: Vec<CapturedFile>,
     /// Layer errors (the walk went on without them).
     pub layer_errors: Vec<crate::error::LayerError>,
     /// Things worth telling that are not errors.

@@ -3,7 +3,7 @@
 //! the model. A layer that fails is recorded and skipped; the others are still read.
 
 use crate::error::{LayerError, LayerErrorKind};
-use crate::model::{Analysis, FsTree, LayerFigures, LayerRef, Verify};
+use crate::model::{Analysis, CapturedFile, FsTree, LayerFigures, LayerRef, Verify};
 use crate::source::{Opened, json};
 
 use super::{Algorithm, Capture, LayerScan, Progress, ScanOptions, parallel, scan};
@@ -91,6 +91,7 @@ pub fn walk_image(
     let mut figures = vec![LayerFigures::default(); n];
     let mut errors = Vec::new();
     let mut layers = opened.layers.clone();
+    let mut captured = Vec::new();
     let mut notes = opened.notes.clone();
     parallel::ordered(
         &jobs,
@@ -104,7 +105,7 @@ pub fn walk_image(
                 .unwrap_or(0);
             // Index fits: sources refuse more than u16::MAX layers.
             let merged = result.and_then(|scan| tree.apply(i as u16, &scan).map(|s| (scan, s)));
-            let (scan, stats) = match merged {
+            let (mut scan, stats) = match merged {
                 Ok(done) => done,
                 Err(kind) => {
                     errors.push(LayerError {
@@ -115,6 +116,14 @@ pub fn walk_image(
                     return;
                 }
             };
+            for (entry, content) in std::mem::take(&mut scan.captured) {
+                let path = scan.text(scan.entries[entry as usize].path).to_vec();
+                captured.push(CapturedFile {
+                    layer: i,
+                    path,
+                    content,
+                });
+            }
             if layer.digest.is_none() {
                 layer.digest = scan.blob_digest.clone().or_else(|| {
                     (scan.compression == super::Compression::Tar)
@@ -174,6 +183,7 @@ pub fn walk_image(
         history: opened.history,
         history_note: opened.history_note,
         tree,
+        captured,
         layer_errors: errors,
         notes,
     }
