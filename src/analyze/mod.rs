@@ -156,9 +156,9 @@ pub fn summarize(a: &Analysis, opts: &SummaryOptions) -> Report {
             added_bytes: f.added_bytes,
             content_bytes: f.content_bytes,
             wasted_bytes: f.added_bytes - f.content_bytes.min(f.added_bytes),
-            files: f.files,
+            files: f.counts.files,
             entries: f.entries,
-            whiteouts: f.whiteouts + f.opaques,
+            whiteouts: f.counts.whiteouts + f.counts.opaques,
             ..LayerRow::default()
         })
         .collect();

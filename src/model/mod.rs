@@ -6,7 +6,7 @@ pub mod tree;
 
 pub use tree::{FsTree, NodeKind, WasteCause, WasteRecord};
 
-use crate::walk::Compression;
+use crate::walk::{Compression, EntryCounts};
 
 /// The container format an image was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,13 +113,7 @@ pub struct LayerFigures {
     pub added_bytes: u64,
     /// Of `added_bytes`, what is visible in the final filesystem.
     pub content_bytes: u64,
-    pub files: u64,
-    pub dirs: u64,
-    pub symlinks: u64,
-    pub hardlinks: u64,
-    pub whiteouts: u64,
-    pub opaques: u64,
-    pub others: u64,
+    pub counts: EntryCounts,
     pub entries: u64,
     pub clamped_paths: u64,
     pub dangling_hardlinks: u64,

@@ -90,6 +90,19 @@ pub struct Entry {
     pub kind: EntryKind,
 }
 
+/// How many entries of each kind a layer's tar holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EntryCounts {
+    pub files: u64,
+    pub dirs: u64,
+    pub symlinks: u64,
+    pub hardlinks: u64,
+    pub whiteouts: u64,
+    pub opaques: u64,
+    /// Devices, FIFOs, sockets.
+    pub others: u64,
+}
+
 /// The result of walking one layer.
 #[derive(Debug, Clone)]
 pub struct LayerScan {
@@ -106,13 +119,7 @@ pub struct LayerScan {
     names: Vec<u8>,
     /// Sum of regular-file content sizes.
     pub added_bytes: u64,
-    pub files: u64,
-    pub dirs: u64,
-    pub symlinks: u64,
-    pub hardlinks: u64,
-    pub whiteouts: u64,
-    pub opaques: u64,
-    pub others: u64,
+    pub counts: EntryCounts,
     /// Entries whose names hold `..` (resolved lexically, never above the root).
     pub clamped_paths: u64,
     /// Sparse files: apparent size minus stored size.
@@ -132,13 +139,7 @@ impl LayerScan {
             entries: Vec::new(),
             names: Vec::new(),
             added_bytes: 0,
-            files: 0,
-            dirs: 0,
-            symlinks: 0,
-            hardlinks: 0,
-            whiteouts: 0,
-            opaques: 0,
-            others: 0,
+            counts: EntryCounts::default(),
             clamped_paths: 0,
             sparse_extra_bytes: 0,
             captured: Vec::new(),
@@ -511,7 +512,7 @@ fn walk_entries<R: Read + Seek>(
             if name == OPAQUE {
                 let p = parent.to_vec();
                 path = p;
-                scan.opaques += 1;
+                scan.counts.opaques += 1;
                 EntryKind::Opaque
             } else if name.starts_with(b".wh..wh.") {
                 // AUFS bookkeeping (`.wh..wh.plnk`, `.wh..wh.aufs`): not content.
@@ -527,7 +528,7 @@ fn walk_entries<R: Read + Seek>(
                 }
                 p.extend_from_slice(target);
                 path = p;
-                scan.whiteouts += 1;
+                scan.counts.whiteouts += 1;
                 EntryKind::Whiteout
             }
         } else {
@@ -540,23 +541,23 @@ fn walk_entries<R: Read + Seek>(
                     } else {
                         entry.size()
                     };
-                    scan.files += 1;
+                    scan.counts.files += 1;
                     EntryKind::File
                 }
                 EntryType::Directory => {
-                    scan.dirs += 1;
+                    scan.counts.dirs += 1;
                     EntryKind::Dir
                 }
                 EntryType::Symlink => {
-                    scan.symlinks += 1;
+                    scan.counts.symlinks += 1;
                     EntryKind::Symlink
                 }
                 EntryType::Link => {
-                    scan.hardlinks += 1;
+                    scan.counts.hardlinks += 1;
                     EntryKind::Hardlink
                 }
                 _ => {
-                    scan.others += 1;
+                    scan.counts.others += 1;
                     EntryKind::Other
                 }
             }
