@@ -4,6 +4,7 @@ mod util;
 
 mod cli;
 mod corpus;
+mod formats;
 mod rules;
 mod sample;
 mod schema;

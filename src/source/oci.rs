@@ -127,6 +127,7 @@ impl Ctx<'_> {
         let want = explicit.unwrap_or(&host);
         let mut seen = Vec::new();
         let mut fallback = Vec::new();
+        let mut missing = None;
         for child in children {
             if let Some(p) = &child.platform {
                 if p.os.as_deref() == Some("unknown") {
@@ -141,8 +142,15 @@ impl Ctx<'_> {
             match self.resolve(child, depth + 1)? {
                 Ok(found) => return Ok(Ok(found)),
                 Err(Miss::Platforms(more)) => seen.extend(more),
+                // The wanted platform is listed but its blobs were not pulled.
+                Err(Miss::Missing(digest)) => {
+                    missing.get_or_insert(digest);
+                }
                 Err(_) => {}
             }
+        }
+        if let Some(digest) = missing {
+            return Ok(Err(Miss::Missing(format!("{digest} (the {want} image)"))));
         }
         // No child for the host: without an explicit platform, a single image is it.
         if explicit.is_none() {

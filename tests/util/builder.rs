@@ -9,7 +9,7 @@
 #![allow(dead_code)]
 
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -85,6 +85,11 @@ pub enum Comp {
     None,
     Gzip,
     Zstd,
+    /// Gzip in two members (as pigz and estargz write).
+    GzipMulti,
+    /// eStargz-like: gzip members, and a `stargz.index.json` tar entry after the tar's
+    /// end-of-archive marker (counted in the diff_id, not in the filesystem).
+    Estargz,
 }
 
 /// One layer and the instruction that made it.
@@ -164,6 +169,10 @@ impl Layer {
     }
     pub fn zstd(mut self) -> Self {
         self.comp = Comp::Zstd;
+        self
+    }
+    pub fn comp(mut self, comp: Comp) -> Self {
+        self.comp = comp;
         self
     }
     /// Sum of regular-file content (what imgsize calls added_bytes).
@@ -315,6 +324,10 @@ pub fn build_layer(layer: &Layer, dir: &Path, n: usize) -> io::Result<Built> {
         len: 0,
     };
     write_tar(layer, &mut w)?;
+    if layer.comp == Comp::Estargz {
+        let toc = Layer::new("toc").file("stargz.index.json", br#"{"version":1,"entries":[]}"#);
+        write_tar(&toc, &mut w)?;
+    }
     w.flush()?;
     let diff_id = format!("sha256:{}", hex_of(w.hasher));
     let uncompressed = w.len;
@@ -341,6 +354,21 @@ pub fn build_layer(layer: &Layer, dir: &Path, n: usize) -> io::Result<Built> {
             let mut enc = flate2::write::GzEncoder::new(&mut out, flate2::Compression::new(6));
             io::copy(&mut input, &mut enc)?;
             enc.finish()?;
+        }
+        Comp::GzipMulti | Comp::Estargz => {
+            // Members split where the first tar ends (estargz) or half way.
+            let split = if layer.comp == Comp::Estargz {
+                let mut first = Vec::new();
+                write_tar(layer, &mut first)?;
+                first.len() as u64
+            } else {
+                uncompressed / 2
+            };
+            for part in [split, uncompressed - split] {
+                let mut enc = flate2::write::GzEncoder::new(&mut out, flate2::Compression::new(6));
+                io::copy(&mut (&mut input).take(part), &mut enc)?;
+                enc.finish()?;
+            }
         }
         Comp::Zstd => {
             let mut enc = zstd::stream::write::Encoder::new(&mut out, 3)?;
@@ -437,7 +465,7 @@ pub fn docker_archive(img: &Image, out: &Path) -> io::Result<()> {
     for (n, l) in built.iter().enumerate() {
         let name = match l.comp {
             Comp::None => format!("{:064x}/layer.tar", n + 1),
-            Comp::Gzip => format!("{}.tar.gz", &l.digest[7..]),
+            Comp::Gzip | Comp::GzipMulti | Comp::Estargz => format!("{}.tar.gz", &l.digest[7..]),
             Comp::Zstd => format!("{}.tar.zst", &l.digest[7..]),
         };
         append_file(&mut b, &name, &l.blob)?;
@@ -464,7 +492,9 @@ const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 fn layer_media_type(c: Comp) -> &'static str {
     match c {
         Comp::None => "application/vnd.oci.image.layer.v1.tar",
-        Comp::Gzip => "application/vnd.oci.image.layer.v1.tar+gzip",
+        Comp::Gzip | Comp::GzipMulti | Comp::Estargz => {
+            "application/vnd.oci.image.layer.v1.tar+gzip"
+        }
         Comp::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
     }
 }
@@ -545,3 +575,201 @@ pub fn oci_archive(img: &Image, out: &Path) -> io::Result<()> {
     b.into_inner()?.flush()?;
     fs::remove_dir_all(&dir)
 }
+
+/// How to write a docker-save archive.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DockerStyle {
+    /// jib's lowercase `config`/`repoTags`/`layers` keys.
+    pub lowercase_keys: bool,
+    /// Docker 25+: an OCI layout (`blobs/sha256/…`, `index.json`) plus `manifest.json`.
+    pub docker25: bool,
+    /// A layer already written for an earlier image becomes a symlink to it.
+    pub share_by_symlink: bool,
+}
+
+/// The manifest and config of one image, as OCI blobs.
+struct ImageBlobs {
+    config: Vec<u8>,
+    config_digest: String,
+    manifest: Vec<u8>,
+    manifest_digest: String,
+}
+
+fn image_blobs(img: &Image, built: &[Built]) -> ImageBlobs {
+    let config = config_json(img, built);
+    let config_digest = sha(&config);
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": OCI_CONFIG, "digest": config_digest, "size": config.len()},
+        "layers": built.iter().map(|l| serde_json::json!({
+            "mediaType": layer_media_type(l.comp), "digest": l.digest, "size": l.size,
+        })).collect::<Vec<_>>(),
+    });
+    let manifest = serde_json::to_vec(&manifest).unwrap_or_default();
+    let manifest_digest = sha(&manifest);
+    ImageBlobs {
+        config,
+        config_digest,
+        manifest,
+        manifest_digest,
+    }
+}
+
+fn append_symlink(b: &mut tar::Builder<impl Write>, name: &str, target: &str) -> io::Result<()> {
+    let mut h = header(tar::EntryType::Symlink, 0, 0o777);
+    b.append_link(&mut h, name, target)
+}
+
+/// Write a docker-save archive holding several images in the given style.
+pub fn docker_archive_multi(imgs: &[Image], out: &Path, style: DockerStyle) -> io::Result<()> {
+    let dir = scratch(out)?;
+    let mut b = tar::Builder::new(BufWriter::new(File::create(out)?));
+    let mut written: Vec<(String, String)> = Vec::new(); // (diff_id, member name)
+    let mut entries = Vec::new();
+    let mut index = Vec::new();
+    let mut n = 0;
+    for img in imgs {
+        let mut built = Vec::new();
+        for l in &img.layers {
+            built.push(build_layer(l, &dir, n)?);
+            n += 1;
+        }
+        let blobs = image_blobs(img, &built);
+        let mut names = Vec::new();
+        for l in &built {
+            let own = if style.docker25 {
+                format!("blobs/sha256/{}", &l.digest[7..])
+            } else {
+                format!("{:064x}/layer.tar", entries.len() * 1000 + names.len() + 1)
+            };
+            match written.iter().find(|(d, _)| *d == l.diff_id) {
+                Some((_, first)) if style.docker25 => names.push(first.clone()),
+                Some((_, first)) if style.share_by_symlink => {
+                    let depth = own.matches('/').count();
+                    append_symlink(&mut b, &own, &format!("{}{first}", "../".repeat(depth)))?;
+                    names.push(own);
+                }
+                _ => {
+                    append_file(&mut b, &own, &l.blob)?;
+                    written.push((l.diff_id.clone(), own.clone()));
+                    names.push(own);
+                }
+            }
+        }
+        let config_name = if style.docker25 {
+            let name = format!("blobs/sha256/{}", &blobs.config_digest[7..]);
+            append_bytes(&mut b, &name, &blobs.config)?;
+            append_bytes(
+                &mut b,
+                &format!("blobs/sha256/{}", &blobs.manifest_digest[7..]),
+                &blobs.manifest,
+            )?;
+            index.push(serde_json::json!({
+                "mediaType": OCI_MANIFEST, "digest": blobs.manifest_digest, "size": blobs.manifest.len(),
+                "annotations": {"io.containerd.image.name": img.tags.first().cloned().unwrap_or_default()},
+            }));
+            name
+        } else {
+            let name = format!("{}.json", &blobs.config_digest[7..]);
+            append_bytes(&mut b, &name, &blobs.config)?;
+            name
+        };
+        entries.push(if style.lowercase_keys {
+            serde_json::json!({"config": config_name, "repoTags": img.tags, "layers": names})
+        } else {
+            serde_json::json!({"Config": config_name, "RepoTags": img.tags, "Layers": names})
+        });
+    }
+    if style.docker25 {
+        append_bytes(&mut b, "oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#)?;
+        let idx = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": index});
+        append_bytes(
+            &mut b,
+            "index.json",
+            &serde_json::to_vec(&idx).unwrap_or_default(),
+        )?;
+    }
+    append_bytes(
+        &mut b,
+        "manifest.json",
+        &serde_json::to_vec(&serde_json::Value::Array(entries)).unwrap_or_default(),
+    )?;
+    b.into_inner()?.flush()?;
+    fs::remove_dir_all(&dir)
+}
+
+/// One entry of an OCI layout's `index.json`: a single image, or a multi-platform index
+/// (nested one level deeper when `nested`), with the blobs of `missing` platforms left
+/// out as a partial pull leaves them.
+#[derive(Clone, Debug)]
+pub struct IndexEntry {
+    pub name: Option<String>,
+    pub images: Vec<Image>,
+    pub nested: bool,
+    pub missing: Vec<String>,
+}
+
+/// Write an OCI layout directory from index entries.
+pub fn oci_index_layout(entries: &[IndexEntry], out: &Path) -> io::Result<()> {
+    let _ = fs::remove_dir_all(out);
+    fs::create_dir_all(out.join("blobs/sha256"))?;
+    let dir = scratch(out)?;
+    let blob = |name: &str| out.join("blobs/sha256").join(&name[7..]);
+    fs::write(out.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#)?;
+    let mut top = Vec::new();
+    let mut n = 0;
+    for e in entries {
+        let mut descs = Vec::new();
+        for img in &e.images {
+            let mut built = Vec::new();
+            for l in &img.layers {
+                built.push(build_layer(l, &dir, n)?);
+                n += 1;
+            }
+            let blobs = image_blobs(img, &built);
+            let platform = format!("{}/{}", img.os, img.arch);
+            if !e.missing.contains(&platform) {
+                for l in &built {
+                    fs::copy(&l.blob, blob(&l.digest))?;
+                }
+                fs::write(blob(&blobs.config_digest), &blobs.config)?;
+                fs::write(blob(&blobs.manifest_digest), &blobs.manifest)?;
+            }
+            descs.push(serde_json::json!({
+                "mediaType": OCI_MANIFEST, "digest": blobs.manifest_digest, "size": blobs.manifest.len(),
+                "platform": {"os": img.os, "architecture": img.arch},
+            }));
+        }
+        let mut desc = if descs.len() == 1 && !e.nested {
+            descs.remove(0)
+        } else {
+            let mut index =
+                serde_json::json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": descs});
+            if e.nested {
+                let inner = serde_json::to_vec(&index).unwrap_or_default();
+                let d = sha(&inner);
+                fs::write(blob(&d), &inner)?;
+                index = serde_json::json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
+                    {"mediaType": OCI_INDEX, "digest": d, "size": inner.len()}
+                ]});
+            }
+            let bytes = serde_json::to_vec(&index).unwrap_or_default();
+            let d = sha(&bytes);
+            fs::write(blob(&d), &bytes)?;
+            serde_json::json!({"mediaType": OCI_INDEX, "digest": d, "size": bytes.len()})
+        };
+        if let Some(name) = &e.name {
+            desc["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": name});
+        }
+        top.push(desc);
+    }
+    let index = serde_json::json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": top});
+    fs::write(
+        out.join("index.json"),
+        serde_json::to_vec(&index).unwrap_or_default(),
+    )?;
+    fs::remove_dir_all(&dir)
+}
+
+const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
