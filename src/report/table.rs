@@ -302,11 +302,13 @@ impl Text {
     }
 
     fn waste(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
-        if r.waste.rows.is_empty() {
-            return writeln!(
-                out,
-                "\nWaste: none (no file content is overwritten or deleted)."
-            );
+        if r.waste.total_bytes == 0 {
+            let verdict = if r.complete {
+                "none (no file content is overwritten or deleted)"
+            } else {
+                "none found in the layers that could be read"
+            };
+            return writeln!(out, "\nWaste: {verdict}.");
         }
         writeln!(out, "\nWaste (shipped, never visible)")?;
         let mut table = new_table(
