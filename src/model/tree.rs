@@ -497,11 +497,6 @@ impl FsTree {
         &self.inodes
     }
 
-    /// Number of nodes ever created (live and dead), the root included.
-    pub fn node_count(&self) -> usize {
-        self.nodes.len()
-    }
-
     pub fn kind(&self, id: u32) -> NodeKind {
         self.nodes[id as usize].kind
     }
@@ -530,16 +525,6 @@ impl FsTree {
         }
         out.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
         out
-    }
-
-    /// Depth of a node (root = 0).
-    pub fn depth(&self, mut id: u32) -> usize {
-        let mut d = 0;
-        while let Some(p) = self.parent(id) {
-            d += 1;
-            id = p;
-        }
-        d
     }
 
     /// The ancestor of `id` at `depth` (or `id` itself when shallower).
@@ -576,14 +561,5 @@ impl FsTree {
             out.push_str(&String::from_utf8_lossy(self.name(n)));
         }
         out
-    }
-
-    /// Approximate heap bytes held by the tree.
-    pub fn heap_bytes(&self) -> usize {
-        self.nodes.capacity() * std::mem::size_of::<Node>()
-            + self.names.capacity()
-            + self.table.capacity() * (std::mem::size_of::<Slot>() + 1)
-            + self.inodes.capacity() * std::mem::size_of::<Inode>()
-            + self.waste.capacity() * std::mem::size_of::<WasteRecord>()
     }
 }

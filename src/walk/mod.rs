@@ -161,11 +161,6 @@ impl LayerScan {
         self.names.extend_from_slice(bytes);
         Ok(Span { off, len })
     }
-
-    /// Approximate heap bytes held.
-    pub fn heap_bytes(&self) -> usize {
-        self.entries.capacity() * std::mem::size_of::<Entry>() + self.names.capacity()
-    }
 }
 
 /// Decides which entries' contents are kept (for package databases and the like).
