@@ -382,3 +382,55 @@ fn closed_stdout_pipe_exits_zero() {
         assert!(stderr(&o).is_empty(), "{format}: {}", stderr(&o));
     }
 }
+
+/// Standard input is read once: large layers are walked while they stream by, and are
+/// still verified — against the diff_id in a classic archive, against the blob digest
+/// in an OCI archive.
+#[test]
+fn digest_mismatch_on_standard_input() {
+    let dir = tmp();
+    let img = Image::new("stream:1")
+        .layer(
+            Layer::new("a")
+                .fill("opt/big.bin", 1_500_000)
+                .fill("etc/x", 10),
+        )
+        .layer(Layer::new("b").fill("opt/other.bin", 1_200_000).gzip());
+    let docker = dir.path().join("docker.tar");
+    let oci = dir.path().join("oci.tar");
+    docker_archive(&img, &docker).expect("docker");
+    oci_archive(&img, &oci).expect("oci");
+    let flip = |name: &str, mut bytes: Vec<u8>| {
+        // The plain layer's first file content starts after its header.
+        if bytes.len() > 1_000_000 && (name.ends_with("layer.tar") || bytes[..2] != [0x1f, 0x8b]) {
+            bytes[600_000] ^= 0x01;
+        }
+        bytes
+    };
+    for (path, name) in [(&docker, "docker"), (&oci, "oci")] {
+        let good = Command::new(env!("CARGO_BIN_EXE_imgsize"))
+            .args(["report", "-", "--format", "json"])
+            .stdin(fs::File::open(path).expect("open"))
+            .output()
+            .expect("run");
+        assert_eq!(good.status.code(), Some(0), "{name}: {}", stderr(&good));
+        let bad_path = dir.path().join(format!("{name}-flipped.tar"));
+        rewrite_tar(path, &bad_path, flip);
+        let bad = Command::new(env!("CARGO_BIN_EXE_imgsize"))
+            .args(["report", "-", "--format", "json"])
+            .stdin(fs::File::open(&bad_path).expect("open"))
+            .output()
+            .expect("run");
+        assert_eq!(bad.status.code(), Some(2), "{name}: {}", stderr(&bad));
+        assert!(
+            stderr(&bad).contains("digest mismatch"),
+            "{name}: {}",
+            stderr(&bad)
+        );
+        assert!(
+            stderr(&bad).contains("standard input"),
+            "{name}: {}",
+            stderr(&bad)
+        );
+    }
+}

@@ -363,14 +363,18 @@ impl StreamStore {
                     .map_err(|e| archive_error(&name, e))?;
                 StreamMember::Bytes(head)
             } else {
+                // Content-addressed blobs are checked against their name; other layers
+                // (classic `<id>/layer.tar`) against the config's diff_id, and their
+                // stored digest is reported (free for plain tar, hashed once).
                 let alg = if path.starts_with("blobs/sha512/") {
                     Algorithm::Sha512
                 } else {
                     Algorithm::Sha256
                 };
+                let addressed = path.starts_with("blobs/");
                 let opts = ScanOptions {
                     blob_hash: verify.then_some(alg),
-                    diff_hash: verify.then_some(Algorithm::Sha256),
+                    diff_hash: (verify && !addressed).then_some(Algorithm::Sha256),
                     capture: None,
                 };
                 let reader: Box<dyn Read + '_> = Box::new(io::Cursor::new(head).chain(&mut entry));
