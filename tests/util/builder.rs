@@ -501,18 +501,12 @@ fn layer_media_type(c: Comp) -> &'static str {
 
 /// The files of an OCI layout: (path in layout, source file or bytes).
 fn oci_files(img: &Image, built: &[Built]) -> Vec<(String, Result<PathBuf, Vec<u8>>)> {
-    let config = config_json(img, built);
-    let config_digest = sha(&config);
-    let manifest = serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": OCI_CONFIG, "digest": config_digest, "size": config.len()},
-        "layers": built.iter().map(|l| serde_json::json!({
-            "mediaType": layer_media_type(l.comp), "digest": l.digest, "size": l.size,
-        })).collect::<Vec<_>>(),
-    });
-    let manifest = serde_json::to_vec(&manifest).unwrap_or_default();
-    let manifest_digest = sha(&manifest);
+    let ImageBlobs {
+        config,
+        config_digest,
+        manifest,
+        manifest_digest,
+    } = image_blobs(img, built);
     let index = serde_json::json!({
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.index.v1+json",
