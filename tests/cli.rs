@@ -434,3 +434,49 @@ fn digest_mismatch_on_standard_input() {
         );
     }
 }
+
+/// A crafted layer whose GNU long name claims 65 MiB (a few KB once gzipped) is refused
+/// with a clear error instead of being read into memory.
+#[test]
+fn oversized_long_name_is_refused() {
+    let dir = tmp();
+    let layout = dir.path().join("layout");
+    oci_layout(
+        &Image::new("t").layer(Layer::new("a").fill("x", 10).gzip()),
+        &layout,
+    )
+    .expect("layout");
+    let mut raw = Vec::new();
+    {
+        let mut b = tar::Builder::new(&mut raw);
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::GNULongName);
+        h.set_path("././@LongLink").expect("path");
+        h.set_size(65 << 20);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append(&h, std::io::repeat(b'a').take(65 << 20))
+            .expect("long name");
+        let mut f = tar::Header::new_gnu();
+        f.set_entry_type(tar::EntryType::Regular);
+        f.set_size(0);
+        f.set_cksum();
+        b.append_data(&mut f, "short", std::io::empty())
+            .expect("entry");
+        b.finish().expect("finish");
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &raw).expect("gzip");
+    let blob = gz.finish().expect("gzip");
+    // Put the crafted blob in place of the only layer; --no-verify skips the digest.
+    let blobs = layout.join("blobs/sha256");
+    let layer = fs::read_dir(&blobs)
+        .expect("blobs")
+        .map(|e| e.expect("entry").path())
+        .find(|p| fs::read(p).is_ok_and(|b| b.starts_with(&[0x1f, 0x8b])))
+        .expect("the gzip layer");
+    fs::write(&layer, blob).expect("write");
+    let o = report(&layout, &["--no-verify"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("larger than 64 MiB"), "{}", stderr(&o));
+}

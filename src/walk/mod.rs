@@ -164,6 +164,7 @@ impl LayerScan {
 }
 
 /// Decides which entries' contents are kept (for package databases and the like).
+/// Files over half of [`MAX_READ_RUN`] are never offered.
 pub trait Capture: Sync {
     /// Whether to keep the content of the regular file at `path` of `size` bytes.
     fn wants(&self, path: &[u8], size: u64) -> bool;
@@ -233,21 +234,39 @@ impl<R: Read> Read for ErrTap<R> {
 /// The top of the reader stack the tar parser sees: buffered, and "seekable" forward
 /// only, so the parser skips file content by consuming the buffer in place instead of
 /// copying it out (the bytes below were already counted and hashed).
+///
+/// It also bounds memory against crafted tars: the parser reads (rather than skips)
+/// only headers, GNU long names, PAX records and captured files, all of which it holds
+/// in memory, so a run of reads with no skip between them longer than
+/// [`MAX_READ_RUN`] is refused.
 struct Skipper<R> {
     inner: BufReader<R>,
     pos: u64,
+    /// Bytes read since the last skip.
+    run: u64,
 }
+
+/// The most a tar entry's metadata (long name, PAX records) or a captured file may take.
+pub const MAX_READ_RUN: u64 = 64 << 20;
 
 impl<R: Read> Read for Skipper<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.pos += n as u64;
+        self.run += n as u64;
+        if self.run > MAX_READ_RUN {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "a long name or PAX header is larger than 64 MiB",
+            ));
+        }
         Ok(n)
     }
 }
 
 impl<R: Read> Seek for Skipper<R> {
     fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        self.run = 0;
         let mut left = match to {
             SeekFrom::Current(n) if n >= 0 => n as u64,
             _ => {
@@ -423,6 +442,7 @@ pub fn scan<'r>(
     let top = Skipper {
         inner: BufReader::with_capacity(READ_BUF, Cursor::new(block).chain(plain)),
         pos: 0,
+        run: 0,
     };
     let mut archive = tar::Archive::new(top);
     let walked = walk_entries(&mut archive, opts, &mut scan);
@@ -566,6 +586,7 @@ fn walk_entries<R: Read + Seek>(
         };
         if kind == EntryKind::File
             && let Some(capture) = opts.capture
+            && size <= MAX_READ_RUN / 2
             && capture.wants(&path, size)
         {
             let mut content = Vec::new();
