@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Row, Table, presets};
+use comfy_table::{Cell, CellAlignment, ColumnConstraint, ContentArrangement, Row, Table, presets};
 use humansize::{DECIMAL, format_size};
 
 use super::Renderer;
@@ -193,6 +193,18 @@ impl Text {
             ],
             &[0, 2, 3, 4, 5],
         );
+        // Figures never wrap; the instruction takes the rest, and on a narrow terminal
+        // the digest column goes to leave it room.
+        for c in [0, 2, 3, 4, 5] {
+            if let Some(col) = table.column_mut(c) {
+                col.set_constraint(ColumnConstraint::ContentWidth);
+            }
+        }
+        if self.width < 100
+            && let Some(col) = table.column_mut(1)
+        {
+            col.set_constraint(ColumnConstraint::Hidden);
+        }
         for step in &r.steps {
             match step {
                 Step::Layer(i) => {
