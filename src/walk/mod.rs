@@ -609,24 +609,6 @@ fn walk_entries<R: Read + Seek>(
     Ok(())
 }
 
-/// Read a whole small stream, decompressing it if it is gzip, zstd or xz.
-pub fn decompress_all(bytes: &[u8]) -> io::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    match Compression::detect(bytes) {
-        Compression::Gzip => {
-            flate2::read::MultiGzDecoder::new(bytes).read_to_end(&mut out)?;
-        }
-        Compression::Zstd => {
-            zstd::stream::read::Decoder::new(bytes)?.read_to_end(&mut out)?;
-        }
-        Compression::Xz => {
-            liblzma::read::XzDecoder::new_multi_decoder(bytes).read_to_end(&mut out)?;
-        }
-        _ => out.extend_from_slice(bytes),
-    }
-    Ok(out)
-}
-
 /// Open a decompressing reader over a stream whose compression is detected from its
 /// first bytes (used for whole archives: `docker save | gzip`).
 pub fn decompressing_reader<'a>(
