@@ -529,19 +529,17 @@ impl FsTree {
 
     /// The ancestor of `id` at `depth` (or `id` itself when shallower).
     pub fn ancestor_at(&self, id: u32, depth: usize) -> u32 {
-        let mut chain = vec![id];
+        let mut own_depth = 0;
         let mut cur = id;
         while let Some(p) = self.parent(cur) {
-            chain.push(p);
+            own_depth += 1;
             cur = p;
         }
-        // chain: id .. root; root has depth 0.
-        let own_depth = chain.len() - 1;
-        if own_depth <= depth {
-            id
-        } else {
-            chain[own_depth - depth]
+        let mut cur = id;
+        for _ in depth..own_depth {
+            cur = self.nodes[cur as usize].parent;
         }
+        cur
     }
 
     /// Absolute path of a node, `/` for the root. Non-UTF-8 bytes are replaced.
