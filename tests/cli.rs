@@ -465,9 +465,7 @@ fn oversized_long_name_is_refused() {
             .expect("entry");
         b.finish().expect("finish");
     }
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    std::io::Write::write_all(&mut gz, &raw).expect("gzip");
-    let blob = gz.finish().expect("gzip");
+    let blob = crate::util::gzip(&raw);
     // Put the crafted blob in place of the only layer; --no-verify skips the digest.
     let blobs = layout.join("blobs/sha256");
     let layer = fs::read_dir(&blobs)

@@ -53,6 +53,13 @@ pub fn corpus() -> Option<PathBuf> {
     }
 }
 
+/// Gzip a buffer (fast level), as `docker save | gzip` or a crafted layer would.
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, bytes).expect("gzip");
+    enc.finish().expect("gzip")
+}
+
 /// A fresh temporary directory.
 pub fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
