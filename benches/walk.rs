@@ -1,7 +1,7 @@
 //! Criterion benchmark of the library: open, walk and summarise a moderate synthetic
 //! image (50k files in 4 layers, about 200 MB of tar), as a docker-save archive with
-//! plain layers and as an OCI archive with gzip layers, with and without digest
-//! verification. The images are written into a temporary directory at start.
+//! plain layers and as an OCI archive with gzip layers, under each verification policy
+//! (`auto`, `all`, `none`). The images are written into a temporary directory at start.
 //!
 //! `cargo bench --bench walk`
 
@@ -14,9 +14,9 @@ use std::time::Duration;
 use builder::{Data, Image, Layer};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-use imgsize::analyze::SummaryOptions;
+use imgsize::bytes::VerifyPolicy;
 use imgsize::source::SelectOptions;
-use imgsize::walk::NoProgress;
+use imgsize::{Hooks, Options};
 
 const LAYERS: u64 = 4;
 const FILES_PER_LAYER: u64 = 12_500;
@@ -55,17 +55,15 @@ fn image(gzip: bool) -> Image {
     img
 }
 
-fn analyze(path: &Path, verify: bool) -> imgsize::analyze::Report {
-    let select = SelectOptions {
-        verify,
-        ..SelectOptions::default()
+fn analyze(path: &Path, verify: VerifyPolicy) -> imgsize::analyze::Report {
+    let options = Options {
+        select: SelectOptions {
+            verify,
+            ..SelectOptions::default()
+        },
+        ..Options::default()
     };
-    let report = imgsize::analyze_image(
-        &path.to_string_lossy(),
-        &select,
-        &SummaryOptions::default(),
-        &NoProgress,
-    );
+    let report = imgsize::run(&path.to_string_lossy(), &options, &Hooks::default());
     match report {
         Ok(r) => r,
         Err(e) => panic!("analyze {}: {e}", path.display()),
@@ -85,7 +83,7 @@ fn walk(c: &mut Criterion) {
     if let Err(e) = builder::oci_archive(&image(true), &gzip) {
         panic!("write {}: {e}", gzip.display());
     }
-    let first = analyze(&plain, true);
+    let first = analyze(&plain, VerifyPolicy::All);
     assert!(first.complete, "problems: {:?}", first.problems);
     let uncompressed = first.totals.uncompressed_bytes;
 
@@ -94,10 +92,11 @@ fn walk(c: &mut Criterion) {
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(10));
     for (name, path) in [("docker-plain", &plain), ("oci-gzip", &gzip)] {
-        group.bench_function(format!("{name}/verify"), |b| b.iter(|| analyze(path, true)));
-        group.bench_function(format!("{name}/no-verify"), |b| {
-            b.iter(|| analyze(path, false))
-        });
+        for policy in [VerifyPolicy::Auto, VerifyPolicy::All, VerifyPolicy::None] {
+            group.bench_function(format!("{name}/verify-{}", policy.name()), |b| {
+                b.iter(|| analyze(path, policy))
+            });
+        }
     }
     group.finish();
 }

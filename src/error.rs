@@ -1,6 +1,7 @@
 //! Typed errors of the library. Every variant names what failed (a file, a blob, a
-//! layer) so the CLI can print one clear line. Nothing here formats sizes or decides
-//! exit codes: that is the CLI's job.
+//! layer) so the CLI can print one clear line. Nothing here formats sizes, names a
+//! command-line flag or decides exit codes: that is the CLI's job. Like the ground
+//! floor, every room may use it.
 
 use std::io;
 
@@ -62,12 +63,12 @@ pub enum Error {
     /// The input holds no image at all.
     #[error("{path}: no image found ({reason})")]
     NoImage { path: String, reason: String },
+    /// A metadata document is named by a digest of an algorithm imgsize cannot check.
+    #[error("{what}: cannot verify digest {digest}: unsupported or malformed")]
+    UnsupportedDigest { what: String, digest: String },
     /// A layer could not be read.
     #[error("{0}")]
     Layer(#[from] LayerError),
-    /// A bad command-line value.
-    #[error("{0}")]
-    Usage(String),
 }
 
 impl Error {

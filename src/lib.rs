@@ -1,36 +1,32 @@
 //! imgsize: where the bytes of a container image come from, and what would remove them.
 //!
-//! The data flows one way: [`source`] opens an input and resolves one image, [`walk`]
-//! streams every layer once (in parallel) into compact per-entry records and merges them
-//! into the [`model`], [`analyze`] turns the model into figures and tables, and
-//! [`report`] prints them.
+//! The data flows one way, and so do the imports (docs/architecture.md):
+//!
+//! ```text
+//! bytes (ground floor) ← model ← source ← walk ← analyze ← render
+//!                                  └──── pipeline ────┘
+//! ```
+//!
+//! [`source`] opens an input and resolves one image, [`walk`] streams every layer
+//! once (in parallel) into compact per-entry records, the [`model`]'s tree merges them,
+//! [`analyze`] turns the model into figures and tables, and [`render`] prints them.
+//! [`pipeline::run`] is the one function that sequences the stages.
 //!
 //! ```no_run
-//! use imgsize::{analyze, report::{Json, Renderer}, source, walk};
-//! let opened = source::open("image.tar", &source::SelectOptions::default(), &walk::NoProgress)?;
-//! let analysis = walk::image::walk_image(opened, None, &walk::NoProgress);
-//! let report = analyze::summarize(&analysis, &analyze::SummaryOptions::default());
-//! Json.render(&report, &mut std::io::stdout())?;
+//! use imgsize::render::{Document, Json, Renderer};
+//! let report = imgsize::run("image.tar", &imgsize::Options::default(), &imgsize::Hooks::default())?;
+//! Json.render(&Document::Report(&report), &mut std::io::stdout())?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 pub mod analyze;
+pub mod bytes;
 pub mod error;
 pub mod model;
-pub mod report;
+pub mod pipeline;
+pub mod render;
 pub mod source;
 pub mod walk;
 
 pub use error::{Error, LayerError, LayerErrorKind, Result};
-
-/// Open, walk and summarise an image in one call.
-pub fn analyze_image(
-    input: &str,
-    select: &source::SelectOptions,
-    summary: &analyze::SummaryOptions,
-    progress: &dyn walk::Progress,
-) -> Result<analyze::Report> {
-    let opened = source::open(input, select, progress)?;
-    let analysis = walk::image::walk_image(opened, None, progress);
-    Ok(analyze::summarize(&analysis, summary))
-}
+pub use pipeline::{Hooks, Options, run};

@@ -3,7 +3,7 @@
 //! from the builder's output in temporary directories.
 
 use std::fs;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -256,7 +256,8 @@ fn corrupt_gzip_layer() {
 }
 
 /// An OCI layout whose layer blob has one byte flipped (a file's content, so the tar
-/// stays valid): only the digest tells.
+/// stays valid): only the digest tells, and only `--verify all` hashes a local
+/// uncompressed layer.
 #[test]
 fn digest_mismatch() {
     let dir = tmp();
@@ -278,13 +279,63 @@ fn digest_mismatch() {
     assert_eq!(&bytes[1024..1027], b"ID=");
     bytes[1024] ^= 0x20;
     fs::write(&blob, bytes).expect("write");
-    let o = report(&layout, &[]);
+    let o = report(&layout, &["--verify", "all"]);
     let line = assert_one_error(&o, &[&layer[7..19], "digest mismatch"]);
-    // Without verification the flipped byte is just content.
-    let o = report(&layout, &["--no-verify"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     // The line must also say which input it is about (scripts run many).
     assert!(line.contains("flipped"), "{line:?} should name the file");
+    // By default a local uncompressed layer gets its size and tar structure checked,
+    // not its content; without verification the flipped byte is just content too.
+    for extra in [
+        &[][..],
+        &["--verify", "auto"],
+        &["--verify", "none"],
+        &["--no-verify"],
+    ] {
+        let o = report(&layout, extra);
+        assert_eq!(o.status.code(), Some(0), "{extra:?}: {}", stderr(&o));
+    }
+}
+
+/// A compressed layer is hashed by default: a blob that decompresses to a valid tar
+/// but is not the one the manifest names (recompressed) is a digest mismatch.
+#[test]
+fn compressed_layers_are_verified_by_default() {
+    let dir = tmp();
+    let layout = dir.path().join("recompressed");
+    let img = Image::new("app:1").layer(Layer::new("ADD x /").fill("opt/x", 5000).gzip());
+    oci_layout(&img, &layout).expect("layout");
+    let blobs = layout.join("blobs/sha256");
+    let mut swapped = None;
+    for entry in fs::read_dir(&blobs).expect("blobs") {
+        let path = entry.expect("entry").path();
+        let bytes = fs::read(&path).expect("blob");
+        if bytes.starts_with(&[0x1f, 0x8b]) {
+            let mut tar = Vec::new();
+            flate2::read::MultiGzDecoder::new(&bytes[..])
+                .read_to_end(&mut tar)
+                .expect("gunzip");
+            // The same deflate stream with another mtime in the gzip header: the same
+            // size (so only the digest can tell) and the same tar inside.
+            let mut enc = flate2::GzBuilder::new()
+                .mtime(1_234_567)
+                .write(Vec::new(), flate2::Compression::new(6));
+            enc.write_all(&tar).expect("gzip");
+            let other = enc.finish().expect("gzip");
+            assert_ne!(other, bytes, "another header");
+            assert_eq!(other.len(), bytes.len());
+            fs::write(&path, &other).expect("write");
+            swapped = Some(path);
+        }
+    }
+    let swapped = swapped.expect("a gzip layer");
+    let name = swapped
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    assert_one_error(&report(&layout, &[]), &[&name[..12], "digest mismatch"]);
+    let o = report(&layout, &["--verify", "none"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
 #[test]

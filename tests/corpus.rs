@@ -10,6 +10,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use imgsize::analyze::{Report, SummaryOptions};
+use imgsize::bytes::VerifyPolicy;
 use imgsize::source::{PlatformSpec, SelectOptions};
 use serde_json::Value;
 
@@ -101,7 +102,11 @@ impl Pick {
                 .platform
                 .as_deref()
                 .map(|p| PlatformSpec::parse(p).expect("inventory platform parses")),
-            verify,
+            verify: if verify {
+                VerifyPolicy::All
+            } else {
+                VerifyPolicy::None
+            },
         }
     }
 }
@@ -510,7 +515,7 @@ fn select(root: &Path, name: &str, image: Option<&str>, platform: Option<&str>) 
     let opts = SelectOptions {
         image: image.map(str::to_string),
         platform: platform.map(|p| PlatformSpec::parse(p).expect("platform")),
-        verify: true,
+        verify: VerifyPolicy::All,
     };
     analyze_with(&root.join(name), &opts, summary())
         .unwrap_or_else(|e| panic!("{name} {image:?} {platform:?}: {e}"))
@@ -521,7 +526,7 @@ fn select_error(root: &Path, name: &str, image: Option<&str>, platform: Option<&
     let opts = SelectOptions {
         image: image.map(str::to_string),
         platform: platform.map(|p| PlatformSpec::parse(p).expect("platform")),
-        verify: true,
+        verify: VerifyPolicy::All,
     };
     match analyze_with(&root.join(name), &opts, summary()) {
         Ok(_) => panic!("{name} {image:?} {platform:?}: expected an error"),
@@ -620,7 +625,7 @@ fn trivy_alpine_311_upstream_facts() {
         r.image.created.as_deref(),
         Some("2020-03-23T21:19:34.196162891Z")
     );
-    assert_eq!(r.image.architecture.as_deref(), Some("amd64"));
+    assert_eq!(r.image.platform.architecture.as_deref(), Some("amd64"));
     assert_eq!(r.layers.len(), 1);
     assert_eq!(r.layers[0].uncompressed_bytes, 5_861_888);
     assert_eq!(

@@ -1,6 +1,7 @@
 //! Every input format and layer encoding of the issue, written by the fixture builder,
 //! with figures known by construction.
 
+use imgsize::bytes::VerifyPolicy;
 use imgsize::source::{PlatformSpec, SelectOptions};
 
 use crate::util::builder::{
@@ -25,7 +26,7 @@ fn pick(image: Option<&str>, platform: Option<&str>) -> SelectOptions {
     SelectOptions {
         image: image.map(str::to_string),
         platform: platform.map(|p| PlatformSpec::parse(p).expect("platform")),
-        verify: true,
+        verify: VerifyPolicy::All,
     }
 }
 
@@ -151,13 +152,13 @@ fn nested_multi_platform_index_with_a_missing_platform() {
     if host_is_amd64 {
         let r = analyze(&path).expect("default platform");
         assert_eq!(r.image.reference.as_deref(), Some("v1"));
-        assert_eq!(r.image.architecture.as_deref(), Some("amd64"));
+        assert_eq!(r.image.platform.architecture.as_deref(), Some("amd64"));
         assert_eq!(r.totals.stored_bytes, 7320);
         assert_eq!(r.image.other_images, vec!["arm-only"]);
     }
     let r =
         analyze_with(&path, &pick(None, Some("linux/arm64")), Default::default()).expect("arm64");
-    assert_eq!(r.image.architecture.as_deref(), Some("arm64"));
+    assert_eq!(r.image.platform.architecture.as_deref(), Some("arm64"));
     assert_eq!(r.totals.stored_bytes, 5000);
     // A single-image entry is that image whatever the host.
     let r =

@@ -217,7 +217,7 @@ fn the_schema_is_a_valid_2020_12_schema() {
     }
     assert_eq!(
         schema()["properties"]["schema_version"]["const"],
-        imgsize::report::json::SCHEMA_VERSION,
+        imgsize::render::json::SCHEMA_VERSION,
         "the schema documents the current schema_version"
     );
 }

@@ -9,10 +9,11 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use imgsize::analyze::{self, SummaryOptions};
-use imgsize::report::{Json, Renderer, Text};
-use imgsize::source::{self, PlatformSpec, SelectOptions};
-use imgsize::walk::{self, Progress};
+use imgsize::analyze::SummaryOptions;
+use imgsize::bytes::{Progress, VerifyPolicy};
+use imgsize::render::{Document, Json, Renderer, Table};
+use imgsize::source::{PlatformSpec, SelectOptions};
+use imgsize::{Hooks, Options};
 
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;
@@ -39,6 +40,28 @@ enum OutputFormat {
     Json,
 }
 
+/// `--verify`: which blobs are hashed against their digests.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Verify {
+    /// Metadata, streamed layers (stdin, compressed archives) and compressed layers;
+    /// uncompressed local layers get their sizes and tar structure checked.
+    Auto,
+    /// Every blob, uncompressed local layers too.
+    All,
+    /// Nothing: no digests, no declared sizes.
+    None,
+}
+
+impl From<Verify> for VerifyPolicy {
+    fn from(v: Verify) -> Self {
+        match v {
+            Verify::Auto => VerifyPolicy::Auto,
+            Verify::All => VerifyPolicy::All,
+            Verify::None => VerifyPolicy::None,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 struct ReportArgs {
     /// A docker-save archive, an OCI archive or layout directory (gzip/zstd/xz-compressed
@@ -59,7 +82,10 @@ struct ReportArgs {
     /// Which image of an archive that holds several (a tag, name or digest; default: the first).
     #[arg(long = "image", value_name = "TAG")]
     select: Option<String>,
-    /// Do not verify blob digests and sizes.
+    /// Which blobs to check against their digests.
+    #[arg(long, value_enum, default_value_t = Verify::Auto, env = "IMGSIZE_VERIFY")]
+    verify: Verify,
+    /// The same as --verify none.
     #[arg(long)]
     no_verify: bool,
     /// Never show a progress bar.
@@ -71,59 +97,48 @@ struct ReportArgs {
 }
 
 /// Progress on stderr, drawn only for a terminal and a large image.
-struct Bar(ProgressBar);
-
-impl Progress for Bar {
-    fn advance(&self, bytes: u64) {
-        self.0.inc(bytes);
-    }
+struct Bar {
+    bar: ProgressBar,
+    enabled: bool,
 }
 
+/// Below this many stored bytes an image is read too fast for a bar to help.
 const PROGRESS_THRESHOLD: u64 = 64 << 20;
 
-fn progress_bar(enabled: bool, input: &str) -> ProgressBar {
-    if !enabled || !io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    // The input's size decides whether a bar is worth drawing; stdin gets a spinner.
-    let len = std::fs::metadata(input).ok().map(|m| {
-        if m.is_dir() {
-            dir_size(&std::path::Path::new(input).join("blobs"))
-        } else {
-            m.len()
+impl Bar {
+    fn new(enabled: bool) -> Self {
+        Bar {
+            bar: ProgressBar::hidden(),
+            enabled: enabled && io::stderr().is_terminal(),
         }
-    });
-    let bar = match len {
-        Some(len) if len < PROGRESS_THRESHOLD => return ProgressBar::hidden(),
-        Some(len) => ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr()),
-        None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
-    };
-    let style = ProgressStyle::with_template(
-        "{spinner} reading layers {decimal_bytes}/{decimal_total_bytes} {decimal_bytes_per_sec} {wide_bar} {eta}",
-    )
-    .unwrap_or_else(|_| ProgressStyle::default_bar());
-    bar.set_style(style);
-    bar.enable_steady_tick(Duration::from_millis(120));
-    bar
+    }
 }
 
-/// Total size of the files in a directory tree (an OCI layout's blobs).
-fn dir_size(dir: &std::path::Path) -> u64 {
-    let mut total = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            match e.file_type() {
-                Ok(t) if t.is_dir() => stack.push(e.path()),
-                Ok(t) if t.is_file() => total += e.metadata().map(|m| m.len()).unwrap_or(0),
-                _ => {}
-            }
+impl Progress for Bar {
+    fn start(&self, total: Option<u64>) {
+        if !self.enabled || total.is_some_and(|t| t < PROGRESS_THRESHOLD) {
+            return;
         }
+        // A one-pass stream has no known total: a spinner.
+        self.bar.set_draw_target(ProgressDrawTarget::stderr());
+        if let Some(total) = total {
+            self.bar.set_length(total);
+        }
+        let style = ProgressStyle::with_template(
+            "{spinner} reading layers {decimal_bytes}/{decimal_total_bytes} {decimal_bytes_per_sec} {wide_bar} {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+        self.bar.set_style(style);
+        self.bar.enable_steady_tick(Duration::from_millis(120));
     }
-    total
+
+    fn advance(&self, bytes: u64) {
+        self.bar.inc(bytes);
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
 }
 
 fn table_width(flag: Option<u16>) -> u16 {
@@ -140,56 +155,53 @@ fn table_width(flag: Option<u16>) -> u16 {
         .max(40)
 }
 
-/// An error message that names the input, without saying it twice.
-fn named(input: &str, e: &dyn std::fmt::Display) -> anyhow::Error {
-    let msg = e.to_string();
-    let shown = if input == "-" {
-        "standard input"
-    } else {
-        input
+/// An error message that names the input, without saying it twice, with a hint at the
+/// flag that would get past it where there is one.
+fn named(input: &str, e: &imgsize::Error) -> anyhow::Error {
+    let hint = match e {
+        imgsize::Error::UnsupportedDigest { .. } => " (--verify none skips digest checks)",
+        imgsize::Error::ImageNotFound { .. } => " (pick one with --image)",
+        imgsize::Error::PlatformNotFound { .. } => " (pick one with --platform)",
+        _ => "",
     };
-    if msg.contains(shown) {
-        anyhow::anyhow!(msg)
-    } else {
-        anyhow::anyhow!("{shown}: {msg}")
+    anyhow::anyhow!("{}{hint}", with_input(input, &e.to_string()))
+}
+
+impl ReportArgs {
+    /// The flags as validated library options.
+    fn options(&self) -> Result<Options> {
+        let platform = self
+            .platform
+            .as_deref()
+            .map(PlatformSpec::parse)
+            .transpose()?;
+        let verify = if self.no_verify {
+            VerifyPolicy::None
+        } else {
+            self.verify.into()
+        };
+        Ok(Options {
+            select: SelectOptions {
+                image: self.select.clone(),
+                platform,
+                verify,
+            },
+            summary: SummaryOptions {
+                top: self.top,
+                depth: usize::from(self.depth),
+            },
+        })
     }
 }
 
 fn report(args: &ReportArgs) -> Result<u8> {
-    let platform = args
-        .platform
-        .as_deref()
-        .map(PlatformSpec::parse)
-        .transpose()?;
-    let select = SelectOptions {
-        image: args.select.clone(),
-        platform,
-        verify: !args.no_verify,
+    let options = args.options()?;
+    let bar = Bar::new(!args.no_progress);
+    let hooks = Hooks {
+        progress: &bar,
+        capture: None,
     };
-    let bar = Bar(progress_bar(!args.no_progress, &args.image));
-    let opened = source::open(&args.image, &select, &bar).map_err(|e| named(&args.image, &e))?;
-    if bar.0.length().is_some() {
-        // What the walk will read: the image's layers, not the whole input.
-        let total: u64 = opened
-            .layers
-            .iter()
-            .map(|l| opened.store.size(&l.locator).unwrap_or(0))
-            .sum();
-        bar.0.set_length(total);
-    }
-    let analysis = walk::image::walk_image(opened, None, &bar);
-    bar.0.finish_and_clear();
-    let summary = SummaryOptions {
-        top: args.top,
-        depth: usize::from(args.depth),
-    };
-    let report = analyze::summarize(&analysis, &summary);
-    let renderer: Box<dyn Renderer> = match args.format {
-        OutputFormat::Table => Box::new(Text {
-            width: table_width(args.width),
-        }),
-        OutputFormat::Json => Box::new(Json),
-    };
+    let report = imgsize::run(&args.image, &options, &hooks).map_err(|e| named(&args.image, &e))?;
     if !report.image.other_images.is_empty() {
         let shown = report
             .image
@@ -203,10 +215,16 @@ fn report(args: &ReportArgs) -> Result<u8> {
             report.image.other_images.join(", ")
         );
     }
+    let renderer: Box<dyn Renderer> = match args.format {
+        OutputFormat::Table => Box::new(Table {
+            width: table_width(args.width),
+        }),
+        OutputFormat::Json => Box::new(Json),
+    };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let written = renderer
-        .render(&report, &mut out)
+        .render(&Document::Report(&report), &mut out)
         .and_then(|()| out.flush());
     match written {
         Ok(()) => {}
@@ -215,9 +233,23 @@ fn report(args: &ReportArgs) -> Result<u8> {
         Err(e) => return Err(e).context("cannot write the report"),
     }
     for p in &report.problems {
-        eprintln!("imgsize: error: {}", named(&args.image, p));
+        eprintln!("imgsize: error: {}", with_input(&args.image, p));
     }
     Ok(if report.complete { EXIT_OK } else { EXIT_ERROR })
+}
+
+/// A message prefixed with the input unless it names it already.
+fn with_input(input: &str, problem: &str) -> String {
+    let shown = if input == "-" {
+        "standard input"
+    } else {
+        input
+    };
+    if problem.contains(shown) {
+        problem.to_string()
+    } else {
+        format!("{shown}: {problem}")
+    }
 }
 
 /// Run the command line; returns the process exit code.

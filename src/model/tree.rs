@@ -16,8 +16,9 @@ use std::hash::{BuildHasher, Hash, Hasher as _};
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
+use super::path::split_parent;
+use super::scan::{Entry, EntryKind, LayerScan};
 use crate::error::LayerErrorKind;
-use crate::walk::{EntryKind, LayerScan, split_parent};
 
 /// "No node" / "no inode".
 pub const NONE: u32 = u32::MAX;
@@ -354,8 +355,16 @@ impl FsTree {
     /// Apply one layer on top of what is there.
     pub fn apply(&mut self, layer: u16, scan: &LayerScan) -> Result<MergeStats, LayerErrorKind> {
         let mut stats = MergeStats::default();
-        // Whiteouts and opaque markers act on the lower layers only, before this
-        // layer's own entries, wherever they sit in the tar.
+        self.apply_deletions(layer, scan);
+        for e in &scan.entries {
+            self.apply_entry(layer, scan, e, &mut stats)?;
+        }
+        Ok(stats)
+    }
+
+    /// Whiteouts and opaque markers act on the lower layers only, before this layer's
+    /// own entries, wherever they sit in the tar.
+    fn apply_deletions(&mut self, layer: u16, scan: &LayerScan) {
         for e in &scan.entries {
             match e.kind {
                 EntryKind::Whiteout => {
@@ -375,81 +384,99 @@ impl FsTree {
                 _ => {}
             }
         }
-        for e in &scan.entries {
-            let path = scan.text(e.path);
-            match e.kind {
-                EntryKind::Whiteout => {
-                    self.ensure_dir(split_parent(path).0, layer)?;
-                    continue;
+    }
+
+    /// Put one entry of the layer in place.
+    fn apply_entry(
+        &mut self,
+        layer: u16,
+        scan: &LayerScan,
+        e: &Entry,
+        stats: &mut MergeStats,
+    ) -> Result<(), LayerErrorKind> {
+        let path = scan.text(e.path);
+        match e.kind {
+            // The markers did their work; their directories still exist.
+            EntryKind::Whiteout => return self.ensure_dir(split_parent(path).0, layer).map(drop),
+            EntryKind::Opaque => return self.ensure_dir(path, layer).map(drop),
+            _ => {}
+        }
+        if path.is_empty() {
+            return self.apply_root_entry(layer, e);
+        }
+        let (parent_path, name) = split_parent(path);
+        let parent = self.ensure_dir(parent_path, layer)?;
+        let existing = self.child(parent, name);
+        match e.kind {
+            EntryKind::Dir => match existing {
+                Some(id) if self.nodes[id as usize].kind == NodeKind::Dir => {}
+                Some(id) => self.replace(id, NodeKind::Dir, layer),
+                None => {
+                    self.add_child(parent, name, NodeKind::Dir, layer)?;
                 }
-                EntryKind::Opaque => {
-                    self.ensure_dir(path, layer)?;
-                    continue;
-                }
-                _ => {}
+            },
+            EntryKind::File => {
+                let inode = self.new_inode(e.size, layer)?;
+                self.set_file(parent, name, existing, inode, layer)?;
             }
-            if path.is_empty() {
-                // The root itself (`./`). A regular file by that name cannot exist:
-                // its bytes are shipped but never visible.
-                if e.kind == EntryKind::File && e.size > 0 {
-                    self.waste.push(WasteRecord {
-                        node: ROOT,
-                        bytes: e.size,
-                        added_layer: layer,
-                        removed_layer: layer,
-                        cause: WasteCause::Overwritten,
-                    });
-                    let inode = self.new_inode(e.size, layer)?;
-                    self.inodes[inode as usize].links = 0;
-                }
-                continue;
+            EntryKind::Hardlink => {
+                self.apply_hardlink(layer, scan.text(e.link), parent, name, existing, stats)?
             }
-            let (parent_path, name) = split_parent(path);
-            let parent = self.ensure_dir(parent_path, layer)?;
-            let existing = self.child(parent, name);
-            match e.kind {
-                EntryKind::Dir => match existing {
-                    Some(id) if self.nodes[id as usize].kind == NodeKind::Dir => {}
-                    Some(id) => self.replace(id, NodeKind::Dir, layer),
-                    None => {
-                        self.add_child(parent, name, NodeKind::Dir, layer)?;
-                    }
-                },
-                EntryKind::File => {
-                    let inode = self.new_inode(e.size, layer)?;
-                    self.set_file(parent, name, existing, inode, layer)?;
+            EntryKind::Symlink => {
+                self.set_other(parent, name, existing, NodeKind::Symlink, layer)?
+            }
+            EntryKind::Other => self.set_other(parent, name, existing, NodeKind::Other, layer)?,
+            EntryKind::Whiteout | EntryKind::Opaque => {}
+        }
+        Ok(())
+    }
+
+    /// The root itself (`./`). A regular file by that name cannot exist: its bytes are
+    /// shipped but never visible.
+    fn apply_root_entry(&mut self, layer: u16, e: &Entry) -> Result<(), LayerErrorKind> {
+        if e.kind == EntryKind::File && e.size > 0 {
+            self.waste.push(WasteRecord {
+                node: ROOT,
+                bytes: e.size,
+                added_layer: layer,
+                removed_layer: layer,
+                cause: WasteCause::Overwritten,
+            });
+            let inode = self.new_inode(e.size, layer)?;
+            self.inodes[inode as usize].links = 0;
+        }
+        Ok(())
+    }
+
+    /// A hardlink shares its target's inode; a link to a symlink or device is another
+    /// one; a link to nothing is an empty file (and counted as dangling).
+    fn apply_hardlink(
+        &mut self,
+        layer: u16,
+        target: &[u8],
+        parent: u32,
+        name: &[u8],
+        existing: Option<u32>,
+        stats: &mut MergeStats,
+    ) -> Result<(), LayerErrorKind> {
+        let found = self.lookup(target).map(|id| self.nodes[id as usize]);
+        match found {
+            Some(t) if t.kind == NodeKind::File && t.inode != NONE => {
+                if existing.is_some_and(|id| self.nodes[id as usize].inode == t.inode) {
+                    return Ok(());
                 }
-                EntryKind::Hardlink => {
-                    let target = scan.text(e.link);
-                    let found = self.lookup(target).map(|id| self.nodes[id as usize]);
-                    match found {
-                        Some(t) if t.kind == NodeKind::File && t.inode != NONE => {
-                            if existing.is_some_and(|id| self.nodes[id as usize].inode == t.inode) {
-                                continue;
-                            }
-                            self.inodes[t.inode as usize].links += 1;
-                            self.set_file(parent, name, existing, t.inode, layer)?;
-                        }
-                        Some(t) if t.kind == NodeKind::Symlink || t.kind == NodeKind::Other => {
-                            self.set_other(parent, name, existing, t.kind, layer)?;
-                        }
-                        _ => {
-                            stats.dangling_hardlinks += 1;
-                            let inode = self.new_inode(0, layer)?;
-                            self.set_file(parent, name, existing, inode, layer)?;
-                        }
-                    }
-                }
-                EntryKind::Symlink => {
-                    self.set_other(parent, name, existing, NodeKind::Symlink, layer)?
-                }
-                EntryKind::Other => {
-                    self.set_other(parent, name, existing, NodeKind::Other, layer)?
-                }
-                EntryKind::Whiteout | EntryKind::Opaque => {}
+                self.inodes[t.inode as usize].links += 1;
+                self.set_file(parent, name, existing, t.inode, layer)
+            }
+            Some(t) if t.kind == NodeKind::Symlink || t.kind == NodeKind::Other => {
+                self.set_other(parent, name, existing, t.kind, layer)
+            }
+            _ => {
+                stats.dangling_hardlinks += 1;
+                let inode = self.new_inode(0, layer)?;
+                self.set_file(parent, name, existing, inode, layer)
             }
         }
-        Ok(stats)
     }
 
     fn set_file(
@@ -486,6 +513,19 @@ impl FsTree {
             }
         }
         Ok(())
+    }
+
+    /// Visible content bytes by the layer that carries them, for `layers` layers.
+    pub fn visible_bytes(&self, layers: usize) -> Vec<u64> {
+        let mut out = vec![0; layers];
+        for ino in &self.inodes {
+            if ino.links > 0
+                && let Some(v) = out.get_mut(ino.layer as usize)
+            {
+                *v += ino.size;
+            }
+        }
+        out
     }
 
     /// Waste records, in the order the bytes were hidden.

@@ -5,24 +5,17 @@
 
 use std::collections::BTreeMap;
 
-use super::json::{self, Config, DockerEntry};
-use super::store::{BlobStore, clean};
+use super::documents::{self, Config, DockerEntry};
+use super::store::{BlobStore, clean, named_digest};
 use super::{Candidate, Resolved, SelectOptions, choose, verify_named};
+use crate::bytes::{Algorithm, digest};
 use crate::error::{Error, Result};
-use crate::model::{HistoryStep, ImageInfo, LayerRef, Verify};
-
-/// The digest a member path encodes (`blobs/sha256/<hex>`), if any.
-pub fn blob_path_digest(path: &str) -> Option<String> {
-    let rest = path.strip_prefix("blobs/")?;
-    let (alg, hex) = rest.split_once('/')?;
-    let digest = format!("{alg}:{hex}");
-    crate::walk::Algorithm::of(&digest).map(|_| digest)
-}
+use crate::model::{DigestCheck, HistoryStep, ImageInfo, LayerRef};
 
 /// The digest a config member name encodes: `blobs/sha256/<hex>`, `<hex>.json`,
 /// `sha256:<hex>`.
 fn config_name_digest(path: &str) -> Option<String> {
-    if let Some(d) = blob_path_digest(path) {
+    if let Some(d) = named_digest(path) {
         return Some(d);
     }
     let base = path.rsplit('/').next()?;
@@ -31,7 +24,7 @@ fn config_name_digest(path: &str) -> Option<String> {
     } else {
         format!("sha256:{}", base.strip_suffix(".json")?)
     };
-    crate::walk::Algorithm::of(&digest).map(|_| digest)
+    Algorithm::of(&digest).map(|_| digest)
 }
 
 /// Resolve the image of a docker-save archive.
@@ -57,17 +50,9 @@ pub(crate) fn resolve(
     let platform_ok = |c: &Candidate| -> Result<Option<Resolved>> {
         let r = resolve_entry(store, &entries[c.key], opts)?;
         if let Some(want) = &opts.platform
-            && !want.matches(
-                r.info.os.as_deref(),
-                r.info.architecture.as_deref(),
-                r.info.variant.as_deref(),
-            )
+            && !want.matches_platform(&r.info.platform)
         {
-            seen.push(format!(
-                "{}/{}",
-                r.info.os.as_deref().unwrap_or("?"),
-                r.info.architecture.as_deref().unwrap_or("?")
-            ));
+            seen.push(r.info.platform.to_string());
             return Ok(None);
         }
         Ok(Some(r))
@@ -106,28 +91,23 @@ fn resolve_entry(
     let bytes = store.read(&config_path)?;
     // Only Docker 25+ archives address the config by content (`blobs/sha256/…`);
     // classic names are image IDs that `docker load` recomputes and never checks.
-    if opts.verify
-        && let Some(d) = blob_path_digest(&config_path)
-    {
-        verify_named(&d, &bytes, &format!("config {config_path}"))?;
+    if let Some(d) = named_digest(&config_path) {
+        verify_named(opts.verify, &d, &bytes, &format!("config {config_path}"))?;
     }
-    let config_digest = Some(crate::walk::digest::digest_of(
-        crate::walk::Algorithm::Sha256,
-        &bytes,
-    ));
-    let config: Config = json::parse(&bytes, &format!("{archive}: {config_path}"))?;
+    let config_digest = Some(digest::digest_of(Algorithm::Sha256, &bytes));
+    let config: Config = documents::parse(&bytes, &format!("{archive}: {config_path}"))?;
     let mut notes = Vec::new();
     let diff_ids = Resolved::diff_ids(&config, entry.layers.len(), &mut notes);
     let mut layers = Vec::with_capacity(entry.layers.len());
     for (index, raw) in entry.layers.iter().enumerate() {
         let locator = clean(raw)
             .ok_or_else(|| Error::invalid(&archive, format!("bad layer path {raw:?}")))?;
-        let digest = blob_path_digest(&locator);
+        let digest = named_digest(&locator);
         let diff_id = diff_ids.get(index).cloned();
-        let verify = match (&digest, &diff_id) {
-            (Some(d), _) => Verify::Blob(d.clone()),
-            (None, Some(d)) => Verify::Diff(d.clone()),
-            (None, None) => Verify::Nothing,
+        let check = match (&digest, &diff_id) {
+            (Some(d), _) => DigestCheck::Blob(d.clone()),
+            (None, Some(d)) => DigestCheck::Diff(d.clone()),
+            (None, None) => DigestCheck::Nothing,
         };
         layers.push(LayerRef {
             index,
@@ -136,7 +116,7 @@ fn resolve_entry(
             diff_id,
             media_type: None,
             declared_size: None,
-            verify,
+            check,
         });
     }
     let info = ImageInfo {
@@ -189,7 +169,7 @@ pub(crate) fn resolve_legacy(store: &dyn BlobStore, opts: &SelectOptions) -> Res
             .collect();
         let mut parents = std::collections::BTreeSet::new();
         for id in &ids {
-            let cfg: Config = json::parse(
+            let cfg: Config = documents::parse(
                 &store.read(&format!("{id}/json"))?,
                 &format!("{archive}: {id}/json"),
             )?;
@@ -248,7 +228,7 @@ fn resolve_chain(store: &dyn BlobStore, names: &[String], top: &str) -> Result<R
                 referrer: "a parent link".to_string(),
             });
         }
-        let cfg: Config = json::parse(&store.read(&file)?, &format!("{archive}: {file}"))?;
+        let cfg: Config = documents::parse(&store.read(&file)?, &format!("{archive}: {file}"))?;
         id = cfg.parent.clone();
         chain.push((cur, cfg));
     }
@@ -278,7 +258,7 @@ fn resolve_chain(store: &dyn BlobStore, names: &[String], top: &str) -> Result<R
             diff_id: None,
             media_type: None,
             declared_size: None,
-            verify: Verify::Nothing,
+            check: DigestCheck::Nothing,
         })
         .collect();
     let config = chain.last().map(|(_, c)| c.clone()).unwrap_or_default();

@@ -1,10 +1,14 @@
 //! Image sources: find out what the input is (from its content, never its name), pick
-//! the wanted image and platform, and describe its layers. Every kind of input sits
-//! behind [`BlobStore`], which yields readers; the walker never knows where bytes come
-//! from, so a network source fits the same way.
+//! the wanted image and platform, and describe its layers as [`crate::model`] data.
+//! Every kind of input sits behind [`BlobStore`], which yields readers; a network
+//! source fits the same way.
+//!
+//! Sources read metadata, never layer content: a one-pass stream hands its large
+//! members to the [`MemberWalker`] the caller passes in (the pipeline gives it the
+//! layer walker), so this room imports no later stage.
 
 pub mod docker;
-pub mod json;
+pub mod documents;
 pub mod oci;
 pub mod platform;
 pub mod store;
@@ -12,31 +16,21 @@ pub mod store;
 use std::io::{self, Read};
 use std::path::Path;
 
+use crate::bytes::{Compression, VerifyPolicy, compression, digest, tar};
 use crate::error::{Error, Result};
 use crate::model::{Format, HistoryStep, ImageInfo, LayerRef};
-use crate::walk::{self, Compression, Progress, digest};
 pub use platform::PlatformSpec;
-pub use store::{BlobStore, DirStore, StreamStore, TarStore};
+pub use store::{BlobStore, DirStore, MemberWalker, StreamStore, StreamedMember, TarStore};
 
-/// How to pick the image out of the input.
-#[derive(Debug, Clone)]
+/// How to pick the image out of the input, and how far to trust it.
+#[derive(Debug, Clone, Default)]
 pub struct SelectOptions {
     /// A tag, name or digest of one image of the input.
     pub image: Option<String>,
     /// The wanted platform; `None` prefers the host's.
     pub platform: Option<PlatformSpec>,
-    /// Check digests (and declared sizes) of everything read.
-    pub verify: bool,
-}
-
-impl Default for SelectOptions {
-    fn default() -> Self {
-        SelectOptions {
-            image: None,
-            platform: None,
-            verify: true,
-        }
-    }
+    /// What is checked against its digest (metadata is, unless `None`).
+    pub verify: VerifyPolicy,
 }
 
 /// An input opened and resolved to one image, ready to walk.
@@ -47,14 +41,15 @@ pub struct Opened {
     pub history: Vec<HistoryStep>,
     pub history_note: Option<String>,
     pub notes: Vec<String>,
-    pub verify: bool,
+    /// The input was read in one pass (its layers were walked while it streamed by).
+    pub streamed: bool,
 }
 
 /// What a format module resolved.
 pub(crate) struct Resolved {
     pub info: ImageInfo,
     pub layers: Vec<LayerRef>,
-    pub config: json::Config,
+    pub config: documents::Config,
     /// History built by the format itself (legacy archives).
     pub history: Option<Vec<HistoryStep>>,
     pub notes: Vec<String>,
@@ -62,11 +57,9 @@ pub(crate) struct Resolved {
 
 impl Resolved {
     /// Image metadata read off a config.
-    pub(crate) fn info_from(config: &json::Config) -> ImageInfo {
+    pub(crate) fn info_from(config: &documents::Config) -> ImageInfo {
         ImageInfo {
-            os: config.os.clone(),
-            architecture: config.architecture.clone(),
-            variant: config.variant.clone(),
+            platform: config.platform(),
             created: config.created.clone(),
             ..ImageInfo::default()
         }
@@ -74,7 +67,7 @@ impl Resolved {
 
     /// The config's diff_ids, with a note when they do not match the layer count.
     pub(crate) fn diff_ids(
-        config: &json::Config,
+        config: &documents::Config,
         layers: usize,
         notes: &mut Vec<String>,
     ) -> Vec<String> {
@@ -204,8 +197,17 @@ pub(crate) fn choose(
     })
 }
 
-/// Check small content (a config or manifest) against the digest that names it.
-pub(crate) fn verify_named(expected: &str, bytes: &[u8], what: &str) -> Result<()> {
+/// Check small content (a config or manifest) against the digest that names it,
+/// unless the policy checks nothing.
+pub(crate) fn verify_named(
+    policy: VerifyPolicy,
+    expected: &str,
+    bytes: &[u8],
+    what: &str,
+) -> Result<()> {
+    if !policy.checks_anything() {
+        return Ok(());
+    }
     match digest::check(expected, bytes) {
         Ok(()) => Ok(()),
         Err(digest::CheckError::Mismatch(actual)) => Err(Error::DigestMismatch {
@@ -213,64 +215,72 @@ pub(crate) fn verify_named(expected: &str, bytes: &[u8], what: &str) -> Result<(
             expected: expected.to_string(),
             actual,
         }),
-        Err(digest::CheckError::Unsupported) => Err(Error::invalid(
-            what,
-            format!("cannot verify digest {expected}: unsupported algorithm (use --no-verify)"),
+        Err(digest::CheckError::Unsupported) => Err(Error::UnsupportedDigest {
+            what: what.to_string(),
+            digest: expected.to_string(),
+        }),
+    }
+}
+
+/// What the input turned out to be, before any image is resolved.
+struct Input {
+    store: Box<dyn BlobStore>,
+    /// Whole-input compression (`docker save | gzip`).
+    outer: Option<Compression>,
+    is_dir: bool,
+    /// Read in one pass.
+    streamed: bool,
+}
+
+/// Open the input: a directory, a tar archive (possibly compressed as a whole), or `-`
+/// for standard input. One-pass inputs hand their layers to `walker` as they stream by.
+fn open_input(input: &str, walker: &dyn MemberWalker) -> Result<Input> {
+    let stream = |name: &str, reader: Box<dyn Read + Send>| -> Result<Input> {
+        let (c, reader) = compression::decompressing(reader).map_err(|e| Error::io(name, e))?;
+        let store = StreamStore::read(name.to_string(), reader, walker)?;
+        Ok(Input {
+            store: Box::new(store),
+            outer: c.is_compressed().then_some(c),
+            is_dir: false,
+            streamed: true,
+        })
+    };
+    if input == "-" {
+        return stream("standard input", Box::new(io::stdin()));
+    }
+    let path = Path::new(input);
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(input, e))?;
+    let local = |store: Box<dyn BlobStore>, is_dir| Input {
+        store,
+        outer: None,
+        is_dir,
+        streamed: false,
+    };
+    if meta.is_dir() {
+        return Ok(local(Box::new(DirStore::new(path)?), true));
+    }
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(input, e))?;
+    let head =
+        compression::read_head(&mut file, tar::BLOCK as usize).map_err(|e| Error::io(input, e))?;
+    let unknown = |reason: &str| Error::UnknownFormat {
+        path: input.to_string(),
+        reason: reason.to_string(),
+    };
+    match Compression::detect(&head) {
+        Compression::Empty => Err(unknown("the file is empty")),
+        c if c.is_compressed() => {
+            let file = std::fs::File::open(path).map_err(|e| Error::io(input, e))?;
+            stream(input, Box::new(file))
+        }
+        _ if tar::looks_like_tar(&head) => Ok(local(Box::new(TarStore::new(path)?), false)),
+        _ => Err(unknown(
+            "not a tar archive, a compressed tar archive or an OCI layout directory",
         )),
     }
 }
 
-/// Open the input: a directory, a tar archive (possibly compressed as a whole), or `-`
-/// for standard input.
-fn open_store(
-    input: &str,
-    verify: bool,
-    progress: &dyn Progress,
-) -> Result<(Box<dyn BlobStore>, Option<Compression>, bool)> {
-    if input == "-" {
-        let stdin: Box<dyn Read + Send> = Box::new(io::stdin());
-        let (compression, reader) =
-            walk::decompressing_reader(stdin).map_err(|e| Error::io("standard input", e))?;
-        let store = StreamStore::read("standard input".to_string(), reader, verify, progress)?;
-        let outer = (compression != Compression::Tar).then_some(compression);
-        return Ok((Box::new(store), outer, false));
-    }
-    let path = Path::new(input);
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(input, e))?;
-    if meta.is_dir() {
-        return Ok((Box::new(DirStore::new(path)?), None, true));
-    }
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io(input, e))?;
-    let mut head = Vec::with_capacity(512);
-    (&mut file)
-        .take(512)
-        .read_to_end(&mut head)
-        .map_err(|e| Error::io(input, e))?;
-    match Compression::detect(&head) {
-        Compression::Empty => Err(Error::UnknownFormat {
-            path: input.to_string(),
-            reason: "the file is empty".to_string(),
-        }),
-        c @ (Compression::Gzip | Compression::Zstd | Compression::Xz) => {
-            let file = std::fs::File::open(path).map_err(|e| Error::io(input, e))?;
-            let (_, reader) =
-                walk::decompressing_reader(Box::new(file)).map_err(|e| Error::io(input, e))?;
-            let store = StreamStore::read(input.to_string(), reader, verify, progress)?;
-            Ok((Box::new(store), Some(c), false))
-        }
-        Compression::Tar if walk::looks_like_tar(&head) => {
-            Ok((Box::new(TarStore::new(path)?), None, false))
-        }
-        Compression::Tar => Err(Error::UnknownFormat {
-            path: input.to_string(),
-            reason: "not a tar archive, a compressed tar archive or an OCI layout directory"
-                .to_string(),
-        }),
-    }
-}
-
 /// Map config history steps to layers, or say why not.
-fn history_steps(config: &json::Config, layers: usize) -> (Vec<HistoryStep>, Option<String>) {
+fn history_steps(config: &documents::Config, layers: usize) -> (Vec<HistoryStep>, Option<String>) {
     let raw = config.history.clone().unwrap_or_default();
     if raw.is_empty() {
         let note = (layers > 0).then(|| "the image config has no history".to_string());
@@ -311,52 +321,62 @@ fn history_steps(config: &json::Config, layers: usize) -> (Vec<HistoryStep>, Opt
 /// The most layers an image may have (layer indexes are 16-bit in the merged tree).
 pub const MAX_LAYERS: usize = 65_535;
 
-/// Open an input and resolve the image to analyse.
-pub fn open(input: &str, opts: &SelectOptions, progress: &dyn Progress) -> Result<Opened> {
-    let (store, outer, is_dir) = open_store(input, opts.verify, progress)?;
+/// Tell the format from the files the input holds, and resolve the wanted image.
+fn resolve(input: &Input, opts: &SelectOptions) -> Result<(Format, Resolved)> {
+    let store = input.store.as_ref();
     let name = store.describe().to_string();
     let has = |p: &str| store.size(p).is_some();
-    let (format, resolved) = if has("manifest.json") {
+    let oci = || {
+        let format = if input.is_dir {
+            Format::OciLayout
+        } else {
+            Format::OciArchive
+        };
+        Ok((format, oci::resolve(store, opts)?))
+    };
+    if has("manifest.json") {
         let bytes = store.read("manifest.json")?;
-        let entries = json::parse_docker_manifest(&bytes, &format!("{name}: manifest.json"))?;
+        let entries = documents::parse_docker_manifest(&bytes, &format!("{name}: manifest.json"))?;
         if entries.is_empty() && has("index.json") {
-            (oci_format(is_dir), oci::resolve(store.as_ref(), opts)?)
-        } else if entries.is_empty() {
+            return oci();
+        }
+        if entries.is_empty() {
             return Err(Error::NoImage {
                 path: name,
                 reason: "manifest.json lists no images".to_string(),
             });
-        } else {
-            match docker::resolve(store.as_ref(), entries, opts) {
-                Ok(r) => (Format::DockerArchive, r),
-                // Docker 25+ archives also name images in index.json (`latest`).
-                Err(e @ Error::ImageNotFound { .. }) if has("index.json") => {
-                    match oci::resolve(store.as_ref(), opts) {
-                        Ok(r) => (Format::DockerArchive, r),
-                        Err(_) => return Err(e),
-                    }
-                }
-                Err(e) => return Err(e),
-            }
         }
-    } else if has("index.json") {
-        (oci_format(is_dir), oci::resolve(store.as_ref(), opts)?)
-    } else if docker::is_legacy(&store.paths()) {
-        (
-            Format::DockerLegacy,
-            docker::resolve_legacy(store.as_ref(), opts)?,
-        )
-    } else {
-        return Err(Error::UnknownFormat {
-            path: name,
-            reason: "no manifest.json, index.json or repositories file (a plain tar, perhaps a \
-                     single layer, is not an image)"
-                .to_string(),
-        });
-    };
+        return match docker::resolve(store, entries, opts) {
+            Ok(r) => Ok((Format::DockerArchive, r)),
+            // Docker 25+ archives also name images in index.json (`latest`).
+            Err(e @ Error::ImageNotFound { .. }) if has("index.json") => oci::resolve(store, opts)
+                .map(|r| (Format::DockerArchive, r))
+                .map_err(|_| e),
+            Err(e) => Err(e),
+        };
+    }
+    if has("index.json") {
+        return oci();
+    }
+    if docker::is_legacy(&store.paths()) {
+        return Ok((Format::DockerLegacy, docker::resolve_legacy(store, opts)?));
+    }
+    Err(Error::UnknownFormat {
+        path: name,
+        reason: "no manifest.json, index.json or repositories file (a plain tar, perhaps a \
+                 single layer, is not an image)"
+            .to_string(),
+    })
+}
+
+/// Open an input and resolve the image to analyse. Large members of a one-pass input
+/// are handed to `walker` while they stream by.
+pub fn open(input: &str, opts: &SelectOptions, walker: &dyn MemberWalker) -> Result<Opened> {
+    let opened = open_input(input, walker)?;
+    let (format, resolved) = resolve(&opened, opts)?;
     if resolved.layers.len() > MAX_LAYERS {
         return Err(Error::invalid(
-            name,
+            opened.store.describe(),
             format!(
                 "{} layers is more than the {MAX_LAYERS} supported",
                 resolved.layers.len()
@@ -370,24 +390,16 @@ pub fn open(input: &str, opts: &SelectOptions, progress: &dyn Progress) -> Resul
     let mut image = resolved.info;
     image.source = input.to_string();
     image.format = format.as_str().to_string();
-    image.outer_compression = outer.map(|c| c.name().to_string());
+    image.outer_compression = opened.outer.map(|c| c.name().to_string());
     Ok(Opened {
-        store,
+        store: opened.store,
         image,
         layers: resolved.layers,
         history,
         history_note,
         notes: resolved.notes,
-        verify: opts.verify,
+        streamed: opened.streamed,
     })
-}
-
-fn oci_format(is_dir: bool) -> Format {
-    if is_dir {
-        Format::OciLayout
-    } else {
-        Format::OciArchive
-    }
 }
 
 #[cfg(test)]

@@ -3,14 +3,14 @@
 //! platform choice, artifacts told apart from images, blobs of other platforms allowed
 //! to be missing.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
-use super::json::{self, Config, Descriptor, DocKind, Index, Manifest, REF_NAME};
-use super::platform::{self, PlatformSpec};
+use super::documents::{self, Config, Descriptor, DocKind, Index, Manifest, REF_NAME};
+use super::platform::PlatformSpec;
 use super::store::BlobStore;
 use super::{Candidate, Resolved, SelectOptions, choose, verify_named};
 use crate::error::{Error, Result};
-use crate::model::{ImageInfo, LayerRef, Verify};
+use crate::model::{DigestCheck, ImageInfo, LayerRef};
 
 const MAX_DEPTH: usize = 8;
 
@@ -28,8 +28,9 @@ pub fn blob_path(digest: &str) -> Option<String> {
     (alg_ok && hex_ok).then(|| format!("blobs/{alg}/{hex}"))
 }
 
-/// Why a descriptor did not give an image.
-enum Miss {
+/// What a descriptor led to.
+enum Found<T> {
+    Image(T),
     /// Not an image (artifact, signature, attestation, unknown document).
     NotImage,
     /// The blob is absent.
@@ -38,13 +39,17 @@ enum Miss {
     Platforms(Vec<String>),
 }
 
+/// A manifest and the descriptor that named it.
+type Named = (Descriptor, Manifest);
+
 struct Ctx<'a> {
     store: &'a dyn BlobStore,
     opts: &'a SelectOptions,
 }
 
 impl Ctx<'_> {
-    fn read_blob(&self, desc: &Descriptor) -> Result<Result<Vec<u8>, Miss>> {
+    /// A small blob, checked against its descriptor; `None` when it is absent.
+    fn read_blob(&self, desc: &Descriptor) -> Result<Option<Vec<u8>>> {
         let digest = desc.digest.clone().unwrap_or_default();
         let Some(path) = blob_path(&digest) else {
             return Err(Error::invalid(
@@ -53,50 +58,44 @@ impl Ctx<'_> {
             ));
         };
         if self.store.size(&path).is_none() {
-            return Ok(Err(Miss::Missing(digest)));
+            return Ok(None);
         }
         let bytes = self.store.read(&path)?;
-        if self.opts.verify {
-            verify_named(&digest, &bytes, &format!("blob {digest}"))?;
-            if let Some(size) = desc.size
-                && size != bytes.len() as i64
-            {
-                return Err(Error::invalid(
-                    format!("{}: {path}", self.store.describe()),
-                    format!("descriptor says {size} bytes, blob has {}", bytes.len()),
-                ));
-            }
+        verify_named(self.opts.verify, &digest, &bytes, &format!("blob {digest}"))?;
+        if self.opts.verify.checks_anything()
+            && let Some(size) = desc.size
+            && size != bytes.len() as i64
+        {
+            return Err(Error::invalid(
+                format!("{}: {path}", self.store.describe()),
+                format!("descriptor says {size} bytes, blob has {}", bytes.len()),
+            ));
         }
-        Ok(Ok(bytes))
+        Ok(Some(bytes))
     }
 
     /// Resolve a descriptor to an image manifest, choosing among index children.
-    fn resolve(
-        &self,
-        desc: &Descriptor,
-        depth: usize,
-    ) -> Result<Result<(Descriptor, Manifest), Miss>> {
+    fn resolve(&self, desc: &Descriptor, depth: usize) -> Result<Found<Named>> {
         if depth > MAX_DEPTH {
             return Err(Error::invalid(
                 self.store.describe(),
                 "indexes nest too deeply",
             ));
         }
-        let declared = json::doc_kind(desc.media_type.as_deref());
+        let declared = documents::doc_kind(desc.media_type.as_deref());
         if declared == Some(DocKind::Other) {
-            return Ok(Err(Miss::NotImage));
+            return Ok(Found::NotImage);
         }
-        let bytes = match self.read_blob(desc)? {
-            Ok(b) => b,
-            Err(miss) => return Ok(Err(miss)),
+        let Some(bytes) = self.read_blob(desc)? else {
+            return Ok(Found::Missing(desc.digest.clone().unwrap_or_default()));
         };
         let file = format!(
             "{}: blob {}",
             self.store.describe(),
             desc.digest.as_deref().unwrap_or("?")
         );
-        let doc: Manifest = json::parse(&bytes, &file)?;
-        let kind = json::doc_kind(doc.media_type.as_deref())
+        let doc: Manifest = documents::parse(&bytes, &file)?;
+        let kind = documents::doc_kind(doc.media_type.as_deref())
             .filter(|k| *k != DocKind::Other)
             .or(declared)
             .unwrap_or(if doc.manifests.is_some() {
@@ -106,22 +105,15 @@ impl Ctx<'_> {
             });
         match kind {
             DocKind::Index => self.pick_child(&doc.manifests.unwrap_or_default(), depth),
-            DocKind::Manifest => {
-                if !json::is_image_manifest(&doc) {
-                    return Ok(Err(Miss::NotImage));
-                }
-                Ok(Ok((desc.clone(), doc)))
+            DocKind::Manifest if documents::is_image_manifest(&doc) => {
+                Ok(Found::Image((desc.clone(), doc)))
             }
-            DocKind::Other => Ok(Err(Miss::NotImage)),
+            DocKind::Manifest | DocKind::Other => Ok(Found::NotImage),
         }
     }
 
     /// Choose the child of an index for the wanted (or host) platform.
-    fn pick_child(
-        &self,
-        children: &[Descriptor],
-        depth: usize,
-    ) -> Result<Result<(Descriptor, Manifest), Miss>> {
+    fn pick_child(&self, children: &[Descriptor], depth: usize) -> Result<Found<Named>> {
         let explicit = self.opts.platform.as_ref();
         let host = PlatformSpec::host();
         let want = explicit.unwrap_or(&host);
@@ -133,55 +125,47 @@ impl Ctx<'_> {
                 if p.os.as_deref() == Some("unknown") {
                     continue; // attestation manifests
                 }
-                seen.push(platform::describe(p));
+                seen.push(p.to_string());
                 if !want.matches_platform(p) {
                     fallback.push(child);
                     continue;
                 }
             }
             match self.resolve(child, depth + 1)? {
-                Ok(found) => return Ok(Ok(found)),
-                Err(Miss::Platforms(more)) => seen.extend(more),
+                Found::Image(found) => return Ok(Found::Image(found)),
+                Found::Platforms(more) => seen.extend(more),
                 // The wanted platform is listed but its blobs were not pulled.
-                Err(Miss::Missing(digest)) => {
+                Found::Missing(digest) => {
                     missing.get_or_insert(digest);
                 }
-                Err(_) => {}
+                Found::NotImage => {}
             }
         }
         if let Some(digest) = missing {
-            return Ok(Err(Miss::Missing(format!("{digest} (the {want} image)"))));
+            return Ok(Found::Missing(format!("{digest} (the {want} image)")));
         }
         // No child for the host: without an explicit platform, a single image is it.
         if explicit.is_none() {
             let mut images = Vec::new();
             for child in fallback {
-                if let Ok(found) = self.resolve(child, depth + 1)? {
+                if let Found::Image(found) = self.resolve(child, depth + 1)? {
                     images.push(found);
                 }
             }
             if images.len() == 1 {
-                return Ok(Ok(images.remove(0)));
+                return Ok(Found::Image(images.remove(0)));
             }
         }
         seen.dedup();
-        Ok(Err(Miss::Platforms(seen)))
+        Ok(Found::Platforms(seen))
     }
 }
 
-/// Resolve the image of an OCI layout.
-pub(crate) fn resolve(store: &dyn BlobStore, opts: &SelectOptions) -> Result<Resolved> {
-    let file = format!("{}: index.json", store.describe());
-    let index: Index = json::parse(&store.read("index.json")?, &file)?;
-    let manifests = index.manifests.unwrap_or_default();
-    if manifests.is_empty() {
-        return Err(Error::NoImage {
-            path: store.describe().to_string(),
-            reason: "index.json lists no manifests".to_string(),
-        });
-    }
-    // Entries naming the same manifest are one image with several names.
-    let mut candidates: Vec<Candidate> = Vec::new();
+/// The selectable images of `index.json`: entries naming the same manifest are one
+/// image with several names.
+fn candidates(manifests: &[Descriptor]) -> Vec<Candidate> {
+    let mut out: Vec<Candidate> = Vec::new();
+    let mut by_digest: HashMap<String, usize> = HashMap::new();
     for (i, desc) in manifests.iter().enumerate() {
         let digest = desc.digest.clone().unwrap_or_default();
         let names: Vec<String> = desc
@@ -194,10 +178,8 @@ pub(crate) fn resolve(store: &dyn BlobStore, opts: &SelectOptions) -> Result<Res
                     .collect::<Vec<_>>()
             })
             .collect();
-        if let Some(c) = candidates
-            .iter_mut()
-            .find(|c| c.digests.first() == Some(&digest))
-        {
+        if let Some(&at) = by_digest.get(&digest) {
+            let c = &mut out[at];
             for n in names {
                 if !c.names.contains(&n) {
                     c.names.push(n);
@@ -205,7 +187,8 @@ pub(crate) fn resolve(store: &dyn BlobStore, opts: &SelectOptions) -> Result<Res
             }
             continue;
         }
-        candidates.push(Candidate {
+        by_digest.insert(digest.clone(), out.len());
+        out.push(Candidate {
             names: if names.is_empty() {
                 vec![digest.clone()]
             } else {
@@ -215,6 +198,58 @@ pub(crate) fn resolve(store: &dyn BlobStore, opts: &SelectOptions) -> Result<Res
             key: i,
         });
     }
+    out
+}
+
+/// Why no entry gave an image, as the most useful error.
+fn no_image(
+    path: String,
+    opts: &SelectOptions,
+    manifests: &[Descriptor],
+    platforms: BTreeSet<String>,
+    missing: BTreeSet<String>,
+) -> Error {
+    if !platforms.is_empty() {
+        return Error::PlatformNotFound {
+            wanted: opts
+                .platform
+                .clone()
+                .unwrap_or_else(PlatformSpec::host)
+                .to_string(),
+            path,
+            available: platforms.into_iter().collect::<Vec<_>>().join(", "),
+        };
+    }
+    if let Some(digest) = missing.into_iter().next() {
+        return Error::MissingBlob { digest, path };
+    }
+    let mut types: Vec<&str> = manifests
+        .iter()
+        .map(|m| m.media_type.as_deref().unwrap_or("no media type"))
+        .collect();
+    types.sort_unstable();
+    types.dedup();
+    Error::NoImage {
+        path,
+        reason: format!(
+            "index.json lists only artifacts or other documents, no container image: {}",
+            types.join(", ")
+        ),
+    }
+}
+
+/// Resolve the image of an OCI layout.
+pub(crate) fn resolve(store: &dyn BlobStore, opts: &SelectOptions) -> Result<Resolved> {
+    let file = format!("{}: index.json", store.describe());
+    let index: Index = documents::parse(&store.read("index.json")?, &file)?;
+    let manifests = index.manifests.unwrap_or_default();
+    if manifests.is_empty() {
+        return Err(Error::NoImage {
+            path: store.describe().to_string(),
+            reason: "index.json lists no manifests".to_string(),
+        });
+    }
+    let candidates = candidates(&manifests);
     let ctx = Ctx { store, opts };
     let mut missing = BTreeSet::new();
     let mut platforms = BTreeSet::new();
@@ -223,7 +258,7 @@ pub(crate) fn resolve(store: &dyn BlobStore, opts: &SelectOptions) -> Result<Res
         &candidates,
         opts,
         |c| match ctx.resolve(&manifests[c.key], 0)? {
-            Ok((desc, manifest)) => match resolve_manifest(&ctx, &desc, &manifest) {
+            Found::Image((desc, manifest)) => match resolve_manifest(&ctx, &desc, &manifest) {
                 Ok(r) => Ok(Some(r)),
                 Err(Error::PlatformNotFound { available, .. }) => {
                     platforms.insert(available);
@@ -231,46 +266,21 @@ pub(crate) fn resolve(store: &dyn BlobStore, opts: &SelectOptions) -> Result<Res
                 }
                 Err(e) => Err(e),
             },
-            Err(Miss::Missing(d)) => {
+            Found::Missing(d) => {
                 missing.insert(d);
                 Ok(None)
             }
-            Err(Miss::Platforms(p)) => {
+            Found::Platforms(p) => {
                 platforms.extend(p);
                 Ok(None)
             }
-            Err(Miss::NotImage) => Ok(None),
+            Found::NotImage => Ok(None),
         },
-        |c| matches!(ctx.resolve(&manifests[c.key], 0), Ok(Ok(_))),
+        |c| matches!(ctx.resolve(&manifests[c.key], 0), Ok(Found::Image(_))),
     );
     match result {
-        Err(Error::NoImage { path, .. }) if !platforms.is_empty() => Err(Error::PlatformNotFound {
-            wanted: opts
-                .platform
-                .clone()
-                .unwrap_or_else(PlatformSpec::host)
-                .to_string(),
-            path,
-            available: platforms.into_iter().collect::<Vec<_>>().join(", "),
-        }),
-        Err(Error::NoImage { path, .. }) if !missing.is_empty() => Err(Error::MissingBlob {
-            digest: missing.into_iter().next().unwrap_or_default(),
-            path,
-        }),
         Err(Error::NoImage { path, .. }) => {
-            let mut types: Vec<&str> = manifests
-                .iter()
-                .map(|m| m.media_type.as_deref().unwrap_or("no media type"))
-                .collect();
-            types.sort_unstable();
-            types.dedup();
-            Err(Error::NoImage {
-                path,
-                reason: format!(
-                    "index.json lists only artifacts or other documents, no container image: {}",
-                    types.join(", ")
-                ),
-            })
+            Err(no_image(path, opts, &manifests, platforms, missing))
         }
         other => other,
     }
@@ -280,35 +290,25 @@ fn resolve_manifest(ctx: &Ctx<'_>, desc: &Descriptor, manifest: &Manifest) -> Re
     let store = ctx.store;
     let config_desc = manifest.config.clone().unwrap_or_default();
     let config_digest = config_desc.digest.clone().unwrap_or_default();
-    let bytes = match ctx.read_blob(&config_desc)? {
-        Ok(b) => b,
-        Err(_) => {
-            return Err(Error::MissingBlob {
-                digest: config_digest,
-                path: store.describe().to_string(),
-            });
-        }
+    let Some(bytes) = ctx.read_blob(&config_desc)? else {
+        return Err(Error::MissingBlob {
+            digest: config_digest,
+            path: store.describe().to_string(),
+        });
     };
-    let config: Config = json::parse(
+    let config: Config = documents::parse(
         &bytes,
         &format!("{}: config {config_digest}", store.describe()),
     )?;
+    let platform = config.platform();
     if let Some(want) = &ctx.opts.platform
-        && (config.os.is_some() || config.architecture.is_some())
-        && !want.matches(
-            config.os.as_deref(),
-            config.architecture.as_deref(),
-            config.variant.as_deref(),
-        )
+        && (platform.os.is_some() || platform.architecture.is_some())
+        && !want.matches_platform(&platform)
     {
         return Err(Error::PlatformNotFound {
             wanted: want.to_string(),
             path: store.describe().to_string(),
-            available: format!(
-                "{}/{}",
-                config.os.as_deref().unwrap_or("?"),
-                config.architecture.as_deref().unwrap_or("?")
-            ),
+            available: platform.to_string(),
         });
     }
     let descs = manifest.layers.clone().unwrap_or_default();
@@ -331,7 +331,7 @@ fn resolve_manifest(ctx: &Ctx<'_>, desc: &Descriptor, manifest: &Manifest) -> Re
             diff_id: diff_ids.get(index).cloned(),
             media_type: d.media_type.clone(),
             declared_size,
-            verify: Verify::Blob(digest),
+            check: DigestCheck::Blob(digest),
         });
     }
     let info = ImageInfo {

@@ -2,9 +2,9 @@
 //! entries the way container runtimes do (arm64 means v8, arm means v7 unless said).
 
 use std::fmt;
+use std::str::FromStr;
 
-use super::json::Platform;
-use crate::error::Error;
+use crate::model::Platform;
 
 /// A wanted platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,13 +16,9 @@ pub struct PlatformSpec {
 
 impl PlatformSpec {
     /// Parse `os/arch[/variant]`.
-    pub fn parse(text: &str) -> Result<Self, Error> {
+    pub fn parse(text: &str) -> Result<Self, BadPlatform> {
         let parts: Vec<&str> = text.split('/').collect();
-        let bad = || {
-            Error::Usage(format!(
-                "invalid platform {text:?}: expected os/arch[/variant], e.g. linux/amd64"
-            ))
-        };
+        let bad = || BadPlatform(text.to_string());
         if parts.iter().any(|p| p.is_empty()) {
             return Err(bad());
         }
@@ -74,7 +70,7 @@ impl PlatformSpec {
         }
     }
 
-    /// Whether an index entry's platform satisfies this spec.
+    /// Whether a stated platform (an index entry's, a config's) satisfies this spec.
     pub fn matches_platform(&self, p: &Platform) -> bool {
         self.matches(
             p.os.as_deref(),
@@ -84,15 +80,34 @@ impl PlatformSpec {
     }
 }
 
-impl fmt::Display for PlatformSpec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.os, self.architecture)?;
-        if let Some(v) = &self.variant {
-            write!(f, "/{v}")?;
+impl From<&PlatformSpec> for Platform {
+    fn from(p: &PlatformSpec) -> Self {
+        Platform {
+            os: Some(p.os.clone()),
+            architecture: Some(p.architecture.clone()),
+            variant: p.variant.clone(),
         }
-        Ok(())
     }
 }
+
+impl fmt::Display for PlatformSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Platform::from(self).fmt(f)
+    }
+}
+
+impl FromStr for PlatformSpec {
+    type Err = BadPlatform;
+
+    fn from_str(text: &str) -> Result<Self, BadPlatform> {
+        PlatformSpec::parse(text)
+    }
+}
+
+/// A platform string that is not `os/arch[/variant]`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid platform {0:?}: expected os/arch[/variant], e.g. linux/amd64")]
+pub struct BadPlatform(pub String);
 
 fn normalize_arch(arch: &str) -> &str {
     match arch {
@@ -111,20 +126,6 @@ fn default_variant<'a>(arch: &str, variant: Option<&'a str>) -> Option<&'a str> 
         ("arm", None) => Some("v7"),
         _ => None,
     }
-}
-
-/// Render a platform for listings.
-pub fn describe(p: &Platform) -> String {
-    let mut s = format!(
-        "{}/{}",
-        p.os.as_deref().unwrap_or("?"),
-        p.architecture.as_deref().unwrap_or("?")
-    );
-    if let Some(v) = &p.variant {
-        s.push('/');
-        s.push_str(v);
-    }
-    s
 }
 
 #[cfg(test)]

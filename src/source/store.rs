@@ -2,7 +2,7 @@
 //! them. A directory (OCI layout, unpacked `docker save`), a seekable tar archive
 //! (indexed once, then every member opened independently so layers can be read in
 //! parallel), or a one-pass stream (stdin, `docker save | gzip`) where metadata is kept
-//! in memory and large members are walked as layers while they stream by.
+//! in memory and large members are handed to a [`MemberWalker`] while they stream by.
 //!
 //! Paths are relative and normalised (`blobs/sha256/…`, `<id>/layer.tar`). Symlinks and
 //! hardlinks inside an archive are resolved within the archive; nothing outside the
@@ -13,8 +13,9 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use crate::bytes::tar::{blocks, is_truncation};
 use crate::error::{Error, LayerErrorKind, Result};
-use crate::walk::{self, Algorithm, LayerScan, Progress, ScanOptions};
+use crate::model::LayerScan;
 
 /// Metadata files larger than this are not believed.
 pub const METADATA_LIMIT: u64 = 64 << 20;
@@ -29,7 +30,7 @@ pub trait BlobStore: Sync {
     fn open(&self, path: &str) -> io::Result<Box<dyn Read + Send + '_>>;
     /// Every file path (for telling formats apart).
     fn paths(&self) -> Vec<String>;
-    /// A layer this store already walked while reading its input in one pass.
+    /// A layer the [`MemberWalker`] already walked while the input streamed by.
     fn prescanned(&self, _path: &str) -> Option<Result<LayerScan, LayerErrorKind>> {
         None
     }
@@ -219,7 +220,7 @@ impl TarStore {
             // Seeking past the end of a cut file does not fail: check the data is there.
             let end = entry
                 .raw_file_position()
-                .saturating_add(walk::blocks(entry.size()));
+                .saturating_add(blocks(entry.size()));
             if end > file_len {
                 return Err(Error::invalid(
                     &name,
@@ -258,7 +259,7 @@ impl TarStore {
 }
 
 fn archive_error(name: &str, e: io::Error) -> Error {
-    if e.kind() == io::ErrorKind::UnexpectedEof || e.to_string().contains("unexpected EOF") {
+    if is_truncation(&e) {
         Error::invalid(name, "archive is truncated")
     } else {
         Error::invalid(name, format!("bad tar archive: {e}"))
@@ -295,12 +296,33 @@ impl BlobStore for TarStore {
 }
 
 /// Members kept in memory by a [`StreamStore`] at most this big (or JSON up to
-/// [`METADATA_LIMIT`]); larger ones are walked as layers on the fly.
+/// [`METADATA_LIMIT`]); larger ones are handed to the [`MemberWalker`].
 const SMALL_MEMBER: u64 = 1 << 20;
+
+/// A large member of a one-pass stream, most likely a layer, as it streams by.
+#[derive(Debug, Clone)]
+pub struct StreamedMember<'a> {
+    /// Its path in the archive.
+    pub path: &'a str,
+    pub size: u64,
+    /// The digest its path names, for content-addressed blobs (`blobs/<alg>/<hex>`).
+    pub named_digest: Option<String>,
+}
+
+/// Walks the large members of a one-pass stream while they stream by: nothing can be
+/// read twice, and which member is a layer is known only once the manifest (often the
+/// last member) has been read. The pipeline passes the layer walker.
+pub trait MemberWalker: Sync {
+    fn walk(
+        &self,
+        member: &StreamedMember<'_>,
+        content: Box<dyn Read + '_>,
+    ) -> std::result::Result<LayerScan, LayerErrorKind>;
+}
 
 enum StreamMember {
     Bytes(Vec<u8>),
-    Scanned(u64, Box<Result<LayerScan, LayerErrorKind>>),
+    Scanned(u64, Box<std::result::Result<LayerScan, LayerErrorKind>>),
     Link(String),
 }
 
@@ -319,13 +341,20 @@ impl Linked for StreamMember {
     }
 }
 
+/// The digest a content-addressed path names (`blobs/sha256/<hex>`).
+pub fn named_digest(path: &str) -> Option<String> {
+    let (alg, hex) = path.strip_prefix("blobs/")?.split_once('/')?;
+    let digest = format!("{alg}:{hex}");
+    crate::bytes::Algorithm::of(&digest).map(|_| digest)
+}
+
 impl StreamStore {
-    /// Read a tar stream to the end. `verify` asks for digests of every large member.
+    /// Read a tar stream to the end, keeping small members and handing large ones to
+    /// `walker`.
     pub fn read(
         name: String,
         reader: Box<dyn io::BufRead + Send + '_>,
-        verify: bool,
-        progress: &dyn Progress,
+        walker: &dyn MemberWalker,
     ) -> Result<Self> {
         let mut archive = tar::Archive::new(reader);
         let mut members = HashMap::new();
@@ -363,22 +392,13 @@ impl StreamStore {
                     .map_err(|e| archive_error(&name, e))?;
                 StreamMember::Bytes(head)
             } else {
-                // Content-addressed blobs are checked against their name; other layers
-                // (classic `<id>/layer.tar`) against the config's diff_id, and their
-                // stored digest is reported (free for plain tar, hashed once).
-                let alg = if path.starts_with("blobs/sha512/") {
-                    Algorithm::Sha512
-                } else {
-                    Algorithm::Sha256
+                let member = StreamedMember {
+                    path: &path,
+                    size,
+                    named_digest: named_digest(&path),
                 };
-                let addressed = path.starts_with("blobs/");
-                let opts = ScanOptions {
-                    blob_hash: verify.then_some(alg),
-                    diff_hash: (verify && !addressed).then_some(Algorithm::Sha256),
-                    capture: None,
-                };
-                let reader: Box<dyn Read + '_> = Box::new(io::Cursor::new(head).chain(&mut entry));
-                let result = walk::scan(reader, &opts, progress);
+                let content: Box<dyn Read + '_> = Box::new(io::Cursor::new(head).chain(&mut entry));
+                let result = walker.walk(&member, content);
                 // A layer that failed midway leaves the entry partly read; the archive
                 // reader skips the rest itself.
                 StreamMember::Scanned(size, Box::new(result))

@@ -9,14 +9,22 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use imgsize::analyze::{Report, SummaryOptions};
+use imgsize::bytes::VerifyPolicy;
 use imgsize::source::SelectOptions;
-use imgsize::walk::NoProgress;
 
-/// Analyse an input with default options (verification on).
+/// Select options that hash every blob (`--verify all`).
+pub fn verify_all() -> SelectOptions {
+    SelectOptions {
+        verify: VerifyPolicy::All,
+        ..SelectOptions::default()
+    }
+}
+
+/// Analyse an input, hashing every blob (`--verify all`), with every row kept.
 pub fn analyze(input: &Path) -> imgsize::Result<Report> {
     analyze_with(
         input,
-        &SelectOptions::default(),
+        &verify_all(),
         SummaryOptions {
             top: 1000,
             depth: 8,
@@ -29,7 +37,15 @@ pub fn analyze_with(
     select: &SelectOptions,
     summary: SummaryOptions,
 ) -> imgsize::Result<Report> {
-    imgsize::analyze_image(&input.to_string_lossy(), select, &summary, &NoProgress)
+    let options = imgsize::Options {
+        select: select.clone(),
+        summary,
+    };
+    imgsize::run(
+        &input.to_string_lossy(),
+        &options,
+        &imgsize::Hooks::default(),
+    )
 }
 
 /// Run the built `imgsize` binary.

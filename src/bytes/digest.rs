@@ -1,10 +1,58 @@
-//! Content digests (`sha256:<hex>`, `sha512:<hex>`) and a reader tap that counts and
-//! hashes the bytes flowing through it, so a layer is verified in the same single pass
-//! that walks it.
+//! Content digests (`sha256:<hex>`, `sha512:<hex>`), a reader tap that counts and
+//! hashes the bytes flowing through it (so a layer is verified in the same single pass
+//! that walks it), and the verification policy: which bytes are worth hashing.
 
 use std::io::{self, Read};
 
 use sha2::{Digest as _, Sha256, Sha512};
+
+use super::Progress;
+
+/// Which blobs are checked against the digests that name them.
+///
+/// No figure imgsize reports depends on file content: sizes come from tar headers
+/// (which carry their own checksums) and blob sizes. Hashing is therefore a defence
+/// against bytes that were damaged or swapped on the way, and [`VerifyPolicy::Auto`]
+/// spends it where bytes crossed a trust boundary or where it costs little.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum VerifyPolicy {
+    /// Metadata (indexes, manifests, configs) always; layers that arrive in one pass
+    /// (stdin, an archive compressed as a whole, later a network) and every compressed
+    /// layer (hashing costs little next to decompressing) are hashed. The uncompressed
+    /// layers of a local archive or layout get their size and tar structure checked and
+    /// their content skipped.
+    #[default]
+    Auto,
+    /// Hash every blob.
+    All,
+    /// Check nothing: no digests, no declared sizes.
+    None,
+}
+
+impl VerifyPolicy {
+    /// Whether metadata documents and declared sizes are checked.
+    pub fn checks_anything(self) -> bool {
+        self != VerifyPolicy::None
+    }
+
+    /// Whether a layer's content is hashed, given how it is compressed and whether it
+    /// arrived in one pass (a stream that cannot be read again).
+    pub fn hashes_layer(self, compressed: bool, streamed: bool) -> bool {
+        match self {
+            VerifyPolicy::All => true,
+            VerifyPolicy::None => false,
+            VerifyPolicy::Auto => compressed || streamed,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            VerifyPolicy::Auto => "auto",
+            VerifyPolicy::All => "all",
+            VerifyPolicy::None => "none",
+        }
+    }
+}
 
 /// A digest algorithm imgsize can verify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,7 +62,8 @@ pub enum Algorithm {
 }
 
 impl Algorithm {
-    /// The algorithm of a digest string such as `sha256:abc…`, if supported.
+    /// The algorithm of a digest string such as `sha256:abc…`, if supported and
+    /// well-formed (the right number of hex digits).
     pub fn of(digest: &str) -> Option<Algorithm> {
         let (alg, hex) = digest.split_once(':')?;
         let (alg, len) = match alg {
@@ -82,18 +131,6 @@ pub enum CheckError {
     Mismatch(String),
 }
 
-/// Progress sink: told how many stored (compressed) bytes were read.
-pub trait Progress: Sync {
-    fn advance(&self, bytes: u64);
-}
-
-/// No progress reporting.
-pub struct NoProgress;
-
-impl Progress for NoProgress {
-    fn advance(&self, _: u64) {}
-}
-
 const PROGRESS_STEP: u64 = 1 << 20;
 
 /// A reader that counts, optionally hashes, and reports the bytes read through it.
@@ -116,9 +153,9 @@ impl<'p, R: Read> Tap<'p, R> {
         }
     }
 
-    /// Bytes read so far.
-    pub fn count(&self) -> u64 {
-        self.count
+    /// Stop hashing (the content turned out not to need it); counting goes on.
+    pub fn stop_hashing(&mut self) {
+        self.hasher = None;
     }
 
     /// Read to the end, then return the inner reader, the byte count and the digest

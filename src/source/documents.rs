@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+pub use crate::model::Platform;
 
 /// Media type strings of the Docker distribution formats (OCI ones come from oci-spec).
 pub const DOCKER_MANIFEST_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
@@ -40,17 +41,6 @@ pub struct Descriptor {
     pub artifact_type: Option<String>,
 }
 
-/// A platform as written in an index.
-#[derive(Debug, Clone, Deserialize, Default, PartialEq, Eq)]
-pub struct Platform {
-    #[serde(default)]
-    pub architecture: Option<String>,
-    #[serde(default)]
-    pub os: Option<String>,
-    #[serde(default)]
-    pub variant: Option<String>,
-}
-
 /// An OCI image index or a Docker manifest list.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -62,7 +52,7 @@ pub struct Index {
 }
 
 /// An OCI image manifest or a Docker schema 2 manifest. An index parses as a manifest
-/// with no config; [`Manifest::is_index`] tells them apart.
+/// with no config (and `manifests`); [`doc_kind`] tells them apart by media type.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct Manifest {
@@ -101,6 +91,17 @@ pub struct Config {
     /// Legacy v1: the command that made this layer.
     #[serde(default)]
     pub container_config: Option<ContainerConfig>,
+}
+
+impl Config {
+    /// The platform the config states.
+    pub fn platform(&self) -> Platform {
+        Platform {
+            os: self.os.clone(),
+            architecture: self.architecture.clone(),
+            variant: self.variant.clone(),
+        }
+    }
 }
 
 /// `rootfs` of a config.

@@ -1,0 +1,173 @@
+//! The layer table: each layer's descriptor, figures and error, the history step that
+//! made it with its instruction in Dockerfile form, and the build's steps in order.
+
+use crate::bytes::Compression;
+use crate::model::{Analysis, HistoryStep};
+
+/// One layer with its figures and instruction.
+#[derive(Debug, Clone, Default)]
+pub struct LayerRow {
+    pub index: usize,
+    pub digest: Option<String>,
+    pub diff_id: Option<String>,
+    pub media_type: Option<String>,
+    pub compression: Option<Compression>,
+    pub compressed_bytes: u64,
+    pub uncompressed_bytes: u64,
+    pub added_bytes: u64,
+    pub content_bytes: u64,
+    pub wasted_bytes: u64,
+    /// Regular files in this layer's tar.
+    pub files: u64,
+    pub entries: u64,
+    pub created_by: Option<String>,
+    /// `created_by` in Dockerfile form (see [`instruction`]).
+    pub instruction: Option<String>,
+    pub created: Option<String>,
+    pub comment: Option<String>,
+    /// Why this layer could not be read.
+    pub error: Option<String>,
+}
+
+/// A step of the build in order: a layer, or an instruction that made none.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// Index into [`super::Report::layers`].
+    Layer(usize),
+    /// A metadata-only instruction (ENV, CMD, LABEL, ...), with its Dockerfile form.
+    Empty {
+        step: HistoryStep,
+        instruction: String,
+    },
+}
+
+/// The layer rows, history attached where it lines up.
+pub fn rows(a: &Analysis) -> Vec<LayerRow> {
+    let mut rows: Vec<LayerRow> = a
+        .layers
+        .iter()
+        .zip(&a.figures)
+        .map(|(l, f)| LayerRow {
+            index: l.index,
+            digest: l.digest.clone(),
+            diff_id: l.diff_id.clone(),
+            media_type: l.media_type.clone(),
+            compression: f.compression,
+            compressed_bytes: f.compressed_bytes,
+            uncompressed_bytes: f.uncompressed_bytes,
+            added_bytes: f.added_bytes,
+            content_bytes: f.content_bytes,
+            wasted_bytes: f.added_bytes - f.content_bytes.min(f.added_bytes),
+            files: f.counts.files,
+            entries: f.entries,
+            ..LayerRow::default()
+        })
+        .collect();
+    for e in &a.layer_errors {
+        if let Some(row) = rows.get_mut(e.index) {
+            row.error = Some(e.kind.to_string());
+        }
+    }
+    for h in &a.history {
+        if let Some(row) = h.layer.and_then(|i| rows.get_mut(i)) {
+            row.created_by.clone_from(&h.created_by);
+            row.instruction = h.created_by.as_deref().map(instruction);
+            row.created.clone_from(&h.created);
+            row.comment.clone_from(&h.comment);
+        }
+    }
+    rows
+}
+
+/// The build's steps in history order; without a usable history, the layers alone.
+pub fn steps(a: &Analysis, layers: usize) -> Vec<Step> {
+    if a.history_note.is_some() || a.history.is_empty() {
+        return (0..layers).map(Step::Layer).collect();
+    }
+    a.history
+        .iter()
+        .filter_map(|h| match h.layer {
+            Some(i) if i < layers => Some(Step::Layer(i)),
+            _ if h.empty_layer => Some(Step::Empty {
+                step: h.clone(),
+                instruction: h.created_by.as_deref().map(instruction).unwrap_or_default(),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The Dockerfile-style form of a history `created_by`: `/bin/sh -c #(nop) ENV A=b`
+/// becomes `ENV A=b`, `/bin/sh -c apt-get …` becomes `RUN apt-get …`, BuildKit's
+/// `# buildkit` suffix goes, and whitespace runs (newlines of `\` continuations)
+/// collapse to one space.
+pub fn instruction(created_by: &str) -> String {
+    let mut s = created_by.trim();
+    if let Some(rest) = s.strip_suffix("# buildkit") {
+        s = rest.trim_end();
+    }
+    let text = if let Some(rest) = s.strip_prefix("/bin/sh -c #(nop)") {
+        rest.trim().to_string()
+    } else if let Some(rest) = s
+        .strip_prefix("/bin/sh -c ")
+        .or_else(|| s.strip_prefix("RUN /bin/sh -c "))
+    {
+        format!("RUN {}", rest.trim())
+    } else if let Some(rest) = s.strip_prefix("|") {
+        // BuildKit with build args: `|2 A=1 B=2 /bin/sh -c cmd`.
+        match rest.split_once("/bin/sh -c ") {
+            Some((_, cmd)) => format!("RUN {}", cmd.trim()),
+            None => s.to_string(),
+        }
+    } else {
+        s.to_string()
+    };
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        // `ADD file:<64 hex> in /`: the content hash says little; keep 12 digits.
+        match word.split_once(':') {
+            Some((kind @ ("file" | "dir" | "multi"), hash))
+                if hash.len() > 12 && hash.bytes().all(|b| b.is_ascii_hexdigit()) =>
+            {
+                out.push_str(kind);
+                out.push(':');
+                out.push_str(&hash[..12]);
+            }
+            _ => out.push_str(word),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::instruction;
+
+    #[test]
+    fn instructions_read_like_a_dockerfile() {
+        assert_eq!(
+            instruction("/bin/sh -c #(nop)  CMD [\"sh\"]"),
+            "CMD [\"sh\"]"
+        );
+        assert_eq!(
+            instruction("/bin/sh -c apt-get update &&     apt-get install -y \\\n  curl"),
+            "RUN apt-get update && apt-get install -y \\ curl"
+        );
+        assert_eq!(instruction("COPY . /app # buildkit"), "COPY . /app");
+        assert_eq!(
+            instruction("RUN /bin/sh -c pip install -r req.txt # buildkit"),
+            "RUN pip install -r req.txt"
+        );
+        assert_eq!(instruction("|1 V=2 /bin/sh -c make"), "RUN make");
+        assert_eq!(
+            instruction(&format!(
+                "/bin/sh -c #(nop) ADD file:{} in / ",
+                "ab".repeat(32)
+            )),
+            "ADD file:abababababab in /"
+        );
+    }
+}

@@ -1,0 +1,221 @@
+//! The one pipeline: open the input and resolve the image ([`crate::source`]), walk
+//! every layer in parallel and verify it ([`crate::walk`]), merge the scans in layer
+//! order into the merged tree ([`crate::model`]), and summarise ([`crate::analyze`]).
+//! The CLI, the tests, the benches and the examples all call [`run`]; this is the only
+//! place that knows the order of the stages, so a new step (a layer cache, a budget, a
+//! manifest-only mode) is added here once.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::analyze::{self, Report, SummaryOptions};
+use crate::bytes::{NoProgress, Progress, VerifyPolicy};
+use crate::error::{LayerError, LayerErrorKind, Result};
+use crate::model::{Analysis, CapturedFile, FsTree, LayerFigures, LayerRef, LayerScan};
+use crate::source::{self, MemberWalker, Opened, SelectOptions, StreamedMember, documents};
+use crate::walk::verify::{self, Arrival};
+use crate::walk::{self, Capture, parallel};
+
+/// What to analyse and how: validated options, as the CLI builds them from flags.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Which image, which platform, what to verify.
+    pub select: SelectOptions,
+    /// How much detail the report keeps.
+    pub summary: SummaryOptions,
+}
+
+/// Callbacks into the caller while the pipeline runs.
+#[derive(Clone, Copy)]
+pub struct Hooks<'a> {
+    /// Told how many stored bytes were read (a progress bar).
+    pub progress: &'a dyn Progress,
+    /// Asked which files' contents to keep (package databases for analyses).
+    pub capture: Option<&'a dyn Capture>,
+}
+
+impl Default for Hooks<'_> {
+    fn default() -> Self {
+        Hooks {
+            progress: &NoProgress,
+            capture: None,
+        }
+    }
+}
+
+/// Analyse an input (a path, or `-` for standard input) into a report.
+pub fn run(input: &str, options: &Options, hooks: &Hooks<'_>) -> Result<Report> {
+    let analysis = analysis(input, &options.select, hooks)?;
+    Ok(analyze::summarize(&analysis, &options.summary))
+}
+
+/// The first half of [`run`]: open, walk and merge, giving the model itself (with the
+/// captured files) to analyses that need more than the report.
+pub fn analysis(input: &str, select: &SelectOptions, hooks: &Hooks<'_>) -> Result<Analysis> {
+    let streamer = Streamer {
+        policy: select.verify,
+        hooks: *hooks,
+        started: AtomicBool::new(false),
+    };
+    let opened = source::open(input, select, &streamer)?;
+    Ok(walk_layers(opened, select.verify, hooks))
+}
+
+/// Walks the layers of a one-pass input while they stream by, inside the source.
+struct Streamer<'a> {
+    policy: VerifyPolicy,
+    hooks: Hooks<'a>,
+    started: AtomicBool,
+}
+
+impl MemberWalker for Streamer<'_> {
+    fn walk(
+        &self,
+        member: &StreamedMember<'_>,
+        content: Box<dyn std::io::Read + '_>,
+    ) -> std::result::Result<LayerScan, LayerErrorKind> {
+        if !self.started.swap(true, Ordering::Relaxed) {
+            self.hooks.progress.start(None);
+        }
+        let opts = verify::stream_options(
+            member.named_digest.as_deref(),
+            self.policy,
+            self.hooks.capture,
+        );
+        walk::scan(content, &opts, self.hooks.progress)
+    }
+}
+
+/// Read one layer (or take what the stream already walked) and verify it.
+fn read_layer(
+    opened: &Opened,
+    layer: &LayerRef,
+    policy: VerifyPolicy,
+    hooks: &Hooks<'_>,
+) -> std::result::Result<LayerScan, LayerErrorKind> {
+    if !documents::is_tar_layer(layer.media_type.as_deref()) {
+        return Err(LayerErrorKind::NotTar(format!(
+            "media type {}",
+            layer.media_type.as_deref().unwrap_or("?")
+        )));
+    }
+    let arrival = if opened.streamed {
+        Arrival::Streamed
+    } else {
+        Arrival::Local
+    };
+    let opts = verify::scan_options(layer, policy, arrival, hooks.capture)?;
+    let scan = match opened.store.prescanned(&layer.locator) {
+        Some(result) => result?,
+        None => {
+            if opened.store.size(&layer.locator).is_none() {
+                return Err(LayerErrorKind::Missing);
+            }
+            let reader = opened
+                .store
+                .open(&layer.locator)
+                .map_err(|e| LayerErrorKind::Open(e.to_string()))?;
+            walk::scan(reader, &opts, hooks.progress)?
+        }
+    };
+    verify::check(layer, &scan, policy, arrival)?;
+    Ok(scan)
+}
+
+/// The merge side of the walk: scans arrive in layer order and go into the tree.
+struct Merge {
+    tree: FsTree,
+    figures: Vec<LayerFigures>,
+    errors: Vec<LayerError>,
+    captured: Vec<CapturedFile>,
+}
+
+impl Merge {
+    fn layer(
+        &mut self,
+        layer: &mut LayerRef,
+        stored_size: Option<u64>,
+        result: std::result::Result<LayerScan, LayerErrorKind>,
+    ) {
+        let i = layer.index;
+        // Index fits: sources refuse more than u16::MAX layers.
+        let merged = result.and_then(|scan| self.tree.apply(i as u16, &scan).map(|s| (scan, s)));
+        let (mut scan, stats) = match merged {
+            Ok(done) => done,
+            Err(kind) => {
+                self.figures[i].compressed_bytes = layer.declared_size.or(stored_size).unwrap_or(0);
+                self.errors.push(LayerError {
+                    index: i,
+                    name: layer.name(),
+                    kind,
+                });
+                return;
+            }
+        };
+        for (entry, content) in std::mem::take(&mut scan.captured) {
+            self.captured.push(CapturedFile {
+                layer: i,
+                path: scan.text(scan.entries[entry as usize].path).to_vec(),
+                content,
+            });
+        }
+        if layer.digest.is_none() {
+            // An uncompressed blob's digest is its diff_id.
+            let plain = scan.figures.compression == Some(crate::bytes::Compression::Tar);
+            layer.digest = scan
+                .blob_digest
+                .take()
+                .or_else(|| plain.then(|| layer.diff_id.clone()).flatten());
+        }
+        scan.figures.dangling_hardlinks = stats.dangling_hardlinks;
+        self.figures[i] = scan.figures;
+    }
+}
+
+/// Walk and merge every layer of `opened`.
+fn walk_layers(opened: Opened, policy: VerifyPolicy, hooks: &Hooks<'_>) -> Analysis {
+    let sizes: Vec<Option<u64>> = opened
+        .layers
+        .iter()
+        .map(|l| opened.store.size(&l.locator))
+        .collect();
+    let jobs: Vec<(usize, u64)> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (i, s.unwrap_or(0)))
+        .collect();
+    if !opened.streamed {
+        hooks.progress.start(Some(jobs.iter().map(|j| j.1).sum()));
+    }
+    let mut merge = Merge {
+        tree: FsTree::new(),
+        figures: vec![LayerFigures::default(); opened.layers.len()],
+        errors: Vec::new(),
+        captured: Vec::new(),
+    };
+    let mut layers = opened.layers.clone();
+    parallel::ordered(
+        &jobs,
+        |i| read_layer(&opened, &opened.layers[i], policy, hooks),
+        |i, result| merge.layer(&mut layers[i], sizes[i], result),
+    );
+    hooks.progress.finish();
+    for (figures, visible) in merge
+        .figures
+        .iter_mut()
+        .zip(merge.tree.visible_bytes(layers.len()))
+    {
+        figures.content_bytes = visible;
+    }
+    merge.errors.sort_by_key(|e| e.index);
+    Analysis {
+        image: opened.image,
+        layers,
+        figures: merge.figures,
+        history: opened.history,
+        history_note: opened.history_note,
+        tree: merge.tree,
+        captured: merge.captured,
+        layer_errors: merge.errors,
+        notes: opened.notes,
+    }
+}

@@ -1,0 +1,301 @@
+//! The JSON contract for dashboards and scripts. Field by field in docs/json.md; the
+//! schema is docs/imgsize-report.schema.json. Integers are raw bytes. Any change that
+//! removes or retypes a field bumps [`SCHEMA_VERSION`]; adding fields does not.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{Document, Renderer};
+use crate::analyze::{self, LayerRow, PathRow, Report, Step, WasteRow};
+use crate::model::{HistoryStep, ImageInfo, NodeKind};
+
+/// Version of the JSON contract.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    schema_version: u32,
+    tool: Tool,
+    image: Image<'a>,
+    complete: bool,
+    totals: Totals,
+    layers: Vec<Layer<'a>>,
+    history: Vec<History<'a>>,
+    history_note: Option<&'a str>,
+    paths_depth: usize,
+    paths: Vec<Path<'a>>,
+    paths_rest: Rest,
+    waste: Vec<Waste<'a>>,
+    waste_rest: Rest,
+    problems: &'a [String],
+    notes: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Image<'a> {
+    source: &'a str,
+    format: &'a str,
+    outer_compression: Option<&'a str>,
+    reference: Option<&'a str>,
+    tags: &'a [String],
+    os: Option<&'a str>,
+    architecture: Option<&'a str>,
+    variant: Option<&'a str>,
+    created: Option<&'a str>,
+    config_digest: Option<&'a str>,
+    manifest_digest: Option<&'a str>,
+    other_images: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Totals {
+    compressed_bytes: u64,
+    uncompressed_bytes: u64,
+    stored_bytes: u64,
+    content_bytes: u64,
+    wasted_bytes: u64,
+    files: u64,
+    dirs: u64,
+    symlinks: u64,
+    layers: usize,
+}
+
+#[derive(Serialize)]
+struct Layer<'a> {
+    index: Option<usize>,
+    empty_layer: bool,
+    digest: Option<&'a str>,
+    diff_id: Option<&'a str>,
+    media_type: Option<&'a str>,
+    compression: Option<&'static str>,
+    compressed_bytes: u64,
+    uncompressed_bytes: u64,
+    added_bytes: u64,
+    content_bytes: u64,
+    wasted_bytes: u64,
+    files: u64,
+    entries: u64,
+    created_by: Option<&'a str>,
+    created: Option<&'a str>,
+    comment: Option<&'a str>,
+    error: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct History<'a> {
+    created_by: Option<&'a str>,
+    created: Option<&'a str>,
+    comment: Option<&'a str>,
+    empty_layer: bool,
+    layer: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct Path<'a> {
+    path: &'a str,
+    kind: &'static str,
+    bytes: u64,
+    files: u64,
+    layers: Vec<PathLayer>,
+}
+
+#[derive(Serialize)]
+struct PathLayer {
+    index: usize,
+    bytes: u64,
+}
+
+#[derive(Serialize)]
+struct Waste<'a> {
+    path: &'a str,
+    kind: &'static str,
+    bytes: u64,
+    files: u64,
+    added_in_layer: usize,
+    removed_by_layer: usize,
+    cause: &'static str,
+}
+
+#[derive(Serialize)]
+struct Rest {
+    rows: usize,
+    bytes: u64,
+}
+
+fn kind_name(kind: NodeKind) -> &'static str {
+    match kind {
+        NodeKind::Dir => "dir",
+        NodeKind::File => "file",
+        NodeKind::Symlink => "symlink",
+        NodeKind::Other => "other",
+    }
+}
+
+fn layer(l: &LayerRow) -> Layer<'_> {
+    Layer {
+        index: Some(l.index),
+        empty_layer: false,
+        digest: l.digest.as_deref(),
+        diff_id: l.diff_id.as_deref(),
+        media_type: l.media_type.as_deref(),
+        compression: l.compression.map(|c| c.name()),
+        compressed_bytes: l.compressed_bytes,
+        uncompressed_bytes: l.uncompressed_bytes,
+        added_bytes: l.added_bytes,
+        content_bytes: l.content_bytes,
+        wasted_bytes: l.wasted_bytes,
+        files: l.files,
+        entries: l.entries,
+        created_by: l.created_by.as_deref(),
+        created: l.created.as_deref(),
+        comment: l.comment.as_deref(),
+        error: l.error.as_deref(),
+    }
+}
+
+/// A metadata-only step, listed among the layers with no figures.
+fn empty_step(h: &HistoryStep) -> Layer<'_> {
+    Layer {
+        index: None,
+        empty_layer: true,
+        digest: None,
+        diff_id: None,
+        media_type: None,
+        compression: None,
+        compressed_bytes: 0,
+        uncompressed_bytes: 0,
+        added_bytes: 0,
+        content_bytes: 0,
+        wasted_bytes: 0,
+        files: 0,
+        entries: 0,
+        created_by: h.created_by.as_deref(),
+        created: h.created.as_deref(),
+        comment: h.comment.as_deref(),
+        error: None,
+    }
+}
+
+fn image(img: &ImageInfo) -> Image<'_> {
+    Image {
+        source: &img.source,
+        format: &img.format,
+        outer_compression: img.outer_compression.as_deref(),
+        reference: img.reference.as_deref(),
+        tags: &img.tags,
+        os: img.platform.os.as_deref(),
+        architecture: img.platform.architecture.as_deref(),
+        variant: img.platform.variant.as_deref(),
+        created: img.created.as_deref(),
+        config_digest: img.config_digest.as_deref(),
+        manifest_digest: img.manifest_digest.as_deref(),
+        other_images: &img.other_images,
+    }
+}
+
+fn totals(t: &analyze::Totals) -> Totals {
+    Totals {
+        compressed_bytes: t.compressed_bytes,
+        uncompressed_bytes: t.uncompressed_bytes,
+        stored_bytes: t.stored_bytes,
+        content_bytes: t.content_bytes,
+        wasted_bytes: t.wasted_bytes,
+        files: t.files,
+        dirs: t.dirs,
+        symlinks: t.symlinks,
+        layers: t.layers,
+    }
+}
+
+fn history(h: &HistoryStep) -> History<'_> {
+    History {
+        created_by: h.created_by.as_deref(),
+        created: h.created.as_deref(),
+        comment: h.comment.as_deref(),
+        empty_layer: h.empty_layer,
+        layer: h.layer,
+    }
+}
+
+fn path(p: &PathRow) -> Path<'_> {
+    Path {
+        path: &p.path,
+        kind: kind_name(p.kind),
+        bytes: p.bytes,
+        files: p.files,
+        layers: p
+            .layers
+            .iter()
+            .map(|&(index, bytes)| PathLayer { index, bytes })
+            .collect(),
+    }
+}
+
+fn waste(w: &WasteRow) -> Waste<'_> {
+    Waste {
+        path: &w.path,
+        kind: kind_name(w.kind),
+        bytes: w.bytes,
+        files: w.files,
+        added_in_layer: w.added_layer,
+        removed_by_layer: w.removed_layer,
+        cause: w.cause.code(),
+    }
+}
+
+fn rest(r: analyze::Rest) -> Rest {
+    Rest {
+        rows: r.rows,
+        bytes: r.bytes,
+    }
+}
+
+fn doc(r: &Report) -> Doc<'_> {
+    let layers = r
+        .steps
+        .iter()
+        .map(|step| match step {
+            Step::Layer(i) => layer(&r.layers[*i]),
+            Step::Empty { step, .. } => empty_step(step),
+        })
+        .collect();
+    Doc {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: "imgsize",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        image: image(&r.image),
+        complete: r.complete,
+        totals: totals(&r.totals),
+        layers,
+        history: r.history.iter().map(history).collect(),
+        history_note: r.history_note.as_deref(),
+        paths_depth: r.options.depth,
+        paths: r.paths.rows.iter().map(path).collect(),
+        paths_rest: rest(r.paths.rest),
+        waste: r.waste.rows.iter().map(waste).collect(),
+        waste_rest: rest(r.waste.rest),
+        problems: &r.problems,
+        notes: &r.notes,
+    }
+}
+
+/// Renders documents as one pretty-printed JSON document each (`--format json`).
+pub struct Json;
+
+impl Renderer for Json {
+    fn render(&self, d: &Document<'_>, out: &mut dyn Write) -> io::Result<()> {
+        match d {
+            Document::Report(r) => serde_json::to_writer_pretty(&mut *out, &doc(r))?,
+        }
+        out.write_all(b"\n")
+    }
+}

@@ -1,0 +1,293 @@
+//! The human report: image summary, the layers with their instructions, the biggest
+//! paths and the waste, as comfy-table tables sized to the terminal. Every table is
+//! top-N, then a remainder row naming the flag that shows more, then a total row.
+
+use std::io::{self, Write};
+
+use comfy_table::{
+    self as ct, Cell, CellAlignment, ColumnConstraint, ContentArrangement, Row, presets,
+};
+
+use super::format::{
+    clip, layer_list, percent, platform, rest_label, short_digest, size, size_or_dash,
+};
+use super::{Document, Renderer};
+use crate::analyze::{LayerRow, Report, Step, TopN};
+use crate::model::NodeKind;
+
+/// Renders documents as text tables (`--format table`).
+pub struct Table {
+    /// Total width to fit (the terminal's, or a default when not a terminal).
+    pub width: u16,
+}
+
+/// A row that never wraps: long text is cut by the table at the column width.
+fn one_line(cells: Vec<Cell>) -> Row {
+    let mut row = Row::from(cells);
+    row.max_height(1);
+    row
+}
+
+fn new_table(width: u16, header: &[&str], right: &[usize]) -> ct::Table {
+    let mut t = ct::Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED.with_rounded_corners())
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(width)
+        .set_header(header.to_vec());
+    for &c in right {
+        if let Some(col) = t.column_mut(c) {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    t
+}
+
+/// Cells padded with blanks to `columns`.
+fn padded(mut cells: Vec<Cell>, columns: usize) -> Vec<Cell> {
+    cells.resize_with(columns, || Cell::new(""));
+    cells
+}
+
+/// The remainder row (when rows were left out) and the total row of a top-N table:
+/// label, bytes, then `total_count` in the total row's third column, blanks elsewhere.
+fn add_tail<R>(table: &mut ct::Table, t: &TopN<R>, columns: usize, total_count: Option<u64>) {
+    if let Some(label) = rest_label(t) {
+        table.add_row(padded(
+            vec![Cell::new(label), Cell::new(size(t.rest.bytes))],
+            columns,
+        ));
+    }
+    let mut total = vec![Cell::new("total"), Cell::new(size(t.total_bytes))];
+    if let Some(n) = total_count {
+        total.push(Cell::new(n));
+    }
+    table.add_row(padded(total, columns));
+}
+
+/// A path cell: clipped, with a trailing `/` for directories.
+fn path_cell(path: &str, kind: NodeKind, room: usize) -> Cell {
+    let mut path = clip(path, room);
+    if kind == NodeKind::Dir {
+        path.push('/');
+    }
+    Cell::new(path)
+}
+
+fn layer_row(l: &LayerRow) -> Vec<Cell> {
+    let head = vec![
+        Cell::new(l.index),
+        Cell::new(short_digest(l.digest.as_deref())),
+        Cell::new(size(l.compressed_bytes)),
+    ];
+    let rest = match &l.error {
+        Some(e) => vec![
+            Cell::new("?"),
+            Cell::new("?"),
+            Cell::new("?"),
+            Cell::new(format!("UNREADABLE: {e}")),
+        ],
+        None => vec![
+            Cell::new(size(l.added_bytes)),
+            Cell::new(size_or_dash(l.wasted_bytes)),
+            Cell::new(l.files),
+            Cell::new(clip(l.instruction.as_deref().unwrap_or("-"), 400)),
+        ],
+    };
+    head.into_iter().chain(rest).collect()
+}
+
+impl Table {
+    fn summary(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
+        let img = &r.image;
+        let name = img
+            .reference
+            .clone()
+            .or_else(|| img.config_digest.clone())
+            .unwrap_or_else(|| img.source.clone());
+        let mut format = img.format.clone();
+        if let Some(c) = &img.outer_compression {
+            format.push_str(&format!(" in {c}"));
+        }
+        writeln!(out, "Image {name} ({format}, {})", platform(&img.platform))?;
+        if let Some(d) = &img.config_digest {
+            writeln!(out, "config {d}")?;
+        }
+        if !r.complete {
+            writeln!(
+                out,
+                "WARNING: {} layer(s) could not be read: the figures below are incomplete (see the problems at the end)",
+                r.problems.len()
+            )?;
+        }
+        let t = &r.totals;
+        let mut table = new_table(self.width, &["figure", "size", "bytes", "meaning"], &[1, 2]);
+        let rows: [(&str, u64, String); 5] = [
+            ("compressed", t.compressed_bytes, size(t.compressed_bytes)),
+            (
+                "uncompressed",
+                t.uncompressed_bytes,
+                size(t.uncompressed_bytes),
+            ),
+            ("stored", t.stored_bytes, size(t.stored_bytes)),
+            ("content", t.content_bytes, size(t.content_bytes)),
+            (
+                "wasted",
+                t.wasted_bytes,
+                format!(
+                    "{} ({})",
+                    size(t.wasted_bytes),
+                    percent(t.wasted_bytes, t.stored_bytes)
+                ),
+            ),
+        ];
+        let meanings = [
+            "layer blobs as stored and pulled",
+            "layer tars, decompressed",
+            "file content shipped in all layers",
+            "file content a container sees",
+            "shipped but hidden: overwritten or deleted later",
+        ];
+        for ((label, value, human), meaning) in rows.into_iter().zip(meanings) {
+            table.add_row(vec![
+                Cell::new(label),
+                Cell::new(human),
+                Cell::new(value),
+                Cell::new(meaning),
+            ]);
+        }
+        writeln!(out, "{table}")?;
+        writeln!(
+            out,
+            "{} files, {} directories, {} symlinks in the final filesystem",
+            t.files, t.dirs, t.symlinks
+        )
+    }
+
+    fn layers(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "\nLayers ({})", r.layers.len())?;
+        let header = [
+            "#",
+            "digest",
+            "compressed",
+            "added",
+            "wasted",
+            "files",
+            "instruction",
+        ];
+        let mut table = new_table(self.width, &header, &[0, 2, 3, 4, 5]);
+        // Figures never wrap; the instruction takes the rest, and on a narrow terminal
+        // the digest column goes to leave it room.
+        for c in [0, 2, 3, 4, 5] {
+            if let Some(col) = table.column_mut(c) {
+                col.set_constraint(ColumnConstraint::ContentWidth);
+            }
+        }
+        if self.width < 100
+            && let Some(col) = table.column_mut(1)
+        {
+            col.set_constraint(ColumnConstraint::Hidden);
+        }
+        for step in &r.steps {
+            let row = match step {
+                Step::Layer(i) => layer_row(&r.layers[*i]),
+                Step::Empty { instruction, .. } => {
+                    let mut cells = padded(vec![Cell::new(""), Cell::new("(no layer)")], 6);
+                    cells.push(Cell::new(clip(instruction, 400)));
+                    cells
+                }
+            };
+            table.add_row(one_line(row));
+        }
+        let t = &r.totals;
+        table.add_row(vec![
+            Cell::new("total"),
+            Cell::new(""),
+            Cell::new(size(t.compressed_bytes)),
+            Cell::new(size(t.stored_bytes)),
+            Cell::new(size_or_dash(t.wasted_bytes)),
+            Cell::new(t.layer_files),
+            Cell::new(""),
+        ]);
+        writeln!(out, "{table}")?;
+        if let Some(note) = &r.history_note {
+            writeln!(out, "note: {note}")?;
+        }
+        Ok(())
+    }
+
+    fn paths(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(
+            out,
+            "\nBiggest paths (depth {}, visible bytes)",
+            r.options.depth
+        )?;
+        let mut table = new_table(self.width, &["path", "size", "files", "layers"], &[1, 2]);
+        let room = usize::from(self.width).saturating_sub(40).max(24);
+        for p in &r.paths.rows {
+            table.add_row(vec![
+                path_cell(&p.path, p.kind, room),
+                Cell::new(size(p.bytes)),
+                Cell::new(p.files),
+                Cell::new(layer_list(&p.layers)),
+            ]);
+        }
+        add_tail(&mut table, &r.paths, 4, Some(r.totals.files));
+        writeln!(out, "{table}")
+    }
+
+    fn waste(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
+        if r.waste.total_bytes == 0 {
+            let verdict = if r.complete {
+                "none (no file content is overwritten or deleted)"
+            } else {
+                "none found in the layers that could be read"
+            };
+            return writeln!(out, "\nWaste: {verdict}.");
+        }
+        writeln!(out, "\nWaste (shipped, never visible)")?;
+        let header = [
+            "path",
+            "size",
+            "files",
+            "added by layer",
+            "hidden by layer",
+            "how",
+        ];
+        let mut table = new_table(self.width, &header, &[1, 2, 3, 4]);
+        let room = usize::from(self.width).saturating_sub(60).max(24);
+        for w in &r.waste.rows {
+            table.add_row(vec![
+                path_cell(&w.path, w.kind, room),
+                Cell::new(size(w.bytes)),
+                Cell::new(w.files),
+                Cell::new(w.added_layer),
+                Cell::new(w.removed_layer),
+                Cell::new(w.cause.as_str()),
+            ]);
+        }
+        add_tail(&mut table, &r.waste, 6, None);
+        writeln!(out, "{table}")
+    }
+
+    fn report(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
+        self.summary(r, out)?;
+        self.layers(r, out)?;
+        self.paths(r, out)?;
+        self.waste(r, out)?;
+        for note in &r.notes {
+            writeln!(out, "note: {note}")?;
+        }
+        for p in &r.problems {
+            writeln!(out, "problem: {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Renderer for Table {
+    fn render(&self, doc: &Document<'_>, out: &mut dyn Write) -> io::Result<()> {
+        match doc {
+            Document::Report(r) => self.report(r, out),
+        }
+    }
+}

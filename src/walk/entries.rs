@@ -1,0 +1,212 @@
+//! The tar entry loop: each member's name in normal form, whiteout and opaque markers
+//! recognised, kinds counted, regular-file sizes added, hardlink targets kept, and the
+//! contents an analysis asked for captured. Content is skipped, never copied.
+
+use std::io::{self, Read, Seek};
+
+use tar::EntryType;
+
+use super::skip::MAX_READ_RUN;
+use crate::bytes::tar::is_truncation;
+use crate::error::LayerErrorKind;
+use crate::model::path::{join, normalize, split_parent};
+use crate::model::{EntryKind, LayerFigures, LayerScan};
+
+/// Decides which entries' contents are kept (for package databases and the like).
+/// Files over [`MAX_CAPTURE`] bytes are never offered.
+pub trait Capture: Sync {
+    /// Whether to keep the content of the regular file at `path` of `size` bytes.
+    fn wants(&self, path: &[u8], size: u64) -> bool;
+}
+
+/// The largest file a [`Capture`] is offered.
+pub const MAX_CAPTURE: u64 = MAX_READ_RUN / 2;
+
+const WHITEOUT: &[u8] = b".wh.";
+const OPAQUE: &[u8] = b".wh..wh..opq";
+
+/// What a member's name says about it, before its tar type is looked at.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Marker {
+    /// An ordinary name.
+    Plain,
+    /// `.wh..wh..opq`: the directory (given) hides its lower contents.
+    Opaque(Vec<u8>),
+    /// `.wh.NAME`: the path (given) is deleted from lower layers.
+    Whiteout(Vec<u8>),
+    /// AUFS bookkeeping (`.wh..wh.plnk`, `.wh..wh.aufs`) or a marker naming nothing:
+    /// not content, not counted.
+    Ignored,
+}
+
+/// Read the whiteout markers of a normalised path.
+pub fn marker(path: &[u8]) -> Marker {
+    let (parent, name) = split_parent(path);
+    if !name.starts_with(WHITEOUT) {
+        return Marker::Plain;
+    }
+    if name == OPAQUE {
+        return Marker::Opaque(parent.to_vec());
+    }
+    if name.starts_with(b".wh..wh.") {
+        return Marker::Ignored;
+    }
+    match &name[WHITEOUT.len()..] {
+        b"" | b"." | b".." => Marker::Ignored,
+        target => Marker::Whiteout(join(parent, target)),
+    }
+}
+
+/// The kind of a member that is not a marker.
+fn kind_of(etype: EntryType) -> EntryKind {
+    match etype {
+        EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => EntryKind::File,
+        EntryType::Directory => EntryKind::Dir,
+        EntryType::Symlink => EntryKind::Symlink,
+        EntryType::Link => EntryKind::Hardlink,
+        _ => EntryKind::Other,
+    }
+}
+
+/// Members that only carry metadata for the next one (the tar crate applies them).
+fn is_metadata(etype: EntryType) -> bool {
+    matches!(
+        etype,
+        EntryType::XGlobalHeader | EntryType::XHeader | EntryType::GNULongName
+    ) || etype == EntryType::GNULongLink
+}
+
+fn tar_error(e: io::Error, entries: usize) -> LayerErrorKind {
+    if is_truncation(&e) {
+        LayerErrorKind::Truncated(format!("tar stream ends inside entry {}", entries + 1))
+    } else {
+        LayerErrorKind::BadTar(format!("entry {}: {e}", entries + 1))
+    }
+}
+
+/// Checked before merging, so a layer is merged whole or not at all.
+fn check_components(path: &[u8], entry: usize) -> Result<(), LayerErrorKind> {
+    if path
+        .split(|&b| b == b'/')
+        .any(|c| c.len() > usize::from(u16::MAX))
+    {
+        return Err(LayerErrorKind::Limit(format!(
+            "entry {}: a path component is longer than 65535 bytes",
+            entry + 1
+        )));
+    }
+    Ok(())
+}
+
+/// The bytes a regular file stores in the tar; a sparse file's holes are counted apart.
+fn stored_size<R: Read>(
+    entry: &tar::Entry<'_, R>,
+    etype: EntryType,
+    figures: &mut LayerFigures,
+) -> u64 {
+    if etype == EntryType::GNUSparse {
+        let stored = entry.header().entry_size().unwrap_or(0);
+        figures.sparse_extra_bytes += entry.size().saturating_sub(stored);
+        stored
+    } else {
+        entry.size()
+    }
+}
+
+/// Walk the entries into `scan`. A tar cut exactly at an entry boundary (no
+/// end-of-archive marker) is accepted, as Docker and Go's archive/tar accept it: old
+/// `docker save` layers have no marker.
+pub fn walk_entries<R: Read + Seek>(
+    archive: &mut tar::Archive<R>,
+    capture: Option<&dyn Capture>,
+    scan: &mut LayerScan,
+) -> Result<(), LayerErrorKind> {
+    let mut path = Vec::with_capacity(256);
+    let mut link = Vec::with_capacity(256);
+    let entries = archive.entries_with_seek().map_err(|e| tar_error(e, 0))?;
+    for entry in entries {
+        let index = scan.entries.len();
+        let mut entry = entry.map_err(|e| tar_error(e, index))?;
+        let etype = entry.header().entry_type();
+        if is_metadata(etype) {
+            continue;
+        }
+        if normalize(&entry.path_bytes(), &mut path) {
+            scan.figures.clamped_paths += 1;
+        }
+        check_components(&path, index)?;
+        let kind = match marker(&path) {
+            Marker::Plain => kind_of(etype),
+            Marker::Ignored => continue,
+            Marker::Opaque(dir) => {
+                path = dir;
+                EntryKind::Opaque
+            }
+            Marker::Whiteout(target) => {
+                path = target;
+                EntryKind::Whiteout
+            }
+        };
+        let size = match kind {
+            EntryKind::File => stored_size(&entry, etype, &mut scan.figures),
+            _ => 0,
+        };
+        if kind == EntryKind::Hardlink {
+            normalize(&entry.link_name_bytes().unwrap_or_default(), &mut link);
+        }
+        if kind == EntryKind::File
+            && let Some(capture) = capture
+            && size <= MAX_CAPTURE
+            && capture.wants(&path, size)
+        {
+            let mut content = Vec::new();
+            entry
+                .by_ref()
+                .take(size)
+                .read_to_end(&mut content)
+                .map_err(|e| tar_error(e, index))?;
+            scan.captured.push((index as u32, content));
+        }
+        let target = (kind == EntryKind::Hardlink).then_some(link.as_slice());
+        scan.push(kind, &path, target, size)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whiteout_markers_name_what_they_delete() {
+        assert_eq!(marker(b"etc/passwd"), Marker::Plain);
+        assert_eq!(
+            marker(b"etc/.wh.passwd"),
+            Marker::Whiteout(b"etc/passwd".to_vec())
+        );
+        assert_eq!(marker(b".wh.tmp"), Marker::Whiteout(b"tmp".to_vec()));
+        assert_eq!(
+            marker(b"var/cache/.wh..wh..opq"),
+            Marker::Opaque(b"var/cache".to_vec())
+        );
+        assert_eq!(
+            marker(b".wh..wh..opq"),
+            Marker::Opaque(Vec::new()),
+            "the root"
+        );
+        assert_eq!(marker(b".wh..wh.plnk"), Marker::Ignored, "AUFS bookkeeping");
+        assert_eq!(marker(b"a/.wh..wh.aufs"), Marker::Ignored);
+        assert_eq!(marker(b"a/.wh."), Marker::Ignored, "names nothing");
+        assert_eq!(marker(b"a/.wh.."), Marker::Ignored, "would climb");
+        // Only the last component is a marker.
+        assert_eq!(marker(b".wh.dir/file"), Marker::Plain);
+    }
+
+    #[test]
+    fn tar_errors_say_which_entry() {
+        let cut = tar_error(io::Error::from(io::ErrorKind::UnexpectedEof), 4);
+        assert_eq!(cut.to_string(), "truncated: tar stream ends inside entry 5");
+        let bad = tar_error(io::Error::other("bad checksum"), 0);
+        assert_eq!(bad.to_string(), "bad tar data: entry 1: bad checksum");
+    }
+}
