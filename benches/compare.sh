@@ -12,7 +12,12 @@
 #   RUNS          timed runs per tool and image, best wall time kept (default 3)
 #   SLOW          a run slower than this many seconds is not repeated (default 60)
 #   PEER_TIMEOUT  seconds before a run is killed and recorded as "timeout" (default 1200)
-#   TOOLS         tools to run (default: "imgsize imgsize-noverify dive diving")
+#   TOOLS         tools to run (default: "imgsize imgsize-all imgsize-none dive diving",
+#                 plus "before before-noverify" when BASELINE is set): imgsize is the
+#                 default --verify auto, imgsize-all and imgsize-none the other policies
+#   BASELINE      another imgsize binary (an older build) to time beside this one:
+#                 "before" runs it with its default flags, "before-noverify" with
+#                 --no-verify
 #   BENCH_DATA    where images and results go (default: bench-data/ in the repository)
 #
 # Output: a table on stdout, and the same data in $BENCH_DATA/results.tsv and
@@ -29,7 +34,10 @@ FORMATS=${FORMATS:-"docker oci"}
 RUNS=${RUNS:-3}
 SLOW=${SLOW:-60}
 PEER_TIMEOUT=${PEER_TIMEOUT:-1200}
-TOOLS=${TOOLS:-"imgsize imgsize-noverify dive diving"}
+BASELINE=${BASELINE:-}
+DEFAULT_TOOLS="imgsize imgsize-all imgsize-none dive diving"
+[ -n "$BASELINE" ] && DEFAULT_TOOLS="before before-noverify $DEFAULT_TOOLS"
+TOOLS=${TOOLS:-$DEFAULT_TOOLS}
 CORES=$(nproc)
 
 log() { printf '== %s\n' "$*" >&2; }
@@ -178,7 +186,10 @@ for kind in $IMAGES; do
         for tool in $TOOLS; do
             case $tool in
                 imgsize) cmd=("$IMGSIZE" report "$image" --format json --no-progress) ;;
-                imgsize-noverify) cmd=("$IMGSIZE" report "$image" --format json --no-progress --no-verify) ;;
+                imgsize-all) cmd=("$IMGSIZE" report "$image" --format json --no-progress --verify all) ;;
+                imgsize-none | imgsize-noverify) cmd=("$IMGSIZE" report "$image" --format json --no-progress --verify none) ;;
+                before) cmd=("$BASELINE" report "$image" --format json --no-progress) ;;
+                before-noverify) cmd=("$BASELINE" report "$image" --format json --no-progress --no-verify) ;;
                 dive)
                     [ -n "$DIVE" ] || { record "$name" dive missing - 0; continue; }
                     cmd=("$DIVE" --source docker-archive "$image" --ci --lowestEfficiency=0
@@ -229,7 +240,7 @@ awk -F'\t' '
             for (j = 1; j <= m; j++) {
                 t = ts[j]; k = im SUBSEP t
                 r1 = r2 = r3 = r4 = r5 = ""
-                if (t ~ /^imgsize/) {
+                if (t ~ /^(imgsize|before)/) {
                     r1 = ratio(wall[k], wall[im SUBSEP "dive"]); r2 = ratio(peak[k], peak[im SUBSEP "dive"])
                     r3 = ratio(wall[k], wall[im SUBSEP "diving"]); r4 = ratio(peak[k], peak[im SUBSEP "diving"])
                     r5 = ((im SUBSEP "bound") in wall) ? ratio(wall[k], wall[im SUBSEP "bound"]) : ""

@@ -186,3 +186,44 @@ impl<R: Read> Read for Tap<'_, R> {
         Ok(n)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_are_named_by_their_algorithm() {
+        let empty = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        assert_eq!(digest_of(Algorithm::Sha256, b""), empty);
+        assert_eq!(Algorithm::of(empty), Some(Algorithm::Sha256));
+        assert_eq!(Algorithm::of("sha256:abc"), None, "too short");
+        assert_eq!(Algorithm::of("md5:d41d8cd98f00b204e9800998ecf8427e"), None);
+        assert!(check(empty, b"").is_ok());
+        assert!(matches!(check(empty, b"x"), Err(CheckError::Mismatch(_))));
+        assert!(matches!(check("crc:1", b""), Err(CheckError::Unsupported)));
+    }
+
+    #[test]
+    fn the_tap_counts_and_hashes_what_goes_by() {
+        let mut tap = Tap::new(&b"hello"[..], Some(Hasher::new(Algorithm::Sha256)), None);
+        let mut first = [0u8; 2];
+        tap.read_exact(&mut first).expect("read");
+        let (_, count, digest) = tap.finish().expect("finish");
+        assert_eq!(count, 5);
+        assert_eq!(digest, Some(digest_of(Algorithm::Sha256, b"hello")));
+        let mut quiet = Tap::new(&b"hello"[..], Some(Hasher::new(Algorithm::Sha256)), None);
+        quiet.stop_hashing();
+        assert_eq!(quiet.finish().expect("finish").2, None);
+    }
+
+    #[test]
+    fn auto_verifies_where_bytes_crossed_a_boundary_or_hashing_is_cheap() {
+        use VerifyPolicy::{All, Auto, None};
+        assert!(Auto.hashes_layer(true, false), "compressed");
+        assert!(Auto.hashes_layer(false, true), "streamed");
+        assert!(!Auto.hashes_layer(false, false), "local plain tar");
+        assert!(All.hashes_layer(false, false));
+        assert!(!None.hashes_layer(true, true));
+        assert!(Auto.checks_anything() && !None.checks_anything());
+    }
+}

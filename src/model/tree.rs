@@ -601,3 +601,110 @@ impl FsTree {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A layer from (kind, path, hardlink target, size) rows.
+    fn layer(rows: &[(EntryKind, &str, &str, u64)]) -> LayerScan {
+        let mut s = LayerScan::default();
+        for &(kind, path, link, size) in rows {
+            let link = (kind == EntryKind::Hardlink).then_some(link.as_bytes());
+            s.push(kind, path.as_bytes(), link, size).expect("push");
+        }
+        s
+    }
+
+    use EntryKind::{Dir, File, Hardlink, Opaque, Whiteout};
+
+    fn visible(t: &FsTree, path: &str) -> bool {
+        t.lookup(path.as_bytes()).is_some()
+    }
+
+    fn waste(t: &FsTree) -> Vec<(String, u64, u16, u16, WasteCause)> {
+        t.waste()
+            .iter()
+            .map(|w| {
+                (
+                    t.path(w.node),
+                    w.bytes,
+                    w.added_layer,
+                    w.removed_layer,
+                    w.cause,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_whiteout_deletes_a_lower_subtree_before_the_layer_adds_its_own() {
+        let mut t = FsTree::new();
+        let base = layer(&[
+            (Dir, "opt", "", 0),
+            (File, "opt/a", "", 10),
+            (File, "opt/sub/b", "", 20),
+        ]);
+        t.apply(0, &base).expect("base");
+        // The marker sits after the new file in the tar; it still acts first, and only
+        // on the lower layer.
+        let top = layer(&[(File, "opt/new", "", 5), (Whiteout, "opt", "", 0)]);
+        t.apply(1, &top).expect("top");
+        assert!(visible(&t, "opt/new"));
+        assert!(!visible(&t, "opt/a") && !visible(&t, "opt/sub/b"));
+        let mut w = waste(&t);
+        w.sort();
+        assert_eq!(
+            w,
+            vec![
+                ("/opt/a".to_string(), 10, 0, 1, WasteCause::Deleted),
+                ("/opt/sub/b".to_string(), 20, 0, 1, WasteCause::Deleted),
+            ]
+        );
+        assert_eq!(t.visible_bytes(2), vec![0, 5]);
+    }
+
+    #[test]
+    fn an_opaque_directory_hides_lower_contents_only() {
+        let mut t = FsTree::new();
+        t.apply(0, &layer(&[(File, "etc/x", "", 7)])).expect("base");
+        let top = layer(&[(File, "etc/y", "", 3), (Opaque, "etc", "", 0)]);
+        t.apply(1, &top).expect("top");
+        assert!(visible(&t, "etc/y") && !visible(&t, "etc/x"));
+        assert_eq!(
+            waste(&t),
+            vec![("/etc/x".to_string(), 7, 0, 1, WasteCause::OpaqueDir)]
+        );
+    }
+
+    #[test]
+    fn hardlinked_content_stays_while_a_name_survives() {
+        let mut t = FsTree::new();
+        let base = layer(&[(File, "bin/a", "", 100), (Hardlink, "bin/b", "bin/a", 0)]);
+        t.apply(0, &base).expect("base");
+        t.apply(1, &layer(&[(Whiteout, "bin/a", "", 0)]))
+            .expect("rm a");
+        assert!(waste(&t).is_empty(), "bin/b still holds the bytes");
+        assert_eq!(t.visible_bytes(2), vec![100, 0]);
+        t.apply(2, &layer(&[(Whiteout, "bin/b", "", 0)]))
+            .expect("rm b");
+        assert_eq!(
+            waste(&t),
+            vec![("/bin/b".to_string(), 100, 0, 2, WasteCause::Deleted)]
+        );
+    }
+
+    #[test]
+    fn a_file_replacing_a_directory_overwrites_its_subtree() {
+        let mut t = FsTree::new();
+        t.apply(0, &layer(&[(File, "srv/data/f", "", 4)]))
+            .expect("base");
+        t.apply(1, &layer(&[(File, "srv/data", "", 1)]))
+            .expect("top");
+        assert_eq!(t.kind(t.lookup(b"srv/data").expect("live")), NodeKind::File);
+        assert_eq!(
+            waste(&t),
+            vec![("/srv/data/f".to_string(), 4, 0, 1, WasteCause::Overwritten)]
+        );
+    }
+}

@@ -37,16 +37,12 @@ pub struct Descriptor {
     pub annotations: Option<BTreeMap<String, String>>,
     #[serde(default)]
     pub platform: Option<Platform>,
-    #[serde(default)]
-    pub artifact_type: Option<String>,
 }
 
 /// An OCI image index or a Docker manifest list.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct Index {
-    #[serde(default)]
-    pub media_type: Option<String>,
     #[serde(default)]
     pub manifests: Option<Vec<Descriptor>>,
 }
@@ -64,8 +60,6 @@ pub struct Manifest {
     pub layers: Option<Vec<Descriptor>>,
     #[serde(default)]
     pub manifests: Option<Vec<Descriptor>>,
-    #[serde(default)]
-    pub artifact_type: Option<String>,
 }
 
 /// An image configuration (OCI, Docker, or a legacy v1 layer `json`).
@@ -83,9 +77,7 @@ pub struct Config {
     pub rootfs: Option<RootFs>,
     #[serde(default)]
     pub history: Option<Vec<History>>,
-    /// Legacy v1: this layer's id and its parent's.
-    #[serde(default)]
-    pub id: Option<String>,
+    /// Legacy v1: the parent layer's id.
     #[serde(default)]
     pub parent: Option<String>,
     /// Legacy v1: the command that made this layer.

@@ -1,0 +1,174 @@
+//! The import rule of docs/architecture.md, checked on the source tree: every room
+//! imports only the rooms below it, so the pipeline stays one-way.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// Each room and the rooms it may import (besides itself). Read bottom up: the ground
+/// floor (`error`, `bytes`), the vocabulary (`model`), the stages (`source`, `walk`,
+/// `analyze`, `render`), the pipeline that sequences them, and the command line.
+const ALLOWED: &[(&str, &[&str])] = &[
+    ("error", &[]),
+    ("bytes", &["error"]),
+    ("model", &["error", "bytes"]),
+    ("source", &["error", "bytes", "model"]),
+    ("walk", &["error", "bytes", "model"]),
+    ("analyze", &["error", "bytes", "model"]),
+    ("render", &["error", "bytes", "model", "analyze"]),
+    (
+        "pipeline",
+        &["error", "bytes", "model", "source", "walk", "analyze"],
+    ),
+    (
+        "cli",
+        &[
+            "error", "bytes", "model", "source", "analyze", "render", "pipeline", "lib",
+        ],
+    ),
+];
+
+/// The room a file under `src/` belongs to (`None` for the crate root files).
+fn room_of(rel: &Path) -> Option<String> {
+    let first = rel.components().next()?.as_os_str().to_string_lossy();
+    match first.as_ref() {
+        "lib.rs" | "main.rs" => None,
+        f => Some(f.trim_end_matches(".rs").to_string()),
+    }
+}
+
+/// The rooms a piece of Rust source names through `crate::` (or `imgsize::`, from the
+/// binary), including `use crate::{a, b::c}` groups. Comment lines are prose, not
+/// imports. Items re-exported at the crate root name their room through `lib`.
+fn rooms_named(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for line in text.lines() {
+        let code = line.trim_start();
+        if code.starts_with("//") {
+            continue;
+        }
+        for prefix in ["crate::", "imgsize::"] {
+            let mut rest = code;
+            while let Some(at) = rest.find(prefix) {
+                // `imgsize::` must be a path, not part of another identifier.
+                let before = rest[..at].chars().last();
+                rest = &rest[at + prefix.len()..];
+                if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                    continue;
+                }
+                if let Some(group) = rest.strip_prefix('{') {
+                    let inner = group.split('}').next().unwrap_or("");
+                    for item in inner.split(',') {
+                        out.insert(first_ident(item.trim()));
+                    }
+                } else {
+                    out.insert(first_ident(rest));
+                }
+            }
+        }
+    }
+    out.retain(|r| !r.is_empty());
+    // Items at the crate root: the library's own re-exports.
+    let roots = ["Error", "Result", "LayerError", "LayerErrorKind"];
+    let named: Vec<String> = out.iter().cloned().collect();
+    for r in named {
+        if roots.contains(&r.as_str()) {
+            out.remove(&r);
+            out.insert("error".to_string());
+        } else if ["run", "Options", "Hooks"].contains(&r.as_str()) {
+            out.remove(&r);
+            out.insert("pipeline".to_string());
+        }
+    }
+    out
+}
+
+fn first_ident(s: &str) -> String {
+    s.chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect()
+}
+
+/// Violations in one file: (room, imported room).
+fn violations(room: &str, text: &str) -> Vec<(String, String)> {
+    let allowed = ALLOWED
+        .iter()
+        .find(|(r, _)| *r == room)
+        .map(|(_, a)| *a)
+        .unwrap_or_else(|| panic!("room {room} is not in the import table"));
+    let mut out = Vec::new();
+    for named in rooms_named(text) {
+        if named != room && !allowed.contains(&named.as_str()) {
+            out.push((room.to_string(), named));
+        }
+    }
+    // `super::super` would reach around the rule.
+    if text.contains("super::super") {
+        out.push((room.to_string(), "super::super".to_string()));
+    }
+    out
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read src") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn imports_run_one_way() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    let mut bad = Vec::new();
+    let mut rooms = BTreeSet::new();
+    for file in &files {
+        let rel = file.strip_prefix(&src).expect("under src");
+        let Some(room) = room_of(rel) else { continue };
+        rooms.insert(room.clone());
+        let text = std::fs::read_to_string(file).expect("read");
+        for (from, to) in violations(&room, &text) {
+            bad.push(format!("{}: {from} imports {to}", rel.display()));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "imports against docs/architecture.md:\n{}",
+        bad.join("\n")
+    );
+    // Every room of the table exists, so the table cannot silently go stale.
+    for (room, _) in ALLOWED {
+        assert!(
+            rooms.contains(*room),
+            "room {room} is in the table but not in src/"
+        );
+    }
+}
+
+#[test]
+fn the_check_sees_every_spelling_of_an_import() {
+    assert_eq!(
+        violations("source", "use crate::walk::scan;\n"),
+        vec![("source".to_string(), "walk".to_string())]
+    );
+    assert_eq!(
+        violations("model", "use crate::{bytes::Compression, walk::Capture};"),
+        vec![("model".to_string(), "walk".to_string())]
+    );
+    let inline = "    let x = crate::analyze::summarize(a, o);";
+    assert_eq!(violations("walk", inline).len(), 1);
+    assert_eq!(violations("walk", "use super::super::source;").len(), 1);
+    assert!(violations("walk", "use crate::model::LayerScan;").is_empty());
+    assert!(
+        violations("walk", "/// See [`crate::source`].").is_empty(),
+        "prose"
+    );
+    assert!(violations("cli", "use imgsize::render::Table;").is_empty());
+    assert_eq!(violations("render", "use imgsize::pipeline::run;").len(), 1);
+    assert!(violations("analyze", "fn f() -> crate::Result<()> {}").is_empty());
+}
