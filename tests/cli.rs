@@ -483,6 +483,18 @@ fn digest_mismatch_on_standard_input() {
             "{name}: {}",
             stderr(&bad)
         );
+        // The same file read in place: its plain layer is a local file, not a stream,
+        // so by default only its size and tar structure are checked.
+        let local = report(&bad_path, &["--format", "json"]);
+        assert_eq!(local.status.code(), Some(0), "{name}: {}", stderr(&local));
+        let totals = |o: &Output| -> serde_json::Value {
+            serde_json::from_slice::<serde_json::Value>(&o.stdout).expect("json")["totals"].clone()
+        };
+        assert_eq!(totals(&local), totals(&good), "{name}: same figures");
+        assert_one_error(
+            &report(&bad_path, &["--verify", "all"]),
+            &["digest mismatch"],
+        );
     }
 }
 

@@ -65,12 +65,9 @@ pub struct Manifest {
 /// An image configuration (OCI, Docker, or a legacy v1 layer `json`).
 #[derive(Debug, Clone, Deserialize, Default)]
 pub struct Config {
-    #[serde(default)]
-    pub architecture: Option<String>,
-    #[serde(default)]
-    pub os: Option<String>,
-    #[serde(default)]
-    pub variant: Option<String>,
+    /// `os`, `architecture`, `variant`.
+    #[serde(flatten)]
+    pub platform: Platform,
     #[serde(default)]
     pub created: Option<String>,
     #[serde(default)]
@@ -83,17 +80,6 @@ pub struct Config {
     /// Legacy v1: the command that made this layer.
     #[serde(default)]
     pub container_config: Option<ContainerConfig>,
-}
-
-impl Config {
-    /// The platform the config states.
-    pub fn platform(&self) -> Platform {
-        Platform {
-            os: self.os.clone(),
-            architecture: self.architecture.clone(),
-            variant: self.variant.clone(),
-        }
-    }
 }
 
 /// `rootfs` of a config.

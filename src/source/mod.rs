@@ -59,7 +59,7 @@ impl Resolved {
     /// Image metadata read off a config.
     pub(crate) fn info_from(config: &documents::Config) -> ImageInfo {
         ImageInfo {
-            platform: config.platform(),
+            platform: config.platform.clone(),
             created: config.created.clone(),
             ..ImageInfo::default()
         }

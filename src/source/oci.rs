@@ -300,10 +300,10 @@ fn resolve_manifest(ctx: &Ctx<'_>, desc: &Descriptor, manifest: &Manifest) -> Re
         &bytes,
         &format!("{}: config {config_digest}", store.describe()),
     )?;
-    let platform = config.platform();
+    let platform = &config.platform;
     if let Some(want) = &ctx.opts.platform
         && (platform.os.is_some() || platform.architecture.is_some())
-        && !want.matches_platform(&platform)
+        && !want.matches_platform(platform)
     {
         return Err(Error::PlatformNotFound {
             wanted: want.to_string(),
