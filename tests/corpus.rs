@@ -43,6 +43,7 @@ fn summary() -> SummaryOptions {
     SummaryOptions {
         top: 1000,
         depth: 8,
+        base_layers: None,
     }
 }
 

@@ -122,6 +122,75 @@ fn check(doc: &Value, what: &str) {
     assert_eq!(total("content_bytes"), content, "{what}");
     assert_eq!(total("wasted_bytes"), wasted, "{what}");
 
+    // Categories: every shipped byte in exactly one, per layer too; base and yours add up.
+    let cats = arr(&doc["categories"]);
+    assert_eq!(
+        sum(&doc["categories"], "bytes") + u(&doc["categories_rest"]["bytes"]),
+        stored,
+        "{what}: categories + categories_rest = stored_bytes"
+    );
+    for c in cats {
+        let name = &c["category"];
+        assert_eq!(
+            u(&c["bytes"]),
+            u(&c["content_bytes"]) + u(&c["wasted_bytes"]),
+            "{what}: {name}"
+        );
+        for (part, base, yours) in [
+            ("content_bytes", "base_content_bytes", "your_content_bytes"),
+            ("wasted_bytes", "base_wasted_bytes", "your_wasted_bytes"),
+        ] {
+            assert_eq!(
+                u(&c[part]),
+                u(&c[base]) + u(&c[yours]),
+                "{what}: {name} {part}"
+            );
+            assert_eq!(
+                sum(&c["layers"], part),
+                u(&c[part]),
+                "{what}: {name} layers"
+            );
+        }
+    }
+    if u(&doc["categories_rest"]["rows"]) == 0 {
+        assert_eq!(sum(&doc["categories"], "content_bytes"), content, "{what}");
+        assert_eq!(sum(&doc["categories"], "wasted_bytes"), wasted, "{what}");
+        for l in &real {
+            let i = &l["index"];
+            let of_layer = |field: &str| -> u64 {
+                cats.iter()
+                    .flat_map(|c| arr(&c["layers"]))
+                    .filter(|cl| &cl["index"] == i)
+                    .map(|cl| u(&cl[field]))
+                    .sum()
+            };
+            assert_eq!(
+                of_layer("content_bytes"),
+                u(&l["content_bytes"]),
+                "{what}: layer {i}"
+            );
+            assert_eq!(
+                of_layer("wasted_bytes"),
+                u(&l["wasted_bytes"]),
+                "{what}: layer {i}"
+            );
+        }
+    }
+    let base = &doc["base"];
+    assert_eq!(
+        u(&base["base_stored_bytes"]) + u(&base["your_stored_bytes"]),
+        stored,
+        "{what}: base + yours = stored"
+    );
+    for l in &real {
+        let in_base = u(&l["index"]) < u(&base["layers"]);
+        assert_eq!(
+            l["scope"],
+            if in_base { "base" } else { "yours" },
+            "{what}: scope"
+        );
+    }
+
     // Completeness: one problem per unreadable layer.
     let problems = arr(&doc["problems"]).len();
     let unreadable = real.iter().filter(|l| !l["error"].is_null()).count();

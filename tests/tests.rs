@@ -3,6 +3,7 @@
 mod util;
 
 mod architecture;
+mod categories;
 mod cli;
 mod corpus;
 mod formats;

@@ -1,6 +1,7 @@
 //! The layer table: each layer's descriptor, figures and error, the history step that
 //! made it with its instruction in Dockerfile form, and the build's steps in order.
 
+use super::base::Base;
 use crate::bytes::Compression;
 use crate::model::{Analysis, HistoryStep};
 
@@ -27,6 +28,20 @@ pub struct LayerRow {
     pub comment: Option<String>,
     /// Why this layer could not be read.
     pub error: Option<String>,
+    /// The layer is the base image's, not yours.
+    pub base: bool,
+}
+
+impl LayerRow {
+    /// One of your layers made by `COPY` or `ADD` (but not an `ADD` of a root
+    /// filesystem to `/`): what it adds is the application, unless a category rule
+    /// claims it.
+    pub fn is_app(&self) -> bool {
+        let Some(i) = self.instruction.as_deref().filter(|_| !self.base) else {
+            return false;
+        };
+        i.starts_with("COPY ") || (i.starts_with("ADD ") && !i.trim_end().ends_with(" /"))
+    }
 }
 
 /// A step of the build in order: a layer, or an instruction that made none.
@@ -42,7 +57,7 @@ pub enum Step {
 }
 
 /// The layer rows, history attached where it lines up.
-pub fn rows(a: &Analysis) -> Vec<LayerRow> {
+pub fn rows(a: &Analysis, base: &Base) -> Vec<LayerRow> {
     let mut rows: Vec<LayerRow> = a
         .layers
         .iter()
@@ -60,6 +75,7 @@ pub fn rows(a: &Analysis) -> Vec<LayerRow> {
             wasted_bytes: f.added_bytes - f.content_bytes.min(f.added_bytes),
             files: f.counts.files,
             entries: f.entries,
+            base: base.holds(l.index),
             ..LayerRow::default()
         })
         .collect();

@@ -4,11 +4,15 @@
 //! renderer prints is computed here, sorted and cut to size, so renderers only format.
 //! A new analysis (categories, findings, budgets) is one more step beside these.
 
+pub mod base;
+pub mod categories;
 pub mod layers;
 pub mod paths;
 pub mod top;
 pub mod waste;
 
+pub use base::{Base, BaseRule};
+pub use categories::{Category, CategoryLayer, CategoryRow};
 pub use layers::{LayerRow, Step, instruction};
 pub use paths::{PathRow, Visible};
 pub use top::{Rest, TopN};
@@ -23,11 +27,18 @@ pub struct SummaryOptions {
     pub top: usize,
     /// Directory depth of the path table (1 = `/usr`).
     pub depth: usize,
+    /// How many layers the base image has, when the caller knows better than the
+    /// history (`--base-layers`).
+    pub base_layers: Option<usize>,
 }
 
 impl Default for SummaryOptions {
     fn default() -> Self {
-        SummaryOptions { top: 20, depth: 3 }
+        SummaryOptions {
+            top: 20,
+            depth: 3,
+            base_layers: None,
+        }
     }
 }
 
@@ -46,6 +57,8 @@ pub struct Totals {
     pub layers: usize,
     /// Regular files in all layer tars (the layer table's total).
     pub layer_files: u64,
+    /// Of `stored_bytes`, what the base image's layers ship.
+    pub base_stored_bytes: u64,
 }
 
 /// Everything a renderer prints.
@@ -59,6 +72,10 @@ pub struct Report {
     pub history_note: Option<String>,
     pub paths: TopN<PathRow>,
     pub waste: TopN<WasteRow>,
+    /// Where the base image ends.
+    pub base: Base,
+    /// Every visible and wasted byte by category.
+    pub categories: TopN<CategoryRow>,
     pub options: SummaryOptions,
     /// Layer errors, one line each.
     pub problems: Vec<String>,
@@ -123,23 +140,28 @@ fn notes(a: &Analysis) -> Vec<String> {
 /// Summarise an analysis for rendering.
 pub fn summarize(a: &Analysis, opts: &SummaryOptions) -> Report {
     let depth = opts.depth.max(1);
-    let layers = layers::rows(a);
+    let base = base::boundary(a, opts.base_layers);
+    let layers = layers::rows(a, &base);
     let steps = layers::steps(a, layers.len());
+    let app_layers = layers.iter().map(LayerRow::is_app).collect();
+    let categories = categories::table(&a.tree, &base, app_layers, opts.top);
     let (paths, visible) = paths::table(&a.tree, depth, opts.top);
     let problems: Vec<String> = a.layer_errors.iter().map(|e| e.to_string()).collect();
     Report {
         image: a.image.clone(),
-        totals: totals(&a.figures, visible),
+        totals: Totals {
+            base_stored_bytes: a.figures[..base.layers].iter().map(|f| f.added_bytes).sum(),
+            ..totals(&a.figures, visible)
+        },
         layers,
         steps,
         history: a.history.clone(),
         history_note: a.history_note.clone(),
         paths,
         waste: waste::table(&a.tree, depth, opts.top),
-        options: SummaryOptions {
-            top: opts.top,
-            depth,
-        },
+        base,
+        categories,
+        options: SummaryOptions { depth, ..*opts },
         complete: problems.is_empty(),
         problems,
         notes: notes(a),

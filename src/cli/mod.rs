@@ -82,6 +82,9 @@ struct ReportArgs {
     /// Which image of an archive that holds several (a tag, name or digest; default: the first).
     #[arg(long = "image", value_name = "TAG")]
     select: Option<String>,
+    /// How many layers the base image has (default: read off the history).
+    #[arg(long, value_name = "N")]
+    base_layers: Option<usize>,
     /// Which blobs to check against their digests.
     #[arg(long, value_enum, default_value_t = Verify::Auto, env = "IMGSIZE_VERIFY")]
     verify: Verify,
@@ -189,6 +192,7 @@ impl ReportArgs {
             summary: SummaryOptions {
                 top: self.top,
                 depth: usize::from(self.depth),
+                base_layers: self.base_layers,
             },
         })
     }

@@ -80,6 +80,10 @@ pub struct ImageInfo {
     pub manifest_digest: Option<String>,
     /// The other images the input holds (by name or digest).
     pub other_images: Vec<String>,
+    /// The base image, as the manifest's `org.opencontainers.image.base.name` and
+    /// `.digest` annotations name it.
+    pub base_name: Option<String>,
+    pub base_digest: Option<String>,
 }
 
 /// What a layer blob must hash to for it to be the one the image names.

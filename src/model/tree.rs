@@ -528,6 +528,19 @@ impl FsTree {
         out
     }
 
+    /// Every live regular file as (node, inode), in arena order. A hardlinked inode
+    /// appears once per live name.
+    pub fn live_files(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.nodes.iter().enumerate().filter_map(|(id, n)| {
+            (n.alive && n.kind == NodeKind::File && n.inode != NONE).then_some((id as u32, n.inode))
+        })
+    }
+
+    /// Nodes in the arena, live or dead (node ids are below this).
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
     /// Waste records, in the order the bytes were hidden.
     pub fn waste(&self) -> &[WasteRecord] {
         &self.waste

@@ -4,7 +4,7 @@
 
 use humansize::{DECIMAL, format_size};
 
-use crate::analyze::TopN;
+use crate::analyze::{BaseRule, TopN};
 use crate::model::Platform;
 
 /// Human size with fixed decimals, so a column lines up (`879.00 kB`, `1.20 MB`).
@@ -77,6 +77,24 @@ pub fn platform(p: &Platform) -> String {
         p.to_string()
     } else {
         "unknown platform".to_string()
+    }
+}
+
+/// How the base image's boundary was found, in words.
+pub fn base_rule(rule: BaseRule) -> &'static str {
+    match rule {
+        BaseRule::Flag => "as --base-layers says",
+        BaseRule::History => "ends at its last CMD/ENTRYPOINT in the history",
+        BaseRule::CreatedGap => "ends at the gap in the history's creation times",
+        BaseRule::Unknown => "not recognised",
+    }
+}
+
+/// Layers `from..to` in words: `layer 3`, `layers 0-2`.
+pub fn layer_span(from: usize, to: usize) -> String {
+    match to.saturating_sub(from) {
+        0 | 1 => format!("layer {from}"),
+        _ => format!("layers {from}-{}", to - 1),
     }
 }
 

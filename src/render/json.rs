@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{Document, Renderer};
-use crate::analyze::{self, LayerRow, PathRow, Report, Step, WasteRow};
+use crate::analyze::{self, CategoryRow, LayerRow, PathRow, Report, Step, WasteRow};
 use crate::model::{HistoryStep, ImageInfo, NodeKind};
 
 /// Version of the JSON contract.
@@ -28,6 +28,9 @@ struct Doc<'a> {
     paths_rest: Rest,
     waste: Vec<Waste<'a>>,
     waste_rest: Rest,
+    base: BaseDoc<'a>,
+    categories: Vec<CategoryDoc>,
+    categories_rest: Rest,
     problems: &'a [String],
     notes: &'a [String],
 }
@@ -86,6 +89,8 @@ struct Layer<'a> {
     created: Option<&'a str>,
     comment: Option<&'a str>,
     error: Option<&'a str>,
+    /// `base` or `yours`; null for metadata-only steps.
+    scope: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -124,6 +129,38 @@ struct Waste<'a> {
 }
 
 #[derive(Serialize)]
+struct BaseDoc<'a> {
+    layers: usize,
+    rule: &'static str,
+    name: Option<&'a str>,
+    digest: Option<&'a str>,
+    /// Stored bytes of the base's layers and of yours.
+    base_stored_bytes: u64,
+    your_stored_bytes: u64,
+}
+
+#[derive(Serialize)]
+struct CategoryDoc {
+    category: &'static str,
+    bytes: u64,
+    content_bytes: u64,
+    wasted_bytes: u64,
+    files: u64,
+    base_content_bytes: u64,
+    base_wasted_bytes: u64,
+    your_content_bytes: u64,
+    your_wasted_bytes: u64,
+    layers: Vec<CategoryLayerDoc>,
+}
+
+#[derive(Serialize)]
+struct CategoryLayerDoc {
+    index: usize,
+    content_bytes: u64,
+    wasted_bytes: u64,
+}
+
+#[derive(Serialize)]
 struct Rest {
     rows: usize,
     bytes: u64,
@@ -157,6 +194,7 @@ fn layer(l: &LayerRow) -> Layer<'_> {
         created: l.created.as_deref(),
         comment: l.comment.as_deref(),
         error: l.error.as_deref(),
+        scope: Some(if l.base { "base" } else { "yours" }),
     }
 }
 
@@ -180,6 +218,7 @@ fn empty_step(h: &HistoryStep) -> Layer<'_> {
         created: h.created.as_deref(),
         comment: h.comment.as_deref(),
         error: None,
+        scope: None,
     }
 }
 
@@ -257,6 +296,41 @@ fn rest(r: analyze::Rest) -> Rest {
     }
 }
 
+fn base(r: &Report) -> BaseDoc<'_> {
+    let base_stored_bytes = r.totals.base_stored_bytes;
+    BaseDoc {
+        layers: r.base.layers,
+        rule: r.base.rule.code(),
+        name: r.base.name.as_deref(),
+        digest: r.base.digest.as_deref(),
+        base_stored_bytes,
+        your_stored_bytes: r.totals.stored_bytes - base_stored_bytes,
+    }
+}
+
+fn category(c: &CategoryRow) -> CategoryDoc {
+    CategoryDoc {
+        category: c.category.code(),
+        bytes: c.bytes(),
+        content_bytes: c.content_bytes,
+        wasted_bytes: c.wasted_bytes,
+        files: c.files,
+        base_content_bytes: c.base_content_bytes,
+        base_wasted_bytes: c.base_wasted_bytes,
+        your_content_bytes: c.content_bytes - c.base_content_bytes,
+        your_wasted_bytes: c.wasted_bytes - c.base_wasted_bytes,
+        layers: c
+            .layers
+            .iter()
+            .map(|l| CategoryLayerDoc {
+                index: l.index,
+                content_bytes: l.content_bytes,
+                wasted_bytes: l.wasted_bytes,
+            })
+            .collect(),
+    }
+}
+
 fn doc(r: &Report) -> Doc<'_> {
     let layers = r
         .steps
@@ -283,6 +357,9 @@ fn doc(r: &Report) -> Doc<'_> {
         paths_rest: rest(r.paths.rest),
         waste: r.waste.rows.iter().map(waste).collect(),
         waste_rest: rest(r.waste.rest),
+        base: base(r),
+        categories: r.categories.rows.iter().map(category).collect(),
+        categories_rest: rest(r.categories.rest),
         problems: &r.problems,
         notes: &r.notes,
     }

@@ -9,7 +9,8 @@ use comfy_table::{
 };
 
 use super::format::{
-    clip, layer_list, percent, platform, rest_label, short_digest, size, size_or_dash,
+    base_rule, clip, layer_list, layer_span, percent, platform, rest_label, short_digest, size,
+    size_or_dash,
 };
 use super::{Document, Renderer};
 use crate::analyze::{LayerRow, Report, Step, TopN};
@@ -160,7 +161,30 @@ impl Table {
             out,
             "{} files, {} directories, {} symlinks in the final filesystem",
             t.files, t.dirs, t.symlinks
-        )
+        )?;
+        let b = &r.base;
+        let yours = t.stored_bytes - t.base_stored_bytes;
+        match b.layers {
+            0 => writeln!(
+                out,
+                "Base image: {}; every layer is counted as yours ({} shipped)",
+                base_rule(b.rule),
+                size(yours)
+            ),
+            n => writeln!(
+                out,
+                "Base image: {} ({}{}), {} shipped; yours: {}, {} shipped",
+                layer_span(0, n),
+                base_rule(b.rule),
+                b.name
+                    .as_deref()
+                    .map(|n| format!(", {n}"))
+                    .unwrap_or_default(),
+                size(t.base_stored_bytes),
+                layer_span(n, r.layers.len()),
+                size(yours)
+            ),
+        }
     }
 
     fn layers(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -269,11 +293,34 @@ impl Table {
         writeln!(out, "{table}")
     }
 
+    fn categories(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "\nCategories (shipped bytes: visible + wasted)")?;
+        let header = [
+            "category", "size", "visible", "wasted", "files", "base", "yours",
+        ];
+        let mut table = new_table(self.width, &header, &[1, 2, 3, 4, 5, 6]);
+        for c in &r.categories.rows {
+            let base = c.base_content_bytes + c.base_wasted_bytes;
+            table.add_row(vec![
+                Cell::new(c.category.code()),
+                Cell::new(size(c.bytes())),
+                Cell::new(size_or_dash(c.content_bytes)),
+                Cell::new(size_or_dash(c.wasted_bytes)),
+                Cell::new(c.files),
+                Cell::new(size_or_dash(base)),
+                Cell::new(size_or_dash(c.bytes() - base)),
+            ]);
+        }
+        add_tail(&mut table, &r.categories, 7, None);
+        writeln!(out, "{table}")
+    }
+
     fn report(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
         self.summary(r, out)?;
         self.layers(r, out)?;
         self.paths(r, out)?;
         self.waste(r, out)?;
+        self.categories(r, out)?;
         for note in &r.notes {
             writeln!(out, "note: {note}")?;
         }

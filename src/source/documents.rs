@@ -22,6 +22,9 @@ pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.
 pub const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
 /// Ref-name annotation of OCI index entries.
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
+/// Base-image annotations of OCI manifests.
+pub const BASE_NAME: &str = "org.opencontainers.image.base.name";
+pub const BASE_DIGEST: &str = "org.opencontainers.image.base.digest";
 
 /// A content descriptor.
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -60,6 +63,8 @@ pub struct Manifest {
     pub layers: Option<Vec<Descriptor>>,
     #[serde(default)]
     pub manifests: Option<Vec<Descriptor>>,
+    #[serde(default)]
+    pub annotations: Option<BTreeMap<String, String>>,
 }
 
 /// An image configuration (OCI, Docker, or a legacy v1 layer `json`).

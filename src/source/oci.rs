@@ -334,9 +334,17 @@ fn resolve_manifest(ctx: &Ctx<'_>, desc: &Descriptor, manifest: &Manifest) -> Re
             check: DigestCheck::Blob(digest),
         });
     }
+    let annotation = |key: &str| {
+        manifest
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(key).cloned())
+    };
     let info = ImageInfo {
         config_digest: Some(config_digest),
         manifest_digest: desc.digest.clone(),
+        base_name: annotation(documents::BASE_NAME),
+        base_digest: annotation(documents::BASE_DIGEST),
         ..Resolved::info_from(&config)
     };
     Ok(Resolved {

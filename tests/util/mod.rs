@@ -28,6 +28,7 @@ pub fn analyze(input: &Path) -> imgsize::Result<Report> {
         SummaryOptions {
             top: 1000,
             depth: 8,
+            base_layers: None,
         },
     )
 }

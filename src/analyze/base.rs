@@ -1,0 +1,203 @@
+//! Where the base image ends and your layers begin. Only your layers can be fixed by
+//! editing your Dockerfile, so totals, categories and findings keep the two apart.
+//!
+//! Rules, first that decides wins: `--base-layers N`; the history (the base ends at its
+//! last `CMD`/`ENTRYPOINT`/`SHELL` step that is followed by a step making a layer: a
+//! base image's Dockerfile ends with them, yours starts after); the `created` times of
+//! the history (the largest gap of an hour or more between steps making layers). Without
+//! any, every layer counts as yours.
+
+use super::layers::instruction;
+use crate::model::{Analysis, HistoryStep};
+
+/// How the boundary was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BaseRule {
+    /// `--base-layers N`.
+    Flag,
+    /// The last CMD/ENTRYPOINT/SHELL step of the history before your first layer.
+    History,
+    /// The largest gap in the history's `created` times.
+    CreatedGap,
+    /// Nothing tells: every layer is counted as yours.
+    Unknown,
+}
+
+impl BaseRule {
+    pub fn code(self) -> &'static str {
+        match self {
+            BaseRule::Flag => "flag",
+            BaseRule::History => "history",
+            BaseRule::CreatedGap => "created-gap",
+            BaseRule::Unknown => "unknown",
+        }
+    }
+}
+
+/// The base image's share of the layers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Base {
+    /// Layers `0..layers` are the base image's.
+    pub layers: usize,
+    pub rule: BaseRule,
+    /// The base image as the manifest's annotations name it, when they do.
+    pub name: Option<String>,
+    pub digest: Option<String>,
+}
+
+impl Base {
+    /// Whether layer `index` belongs to the base image.
+    pub fn holds(&self, index: usize) -> bool {
+        index < self.layers
+    }
+}
+
+/// A metadata step a Dockerfile ends with: `CMD`, `ENTRYPOINT`, `SHELL`.
+fn is_closing_step(h: &HistoryStep) -> bool {
+    h.empty_layer
+        && h.created_by.as_deref().map(instruction).is_some_and(|i| {
+            ["CMD", "ENTRYPOINT", "SHELL"]
+                .iter()
+                .any(|k| i.strip_prefix(k).is_some_and(|r| r.starts_with([' ', '['])))
+        })
+}
+
+/// Layers before the last closing step that a layer-making step follows.
+fn by_history(history: &[HistoryStep]) -> Option<usize> {
+    let mut layers_before = 0;
+    let mut pending = None;
+    let mut candidate = None;
+    for h in history {
+        if h.layer.is_some() {
+            if let Some(at) = pending.take() {
+                candidate = Some(at);
+            }
+            layers_before += 1;
+        } else if is_closing_step(h) {
+            pending = Some(layers_before);
+        }
+    }
+    candidate.filter(|&n| n > 0)
+}
+
+/// Seconds since the epoch of an RFC 3339 time (`2024-05-01T12:00:00.123Z`,
+/// `…+02:00`); `None` when it does not parse.
+pub fn epoch_seconds(t: &str) -> Option<i64> {
+    let b = t.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        std::str::from_utf8(b.get(r)?).ok()?.parse().ok()
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if b.get(4) != Some(&b'-') || !matches!(b.get(10), Some(b'T' | b't' | b' ')) {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if mo <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if mo > 2 { mo - 3 } else { mo + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let mut secs = days * 86_400 + h * 3600 + mi * 60 + s;
+    let rest = &t[19..];
+    let rest = rest.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+    if let Some(off) = rest.strip_prefix('+').or_else(|| rest.strip_prefix('-')) {
+        let sign = if rest.starts_with('+') { 1 } else { -1 };
+        let (oh, om) = off.split_once(':')?;
+        secs -= sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60);
+    }
+    Some(secs)
+}
+
+/// Layers before the largest gap (an hour or more) between layer-making steps.
+fn by_created_gap(history: &[HistoryStep]) -> Option<usize> {
+    let times: Vec<i64> = history
+        .iter()
+        .filter(|h| h.layer.is_some())
+        .map(|h| h.created.as_deref().and_then(epoch_seconds))
+        .collect::<Option<Vec<_>>>()?;
+    let (at, gap) = times
+        .windows(2)
+        .enumerate()
+        .map(|(i, w)| (i + 1, w[1] - w[0]))
+        .max_by_key(|&(i, gap)| (gap, std::cmp::Reverse(i)))?;
+    (gap >= 3600).then_some(at)
+}
+
+/// Decide the boundary.
+pub fn boundary(a: &Analysis, flag: Option<usize>) -> Base {
+    let n = a.layers.len();
+    let lined_up = a.history_note.is_none() && !a.history.is_empty();
+    let (layers, rule) = if let Some(f) = flag {
+        (f.min(n), BaseRule::Flag)
+    } else if let Some(b) = by_history(&a.history).filter(|_| lined_up) {
+        (b, BaseRule::History)
+    } else if let Some(b) = by_created_gap(&a.history).filter(|_| lined_up) {
+        (b, BaseRule::CreatedGap)
+    } else {
+        (0, BaseRule::Unknown)
+    };
+    Base {
+        layers,
+        rule,
+        name: a.image.base_name.clone(),
+        digest: a.image.base_digest.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(created_by: &str, layer: Option<usize>, created: &str) -> HistoryStep {
+        HistoryStep {
+            created_by: Some(created_by.to_string()),
+            created: Some(created.to_string()),
+            comment: None,
+            empty_layer: layer.is_none(),
+            layer,
+        }
+    }
+
+    #[test]
+    fn the_base_ends_at_its_last_cmd_before_your_layers() {
+        let t = "2024-01-01T00:00:00Z";
+        let h = vec![
+            step("/bin/sh -c #(nop) ADD file:abc in /", Some(0), t),
+            step("/bin/sh -c #(nop)  CMD [\"bash\"]", None, t),
+            step(
+                "RUN /bin/sh -c apt-get install python3 # buildkit",
+                Some(1),
+                t,
+            ),
+            step("CMD [\"python3\"]", None, t),
+            step("WORKDIR /app", None, t),
+            step("COPY . /app # buildkit", Some(2), t),
+            step(
+                "RUN /bin/sh -c pip install -r req.txt # buildkit",
+                Some(3),
+                t,
+            ),
+            step("CMD [\"python\", \"main.py\"]", None, t),
+        ];
+        assert_eq!(by_history(&h), Some(2));
+        // A CMD at the very end (yours) is followed by no layer: not a boundary.
+        assert_eq!(by_history(&h[..2]), None);
+    }
+
+    #[test]
+    fn a_gap_in_created_times_splits_base_and_yours() {
+        let h = vec![
+            step("ADD rootfs /", Some(0), "2023-06-01T10:00:00Z"),
+            step("RUN a", Some(1), "2023-06-01T10:05:00.5+00:00"),
+            step("COPY . /app", Some(2), "2024-02-03T08:00:00+01:00"),
+            step("RUN b", Some(3), "2024-02-03T08:01:00+01:00"),
+        ];
+        assert_eq!(by_created_gap(&h), Some(2));
+        assert_eq!(epoch_seconds("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(epoch_seconds("1970-01-02T01:00:00+01:00"), Some(86_400));
+        assert_eq!(epoch_seconds("2000-03-01T00:00:00Z"), Some(951_868_800));
+        assert_eq!(epoch_seconds("yesterday"), None);
+    }
+}

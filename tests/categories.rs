@@ -1,0 +1,119 @@
+//! Base image and categories on a fixture whose truth is known by construction.
+
+use imgsize::analyze::{BaseRule, Category, Report};
+
+use crate::util::builder::{Image, Layer, docker_archive};
+use crate::util::{analyze, tmp};
+
+fn report(img: &Image) -> Report {
+    let dir = tmp();
+    let path = dir.path().join("image.tar");
+    docker_archive(img, &path).expect("write fixture");
+    analyze(&path).expect("analyze")
+}
+
+/// A base (rootfs + CMD), then your apt install, COPY with a `.git`, pip install with
+/// its cache and tests, apt lists deleted one layer late, and a chmod of the app.
+fn python_app() -> Image {
+    Image::new("cat:1")
+        .layer(
+            Layer::new("/bin/sh -c #(nop) ADD file:aaaa in / ")
+                .fill("usr/bin/bash", 1000)
+                .fill("usr/share/doc/libc6/copyright", 200)
+                .fill("usr/share/locale/de/LC_MESSAGES/libc.mo", 50),
+        )
+        .step("/bin/sh -c #(nop)  CMD [\"bash\"]")
+        .layer(
+            Layer::new("/bin/sh -c apt-get update && apt-get install -y gcc")
+                .fill("var/lib/apt/lists/deb_Packages", 3000)
+                .fill("var/cache/apt/archives/gcc.deb", 700)
+                .fill("usr/lib/gcc/x86_64-linux-gnu/12/cc1", 5000)
+                .fill("usr/include/x.h", 40)
+                .fill("usr/lib/x86_64-linux-gnu/libfoo.a", 60),
+        )
+        .layer(
+            Layer::new("COPY . /app # buildkit")
+                .fill("app/main.py", 100)
+                .fill("app/.git/objects/pack/p.pack", 400)
+                .fill("app/__pycache__/main.cpython-312.pyc", 30),
+        )
+        .layer(
+            Layer::new("RUN /bin/sh -c pip install -r requirements.txt # buildkit")
+                .fill("root/.cache/pip/wheels/ab/req.whl", 800)
+                .fill("usr/local/lib/python3.12/site-packages/req/__init__.py", 90)
+                .fill("usr/local/lib/python3.12/site-packages/req/tests/t.py", 25)
+                .whiteout("var/lib/apt/lists"),
+        )
+        .layer(Layer::new("RUN /bin/sh -c chmod -R 755 /app # buildkit").fill("app/main.py", 100))
+}
+
+#[test]
+fn the_base_ends_at_its_cmd_and_every_byte_has_one_category() {
+    let r = report(&python_app());
+    assert_eq!(r.base.layers, 1);
+    assert_eq!(r.base.rule, BaseRule::History);
+    assert_eq!(r.totals.base_stored_bytes, 1250);
+    assert!(r.layers[0].base && !r.layers[1].base);
+
+    let got: Vec<(Category, u64, u64, u64)> = r
+        .categories
+        .rows
+        .iter()
+        .map(|c| {
+            (
+                c.category,
+                c.content_bytes,
+                c.wasted_bytes,
+                c.base_content_bytes,
+            )
+        })
+        .collect();
+    use Category as C;
+    let want = vec![
+        (C::Toolchain, 5000, 0, 0),
+        (C::AptLists, 0, 3000, 0),
+        (C::Other, 1190, 0, 1000),
+        (C::PipCache, 800, 0, 0),
+        (C::AptArchives, 700, 0, 0),
+        (C::Vcs, 400, 0, 0),
+        (C::Docs, 200, 0, 200),
+        (C::DevFiles, 100, 0, 0),
+        (C::App, 0, 100, 0),
+        (C::Locales, 50, 0, 50),
+        (C::Bytecode, 30, 0, 0),
+        (C::Tests, 25, 0, 0),
+    ];
+    assert_eq!(got, want);
+    let shipped: u64 = r.categories.rows.iter().map(|c| c.bytes()).sum();
+    assert_eq!(shipped, r.totals.stored_bytes);
+    // The apt lists were shipped by your layer 1 and hidden by layer 3.
+    let lists = &r.categories.rows[1];
+    assert_eq!(lists.layers.len(), 1);
+    assert_eq!(
+        (lists.layers[0].index, lists.layers[0].wasted_bytes),
+        (1, 3000)
+    );
+}
+
+#[test]
+fn base_layers_can_be_set_and_without_any_sign_every_layer_is_yours() {
+    let dir = tmp();
+    let path = dir.path().join("image.tar");
+    docker_archive(&python_app(), &path).expect("write");
+    let o = crate::util::imgsize(&[
+        "report",
+        "--format",
+        "json",
+        "--base-layers",
+        "2",
+        &path.to_string_lossy(),
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(doc["base"]["layers"], 2);
+    assert_eq!(doc["base"]["rule"], "flag");
+    assert_eq!(doc["base"]["base_stored_bytes"], 1250 + 8800);
+
+    // No CMD step and no history times: nothing tells, every layer is yours.
+    let flat = report(&Image::new("flat:1").layer(Layer::new("ADD rootfs /").fill("a", 1)));
+    assert_eq!((flat.base.layers, flat.base.rule), (0, BaseRule::Unknown));
+}
