@@ -117,3 +117,37 @@ fn base_layers_can_be_set_and_without_any_sign_every_layer_is_yours() {
     let flat = report(&Image::new("flat:1").layer(Layer::new("ADD rootfs /").fill("a", 1)));
     assert_eq!((flat.base.layers, flat.base.rule), (0, BaseRule::Unknown));
 }
+
+/// docs/categories.md and the JSON Schema name every rule and every category.
+#[test]
+fn the_docs_list_every_rule_and_category() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/categories.md")).expect("categories.md");
+    for (glob, category) in imgsize::analyze::categories::RULES {
+        assert!(
+            doc.contains(&format!("`{glob}`")),
+            "{glob} is not in docs/categories.md"
+        );
+        assert!(
+            doc.contains(&format!("| `{}` |", category.code())),
+            "{category:?}"
+        );
+    }
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("docs/imgsize-report.schema.json")).expect("schema"),
+    )
+    .expect("json");
+    let names = &schema["$defs"]["category"]["properties"]["category"]["enum"];
+    for c in Category::ALL {
+        assert!(
+            doc.contains(&format!("| `{}` |", c.code())),
+            "{c:?} in categories.md"
+        );
+        assert!(
+            names
+                .as_array()
+                .is_some_and(|a| a.iter().any(|n| n == c.code())),
+            "{c:?} in the schema"
+        );
+    }
+}
