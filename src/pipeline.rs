@@ -42,10 +42,25 @@ impl Default for Hooks<'_> {
     }
 }
 
-/// Analyse an input (a path, or `-` for standard input) into a report.
+/// Analyse an input (a path, or `-` for standard input) into a report. The package
+/// databases are captured for the package table, besides what `hooks.capture` asks.
 pub fn run(input: &str, options: &Options, hooks: &Hooks<'_>) -> Result<Report> {
-    let analysis = analysis(input, &options.select, hooks)?;
+    let capture = PackageDatabases(hooks.capture);
+    let hooks = Hooks {
+        capture: Some(&capture),
+        ..*hooks
+    };
+    let analysis = analysis(input, &options.select, &hooks)?;
     Ok(analyze::summarize(&analysis, &options.summary))
+}
+
+/// Keeps the package databases, and what another capture asks for.
+struct PackageDatabases<'a>(Option<&'a dyn Capture>);
+
+impl Capture for PackageDatabases<'_> {
+    fn wants(&self, path: &[u8], size: u64) -> bool {
+        analyze::packages::wants(path, size) || self.0.is_some_and(|c| c.wants(path, size))
+    }
 }
 
 /// The first half of [`run`]: open, walk and merge, giving the model itself (with the

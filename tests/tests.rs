@@ -7,6 +7,7 @@ mod categories;
 mod cli;
 mod corpus;
 mod formats;
+mod packages;
 mod rules;
 mod sample;
 mod schema;

@@ -7,6 +7,7 @@
 pub mod base;
 pub mod categories;
 pub mod layers;
+pub mod packages;
 pub mod paths;
 pub mod top;
 pub mod waste;
@@ -14,6 +15,7 @@ pub mod waste;
 pub use base::{Base, BaseRule};
 pub use categories::{Category, CategoryLayer, CategoryRow};
 pub use layers::{LayerRow, Step, instruction};
+pub use packages::{Manager, PackageRow, Packages};
 pub use paths::{PathRow, Visible};
 pub use top::{Rest, TopN};
 pub use waste::WasteRow;
@@ -76,6 +78,8 @@ pub struct Report {
     pub base: Base,
     /// Every visible and wasted byte by category.
     pub categories: TopN<CategoryRow>,
+    /// Installed packages by visible bytes, and what building needs alone.
+    pub packages: Packages,
     pub options: SummaryOptions,
     /// Layer errors, one line each.
     pub problems: Vec<String>,
@@ -159,6 +163,7 @@ pub fn summarize(a: &Analysis, opts: &SummaryOptions) -> Report {
         history_note: a.history_note.clone(),
         paths,
         waste: waste::table(&a.tree, depth, opts.top),
+        packages: packages::table(a, &base, opts.top),
         base,
         categories,
         options: SummaryOptions { depth, ..*opts },

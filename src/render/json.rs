@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{Document, Renderer};
-use crate::analyze::{self, CategoryRow, LayerRow, PathRow, Report, Step, WasteRow};
+use crate::analyze::{self, CategoryRow, LayerRow, PackageRow, PathRow, Report, Step, WasteRow};
 use crate::model::{HistoryStep, ImageInfo, NodeKind};
 
 /// Version of the JSON contract.
@@ -31,6 +31,9 @@ struct Doc<'a> {
     base: BaseDoc<'a>,
     categories: Vec<CategoryDoc>,
     categories_rest: Rest,
+    packages: Vec<PackageDoc<'a>>,
+    packages_rest: Rest,
+    build_only: BuildOnlyDoc<'a>,
     problems: &'a [String],
     notes: &'a [String],
 }
@@ -151,6 +154,26 @@ struct CategoryDoc {
     your_content_bytes: u64,
     your_wasted_bytes: u64,
     layers: Vec<CategoryLayerDoc>,
+}
+
+#[derive(Serialize)]
+struct PackageDoc<'a> {
+    manager: &'static str,
+    name: &'a str,
+    version: Option<&'a str>,
+    bytes: u64,
+    files: u64,
+    layer: Option<usize>,
+    scope: Option<&'static str>,
+    build_only: bool,
+    build_closure: bool,
+}
+
+#[derive(Serialize)]
+struct BuildOnlyDoc<'a> {
+    bytes: u64,
+    closure_bytes: u64,
+    closure: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -331,6 +354,20 @@ fn category(c: &CategoryRow) -> CategoryDoc {
     }
 }
 
+fn package(p: &PackageRow) -> PackageDoc<'_> {
+    PackageDoc {
+        manager: p.manager.code(),
+        name: &p.name,
+        version: p.version.as_deref(),
+        bytes: p.bytes,
+        files: p.files,
+        layer: p.layer,
+        scope: p.layer.map(|_| if p.base { "base" } else { "yours" }),
+        build_only: p.build_only,
+        build_closure: p.build_closure,
+    }
+}
+
 fn doc(r: &Report) -> Doc<'_> {
     let layers = r
         .steps
@@ -360,6 +397,13 @@ fn doc(r: &Report) -> Doc<'_> {
         base: base(r),
         categories: r.categories.rows.iter().map(category).collect(),
         categories_rest: rest(r.categories.rest),
+        packages: r.packages.rows.rows.iter().map(package).collect(),
+        packages_rest: rest(r.packages.rows.rest),
+        build_only: BuildOnlyDoc {
+            bytes: r.packages.build_only_bytes,
+            closure_bytes: r.packages.build_closure_bytes,
+            closure: &r.packages.build_closure,
+        },
         problems: &r.problems,
         notes: &r.notes,
     }

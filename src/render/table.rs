@@ -315,12 +315,72 @@ impl Table {
         writeln!(out, "{table}")
     }
 
+    fn packages(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
+        let p = &r.packages;
+        if p.rows.all_rows() == 0 {
+            return writeln!(out, "\nPackages: no package database found.");
+        }
+        writeln!(out, "\nPackages (visible bytes of their files)")?;
+        let header = [
+            "manager", "package", "version", "size", "files", "layer", "build",
+        ];
+        let mut table = new_table(self.width, &header, &[3, 4, 5]);
+        for row in &p.rows.rows {
+            let build = match (row.build_only, row.build_closure) {
+                (true, _) => "build-only",
+                (false, true) => "removed with build",
+                _ => "",
+            };
+            table.add_row(one_line(vec![
+                Cell::new(row.manager.code()),
+                Cell::new(clip(&row.name, 60)),
+                Cell::new(clip(row.version.as_deref().unwrap_or("-"), 30)),
+                Cell::new(size(row.bytes)),
+                Cell::new(row.files),
+                Cell::new(row.layer.map(|l| l.to_string()).unwrap_or_default()),
+                Cell::new(build),
+            ]));
+        }
+        if let Some(label) = rest_label(&p.rows) {
+            table.add_row(padded(
+                vec![
+                    Cell::new(label),
+                    Cell::new(""),
+                    Cell::new(""),
+                    Cell::new(size(p.rows.rest.bytes)),
+                ],
+                7,
+            ));
+        }
+        table.add_row(padded(
+            vec![
+                Cell::new("total"),
+                Cell::new(""),
+                Cell::new(""),
+                Cell::new(size(p.rows.total_bytes)),
+            ],
+            7,
+        ));
+        writeln!(out, "{table}")?;
+        if p.build_only_bytes > 0 {
+            writeln!(
+                out,
+                "Build-only packages: {}; with what purging them would autoremove: {} ({} packages)",
+                size(p.build_only_bytes),
+                size(p.build_closure_bytes),
+                p.build_closure.len()
+            )?;
+        }
+        Ok(())
+    }
+
     fn report(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
         self.summary(r, out)?;
         self.layers(r, out)?;
         self.paths(r, out)?;
         self.waste(r, out)?;
         self.categories(r, out)?;
+        self.packages(r, out)?;
         for note in &r.notes {
             writeln!(out, "note: {note}")?;
         }

@@ -1,0 +1,556 @@
+//! Installed packages, from the package databases alone (captured during the walk, see
+//! [`wants`]): dpkg (`var/lib/dpkg/status`, `status.d/`, `info/*.list`, apt's
+//! `extended_states`), apk (`lib/apk/db/installed`), Python distributions
+//! (`*.dist-info/RECORD` in every `site-packages` and `dist-packages`) and npm
+//! (`node_modules/**/package.json`).
+//!
+//! Each package gets the visible bytes of its files in the final filesystem (a file is
+//! counted for the first package that lists it), the layer that installed it (the first
+//! layer whose copy of the database lists it), and for dpkg whether it is only needed to
+//! build (compilers, `-dev` packages, ...) and whether purging the build-only packages
+//! would take it too (what `apt-get autoremove` removes after them: auto-installed
+//! packages no longer reachable from a manually installed one through `Depends`,
+//! `Pre-Depends` or `Recommends`). That closure is what a multi-stage build saves.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::base::Base;
+use super::top::TopN;
+use crate::model::path::{join, normalize, split_parent};
+use crate::model::tree::NodeKind;
+use crate::model::{Analysis, CapturedFile, FsTree};
+
+/// A package manager.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Manager {
+    Dpkg,
+    Apk,
+    Python,
+    Npm,
+}
+
+impl Manager {
+    pub fn code(self) -> &'static str {
+        match self {
+            Manager::Dpkg => "dpkg",
+            Manager::Apk => "apk",
+            Manager::Python => "python",
+            Manager::Npm => "npm",
+        }
+    }
+}
+
+/// One installed package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageRow {
+    pub manager: Manager,
+    pub name: String,
+    pub version: Option<String>,
+    /// Visible bytes of its files.
+    pub bytes: u64,
+    pub files: u64,
+    /// The first layer whose database lists it.
+    pub layer: Option<usize>,
+    /// Installed by a base-image layer.
+    pub base: bool,
+    /// Needed only to build (dpkg): compilers, binutils, make, `-dev` packages.
+    pub build_only: bool,
+    /// Purging the build-only packages would remove it (build-only packages included).
+    pub build_closure: bool,
+}
+
+/// The package table and the build-only figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packages {
+    pub rows: TopN<PackageRow>,
+    /// Visible bytes of the build-only packages.
+    pub build_only_bytes: u64,
+    /// Visible bytes of everything purging them would remove (autoremove closure).
+    pub build_closure_bytes: u64,
+    /// Names in that closure, sorted.
+    pub build_closure: Vec<String>,
+}
+
+/// Whether the walk should keep a file's content: the package databases only. Called
+/// for every regular file, so it rejects on the file name first.
+pub fn wants(path: &[u8], size: u64) -> bool {
+    let (dir, name) = split_parent(path);
+    let named = |n: &[u8]| name == n;
+    if size > 64 << 20 {
+        return false;
+    }
+    if named(b"status") || named(b"extended_states") {
+        return dir == b"var/lib/dpkg" || dir == b"var/lib/apt";
+    }
+    if named(b"installed") {
+        return dir == b"lib/apk/db";
+    }
+    if named(b"RECORD") {
+        return dir.ends_with(b".dist-info");
+    }
+    if named(b"package.json") {
+        let (up, _) = split_parent(dir);
+        let up = if split_parent(up).1.starts_with(b"@") {
+            split_parent(up).0
+        } else {
+            up
+        };
+        return split_parent(up).1 == b"node_modules";
+    }
+    if name.ends_with(b".list") {
+        return dir == b"var/lib/dpkg/info";
+    }
+    dir == b"var/lib/dpkg/status.d"
+}
+
+/// A package as a database describes it.
+#[derive(Debug, Clone, Default)]
+struct Record {
+    version: Option<String>,
+    /// Normalised paths of its files.
+    files: Vec<Vec<u8>>,
+    layer: usize,
+    depends: Vec<Vec<String>>,
+    provides: Vec<String>,
+    essential: bool,
+}
+
+/// `Key: value` paragraphs, continuation lines folded.
+fn paragraphs(text: &str) -> Vec<BTreeMap<String, String>> {
+    let mut out = Vec::new();
+    let mut cur: BTreeMap<String, String> = BTreeMap::new();
+    let mut last = String::new();
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+        } else if line.starts_with([' ', '\t']) {
+            if let Some(v) = cur.get_mut(&last) {
+                v.push('\n');
+                v.push_str(line.trim());
+            }
+        } else if let Some((k, v)) = line.split_once(':') {
+            last = k.trim().to_string();
+            cur.insert(last.clone(), v.trim().to_string());
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// `a (>= 1), b | c:any` → [[a], [b, c]].
+fn relations(field: Option<&String>) -> Vec<Vec<String>> {
+    field
+        .map(|f| {
+            f.split(',')
+                .map(|alt| {
+                    alt.split('|')
+                        .filter_map(|p| {
+                            let name = p.trim().split([' ', '(', ':']).next()?.trim();
+                            (!name.is_empty()).then(|| name.to_string())
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .filter(|a| !a.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn norm(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    normalize(raw, &mut out);
+    out
+}
+
+/// Everything the dpkg databases say, merged over layers.
+#[derive(Default)]
+struct Dpkg {
+    packages: BTreeMap<String, Record>,
+    /// Auto-installed per apt's extended_states.
+    auto: BTreeSet<String>,
+}
+
+impl Dpkg {
+    /// A status paragraph: the package is installed as of this layer's copy.
+    fn status(&mut self, p: &BTreeMap<String, String>, layer: usize, live: &mut BTreeSet<String>) {
+        let (Some(name), Some(status)) = (p.get("Package"), p.get("Status")) else {
+            return;
+        };
+        if !status.ends_with(" installed") {
+            return;
+        }
+        live.insert(name.clone());
+        let r = self.packages.entry(name.clone()).or_insert_with(|| Record {
+            layer,
+            ..Record::default()
+        });
+        r.version = p.get("Version").cloned();
+        r.depends = relations(p.get("Depends"));
+        r.depends.extend(relations(p.get("Pre-Depends")));
+        r.depends.extend(relations(p.get("Recommends")));
+        r.provides = relations(p.get("Provides")).into_iter().flatten().collect();
+        r.essential = p.get("Essential").is_some_and(|e| e == "yes");
+    }
+
+    fn read(&mut self, captured: &[CapturedFile]) {
+        // The last copy of each database (in layer order) is the final word.
+        let mut last_status: Option<BTreeSet<String>> = None;
+        let mut lists: HashMap<String, Vec<Vec<u8>>> = HashMap::new();
+        for c in captured {
+            let text = String::from_utf8_lossy(&c.content);
+            let (dir, file) = split_parent(&c.path);
+            let file = String::from_utf8_lossy(file);
+            if c.path == b"var/lib/dpkg/status" {
+                let mut live = BTreeSet::new();
+                for p in paragraphs(&text) {
+                    self.status(&p, c.layer, &mut live);
+                }
+                last_status = Some(live);
+            } else if dir == b"var/lib/dpkg/status.d" {
+                if let Some(pkg) = file.strip_suffix(".md5sums") {
+                    let files = text
+                        .lines()
+                        .filter_map(|l| l.split_once("  ").map(|(_, p)| norm(p.as_bytes())))
+                        .collect();
+                    lists.insert(pkg.to_string(), files);
+                } else {
+                    let mut live = BTreeSet::new();
+                    for p in paragraphs(&text) {
+                        self.status(&p, c.layer, &mut live);
+                    }
+                }
+            } else if c.path == b"var/lib/apt/extended_states" {
+                self.auto = paragraphs(&text)
+                    .into_iter()
+                    .filter(|p| p.get("Auto-Installed").is_some_and(|v| v == "1"))
+                    .filter_map(|p| p.get("Package").cloned())
+                    .collect();
+            } else if let Some(pkg) = file.strip_suffix(".list") {
+                let name = pkg.split(':').next().unwrap_or(pkg).to_string();
+                let files = text.lines().map(|l| norm(l.as_bytes())).collect();
+                lists.insert(name, files);
+            }
+        }
+        if let Some(live) = last_status {
+            self.packages.retain(|name, _| live.contains(name));
+        }
+        for (name, files) in lists {
+            if let Some(r) = self.packages.get_mut(&name) {
+                r.files = files;
+            }
+        }
+    }
+
+    /// Purge `build` and autoremove: what goes.
+    fn closure(&self, build: &BTreeSet<String>) -> BTreeSet<String> {
+        let mut providers: HashMap<&str, Vec<&str>> = HashMap::new();
+        for (name, r) in &self.packages {
+            providers.entry(name).or_default().push(name);
+            for p in &r.provides {
+                providers.entry(p).or_default().push(name);
+            }
+        }
+        let mut keep: BTreeSet<&str> = BTreeSet::new();
+        let mut stack: Vec<&str> = self
+            .packages
+            .iter()
+            .filter(|(n, r)| !build.contains(*n) && (r.essential || !self.auto.contains(*n)))
+            .map(|(n, _)| n.as_str())
+            .collect();
+        while let Some(n) = stack.pop() {
+            if build.contains(n) || !keep.insert(n) {
+                continue;
+            }
+            for alt in &self.packages[n].depends {
+                for dep in alt {
+                    for &p in providers.get(dep.as_str()).into_iter().flatten() {
+                        stack.push(p);
+                    }
+                }
+            }
+        }
+        self.packages
+            .keys()
+            .filter(|n| !keep.contains(n.as_str()))
+            .cloned()
+            .collect()
+    }
+}
+
+/// A dpkg package needed only to build software.
+pub fn is_build_only(name: &str) -> bool {
+    const EXACT: &[&str] = &[
+        "make",
+        "build-essential",
+        "binutils",
+        "cmake",
+        "autoconf",
+        "automake",
+        "libtool",
+        "pkg-config",
+        "pkgconf",
+        "bison",
+        "flex",
+        "m4",
+        "dpkg-dev",
+        "gfortran",
+        "patch",
+        "linux-libc-dev",
+    ];
+    const PREFIXES: &[&str] = &["gcc-", "g++-", "cpp-", "binutils-", "clang", "llvm"];
+    if EXACT.contains(&name) || name == "gcc" || name == "g++" || name == "cpp" {
+        return true;
+    }
+    // gcc-12-base is the runtime libraries' common files, not the compiler.
+    !name.ends_with("-base")
+        && (name.ends_with("-dev") || PREFIXES.iter().any(|p| name.starts_with(p)))
+}
+
+/// Visible bytes and files of a list of paths; each inode counted once overall.
+fn measure<'a>(
+    tree: &FsTree,
+    files: impl Iterator<Item = &'a [u8]>,
+    seen: &mut [bool],
+) -> (u64, u64) {
+    let (mut bytes, mut count) = (0, 0);
+    for f in files {
+        let Some(node) = tree.lookup(f) else { continue };
+        if tree.kind(node) != NodeKind::File {
+            continue;
+        }
+        if let Some(ino) = tree.inode(node)
+            && !std::mem::replace(&mut seen[ino as usize], true)
+        {
+            bytes += tree.inodes()[ino as usize].size;
+            count += 1;
+        }
+    }
+    (bytes, count)
+}
+
+/// Every visible file under `dir`, except inside nested `node_modules`.
+fn files_under(tree: &FsTree, dir: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let Some(root) = tree.lookup(dir) else {
+        return out;
+    };
+    let mut stack = vec![(root, dir.to_vec())];
+    while let Some((id, path)) = stack.pop() {
+        for c in tree.children(id) {
+            let name = tree.name(c);
+            let p = join(&path, name);
+            match tree.kind(c) {
+                NodeKind::Dir if name != b"node_modules" => stack.push((c, p)),
+                NodeKind::File => out.push(p),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// Python and npm packages and apk's, as (manager, name, record).
+fn others(a: &Analysis) -> Vec<(Manager, String, Record)> {
+    let mut out: BTreeMap<(Manager, String, Vec<u8>), Record> = BTreeMap::new();
+    for c in &a.captured {
+        let text = String::from_utf8_lossy(&c.content);
+        let (dir, file) = split_parent(&c.path);
+        if file == b"RECORD" {
+            let (site, info) = split_parent(dir);
+            let info = String::from_utf8_lossy(info);
+            let stem = info.strip_suffix(".dist-info").unwrap_or(&info);
+            let (name, version) = stem.split_once('-').unwrap_or((stem, ""));
+            let files = text
+                .lines()
+                .filter_map(|l| l.split(',').next())
+                .filter(|f| !f.is_empty())
+                .map(|f| norm(&join(site, f.as_bytes())))
+                .collect();
+            let key = (Manager::Python, name.to_string(), dir.to_vec());
+            out.entry(key).or_insert(Record {
+                version: (!version.is_empty()).then(|| version.to_string()),
+                files,
+                layer: c.layer,
+                ..Record::default()
+            });
+        } else if file == b"package.json" {
+            let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&c.content) else {
+                continue;
+            };
+            let Some(name) = doc["name"].as_str() else {
+                continue;
+            };
+            let key = (Manager::Npm, name.to_string(), dir.to_vec());
+            out.entry(key).or_insert(Record {
+                version: doc["version"].as_str().map(String::from),
+                files: files_under(&a.tree, dir),
+                layer: c.layer,
+                ..Record::default()
+            });
+        } else if c.path == b"lib/apk/db/installed" {
+            for (name, r) in apk(&text, c.layer) {
+                out.entry((Manager::Apk, name, Vec::new())).or_insert(r);
+            }
+        }
+    }
+    out.into_iter().map(|((m, n, _), r)| (m, n, r)).collect()
+}
+
+/// `lib/apk/db/installed`: `P:` name, `V:` version, `F:` folder, `R:` file.
+fn apk(text: &str, layer: usize) -> Vec<(String, Record)> {
+    let mut out = Vec::new();
+    for block in text.split("\n\n") {
+        let (mut name, mut r, mut folder) = (
+            None,
+            Record {
+                layer,
+                ..Record::default()
+            },
+            Vec::new(),
+        );
+        for line in block.lines() {
+            match line.split_at_checked(2) {
+                Some(("P:", v)) => name = Some(v.to_string()),
+                Some(("V:", v)) => r.version = Some(v.to_string()),
+                Some(("F:", v)) => folder = norm(v.as_bytes()),
+                Some(("R:", v)) => r.files.push(join(&folder, v.as_bytes())),
+                _ => {}
+            }
+        }
+        if let Some(n) = name {
+            out.push((n, r));
+        }
+    }
+    out
+}
+
+/// The package table, biggest first, cut to `top`.
+pub fn table(a: &Analysis, base: &Base, top: usize) -> Packages {
+    let mut dpkg = Dpkg::default();
+    dpkg.read(&a.captured);
+    let build: BTreeSet<String> = dpkg
+        .packages
+        .keys()
+        .filter(|n| is_build_only(n))
+        .cloned()
+        .collect();
+    let closure = if build.is_empty() {
+        BTreeSet::new()
+    } else {
+        dpkg.closure(&build)
+    };
+    let mut seen = vec![false; a.tree.inodes().len()];
+    let mut rows = Vec::new();
+    let all = dpkg
+        .packages
+        .into_iter()
+        .map(|(n, r)| (Manager::Dpkg, n, r))
+        .chain(others(a));
+    for (manager, name, r) in all {
+        let (bytes, files) = measure(&a.tree, r.files.iter().map(Vec::as_slice), &mut seen);
+        rows.push(PackageRow {
+            manager,
+            build_only: manager == Manager::Dpkg && build.contains(&name),
+            build_closure: manager == Manager::Dpkg && closure.contains(&name),
+            base: base.holds(r.layer),
+            layer: Some(r.layer),
+            version: r.version,
+            bytes,
+            files,
+            name,
+        });
+    }
+    let sum = |f: fn(&PackageRow) -> bool| rows.iter().filter(|r| f(r)).map(|r| r.bytes).sum();
+    let build_only_bytes = sum(|r| r.build_only);
+    let build_closure_bytes = sum(|r| r.build_closure);
+    rows.sort_by(|x, y| {
+        y.bytes
+            .cmp(&x.bytes)
+            .then(x.manager.cmp(&y.manager))
+            .then_with(|| x.name.cmp(&y.name))
+    });
+    Packages {
+        rows: TopN::cut(rows, top, |r| r.bytes),
+        build_only_bytes,
+        build_closure_bytes,
+        build_closure: closure.into_iter().collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_package_databases_are_captured() {
+        for yes in [
+            "var/lib/dpkg/status",
+            "var/lib/dpkg/info/libc6:amd64.list",
+            "var/lib/dpkg/status.d/base",
+            "var/lib/apt/extended_states",
+            "lib/apk/db/installed",
+            "usr/lib/python3/dist-packages/six-1.16.0.dist-info/RECORD",
+            "app/node_modules/lodash/package.json",
+            "app/node_modules/@types/node/package.json",
+        ] {
+            assert!(wants(yes.as_bytes(), 100), "{yes}");
+        }
+        for no in [
+            "etc/status",
+            "app/package.json",
+            "app/node_modules/lodash/lib/package.json",
+            "var/lib/dpkg/info/libc6.md5sums",
+            "usr/share/RECORD",
+        ] {
+            assert!(!wants(no.as_bytes(), 100), "{no}");
+        }
+    }
+
+    #[test]
+    fn build_only_packages_are_told_from_runtime_ones() {
+        for b in [
+            "gcc",
+            "gcc-12",
+            "g++-12",
+            "cpp-12",
+            "make",
+            "libc6-dev",
+            "libpq-dev",
+            "binutils-x86-64-linux-gnu",
+            "linux-libc-dev",
+            "libgcc-12-dev",
+        ] {
+            assert!(is_build_only(b), "{b}");
+        }
+        for r in [
+            "gcc-12-base",
+            "libgcc-s1",
+            "libc6",
+            "libpq5",
+            "python3",
+            "udev",
+            "cpio",
+            "libstdc++6",
+        ] {
+            assert!(!is_build_only(r), "{r}");
+        }
+    }
+
+    #[test]
+    fn relations_and_paragraphs_parse() {
+        let d = relations(Some(
+            &"libc6 (>= 2.34), libgcc-s1 | libgcc1, python3:any".to_string(),
+        ));
+        assert_eq!(
+            d,
+            vec![vec!["libc6"], vec!["libgcc-s1", "libgcc1"], vec!["python3"]]
+        );
+        let p = paragraphs("Package: a\nDescription: x\n more\n\nPackage: b\n");
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0]["Description"], "x\nmore");
+    }
+}

@@ -1,0 +1,201 @@
+//! Packages from their databases, with the build-only closure, on a fixture whose truth
+//! is known by construction.
+
+use imgsize::analyze::{Manager, Report};
+
+use crate::util::builder::{Image, Layer, docker_archive};
+use crate::util::{analyze, tmp};
+
+/// A dpkg status paragraph.
+fn pkg(name: &str, depends: &str) -> String {
+    let mut p = format!("Package: {name}\nStatus: install ok installed\nVersion: 1.0\n");
+    if !depends.is_empty() {
+        p.push_str(&format!("Depends: {depends}\n"));
+    }
+    p + "\n"
+}
+
+const LODASH_JSON: &[u8] = br#"{"name": "lodash", "version": "4.17.21"}"#;
+
+fn image() -> Image {
+    let base_status = pkg("libc6", "");
+    let status = [
+        pkg("libc6", ""),
+        pkg("gcc", "gcc-12 (>= 12)"),
+        pkg("gcc-12", "cpp-12, libgcc-12-dev, libc6"),
+        pkg("cpp-12", "libmpc3, libc6"),
+        pkg("libgcc-12-dev", "libc6"),
+        pkg("libc6-dev", "libc6"),
+        pkg("libmpc3", "libc6"),
+        pkg("python3", "libpython3 | libpython3-alt, libc6"),
+        pkg("libpython3", "libc6"),
+    ]
+    .concat();
+    let auto = [
+        "cpp-12",
+        "libgcc-12-dev",
+        "libc6-dev",
+        "libmpc3",
+        "libpython3",
+    ]
+    .iter()
+    .map(|p| format!("Package: {p}\nArchitecture: amd64\nAuto-Installed: 1\n\n"))
+    .collect::<String>();
+    let files: &[(&str, &str, u64)] = &[
+        ("gcc-12", "/usr/bin/x86_64-linux-gnu-gcc-12", 500),
+        ("gcc", "/usr/share/doc/gcc/copyright", 10),
+        ("cpp-12", "/usr/lib/gcc/x86_64-linux-gnu/12/cc1", 3000),
+        (
+            "libgcc-12-dev",
+            "/usr/lib/gcc/x86_64-linux-gnu/12/libgcc.a",
+            200,
+        ),
+        ("libc6-dev", "/usr/include/stdio.h", 40),
+        ("libmpc3", "/usr/lib/x86_64-linux-gnu/libmpc.so.3", 100),
+        ("python3", "/usr/bin/python3.11", 700),
+        (
+            "libpython3",
+            "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1",
+            800,
+        ),
+    ];
+    let mut apt = Layer::new("/bin/sh -c apt-get install -y gcc python3")
+        .file("var/lib/dpkg/status", status.as_bytes())
+        .file("var/lib/apt/extended_states", auto.as_bytes());
+    for (p, path, size) in files {
+        apt = apt
+            .file(
+                &format!("var/lib/dpkg/info/{p}:amd64.list"),
+                format!("/.\n/usr\n{path}\n").as_bytes(),
+            )
+            .fill(&path[1..], *size);
+    }
+    let site = "usr/local/lib/python3.11/site-packages";
+    Image::new("pkgs:1")
+        .layer(
+            Layer::new("/bin/sh -c #(nop) ADD file:aaaa in / ")
+                .file("var/lib/dpkg/status", base_status.as_bytes())
+                .file(
+                    "var/lib/dpkg/info/libc6:amd64.list",
+                    b"/.\n/usr/lib/x86_64-linux-gnu/libc.so.6\n",
+                )
+                .fill("usr/lib/x86_64-linux-gnu/libc.so.6", 1000),
+        )
+        .step("/bin/sh -c #(nop)  CMD [\"bash\"]")
+        .layer(apt)
+        .layer(
+            Layer::new("/bin/sh -c pip install requests")
+                .file(
+                    &format!("{site}/requests-2.32.3.dist-info/RECORD"),
+                    b"requests/__init__.py,sha256=abc,90\n../../../bin/requests-cli,,\n",
+                )
+                .fill(&format!("{site}/requests/__init__.py"), 90)
+                .fill("usr/local/bin/requests-cli", 15),
+        )
+        .layer(
+            Layer::new("COPY . /app # buildkit")
+                .file("app/node_modules/lodash/package.json", LODASH_JSON)
+                .fill("app/node_modules/lodash/lodash.js", 300)
+                .fill("app/node_modules/lodash/node_modules/dep/index.js", 5),
+        )
+}
+
+fn report() -> Report {
+    let dir = tmp();
+    let path = dir.path().join("image.tar");
+    docker_archive(&image(), &path).expect("write fixture");
+    analyze(&path).expect("analyze")
+}
+
+#[test]
+fn packages_get_their_files_layer_and_build_role() {
+    let r = report();
+    let p = &r.packages;
+    let row = |name: &str| {
+        p.rows
+            .rows
+            .iter()
+            .find(|r| r.name == name)
+            .unwrap_or_else(|| panic!("{name} missing: {:?}", p.rows.rows))
+    };
+    let libc = row("libc6");
+    assert_eq!(
+        (libc.manager, libc.bytes, libc.layer, libc.base),
+        (Manager::Dpkg, 1000, Some(0), true)
+    );
+    let cpp = row("cpp-12");
+    assert_eq!(
+        (cpp.bytes, cpp.layer, cpp.base, cpp.build_only),
+        (3000, Some(1), false, true)
+    );
+    let mpc = row("libmpc3");
+    assert!(
+        !mpc.build_only && mpc.build_closure,
+        "only cpp-12 needed it"
+    );
+    let libpython = row("libpython3");
+    assert!(
+        !libpython.build_closure,
+        "python3 keeps it (first alternative)"
+    );
+    assert_eq!(p.build_only_bytes, 500 + 10 + 3000 + 200 + 40);
+    assert_eq!(p.build_closure_bytes, 3750 + 100);
+    assert_eq!(
+        p.build_closure,
+        [
+            "cpp-12",
+            "gcc",
+            "gcc-12",
+            "libc6-dev",
+            "libgcc-12-dev",
+            "libmpc3"
+        ]
+    );
+    // RECORD paths are relative to site-packages, `..` included.
+    let requests = row("requests");
+    assert_eq!(
+        (
+            requests.manager,
+            requests.version.as_deref(),
+            requests.bytes,
+            requests.files
+        ),
+        (Manager::Python, Some("2.32.3"), 90 + 15, 2)
+    );
+    // npm: the package's own files, not its nested node_modules.
+    let lodash = row("lodash");
+    assert_eq!(
+        (
+            lodash.manager,
+            lodash.version.as_deref(),
+            lodash.bytes,
+            lodash.layer
+        ),
+        (
+            Manager::Npm,
+            Some("4.17.21"),
+            LODASH_JSON.len() as u64 + 300,
+            Some(3)
+        )
+    );
+    assert_eq!(p.rows.rows.len(), 11, "9 dpkg, 1 python, 1 npm");
+    // Biggest first.
+    assert!(p.rows.rows.windows(2).all(|w| w[0].bytes >= w[1].bytes));
+}
+
+#[test]
+fn an_image_without_databases_lists_no_packages() {
+    let dir = tmp();
+    let path = dir.path().join("image.tar");
+    docker_archive(
+        &Image::new("x:1").layer(Layer::new("ADD x /").fill("x", 5)),
+        &path,
+    )
+    .expect("write");
+    let r = analyze(&path).expect("analyze");
+    assert_eq!(r.packages.rows.all_rows(), 0);
+    assert_eq!(
+        (r.packages.build_only_bytes, r.packages.build_closure_bytes),
+        (0, 0)
+    );
+}
