@@ -176,6 +176,14 @@ fn check(doc: &Value, what: &str) {
             );
         }
     }
+    assert!(
+        sum(&doc["packages"], "bytes") + u(&doc["packages_rest"]["bytes"]) <= content,
+        "{what}: packages within content"
+    );
+    assert!(
+        u(&doc["build_only"]["bytes"]) <= u(&doc["build_only"]["closure_bytes"]),
+        "{what}: build-only within its closure"
+    );
     let base = &doc["base"];
     assert_eq!(
         u(&base["base_stored_bytes"]) + u(&base["your_stored_bytes"]),

@@ -74,6 +74,17 @@ pub struct Packages {
 /// Whether the walk should keep a file's content: the package databases only. Called
 /// for every regular file, so it rejects on the file name first.
 pub fn wants(path: &[u8], size: u64) -> bool {
+    const ENDINGS: [&[u8]; 6] = [
+        b"status",
+        b"extended_states",
+        b"installed",
+        b"RECORD",
+        b"package.json",
+        b".list",
+    ];
+    if !ENDINGS.iter().any(|e| path.ends_with(e)) && !path.starts_with(b"var/lib/dpkg/status.d/") {
+        return false;
+    }
     let (dir, name) = split_parent(path);
     let named = |n: &[u8]| name == n;
     if size > 64 << 20 {
