@@ -199,3 +199,28 @@ fn an_image_without_databases_lists_no_packages() {
         (0, 0)
     );
 }
+
+/// Merged /usr: `lib` is a symlink to `usr/lib`, and dpkg's lists still say `/lib/…`.
+#[test]
+fn package_files_are_found_through_a_merged_usr_symlink() {
+    let dir = tmp();
+    let path = dir.path().join("image.tar");
+    let img = Image::new("usrmerge:1").layer(
+        Layer::new("ADD rootfs /")
+            .symlink("lib", "usr/lib")
+            .file("var/lib/dpkg/status", pkg("libc6", "").as_bytes())
+            .file(
+                "var/lib/dpkg/info/libc6:amd64.list",
+                b"/.\n/lib\n/lib/x86_64-linux-gnu/libc.so.6\n/usr/share/doc/libc6/copyright\n",
+            )
+            .fill("usr/lib/x86_64-linux-gnu/libc.so.6", 2000)
+            .fill("usr/share/doc/libc6/copyright", 30),
+    );
+    docker_archive(&img, &path).expect("write");
+    let r = analyze(&path).expect("analyze");
+    let libc = &r.packages.rows.rows[0];
+    assert_eq!(
+        (libc.name.as_str(), libc.bytes, libc.files),
+        ("libc6", 2030, 2)
+    );
+}

@@ -321,6 +321,25 @@ pub fn is_build_only(name: &str) -> bool {
         && (name.ends_with("-dev") || PREFIXES.iter().any(|p| name.starts_with(p)))
 }
 
+/// Top-level directories that merged-/usr systems make symlinks into `usr/`: package
+/// lists still name files by the old path (`/lib/x86_64-linux-gnu/libc.so.6`).
+const MERGED_USR: [&[u8]; 6] = [b"bin", b"sbin", b"lib", b"lib32", b"lib64", b"libx32"];
+
+/// Look a listed path up, through a merged-/usr top-level symlink when there is one
+/// (the tree keeps no symlink targets; a top-level `lib` symlink beside a `usr/lib`
+/// directory is taken to point there).
+fn lookup_listed(tree: &FsTree, path: &[u8]) -> Option<u32> {
+    if let Some(n) = tree.lookup(path) {
+        return Some(n);
+    }
+    let top = path.split(|&b| b == b'/').next()?;
+    let top_is_link = tree.lookup(top).map(|n| tree.kind(n)) == Some(NodeKind::Symlink);
+    if !MERGED_USR.contains(&top) || !top_is_link {
+        return None;
+    }
+    tree.lookup(&join(b"usr", path))
+}
+
 /// Visible bytes and files of a list of paths; each inode counted once overall.
 fn measure<'a>(
     tree: &FsTree,
@@ -329,7 +348,9 @@ fn measure<'a>(
 ) -> (u64, u64) {
     let (mut bytes, mut count) = (0, 0);
     for f in files {
-        let Some(node) = tree.lookup(f) else { continue };
+        let Some(node) = lookup_listed(tree, f) else {
+            continue;
+        };
         if tree.kind(node) != NodeKind::File {
             continue;
         }
