@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Do the category figures predict what a real cleanup saves? Rebuilds the image of
+# benches/real-packages.sh (run that first: it leaves the debootstrap root and the
+# report in its WORKDIR) with the apt cleanup in the same RUN:
+#   apt-get install --no-install-recommends gcc python3-minimal \
+#     && apt-get clean && rm -rf /var/lib/apt/lists/*
+# and compares the drop in the layer's stored bytes with the apt-lists + apt-archives
+# bytes imgsize attributed to that layer in the first build.
+#   benches/real-cleanup.sh [WORKDIR]      (default: bench-data/debian-packages)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=${1:-$ROOT/bench-data/debian-packages}
+IMGSIZE=$ROOT/target/release/imgsize
+[ -d "$WORK/rootfs" ] && [ -f "$WORK/report.json" ] || { echo "run benches/real-packages.sh first" >&2; exit 2; }
+cd "$WORK"
+rm -rf C c
+umoci init --layout C
+umoci new --image C:clean
+umoci unpack --image C:clean c >/dev/null
+rm -rf c/rootfs && cp -a rootfs c/rootfs
+umoci repack --image C:clean c
+rm -rf c && umoci unpack --image C:clean c >/dev/null
+cp /etc/resolv.conf c/rootfs/etc/resolv.conf
+chroot c/rootfs /bin/sh -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends gcc python3-minimal && apt-get clean && rm -rf /var/lib/apt/lists/*" >apt-clean.log 2>&1
+umoci repack --image C:clean c
+"$IMGSIZE" report C --image clean --format json --top 100000 >report-clean.json
+python3 - <<'PY'
+import json
+a = json.load(open("report.json")); b = json.load(open("report-clean.json"))
+layer = lambda d: [l for l in d["layers"] if l["index"] == 1][0]
+def cat(d, name):
+    for c in d["categories"]:
+        if c["category"] == name:
+            return sum(l["content_bytes"] + l["wasted_bytes"] for l in c["layers"] if l["index"] == 1)
+    return 0
+projected = cat(a, "apt-lists") + cat(a, "apt-archives")
+real = layer(a)["added_bytes"] - layer(b)["added_bytes"]
+print(f"layer 1 stored: {layer(a)['added_bytes']} -> {layer(b)['added_bytes']}")
+print(f"projected (apt-lists + apt-archives of layer 1): {projected}")
+print(f"real saving: {real}  ({(projected - real) / real * 100:+.2f}%)")
+PY
