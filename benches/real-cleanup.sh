@@ -34,6 +34,9 @@ def cat(d, name):
             return sum(l["content_bytes"] + l["wasted_bytes"] for l in c["layers"] if l["index"] == 1)
     return 0
 projected = cat(a, "apt-lists") + cat(a, "apt-archives")
+found = {f["rule"]: f for f in a["findings"] if f["layer"] == 1}
+suggested = found["apt-lists"]["bytes"] + found["apt-archives"]["bytes"]
+print(f"suggestions apt-lists + apt-archives on layer 1: {suggested}")
 real = layer(a)["added_bytes"] - layer(b)["added_bytes"]
 print(f"layer 1 stored: {layer(a)['added_bytes']} -> {layer(b)['added_bytes']}")
 print(f"projected (apt-lists + apt-archives of layer 1): {projected}")

@@ -151,3 +151,41 @@ fn the_docs_list_every_rule_and_category() {
         );
     }
 }
+
+/// The suggestions on the same image: exact savings, alone and incremental.
+#[test]
+fn suggestions_project_what_each_fix_removes() {
+    let r = report(&python_app());
+    let got: Vec<(&str, usize, u64, u64)> = r
+        .findings
+        .rows
+        .iter()
+        .map(|f| (f.rule.code(), f.layer, f.incremental_bytes, f.bytes))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("apt-lists", 1, 3000, 3000),
+            ("pip-cache", 3, 800, 800),
+            ("apt-archives", 1, 700, 700),
+            ("dockerignore", 2, 400, 400),
+            // The apt lists layer 3 deletes are already gone with the apt-lists fix.
+            ("deleted-later", 1, 0, 3000),
+        ]
+    );
+    assert_eq!(r.findings.saved_bytes, 4900);
+    let lists = &r.findings.rows[0];
+    assert_eq!(lists.paths, vec![("/var/lib/apt".to_string(), 3000)]);
+    // Plain layers: the pull estimate is the bytes themselves.
+    assert_eq!(lists.compressed_bytes, 3000);
+}
+
+/// docs/rules.md documents every rule.
+#[test]
+fn the_rules_are_documented() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/rules.md")).expect("rules.md");
+    for rule in imgsize::analyze::Rule::all() {
+        assert!(doc.contains(&format!("`{}`", rule.code())), "{rule:?}");
+    }
+}

@@ -184,6 +184,26 @@ fn check(doc: &Value, what: &str) {
         u(&doc["build_only"]["bytes"]) <= u(&doc["build_only"]["closure_bytes"]),
         "{what}: build-only within its closure"
     );
+    // Findings: incremental savings add up to the projection, within what ships.
+    let saved = sum(&doc["findings"], "incremental_bytes");
+    assert_eq!(
+        saved,
+        u(&doc["projected"]["saved_bytes"]),
+        "{what}: projected"
+    );
+    assert_eq!(
+        stored - saved,
+        u(&doc["projected"]["stored_bytes"]),
+        "{what}"
+    );
+    assert!(saved <= stored, "{what}: savings within stored bytes");
+    for f in arr(&doc["findings"]) {
+        assert!(
+            u(&f["incremental_bytes"]) <= u(&f["bytes"]),
+            "{what}: {}",
+            f["rule"]
+        );
+    }
     let base = &doc["base"];
     assert_eq!(
         u(&base["base_stored_bytes"]) + u(&base["your_stored_bytes"]),

@@ -12,12 +12,14 @@
 //! Rules are evaluated once per directory, not per file, so classifying costs a few
 //! comparisons per file.
 
+use std::collections::BTreeMap;
+
 use rustc_hash::FxHashMap;
 
 use super::base::Base;
 use super::top::TopN;
 use crate::model::FsTree;
-use crate::model::tree::ROOT;
+use crate::model::tree::{ROOT, WasteCause};
 
 /// A category of bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -496,21 +498,55 @@ impl CategoryRow {
     }
 }
 
-/// Classify every visible and wasted byte; rows biggest first, cut to `top`.
-pub fn table(tree: &FsTree, base: &Base, app_layers: Vec<bool>, top: usize) -> TopN<CategoryRow> {
+/// The bytes one layer shipped in one category.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cell {
+    /// Visible bytes.
+    pub content: u64,
+    /// Hidden bytes (every cause).
+    pub wasted: u64,
+    /// Of `wasted`, what a later layer deleted (whiteout or opaque directory).
+    pub deleted_later: u64,
+    /// Visible files.
+    pub files: u64,
+    /// Shipped bytes by directory at depth 3 (`/root/.cache/pip`), for every category
+    /// but `app` and `other`.
+    pub dirs: BTreeMap<String, u64>,
+}
+
+impl Cell {
+    pub fn bytes(&self) -> u64 {
+        self.content + self.wasted
+    }
+}
+
+/// Every shipped byte by (category, layer that shipped it).
+pub type Cells = BTreeMap<(Category, usize), Cell>;
+
+/// Classify every visible and wasted byte of the tree.
+pub fn classify(tree: &FsTree, app_layers: Vec<bool>) -> Cells {
     let mut c = Classifier::new(tree, app_layers);
-    // (category, layer) -> (content, wasted, files)
-    let mut cells: FxHashMap<(Category, usize), (u64, u64, u64)> = FxHashMap::default();
+    let mut cells: FxHashMap<(Category, usize), Cell> = FxHashMap::default();
+    let mut dirs: FxHashMap<(Category, usize, u32), u64> = FxHashMap::default();
     let mut seen = vec![false; tree.inodes().len()];
+    let mut note_dir = |category: Category, layer: usize, node: u32, bytes: u64| {
+        if !matches!(category, Category::App | Category::Other) {
+            *dirs
+                .entry((category, layer, tree.ancestor_at(node, 3)))
+                .or_default() += bytes;
+        }
+    };
     for (node, ino) in tree.live_files() {
         if std::mem::replace(&mut seen[ino as usize], true) {
             continue;
         }
         let inode = tree.inodes()[ino as usize];
         let layer = inode.layer as usize;
-        let cell = cells.entry((c.file(node, layer), layer)).or_default();
-        cell.0 += inode.size;
-        cell.2 += 1;
+        let category = c.file(node, layer);
+        let cell = cells.entry((category, layer)).or_default();
+        cell.content += inode.size;
+        cell.files += 1;
+        note_dir(category, layer, node, inode.size);
     }
     for w in tree.waste() {
         let layer = w.added_layer as usize;
@@ -519,13 +555,25 @@ pub fn table(tree: &FsTree, base: &Base, app_layers: Vec<bool>, top: usize) -> T
         } else {
             c.file(w.node, layer)
         };
-        cells.entry((category, layer)).or_default().1 += w.bytes;
+        let cell = cells.entry((category, layer)).or_default();
+        cell.wasted += w.bytes;
+        if w.removed_layer > w.added_layer && w.cause != WasteCause::Overwritten {
+            cell.deleted_later += w.bytes;
+        }
+        note_dir(category, layer, w.node, w.bytes);
     }
-    let mut rows: FxHashMap<Category, CategoryRow> = FxHashMap::default();
-    let mut keys: Vec<(Category, usize)> = cells.keys().copied().collect();
-    keys.sort_unstable();
-    for key @ (category, layer) in keys {
-        let (content, wasted, files) = cells[&key];
+    for ((category, layer, dir), bytes) in dirs {
+        if let Some(cell) = cells.get_mut(&(category, layer)) {
+            cell.dirs.insert(tree.path(dir), bytes);
+        }
+    }
+    cells.into_iter().collect()
+}
+
+/// The category table: rows biggest first, cut to `top`.
+pub fn table(cells: &Cells, base: &Base, top: usize) -> TopN<CategoryRow> {
+    let mut rows: BTreeMap<Category, CategoryRow> = BTreeMap::new();
+    for (&(category, layer), cell) in cells {
         let row = rows.entry(category).or_insert_with(|| CategoryRow {
             category,
             content_bytes: 0,
@@ -535,17 +583,17 @@ pub fn table(tree: &FsTree, base: &Base, app_layers: Vec<bool>, top: usize) -> T
             base_wasted_bytes: 0,
             layers: Vec::new(),
         });
-        row.content_bytes += content;
-        row.wasted_bytes += wasted;
-        row.files += files;
+        row.content_bytes += cell.content;
+        row.wasted_bytes += cell.wasted;
+        row.files += cell.files;
         if base.holds(layer) {
-            row.base_content_bytes += content;
-            row.base_wasted_bytes += wasted;
+            row.base_content_bytes += cell.content;
+            row.base_wasted_bytes += cell.wasted;
         }
         row.layers.push(CategoryLayer {
             index: layer,
-            content_bytes: content,
-            wasted_bytes: wasted,
+            content_bytes: cell.content,
+            wasted_bytes: cell.wasted,
         });
     }
     let mut rows: Vec<CategoryRow> = rows.into_values().filter(|r| r.bytes() > 0).collect();

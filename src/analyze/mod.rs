@@ -6,6 +6,7 @@
 
 pub mod base;
 pub mod categories;
+pub mod findings;
 pub mod layers;
 pub mod packages;
 pub mod paths;
@@ -14,6 +15,7 @@ pub mod waste;
 
 pub use base::{Base, BaseRule};
 pub use categories::{Category, CategoryLayer, CategoryRow};
+pub use findings::{Finding, Findings, Rule};
 pub use layers::{LayerRow, Step, instruction};
 pub use packages::{Manager, PackageRow, Packages};
 pub use paths::{PathRow, Visible};
@@ -80,6 +82,8 @@ pub struct Report {
     pub categories: TopN<CategoryRow>,
     /// Installed packages by visible bytes, and what building needs alone.
     pub packages: Packages,
+    /// Suggestions with their projected savings.
+    pub findings: Findings,
     pub options: SummaryOptions,
     /// Layer errors, one line each.
     pub problems: Vec<String>,
@@ -148,7 +152,9 @@ pub fn summarize(a: &Analysis, opts: &SummaryOptions) -> Report {
     let layers = layers::rows(a, &base);
     let steps = layers::steps(a, layers.len());
     let app_layers = layers.iter().map(LayerRow::is_app).collect();
-    let categories = categories::table(&a.tree, &base, app_layers, opts.top);
+    let cells = categories::classify(&a.tree, app_layers);
+    let categories = categories::table(&cells, &base, opts.top);
+    let findings = findings::find(&a.tree, &cells, &layers, &base);
     let (paths, visible) = paths::table(&a.tree, depth, opts.top);
     let problems: Vec<String> = a.layer_errors.iter().map(|e| e.to_string()).collect();
     Report {
@@ -164,6 +170,7 @@ pub fn summarize(a: &Analysis, opts: &SummaryOptions) -> Report {
         paths,
         waste: waste::table(&a.tree, depth, opts.top),
         packages: packages::table(a, &base, opts.top),
+        findings,
         base,
         categories,
         options: SummaryOptions { depth, ..*opts },

@@ -7,7 +7,9 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{Document, Renderer};
-use crate::analyze::{self, CategoryRow, LayerRow, PackageRow, PathRow, Report, Step, WasteRow};
+use crate::analyze::{
+    self, CategoryRow, Finding, LayerRow, PackageRow, PathRow, Report, Step, WasteRow,
+};
 use crate::model::{HistoryStep, ImageInfo, NodeKind};
 
 /// Version of the JSON contract.
@@ -34,6 +36,8 @@ struct Doc<'a> {
     packages: Vec<PackageDoc<'a>>,
     packages_rest: Rest,
     build_only: BuildOnlyDoc<'a>,
+    findings: Vec<FindingDoc<'a>>,
+    projected: Projected,
     problems: &'a [String],
     notes: &'a [String],
 }
@@ -167,6 +171,34 @@ struct PackageDoc<'a> {
     scope: Option<&'static str>,
     build_only: bool,
     build_closure: bool,
+}
+
+#[derive(Serialize)]
+struct FindingDoc<'a> {
+    rule: &'static str,
+    title: &'static str,
+    scope: &'static str,
+    layer: usize,
+    instruction: Option<&'a str>,
+    paths: Vec<PathBytes<'a>>,
+    path_count: usize,
+    bytes: u64,
+    incremental_bytes: u64,
+    compressed_bytes: u64,
+    confidence: &'static str,
+    fix: &'static str,
+}
+
+#[derive(Serialize)]
+struct PathBytes<'a> {
+    path: &'a str,
+    bytes: u64,
+}
+
+#[derive(Serialize)]
+struct Projected {
+    saved_bytes: u64,
+    stored_bytes: u64,
 }
 
 #[derive(Serialize)]
@@ -368,6 +400,30 @@ fn package(p: &PackageRow) -> PackageDoc<'_> {
     }
 }
 
+fn finding(f: &Finding) -> FindingDoc<'_> {
+    FindingDoc {
+        rule: f.rule.code(),
+        title: f.title,
+        scope: "yours",
+        layer: f.layer,
+        instruction: f.instruction.as_deref(),
+        paths: f
+            .paths
+            .iter()
+            .map(|(path, bytes)| PathBytes {
+                path,
+                bytes: *bytes,
+            })
+            .collect(),
+        path_count: f.path_count,
+        bytes: f.bytes,
+        incremental_bytes: f.incremental_bytes,
+        compressed_bytes: f.compressed_bytes,
+        confidence: f.confidence,
+        fix: f.fix,
+    }
+}
+
 fn doc(r: &Report) -> Doc<'_> {
     let layers = r
         .steps
@@ -403,6 +459,11 @@ fn doc(r: &Report) -> Doc<'_> {
             bytes: r.packages.build_only_bytes,
             closure_bytes: r.packages.build_closure_bytes,
             closure: &r.packages.build_closure,
+        },
+        findings: r.findings.rows.iter().map(finding).collect(),
+        projected: Projected {
+            saved_bytes: r.findings.saved_bytes,
+            stored_bytes: r.totals.stored_bytes - r.findings.saved_bytes,
         },
         problems: &r.problems,
         notes: &r.notes,

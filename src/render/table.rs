@@ -315,6 +315,47 @@ impl Table {
         writeln!(out, "{table}")
     }
 
+    fn suggestions(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
+        let f = &r.findings;
+        if f.rows.is_empty() {
+            return writeln!(out, "\nSuggestions: none.");
+        }
+        let stored = r.totals.stored_bytes;
+        writeln!(
+            out,
+            "\nSuggestions (projected: {} -> {} stored, {} less)",
+            size(stored),
+            size(stored - f.saved_bytes),
+            size(f.saved_bytes)
+        )?;
+        let header = ["rule", "layer", "saves", "alone", "~pull", "fix"];
+        let mut table = new_table(self.width, &header, &[1, 2, 3, 4]);
+        for c in [1, 2, 3, 4] {
+            if let Some(col) = table.column_mut(c) {
+                col.set_constraint(ColumnConstraint::ContentWidth);
+            }
+        }
+        for row in &f.rows {
+            table.add_row(one_line(vec![
+                Cell::new(row.rule.code()),
+                Cell::new(row.layer),
+                Cell::new(size(row.incremental_bytes)),
+                Cell::new(size(row.bytes)),
+                Cell::new(size(row.compressed_bytes)),
+                Cell::new(clip(row.fix, 400)),
+            ]));
+        }
+        table.add_row(padded(
+            vec![
+                Cell::new("total"),
+                Cell::new(""),
+                Cell::new(size(f.saved_bytes)),
+            ],
+            6,
+        ));
+        writeln!(out, "{table}")
+    }
+
     fn packages(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
         let p = &r.packages;
         if p.rows.all_rows() == 0 {
@@ -379,6 +420,7 @@ impl Table {
         self.layers(r, out)?;
         self.paths(r, out)?;
         self.waste(r, out)?;
+        self.suggestions(r, out)?;
         self.categories(r, out)?;
         self.packages(r, out)?;
         for note in &r.notes {
