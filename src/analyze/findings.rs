@@ -156,21 +156,20 @@ fn cell_claims(cells: &Cells, category: Category, layer: usize) -> Vec<(Claim, u
     ]
 }
 
-/// Directories (depth 3) of the bytes a layer shipped that later layers deleted.
-fn deleted_dirs(tree: &FsTree, layer: usize) -> BTreeMap<String, u64> {
-    let mut by_node: BTreeMap<u32, u64> = BTreeMap::new();
+/// Directories (depth 3) of the bytes each layer shipped that later layers deleted.
+fn deleted_dirs(tree: &FsTree) -> BTreeMap<usize, BTreeMap<String, u64>> {
+    let mut by_node: BTreeMap<(usize, u32), u64> = BTreeMap::new();
     for w in tree.waste() {
-        if w.added_layer as usize == layer
-            && w.removed_layer > w.added_layer
-            && w.cause != WasteCause::Overwritten
-        {
-            *by_node.entry(tree.ancestor_at(w.node, 3)).or_default() += w.bytes;
+        if w.removed_layer > w.added_layer && w.cause != WasteCause::Overwritten {
+            let key = (w.added_layer as usize, tree.ancestor_at(w.node, 3));
+            *by_node.entry(key).or_default() += w.bytes;
         }
     }
-    by_node
-        .into_iter()
-        .map(|(n, b)| (tree.path(n), b))
-        .collect()
+    let mut out: BTreeMap<usize, BTreeMap<String, u64>> = BTreeMap::new();
+    for ((layer, node), bytes) in by_node {
+        out.entry(layer).or_default().insert(tree.path(node), bytes);
+    }
+    out
 }
 
 fn candidates(tree: &FsTree, cells: &Cells, layers: &[LayerRow], base: &Base) -> Vec<Candidate> {
@@ -198,6 +197,7 @@ fn candidates(tree: &FsTree, cells: &Cells, layers: &[LayerRow], base: &Base) ->
         .map(|(&(_, l), _)| l)
         .filter(|&l| yours(l))
         .collect();
+    let mut dirs = deleted_dirs(tree);
     for layer in later {
         let claims = cells
             .iter()
@@ -208,7 +208,7 @@ fn candidates(tree: &FsTree, cells: &Cells, layers: &[LayerRow], base: &Base) ->
             rule: Rule::DeletedLater,
             layer,
             claims,
-            dirs: deleted_dirs(tree, layer),
+            dirs: dirs.remove(&layer).unwrap_or_default(),
         });
     }
     out
