@@ -206,7 +206,8 @@ fn report(args: &ReportArgs) -> Result<u8> {
         capture: None,
     };
     let report = imgsize::run(&args.image, &options, &hooks).map_err(|e| named(&args.image, &e))?;
-    if !report.image.other_images.is_empty() {
+    // The documented note: only when the input holds several images and none was picked.
+    if args.select.is_none() && !report.image.other_images.is_empty() {
         let shown = report
             .image
             .reference
