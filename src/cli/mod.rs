@@ -163,7 +163,6 @@ fn table_width(flag: Option<u16>) -> u16 {
 fn named(input: &str, e: &imgsize::Error) -> anyhow::Error {
     let hint = match e {
         imgsize::Error::UnsupportedDigest { .. } => " (--verify none skips digest checks)",
-        imgsize::Error::ImageNotFound { .. } => " (pick one with --image)",
         imgsize::Error::PlatformNotFound { .. } => " (pick one with --platform)",
         _ => "",
     };
