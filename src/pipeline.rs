@@ -45,12 +45,7 @@ impl Default for Hooks<'_> {
 /// Analyse an input (a path, or `-` for standard input) into a report. The package
 /// databases are captured for the package table, besides what `hooks.capture` asks.
 pub fn run(input: &str, options: &Options, hooks: &Hooks<'_>) -> Result<Report> {
-    let capture = PackageDatabases(hooks.capture);
-    let hooks = Hooks {
-        capture: Some(&capture),
-        ..*hooks
-    };
-    let analysis = analysis(input, &options.select, &hooks)?;
+    let analysis = analysis(input, &options.select, hooks)?;
     Ok(analyze::summarize(&analysis, &options.summary))
 }
 
@@ -64,15 +59,21 @@ impl Capture for PackageDatabases<'_> {
 }
 
 /// The first half of [`run`]: open, walk and merge, giving the model itself (with the
-/// captured files) to analyses that need more than the report.
+/// captured files: the package databases and what `hooks.capture` asks for) to
+/// analyses that need more than the report.
 pub fn analysis(input: &str, select: &SelectOptions, hooks: &Hooks<'_>) -> Result<Analysis> {
+    let capture = PackageDatabases(hooks.capture);
+    let hooks = Hooks {
+        capture: Some(&capture),
+        ..*hooks
+    };
     let streamer = Streamer {
         policy: select.verify,
-        hooks: *hooks,
+        hooks,
         started: AtomicBool::new(false),
     };
     let opened = source::open(input, select, &streamer)?;
-    Ok(walk_layers(opened, select.verify, hooks))
+    Ok(walk_layers(opened, select.verify, &hooks))
 }
 
 /// Walks the layers of a one-pass input while they stream by, inside the source.
@@ -104,6 +105,7 @@ impl MemberWalker for Streamer<'_> {
 fn read_layer(
     opened: &Opened,
     layer: &LayerRef,
+    stored_size: Option<u64>,
     policy: VerifyPolicy,
     hooks: &Hooks<'_>,
 ) -> std::result::Result<LayerScan, LayerErrorKind> {
@@ -122,7 +124,7 @@ fn read_layer(
     let scan = match opened.store.prescanned(&layer.locator) {
         Some(result) => result?,
         None => {
-            if opened.store.size(&layer.locator).is_none() {
+            if stored_size.is_none() {
                 return Err(LayerErrorKind::Missing);
             }
             let reader = opened
@@ -210,7 +212,7 @@ fn walk_layers(opened: Opened, policy: VerifyPolicy, hooks: &Hooks<'_>) -> Analy
     let mut layers = opened.layers.clone();
     parallel::ordered(
         &jobs,
-        |i| read_layer(&opened, &opened.layers[i], policy, hooks),
+        |i| read_layer(&opened, &opened.layers[i], sizes[i], policy, hooks),
         |i, result| merge.layer(&mut layers[i], sizes[i], result),
     );
     hooks.progress.finish();

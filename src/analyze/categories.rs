@@ -496,6 +496,19 @@ impl CategoryRow {
     pub fn bytes(&self) -> u64 {
         self.content_bytes + self.wasted_bytes
     }
+
+    /// Shipped bytes of the base image's layers.
+    pub fn base_bytes(&self) -> u64 {
+        self.base_content_bytes + self.base_wasted_bytes
+    }
+
+    pub fn your_content_bytes(&self) -> u64 {
+        self.content_bytes - self.base_content_bytes
+    }
+
+    pub fn your_wasted_bytes(&self) -> u64 {
+        self.wasted_bytes - self.base_wasted_bytes
+    }
 }
 
 /// The bytes one layer shipped in one category.

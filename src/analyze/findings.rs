@@ -122,6 +122,8 @@ pub struct Findings {
     pub rows: Vec<Finding>,
     /// Σ incremental_bytes: what applying every fix removes from `stored_bytes`.
     pub saved_bytes: u64,
+    /// `stored_bytes` once every fix is applied.
+    pub stored_after: u64,
 }
 
 /// A part of a (category, layer) cell a finding can claim.
@@ -226,7 +228,13 @@ fn ratio(row: &LayerRow) -> f64 {
 /// Find the suggestions, greedily: each next one is the finding that saves most on top
 /// of those before it, so the list is sorted by `incremental_bytes`, and the
 /// incremental figures add up with no byte counted twice.
-pub fn find(tree: &FsTree, cells: &Cells, layers: &[LayerRow], base: &Base) -> Findings {
+pub fn find(
+    tree: &FsTree,
+    cells: &Cells,
+    layers: &[LayerRow],
+    base: &Base,
+    stored: u64,
+) -> Findings {
     let mut left: Vec<Candidate> = candidates(tree, cells, layers, base)
         .into_iter()
         .filter(|c| c.claims.iter().any(|(_, b)| *b > 0))
@@ -282,8 +290,10 @@ pub fn find(tree: &FsTree, cells: &Cells, layers: &[LayerRow], base: &Base) -> F
             fix: c.rule.fix(),
         });
     }
+    let saved_bytes = rows.iter().map(|f| f.incremental_bytes).sum();
     Findings {
-        saved_bytes: rows.iter().map(|f| f.incremental_bytes).sum(),
+        saved_bytes,
+        stored_after: stored - saved_bytes,
         rows,
     }
 }

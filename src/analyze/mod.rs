@@ -65,6 +65,13 @@ pub struct Totals {
     pub base_stored_bytes: u64,
 }
 
+impl Totals {
+    /// Of `stored_bytes`, what your layers ship.
+    pub fn your_stored_bytes(&self) -> u64 {
+        self.stored_bytes - self.base_stored_bytes
+    }
+}
+
 /// Everything a renderer prints.
 #[derive(Debug, Clone)]
 pub struct Report {
@@ -93,7 +100,7 @@ pub struct Report {
 }
 
 /// Image-wide sums of the layer figures and the visible counts.
-fn totals(figures: &[LayerFigures], visible: Visible) -> Totals {
+fn totals(figures: &[LayerFigures], visible: Visible, base: &Base) -> Totals {
     let mut t = Totals {
         layers: figures.len(),
         files: visible.files,
@@ -108,6 +115,7 @@ fn totals(figures: &[LayerFigures], visible: Visible) -> Totals {
         t.content_bytes += f.content_bytes;
         t.layer_files += f.counts.files;
     }
+    t.base_stored_bytes = figures[..base.layers].iter().map(|f| f.added_bytes).sum();
     t.wasted_bytes = t.stored_bytes - t.content_bytes.min(t.stored_bytes);
     t
 }
@@ -154,15 +162,13 @@ pub fn summarize(a: &Analysis, opts: &SummaryOptions) -> Report {
     let app_layers = layers.iter().map(LayerRow::is_app).collect();
     let cells = categories::classify(&a.tree, app_layers);
     let categories = categories::table(&cells, &base, opts.top);
-    let findings = findings::find(&a.tree, &cells, &layers, &base);
     let (paths, visible) = paths::table(&a.tree, depth, opts.top);
+    let totals = totals(&a.figures, visible, &base);
+    let findings = findings::find(&a.tree, &cells, &layers, &base, totals.stored_bytes);
     let problems: Vec<String> = a.layer_errors.iter().map(|e| e.to_string()).collect();
     Report {
         image: a.image.clone(),
-        totals: Totals {
-            base_stored_bytes: a.figures[..base.layers].iter().map(|f| f.added_bytes).sum(),
-            ..totals(&a.figures, visible)
-        },
+        totals,
         layers,
         steps,
         history: a.history.clone(),

@@ -352,14 +352,13 @@ fn rest(r: analyze::Rest) -> Rest {
 }
 
 fn base(r: &Report) -> BaseDoc<'_> {
-    let base_stored_bytes = r.totals.base_stored_bytes;
     BaseDoc {
         layers: r.base.layers,
         rule: r.base.rule.code(),
         name: r.base.name.as_deref(),
         digest: r.base.digest.as_deref(),
-        base_stored_bytes,
-        your_stored_bytes: r.totals.stored_bytes - base_stored_bytes,
+        base_stored_bytes: r.totals.base_stored_bytes,
+        your_stored_bytes: r.totals.your_stored_bytes(),
     }
 }
 
@@ -372,8 +371,8 @@ fn category(c: &CategoryRow) -> CategoryDoc {
         files: c.files,
         base_content_bytes: c.base_content_bytes,
         base_wasted_bytes: c.base_wasted_bytes,
-        your_content_bytes: c.content_bytes - c.base_content_bytes,
-        your_wasted_bytes: c.wasted_bytes - c.base_wasted_bytes,
+        your_content_bytes: c.your_content_bytes(),
+        your_wasted_bytes: c.your_wasted_bytes(),
         layers: c
             .layers
             .iter()
@@ -463,7 +462,7 @@ fn doc(r: &Report) -> Doc<'_> {
         findings: r.findings.rows.iter().map(finding).collect(),
         projected: Projected {
             saved_bytes: r.findings.saved_bytes,
-            stored_bytes: r.totals.stored_bytes - r.findings.saved_bytes,
+            stored_bytes: r.findings.stored_after,
         },
         problems: &r.problems,
         notes: &r.notes,

@@ -163,7 +163,7 @@ impl Table {
             t.files, t.dirs, t.symlinks
         )?;
         let b = &r.base;
-        let yours = t.stored_bytes - t.base_stored_bytes;
+        let yours = t.your_stored_bytes();
         match b.layers {
             0 => writeln!(
                 out,
@@ -300,15 +300,14 @@ impl Table {
         ];
         let mut table = new_table(self.width, &header, &[1, 2, 3, 4, 5, 6]);
         for c in &r.categories.rows {
-            let base = c.base_content_bytes + c.base_wasted_bytes;
             table.add_row(vec![
                 Cell::new(c.category.code()),
                 Cell::new(size(c.bytes())),
                 Cell::new(size_or_dash(c.content_bytes)),
                 Cell::new(size_or_dash(c.wasted_bytes)),
                 Cell::new(c.files),
-                Cell::new(size_or_dash(base)),
-                Cell::new(size_or_dash(c.bytes() - base)),
+                Cell::new(size_or_dash(c.base_bytes())),
+                Cell::new(size_or_dash(c.your_content_bytes() + c.your_wasted_bytes())),
             ]);
         }
         add_tail(&mut table, &r.categories, 7, None);
@@ -325,7 +324,7 @@ impl Table {
             out,
             "\nSuggestions (projected: {} -> {} stored, {} less)",
             size(stored),
-            size(stored - f.saved_bytes),
+            size(f.stored_after),
             size(f.saved_bytes)
         )?;
         let header = ["rule", "layer", "saves", "alone", "~pull", "fix"];
