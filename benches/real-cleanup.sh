@@ -13,16 +13,11 @@ WORK=${1:-$ROOT/bench-data/debian-packages}
 IMGSIZE=$ROOT/target/release/imgsize
 [ -d "$WORK/rootfs" ] && [ -f "$WORK/report.json" ] || { echo "run benches/real-packages.sh first" >&2; exit 2; }
 cd "$WORK"
+. "$ROOT/benches/umoci-steps.sh"
 rm -rf C c
 umoci init --layout C
-umoci new --image C:clean
-umoci unpack --image C:clean c >/dev/null
-rm -rf c/rootfs && cp -a rootfs c/rootfs
-umoci repack --image C:clean c
-rm -rf c && umoci unpack --image C:clean c >/dev/null
-cp /etc/resolv.conf c/rootfs/etc/resolv.conf
-chroot c/rootfs /bin/sh -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends gcc python3-minimal && apt-get clean && rm -rf /var/lib/apt/lists/*" >apt-clean.log 2>&1
-umoci repack --image C:clean c
+umoci_base C:clean c rootfs
+umoci_step C:clean c "" in_chroot "apt-get update -qq && apt-get install -y -qq --no-install-recommends gcc python3-minimal && apt-get clean && rm -rf /var/lib/apt/lists/*" apt-clean.log
 "$IMGSIZE" report C --image clean --format json --top 100000 >report-clean.json
 python3 - <<'PY'
 import json

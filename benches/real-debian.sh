@@ -23,18 +23,11 @@ done
 rm -rf "$WORK" && mkdir -p "$WORK" && cd "$WORK"
 
 debootstrap --variant=minbase bookworm rootfs http://deb.debian.org/debian >debootstrap.log
+. "$ROOT/benches/umoci-steps.sh"
 umoci init --layout L
-umoci new --image L:py
-umoci unpack --image L:py b >/dev/null
-rm -rf b/rootfs && cp -a rootfs b/rootfs
-umoci repack --image L:py b
-rm -rf b && umoci unpack --image L:py b >/dev/null
-cp /etc/resolv.conf b/rootfs/etc/resolv.conf
-chroot b/rootfs /bin/sh -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends python3-minimal" >apt.log 2>&1
-umoci repack --image L:py b
-rm -rf b && umoci unpack --image L:py b >/dev/null
-rm -rf b/rootfs/var/lib/apt/lists/* b/rootfs/var/cache/apt/*.bin
-umoci repack --image L:py b
+umoci_base L:py b rootfs
+umoci_step L:py b "" in_chroot "apt-get update -qq && apt-get install -y -qq --no-install-recommends python3-minimal" apt.log
+umoci_step L:py b "" sh -c 'rm -rf "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/cache/apt/*.bin'
 skopeo --insecure-policy copy -q oci:L:py docker-archive:py.tar:debian/py:1
 
 python3 - <<'PY'

@@ -28,16 +28,10 @@ else
 rm -rf "$WORK" && mkdir -p "$WORK" && cd "$WORK"
 
 debootstrap --variant=minbase bookworm rootfs http://deb.debian.org/debian >debootstrap.log
+. "$ROOT/benches/umoci-steps.sh"
 umoci init --layout L
-umoci new --image L:app
-umoci unpack --image L:app b >/dev/null
-rm -rf b/rootfs && cp -a rootfs b/rootfs
-umoci repack --image L:app b
-rm -rf b && umoci unpack --image L:app b >/dev/null
-cp /etc/resolv.conf b/rootfs/etc/resolv.conf
-chroot b/rootfs /bin/sh -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends gcc python3-minimal" >apt.log 2>&1
-umoci repack --image L:app b
-rm -rf b && umoci unpack --image L:app b >/dev/null
+umoci_base L:app b rootfs
+umoci_step L:app b "" in_chroot "apt-get update -qq && apt-get install -y -qq --no-install-recommends gcc python3-minimal" apt.log
 fi
 
 "$IMGSIZE" report L --image app --format json --top 100000 >report.json

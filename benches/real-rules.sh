@@ -28,26 +28,18 @@ rm -rf R app && mkdir app
   git add . && git -c user.email=a@b -c user.name=b commit -qm one && echo "print(1)" > main.py )
 umoci init --layout R >/dev/null
 
+. "$ROOT/benches/umoci-steps.sh"
+
 # build TAG INSTALL_SUFFIX KEEP_GIT
 build() {
   local tag=$1 suffix=$2 git=$3 d=u.$1
-  umoci new --image "R:$tag"
-  rm -rf "$d" && umoci unpack --image "R:$tag" "$d" >/dev/null
-  rm -rf "$d/rootfs" && cp -a rootfs "$d/rootfs"
-  umoci repack --history.created_by "/bin/sh -c #(nop) ADD file:rootfs in / " --image "R:$tag" "$d"
-  rm -rf "$d" && umoci unpack --image "R:$tag" "$d" >/dev/null
-  cp /etc/resolv.conf "$d/rootfs/etc/resolv.conf"
-  chroot "$d/rootfs" /bin/sh -c \
-    "apt-get update -qq && apt-get install -y -qq --no-install-recommends python3-minimal$suffix" >"build.$tag.log" 2>&1
-  umoci repack --history.created_by "/bin/sh -c apt-get install python3-minimal$suffix" \
-    --image "R:$tag" "$d"
-  rm -rf "$d" && umoci unpack --image "R:$tag" "$d" >/dev/null
-  rm -rf "$d"/rootfs/var/lib/apt/lists/*
-  umoci repack --history.created_by "/bin/sh -c rm -rf /var/lib/apt/lists/*" --image "R:$tag" "$d"
-  rm -rf "$d" && umoci unpack --image "R:$tag" "$d" >/dev/null
-  cp -a app "$d/rootfs/app"
-  [ "$git" = yes ] || rm -rf "$d/rootfs/app/.git"
-  umoci repack --history.created_by "/bin/sh -c #(nop) COPY dir:app in /app " --image "R:$tag" "$d"
+  umoci_base "R:$tag" "$d" rootfs "/bin/sh -c #(nop) ADD file:rootfs in / "
+  umoci_step "R:$tag" "$d" "/bin/sh -c apt-get install python3-minimal$suffix" \
+    in_chroot "apt-get update -qq && apt-get install -y -qq --no-install-recommends python3-minimal$suffix" "build.$tag.log"
+  umoci_step "R:$tag" "$d" "/bin/sh -c rm -rf /var/lib/apt/lists/*" \
+    sh -c 'rm -rf "$ROOTFS"/var/lib/apt/lists/*'
+  umoci_step "R:$tag" "$d" "/bin/sh -c #(nop) COPY dir:app in /app " \
+    sh -c 'cp -a app "$ROOTFS/app" && { [ "$0" = yes ] || rm -rf "$ROOTFS/app/.git"; }' "$git"
   rm -rf "$d"
   "$IMGSIZE" report R --image "$tag" --base-layers 1 --format json --top 100000 >"rules.$tag.json"
 }
