@@ -5,12 +5,13 @@
 //! place that knows the order of the stages, so a new step (a layer cache, a budget, a
 //! manifest-only mode) is added here once.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::analyze::{self, Report, SummaryOptions};
 use crate::bytes::{NoProgress, Progress, VerifyPolicy};
 use crate::error::{LayerError, LayerErrorKind, Result};
-use crate::model::{Analysis, CapturedFile, FsTree, LayerFigures, LayerRef, LayerScan};
+use crate::model::{Analysis, CapturedFile, FsTree, LayerFigures, LayerRef, LayerScan, ReAdd};
 use crate::source::{self, MemberWalker, Opened, SelectOptions, StreamedMember, documents};
 use crate::walk::verify::{self, Arrival};
 use crate::walk::{self, Capture, parallel};
@@ -73,7 +74,103 @@ pub fn analysis(input: &str, select: &SelectOptions, hooks: &Hooks<'_>) -> Resul
         started: AtomicBool::new(false),
     };
     let opened = source::open(input, select, &streamer)?;
-    Ok(walk_layers(opened, select.verify, &hooks))
+    let mut analysis = walk_layers(&opened, select.verify, &hooks);
+    analysis.readds = confirm_readds(&opened, &analysis);
+    Ok(analysis)
+}
+
+/// Paths of one layer whose content is hashed.
+struct PathSet(HashSet<Vec<u8>>);
+
+impl Capture for PathSet {
+    fn wants(&self, path: &[u8], _size: u64) -> bool {
+        self.0.contains(path)
+    }
+}
+
+/// Files a later layer re-added at the same path and size: hash both copies, reading
+/// again only the layers that hold them (and only hashing those files), to keep the
+/// re-adds whose content is the same. A one-pass input cannot be read again: its
+/// candidates stay unconfirmed.
+fn confirm_readds(opened: &Opened, a: &Analysis) -> Vec<ReAdd> {
+    let candidates = a.tree.same_size_readds();
+    if opened.streamed || candidates.is_empty() {
+        return candidates
+            .into_iter()
+            .map(|(waste, node)| ReAdd {
+                waste,
+                node,
+                confirmed: false,
+            })
+            .collect();
+    }
+    let mut wanted: BTreeMap<usize, HashSet<Vec<u8>>> = BTreeMap::new();
+    for &(waste, node) in &candidates {
+        let w = a.tree.waste()[waste as usize];
+        let path = a.tree.path_bytes(node);
+        wanted
+            .entry(w.added_layer.into())
+            .or_default()
+            .insert(path.clone());
+        wanted
+            .entry(w.removed_layer.into())
+            .or_default()
+            .insert(path);
+    }
+    let wanted: Vec<(usize, PathSet)> = wanted.into_iter().map(|(l, p)| (l, PathSet(p))).collect();
+    let jobs: Vec<(usize, u64)> = (0..wanted.len())
+        .map(|i| (i, a.figures[wanted[i].0].uncompressed_bytes))
+        .collect();
+    let mut by_layer: HashMap<usize, HashMap<Vec<u8>, [u8; 32]>> = HashMap::new();
+    parallel::ordered(
+        &jobs,
+        |i| hash_files(opened, &a.layers[wanted[i].0], &wanted[i].1),
+        |i, hashes| {
+            if let Some(h) = hashes {
+                by_layer.insert(wanted[i].0, h);
+            }
+        },
+    );
+    let digest = |layer: u16, path: &[u8]| by_layer.get(&usize::from(layer))?.get(path).copied();
+    candidates
+        .into_iter()
+        .filter_map(|(waste, node)| {
+            let w = a.tree.waste()[waste as usize];
+            let path = a.tree.path_bytes(node);
+            let lower = digest(w.added_layer, &path)?;
+            (digest(w.removed_layer, &path)? == lower).then_some(ReAdd {
+                waste,
+                node,
+                confirmed: true,
+            })
+        })
+        .collect()
+}
+
+/// SHA-256 of the selected files of one layer (the last entry of a path wins, as in
+/// the merge); `None` when the layer cannot be read again.
+fn hash_files(
+    opened: &Opened,
+    layer: &LayerRef,
+    paths: &PathSet,
+) -> Option<HashMap<Vec<u8>, [u8; 32]>> {
+    let reader = opened.store.open(&layer.locator).ok()?;
+    let opts = walk::ScanOptions {
+        hash_files: Some(paths),
+        ..walk::ScanOptions::default()
+    };
+    let scan = walk::scan(reader, &opts, &NoProgress).ok()?;
+    Some(
+        scan.hashed
+            .iter()
+            .map(|&(entry, digest)| {
+                (
+                    scan.text(scan.entries[entry as usize].path).to_vec(),
+                    digest,
+                )
+            })
+            .collect(),
+    )
 }
 
 /// Walks the layers of a one-pass input while they stream by, inside the source.
@@ -189,7 +286,7 @@ impl Merge {
 }
 
 /// Walk and merge every layer of `opened`.
-fn walk_layers(opened: Opened, policy: VerifyPolicy, hooks: &Hooks<'_>) -> Analysis {
+fn walk_layers(opened: &Opened, policy: VerifyPolicy, hooks: &Hooks<'_>) -> Analysis {
     let sizes: Vec<Option<u64>> = opened
         .layers
         .iter()
@@ -212,7 +309,7 @@ fn walk_layers(opened: Opened, policy: VerifyPolicy, hooks: &Hooks<'_>) -> Analy
     let mut layers = opened.layers.clone();
     parallel::ordered(
         &jobs,
-        |i| read_layer(&opened, &opened.layers[i], sizes[i], policy, hooks),
+        |i| read_layer(opened, &opened.layers[i], sizes[i], policy, hooks),
         |i, result| merge.layer(&mut layers[i], sizes[i], result),
     );
     hooks.progress.finish();
@@ -225,14 +322,15 @@ fn walk_layers(opened: Opened, policy: VerifyPolicy, hooks: &Hooks<'_>) -> Analy
     }
     merge.errors.sort_by_key(|e| e.index);
     Analysis {
-        image: opened.image,
+        image: opened.image.clone(),
         layers,
         figures: merge.figures,
-        history: opened.history,
-        history_note: opened.history_note,
+        history: opened.history.clone(),
+        history_note: opened.history_note.clone(),
         tree: merge.tree,
         captured: merge.captured,
+        readds: Vec::new(),
         layer_errors: merge.errors,
-        notes: opened.notes,
+        notes: opened.notes.clone(),
     }
 }

@@ -3,7 +3,7 @@
 use imgsize::analyze::{BaseRule, Category, Report};
 
 use crate::util::builder::{Image, Layer, docker_archive};
-use crate::util::{analyze, tmp};
+use crate::util::{analyze, gzip, tmp};
 
 fn report(img: &Image) -> Report {
     let dir = tmp();
@@ -44,7 +44,12 @@ fn python_app() -> Image {
                 .fill("usr/local/lib/python3.12/site-packages/req/tests/t.py", 25)
                 .whiteout("var/lib/apt/lists"),
         )
-        .layer(Layer::new("RUN /bin/sh -c chmod -R 755 /app # buildkit").fill("app/main.py", 100))
+        .layer(
+            Layer::new("RUN /bin/sh -c chmod -R 755 /app # buildkit")
+                .fill("app/main.py", 100)
+                .fill("app/.git/objects/pack/p.pack", 400)
+                .fill("app/__pycache__/main.cpython-312.pyc", 30),
+        )
 }
 
 #[test]
@@ -74,13 +79,14 @@ fn the_base_ends_at_its_cmd_and_every_byte_has_one_category() {
         (C::AptLists, 0, 3000, 0),
         (C::Other, 1190, 0, 1000),
         (C::PipCache, 800, 0, 0),
+        // The chmod layer re-added .git: one copy visible, the COPY's hidden.
+        (C::Vcs, 400, 400, 0),
         (C::AptArchives, 700, 0, 0),
-        (C::Vcs, 400, 0, 0),
         (C::Docs, 200, 0, 200),
         (C::DevFiles, 100, 0, 0),
         (C::App, 0, 100, 0),
+        (C::Bytecode, 30, 30, 0),
         (C::Locales, 50, 0, 50),
-        (C::Bytecode, 30, 0, 0),
         (C::Tests, 25, 0, 0),
     ];
     assert_eq!(got, want);
@@ -166,14 +172,29 @@ fn suggestions_project_what_each_fix_removes() {
         got,
         vec![
             ("apt-lists", 1, 3000, 3000),
+            // Both copies of `.git` and the host's bytecode: the COPY's, hidden by the
+            // chmod layer, and the chmod layer's own.
+            ("dockerignore", 2, 860, 860),
             ("pip-cache", 3, 800, 800),
             ("apt-archives", 1, 700, 700),
-            ("dockerignore", 2, 400, 400),
+            // Alone, dropping the chmod layer saves its 530 bytes; after .dockerignore
+            // only main.py's copy is left.
+            ("chmod-duplicate", 4, 100, 530),
+            ("package-tests", 3, 25, 25),
             // The apt lists layer 3 deletes are already gone with the apt-lists fix.
             ("deleted-later", 1, 0, 3000),
         ]
     );
-    assert_eq!(r.findings.saved_bytes, 4900);
+    assert_eq!(r.findings.saved_bytes, 5485);
+    assert_eq!(r.findings.stored_after, r.totals.stored_bytes - 5485);
+    let chmod = &r.findings.rows[4];
+    assert_eq!(chmod.confidence, "high", "hashed and equal");
+    assert!(
+        chmod
+            .fix
+            .starts_with("drop the `chmod`/`chown` from this RUN")
+    );
+    assert!(chmod.fix.contains("layer 2"), "{}", chmod.fix);
     let lists = &r.findings.rows[0];
     assert_eq!(lists.paths, vec![("/var/lib/apt".to_string(), 3000)]);
     // Plain layers: the pull estimate is the bytes themselves.
@@ -188,4 +209,38 @@ fn the_rules_are_documented() {
     for rule in imgsize::analyze::Rule::all() {
         assert!(doc.contains(&format!("`{}`", rule.code())), "{rule:?}");
     }
+}
+
+/// A re-add is a duplicate only when both copies hash the same; a stream, which cannot
+/// be read twice, can only match path and size, and says so.
+#[test]
+fn only_identical_readds_are_chmod_duplicates() {
+    let img = Image::new("t:1")
+        .layer(
+            Layer::new("COPY . /app # buildkit")
+                .fill("app/a", 100)
+                .fill("app/b", 50),
+        )
+        .layer(
+            Layer::new("RUN /bin/sh -c chmod -R 755 /app # buildkit")
+                .fill("app/a", 100)
+                .file("app/b", &[b'x'; 50]),
+        );
+    let dir = tmp();
+    let path = dir.path().join("image.tar");
+    docker_archive(&img, &path).expect("write fixture");
+    let chmod = |r: &Report| {
+        r.findings
+            .rows
+            .iter()
+            .filter(|f| f.rule.code() == "chmod-duplicate")
+            .map(|f| (f.layer, f.bytes, f.confidence))
+            .collect::<Vec<_>>()
+    };
+    let local = analyze(&path).expect("analyze");
+    assert_eq!(chmod(&local), vec![(1, 100, "high")], "app/b changed");
+    let gz = dir.path().join("image.tar.gz");
+    std::fs::write(&gz, gzip(&std::fs::read(&path).expect("read"))).expect("write");
+    let streamed = analyze(&gz).expect("analyze");
+    assert_eq!(chmod(&streamed), vec![(1, 150, "medium")]);
 }

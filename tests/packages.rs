@@ -29,6 +29,7 @@ fn image() -> Image {
         pkg("libmpc3", "libc6"),
         pkg("python3", "libpython3 | libpython3-alt, libc6"),
         pkg("libpython3", "libc6"),
+        pkg("manpages", ""),
     ]
     .concat();
     let auto = [
@@ -58,10 +59,12 @@ fn image() -> Image {
             "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1",
             800,
         ),
+        ("manpages", "/usr/share/man/man1/python3.1.gz", 60),
     ];
     let mut apt = Layer::new("/bin/sh -c apt-get install -y gcc python3")
         .file("var/lib/dpkg/status", status.as_bytes())
-        .file("var/lib/apt/extended_states", auto.as_bytes());
+        .file("var/lib/apt/extended_states", auto.as_bytes())
+        .fill("var/lib/apt/lists/deb_Packages", 2000);
     for (p, path, size) in files {
         apt = apt
             .file(
@@ -79,7 +82,8 @@ fn image() -> Image {
                     "var/lib/dpkg/info/libc6:amd64.list",
                     b"/.\n/usr/lib/x86_64-linux-gnu/libc.so.6\n",
                 )
-                .fill("usr/lib/x86_64-linux-gnu/libc.so.6", 1000),
+                .fill("usr/lib/x86_64-linux-gnu/libc.so.6", 1000)
+                .fill("var/cache/apt/archives/old.deb", 123),
         )
         .step("/bin/sh -c #(nop)  CMD [\"bash\"]")
         .layer(apt)
@@ -178,7 +182,7 @@ fn packages_get_their_files_layer_and_build_role() {
             Some(3)
         )
     );
-    assert_eq!(p.rows.rows.len(), 11, "9 dpkg, 1 python, 1 npm");
+    assert_eq!(p.rows.rows.len(), 12, "10 dpkg, 1 python, 1 npm");
     // Biggest first.
     assert!(p.rows.rows.windows(2).all(|w| w[0].bytes >= w[1].bytes));
 }
@@ -223,4 +227,49 @@ fn package_files_are_found_through_a_merged_usr_symlink() {
         (libc.name.as_str(), libc.bytes, libc.files),
         ("libc6", 2030, 2)
     );
+}
+
+/// The multi-stage projection is the build-only closure plus the build layer's caches;
+/// dpkg's docs filter saves the man page but keeps copyright files; the base image's
+/// cache is a base-scope finding, summed apart.
+#[test]
+fn multi_stage_docs_and_base_findings_come_from_the_packages() {
+    let r = report();
+    let got: Vec<(&str, &str, usize, u64, u64)> = r
+        .findings
+        .rows
+        .iter()
+        .map(|f| {
+            (
+                f.rule.code(),
+                f.scope.code(),
+                f.layer,
+                f.incremental_bytes,
+                f.bytes,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("multi-stage", "yours", 1, 3850 + 2000, 3850 + 2000),
+            ("docs-locales", "yours", 1, 60, 60),
+            ("apt-lists", "yours", 1, 0, 2000),
+            ("apt-archives", "base", 0, 123, 123),
+        ]
+    );
+    assert_eq!(r.findings.saved_bytes, 5910);
+    assert_eq!(r.findings.base_saved_bytes, 123);
+    let multi = &r.findings.rows[0];
+    assert_eq!(multi.confidence, "medium");
+    assert!(
+        multi
+            .fix
+            .contains("(cpp-12, gcc-12, libgcc-12-dev, libc6-dev)"),
+        "{}",
+        multi.fix
+    );
+    let docs = &r.findings.rows[1];
+    assert_eq!(docs.paths, vec![("/usr/share/man".to_string(), 60)]);
+    assert!(docs.fix.contains("path-include=/usr/share/doc/*/copyright"));
 }

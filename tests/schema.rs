@@ -184,8 +184,33 @@ fn check(doc: &Value, what: &str) {
         u(&doc["build_only"]["bytes"]) <= u(&doc["build_only"]["closure_bytes"]),
         "{what}: build-only within its closure"
     );
-    // Findings: incremental savings add up to the projection, within what ships.
-    let saved = sum(&doc["findings"], "incremental_bytes");
+    // Findings: incremental savings add up to the projection, within what ships; your
+    // findings first, then the base image's.
+    let scoped = |scope: &str| -> u64 {
+        arr(&doc["findings"])
+            .iter()
+            .filter(|f| f["scope"] == scope)
+            .map(|f| u(&f["incremental_bytes"]))
+            .sum()
+    };
+    let saved = scoped("yours");
+    assert_eq!(
+        scoped("base"),
+        u(&doc["projected"]["base_saved_bytes"]),
+        "{what}: base projection"
+    );
+    let scopes: Vec<&serde_json::Value> =
+        arr(&doc["findings"]).iter().map(|f| &f["scope"]).collect();
+    assert!(
+        scopes
+            .windows(2)
+            .all(|w| !(w[0] == "base" && w[1] == "yours")),
+        "{what}: yours before base"
+    );
+    assert!(
+        saved + scoped("base") <= stored,
+        "{what}: all savings within stored bytes"
+    );
     assert_eq!(
         saved,
         u(&doc["projected"]["saved_bytes"]),

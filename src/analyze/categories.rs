@@ -511,20 +511,48 @@ impl CategoryRow {
     }
 }
 
+/// One run of shipped bytes, classified: a visible file's content (once per inode, at
+/// its first live name) or one waste record. Every shipped byte is in exactly one atom,
+/// which is what lets findings count a byte once however many rules it matches.
+#[derive(Debug, Clone, Copy)]
+pub struct Atom {
+    /// The node the bytes are (or were last) visible at.
+    pub node: u32,
+    pub bytes: u64,
+    /// The layer that shipped them.
+    pub layer: u16,
+    pub category: Category,
+    /// `None` while visible; for hidden bytes, the layer that hid them and how.
+    pub hidden: Option<(u16, WasteCause)>,
+}
+
+/// Every shipped byte of an image as atoms: the visible ones first, then one per waste
+/// record of the tree, in the tree's order.
+#[derive(Debug, Clone, Default)]
+pub struct Atoms {
+    pub list: Vec<Atom>,
+    /// How many of `list` are visible.
+    pub visible: usize,
+    /// The atom of each inode's visible content (`u32::MAX` for hidden inodes).
+    pub of_inode: Vec<u32>,
+}
+
+impl Atoms {
+    /// The atom of the tree's waste record `index`.
+    pub fn of_waste(&self, index: u32) -> u32 {
+        self.visible as u32 + index
+    }
+}
+
 /// The bytes one layer shipped in one category.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Cell {
     /// Visible bytes.
     pub content: u64,
     /// Hidden bytes (every cause).
     pub wasted: u64,
-    /// Of `wasted`, what a later layer deleted (whiteout or opaque directory).
-    pub deleted_later: u64,
     /// Visible files.
     pub files: u64,
-    /// Shipped bytes by directory at depth 3 (`/root/.cache/pip`), for every category
-    /// but `app` and `other`.
-    pub dirs: BTreeMap<String, u64>,
 }
 
 impl Cell {
@@ -537,47 +565,55 @@ impl Cell {
 pub type Cells = BTreeMap<(Category, usize), Cell>;
 
 /// Classify every visible and wasted byte of the tree.
-pub fn classify(tree: &FsTree, app_layers: Vec<bool>) -> Cells {
+pub fn classify(tree: &FsTree, app_layers: Vec<bool>) -> Atoms {
     let mut c = Classifier::new(tree, app_layers);
-    let mut cells: FxHashMap<(Category, usize), Cell> = FxHashMap::default();
-    let mut dirs: FxHashMap<(Category, usize, u32), u64> = FxHashMap::default();
-    let mut seen = vec![false; tree.inodes().len()];
-    let mut note_dir = |category: Category, layer: usize, node: u32, bytes: u64| {
-        if !matches!(category, Category::App | Category::Other) {
-            *dirs
-                .entry((category, layer, tree.ancestor_at(node, 3)))
-                .or_default() += bytes;
-        }
+    let mut atoms = Atoms {
+        list: Vec::with_capacity(tree.inodes().len() + tree.waste().len()),
+        visible: 0,
+        of_inode: vec![u32::MAX; tree.inodes().len()],
     };
     for (node, ino) in tree.live_files() {
-        if std::mem::replace(&mut seen[ino as usize], true) {
+        if atoms.of_inode[ino as usize] != u32::MAX {
             continue;
         }
+        atoms.of_inode[ino as usize] = atoms.list.len() as u32;
         let inode = tree.inodes()[ino as usize];
-        let layer = inode.layer as usize;
-        let category = c.file(node, layer);
-        let cell = cells.entry((category, layer)).or_default();
-        cell.content += inode.size;
-        cell.files += 1;
-        note_dir(category, layer, node, inode.size);
+        atoms.list.push(Atom {
+            node,
+            bytes: inode.size,
+            layer: inode.layer,
+            category: c.file(node, inode.layer as usize),
+            hidden: None,
+        });
     }
+    atoms.visible = atoms.list.len();
     for w in tree.waste() {
-        let layer = w.added_layer as usize;
         let category = if w.node == ROOT {
             Category::Other
         } else {
-            c.file(w.node, layer)
+            c.file(w.node, w.added_layer as usize)
         };
-        let cell = cells.entry((category, layer)).or_default();
-        cell.wasted += w.bytes;
-        if w.removed_layer > w.added_layer && w.cause != WasteCause::Overwritten {
-            cell.deleted_later += w.bytes;
-        }
-        note_dir(category, layer, w.node, w.bytes);
+        atoms.list.push(Atom {
+            node: w.node,
+            bytes: w.bytes,
+            layer: w.added_layer,
+            category,
+            hidden: Some((w.removed_layer, w.cause)),
+        });
     }
-    for ((category, layer, dir), bytes) in dirs {
-        if let Some(cell) = cells.get_mut(&(category, layer)) {
-            cell.dirs.insert(tree.path(dir), bytes);
+    atoms
+}
+
+/// The atoms summed by (category, layer).
+pub fn cells(atoms: &Atoms) -> Cells {
+    let mut cells: FxHashMap<(Category, usize), Cell> = FxHashMap::default();
+    for a in &atoms.list {
+        let cell = cells.entry((a.category, a.layer as usize)).or_default();
+        if a.hidden.is_some() {
+            cell.wasted += a.bytes;
+        } else {
+            cell.content += a.bytes;
+            cell.files += 1;
         }
     }
     cells.into_iter().collect()

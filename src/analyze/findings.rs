@@ -1,33 +1,68 @@
-//! Suggestions: what to change in which of your RUN/COPY steps, and what it saves.
+//! Suggestions: what to change in which RUN/COPY step, and what it saves.
 //!
-//! Every rule here is mechanical: the bytes it projects are bytes your layer shipped
-//! (visible or hidden later), classified by [`super::categories`], so a rebuild with the
-//! fix removes exactly them from that layer (docs/accuracy.md measures it). Rules are
-//! documented in docs/rules.md.
+//! Every rule is mechanical: it names the shipped bytes its fix removes, as
+//! [`Atom`]s (a visible file's content, or one hidden copy), so the projection is
+//! those bytes exactly and a rebuild with the fix shows it (docs/accuracy.md measures
+//! it). Rules are documented in docs/rules.md.
 //!
 //! `bytes` is what a fix alone saves; `incremental_bytes` what it saves once the
-//! findings listed before it are applied. Two fixes can remove the same bytes (apt lists
-//! a later layer deletes are both an `apt-lists` and a `deleted-later` finding), so each
-//! finding claims parts of the (category, layer) cells, and a part already claimed
-//! counts only once. The incremental figures add up to the projected saving.
+//! findings listed before it are applied. Fixes overlap (apt lists that a later layer
+//! deletes are both an `apt-lists` and a `deleted-later` finding; a `.dockerignore`
+//! that drops `.git` also shrinks the `chmod -R` layer that re-added it), so each
+//! finding claims atoms and an atom already claimed counts once: the incremental
+//! figures add up to the projected saving. Your layers' findings come first (you fix
+//! them by editing your RUN lines); the base image's follow and are summed apart.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
 use super::base::Base;
-use super::categories::{Category, Cells};
+use super::categories::{Atom, Atoms, Category};
 use super::layers::LayerRow;
-use crate::model::FsTree;
+use super::packages::Owners;
 use crate::model::tree::WasteCause;
+use crate::model::{FsTree, ReAdd};
 
 /// A rule's stable id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Rule {
     /// A package manager's cache left in the layer (the category names which).
     Cache(Category),
-    /// VCS folders copied in by COPY/ADD.
+    /// VCS folders and host bytecode copied in by COPY/ADD.
     Dockerignore,
     /// Files created in a layer and deleted by a later one.
     DeletedLater,
+    /// Files re-added unchanged but for mode or owner (`RUN chmod -R`).
+    ChmodDuplicate,
+    /// Build-only packages, what only they pulled in, and the build layers' caches and
+    /// hidden bytes.
+    MultiStage,
+    /// Docs, man pages and locales dpkg installed in your layers.
+    DocsLocales,
+    /// Test suites inside installed packages.
+    PackageTests,
+    /// Python bytecode compiled at install time.
+    Bytecode,
+    /// A base image with compilers and development files (base scope).
+    FullBase,
+}
+
+/// Who can apply a fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    /// Your Dockerfile's RUN/COPY lines.
+    Yours,
+    /// Only a different base image (or a multi-stage build off it).
+    Base,
+}
+
+impl Scope {
+    pub fn code(self) -> &'static str {
+        match self {
+            Scope::Yours => "yours",
+            Scope::Base => "base",
+        }
+    }
 }
 
 impl Rule {
@@ -38,7 +73,16 @@ impl Rule {
             .filter(|c| c.is_cache())
             .map(|&c| Rule::Cache(c))
             .collect();
-        out.extend([Rule::Dockerignore, Rule::DeletedLater]);
+        out.extend([
+            Rule::Dockerignore,
+            Rule::DeletedLater,
+            Rule::ChmodDuplicate,
+            Rule::MultiStage,
+            Rule::DocsLocales,
+            Rule::PackageTests,
+            Rule::Bytecode,
+            Rule::FullBase,
+        ]);
         out
     }
 
@@ -47,57 +91,81 @@ impl Rule {
             Rule::Cache(c) => c.code(),
             Rule::Dockerignore => "dockerignore",
             Rule::DeletedLater => "deleted-later",
+            Rule::ChmodDuplicate => "chmod-duplicate",
+            Rule::MultiStage => "multi-stage",
+            Rule::DocsLocales => "docs-locales",
+            Rule::PackageTests => "package-tests",
+            Rule::Bytecode => "bytecode",
+            Rule::FullBase => "full-base",
         }
     }
 
-    fn title(self) -> &'static str {
-        match self {
-            Rule::Cache(Category::PipCache) => "pip cache left in the layer",
-            Rule::Cache(Category::AptLists) => "apt package lists left in the layer",
-            Rule::Cache(Category::AptArchives) => {
+    fn title(self, scope: Scope) -> &'static str {
+        match (self, scope) {
+            (Rule::Cache(_), Scope::Base) => "the base image ships a package-manager cache",
+            (Rule::Cache(Category::PipCache), _) => "pip cache left in the layer",
+            (Rule::Cache(Category::AptLists), _) => "apt package lists left in the layer",
+            (Rule::Cache(Category::AptArchives), _) => {
                 "apt's downloaded packages and caches left in the layer"
             }
-            Rule::Cache(Category::ApkCache) => "apk cache left in the layer",
-            Rule::Cache(_) => "package-manager cache left in the layer",
-            Rule::Dockerignore => "version-control folders copied into the image",
-            Rule::DeletedLater => "files deleted by a later layer still ship in this one",
+            (Rule::Cache(Category::ApkCache), _) => "apk cache left in the layer",
+            (Rule::Cache(_), _) => "package-manager cache left in the layer",
+            (Rule::Dockerignore, _) => "version-control folders and host bytecode copied in",
+            (Rule::DeletedLater, _) => "files deleted by a later layer still ship in this one",
+            (Rule::ChmodDuplicate, _) => "files re-added unchanged but for mode or owner",
+            (Rule::MultiStage, _) => "the build toolchain ships in the final image",
+            (Rule::DocsLocales, _) => "docs, man pages and locales installed by apt",
+            (Rule::PackageTests, _) => "test suites inside installed packages",
+            (Rule::Bytecode, _) => "Python bytecode compiled at install time",
+            (Rule::FullBase, _) => "a full base image with compilers and development files",
         }
     }
 
-    fn fix(self) -> &'static str {
-        match self {
-            Rule::Cache(Category::PipCache) => {
+    fn confidence(self, scope: Scope) -> &'static str {
+        match (self, scope) {
+            (Rule::Cache(_), Scope::Base) => "medium",
+            (Rule::Cache(_) | Rule::Dockerignore | Rule::DeletedLater, _) => "high",
+            (Rule::ChmodDuplicate, _) => "high",
+            (Rule::MultiStage | Rule::DocsLocales | Rule::PackageTests, _) => "medium",
+            (Rule::Bytecode | Rule::FullBase, _) => "low",
+        }
+    }
+
+    fn cache_fix(category: Category) -> &'static str {
+        match category {
+            Category::PipCache => {
                 "set `ENV PIP_NO_CACHE_DIR=1` before this RUN, or end it with `&& rm -rf /root/.cache/pip` (`pip install --no-cache-dir` does not reach build-isolation installs)"
             }
-            Rule::Cache(Category::AptLists) => "end this RUN with `&& rm -rf /var/lib/apt/lists/*`",
-            Rule::Cache(Category::AptArchives) => "end this RUN with `&& apt-get clean`",
-            Rule::Cache(Category::ApkCache) => "use `apk add --no-cache` in this RUN",
-            Rule::Cache(Category::NpmCache) => "end this RUN with `&& npm cache clean --force`",
-            Rule::Cache(Category::YarnCache) => "end this RUN with `&& yarn cache clean`",
-            Rule::Cache(Category::PnpmStore) => {
+            Category::AptLists => "end this RUN with `&& rm -rf /var/lib/apt/lists/*`",
+            Category::AptArchives => "end this RUN with `&& apt-get clean`",
+            Category::ApkCache => "use `apk add --no-cache` in this RUN",
+            Category::NpmCache => "end this RUN with `&& npm cache clean --force`",
+            Category::YarnCache => "end this RUN with `&& yarn cache clean`",
+            Category::PnpmStore => {
                 "end this RUN with `&& pnpm store prune`, or keep the store in a cache mount"
             }
-            Rule::Cache(Category::ComposerCache) => "use `composer install --no-cache` in this RUN",
-            Rule::Cache(Category::GemCache) => {
+            Category::ComposerCache => "use `composer install --no-cache` in this RUN",
+            Category::GemCache => {
                 "remove the gem cache in this RUN (`gem install --no-document`, `rm -rf` the cache folder)"
             }
-            Rule::Cache(_) => {
+            _ => {
                 "build in a separate stage and copy only the artifacts, or keep the cache in `RUN --mount=type=cache`"
-            }
-            Rule::Dockerignore => "add `.git` (and other VCS folders) to `.dockerignore`",
-            Rule::DeletedLater => {
-                "delete these files in the RUN that creates them; deleting them in a later layer ships them anyway"
             }
         }
     }
 }
 
+/// The dpkg filter the `docs-locales` fix installs, and what it keeps.
+pub const DPKG_EXCLUDES: &str = "path-exclude=/usr/share/doc/*\\npath-include=/usr/share/doc/*/copyright\\npath-exclude=/usr/share/man/*\\npath-exclude=/usr/share/info/*\\npath-exclude=/usr/share/locale/*\\npath-include=/usr/share/locale/locale.alias\\n";
+
 /// One suggestion.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub rule: Rule,
+    pub scope: Scope,
     pub title: &'static str,
-    /// The layer to change (always one of yours for these rules).
+    /// The layer to change (for `multi-stage` and `full-base`, the one with most of
+    /// the bytes).
     pub layer: usize,
     /// That layer's instruction, in Dockerfile form.
     pub instruction: Option<String>,
@@ -109,111 +177,185 @@ pub struct Finding {
     pub bytes: u64,
     /// Stored bytes it removes once the findings before it are applied.
     pub incremental_bytes: u64,
-    /// Estimated compressed (pull) saving: the layer's own compression ratio, 1:1 for
-    /// already compressed packages (`.deb`).
+    /// Estimated compressed (pull) saving: each layer's own compression ratio, 1:1 for
+    /// files that are compressed already (`.deb`, `.whl`, `.gz`, ...).
     pub compressed_bytes: u64,
     pub confidence: &'static str,
-    pub fix: &'static str,
+    pub fix: String,
 }
 
 /// All findings, in the order their incremental savings are counted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Findings {
     pub rows: Vec<Finding>,
-    /// Σ incremental_bytes: what applying every fix removes from `stored_bytes`.
+    /// Σ incremental_bytes of your findings: what applying them removes.
     pub saved_bytes: u64,
-    /// `stored_bytes` once every fix is applied.
+    /// `stored_bytes` once every fix to your layers is applied.
     pub stored_after: u64,
+    /// Σ incremental_bytes of the base-scope findings, on top of yours.
+    pub base_saved_bytes: u64,
 }
 
-/// A part of a (category, layer) cell a finding can claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Part {
-    Content,
-    /// Hidden, but not by a later deletion (overwritten).
-    OtherWaste,
-    DeletedLater,
+/// What the rules read besides the atoms.
+pub struct Inputs<'a> {
+    pub tree: &'a FsTree,
+    pub atoms: &'a Atoms,
+    pub layers: &'a [LayerRow],
+    pub base: &'a Base,
+    pub owners: &'a Owners,
+    pub readds: &'a [ReAdd],
+    pub stored: u64,
 }
 
-type Claim = (Category, usize, Part);
+type Key = (Rule, Scope, usize);
 
-struct Candidate {
-    rule: Rule,
-    layer: usize,
-    claims: Vec<(Claim, u64)>,
-    dirs: BTreeMap<String, u64>,
+/// The atoms each (rule, scope, layer) would remove.
+#[derive(Default)]
+struct Candidates(BTreeMap<Key, Vec<u32>>);
+
+impl Candidates {
+    fn add(&mut self, key: Key, atom: u32) {
+        self.0.entry(key).or_default().push(atom);
+    }
 }
 
-fn cell_claims(cells: &Cells, category: Category, layer: usize) -> Vec<(Claim, u64)> {
-    let Some(c) = cells.get(&(category, layer)) else {
-        return Vec::new();
+/// Directories at depth 3 whose files the `docs-locales` filter excludes.
+const EXCLUDED_DIRS: [&[u8]; 4] = [
+    b"usr/share/doc",
+    b"usr/share/man",
+    b"usr/share/info",
+    b"usr/share/locale",
+];
+
+/// Whether dpkg's filter of the `docs-locales` fix drops the file at `node`.
+fn excluded(tree: &FsTree, node: u32, memo: &mut HashMap<u32, bool>) -> bool {
+    let top = tree.ancestor_at(node, 3);
+    let hit = *memo
+        .entry(top)
+        .or_insert_with(|| EXCLUDED_DIRS.contains(&tree.path_bytes(top).as_slice()));
+    if !hit {
+        return false;
+    }
+    let name = tree.name(node);
+    let parent = tree.parent(node).unwrap_or(top);
+    let kept = (name == b"copyright" && tree.parent(parent) == Some(top))
+        || (name == b"locale.alias" && parent == top);
+    !kept
+}
+
+/// Whether a file is inside installed Python code: a `site-packages` or
+/// `dist-packages` folder, or the standard library (`usr/lib/python3*`,
+/// `usr/local/lib/python3*`).
+fn installed(tree: &FsTree, node: u32, memo: &mut HashMap<u32, bool>) -> bool {
+    let Some(dir) = tree.parent(node) else {
+        return false;
     };
-    vec![
-        ((category, layer, Part::Content), c.content),
-        (
-            (category, layer, Part::OtherWaste),
-            c.wasted - c.deleted_later,
-        ),
-        ((category, layer, Part::DeletedLater), c.deleted_later),
-    ]
+    *memo.entry(dir).or_insert_with(|| {
+        let path = tree.path_bytes(dir);
+        let stdlib = [&b"usr/lib/python3"[..], b"usr/local/lib/python3"]
+            .iter()
+            .any(|p| path.starts_with(p));
+        stdlib
+            || path
+                .split(|&b| b == b'/')
+                .any(|c| c == b"site-packages" || c == b"dist-packages")
+    })
 }
 
-/// Directories (depth 3) of the bytes each layer shipped that later layers deleted.
-fn deleted_dirs(tree: &FsTree) -> BTreeMap<usize, BTreeMap<String, u64>> {
-    let mut by_node: BTreeMap<(usize, u32), u64> = BTreeMap::new();
-    for w in tree.waste() {
-        if w.removed_layer > w.added_layer && w.cause != WasteCause::Overwritten {
-            let key = (w.added_layer as usize, tree.ancestor_at(w.node, 3));
-            *by_node.entry(key).or_default() += w.bytes;
+/// Gather every rule's atoms in one pass.
+fn candidates(inp: &Inputs<'_>) -> Candidates {
+    let mut out = Candidates::default();
+    let yours =
+        |l: usize| !inp.base.holds(l) && inp.layers.get(l).is_some_and(|r| r.error.is_none());
+    let scope = |l: usize| if yours(l) { Scope::Yours } else { Scope::Base };
+    let base_has_build = inp.owners.build_layers.iter().any(|&l| inp.base.holds(l));
+    let mut memo = HashMap::new();
+    let mut installed_memo = HashMap::new();
+    for (i, a) in inp.atoms.list.iter().enumerate() {
+        let (i, l) = (i as u32, a.layer as usize);
+        let app = inp.layers.get(l).is_some_and(LayerRow::is_app);
+        let owned = |o: &[bool]| {
+            a.hidden.is_none() && inp.tree.inode(a.node).is_some_and(|n| o[n as usize])
+        };
+        if a.category.is_cache() {
+            out.add((Rule::Cache(a.category), scope(l), l), i);
         }
-    }
-    let mut out: BTreeMap<usize, BTreeMap<String, u64>> = BTreeMap::new();
-    for ((layer, node), bytes) in by_node {
-        out.entry(layer).or_default().insert(tree.path(node), bytes);
-    }
-    out
-}
-
-fn candidates(tree: &FsTree, cells: &Cells, layers: &[LayerRow], base: &Base) -> Vec<Candidate> {
-    let mut out = Vec::new();
-    let yours = |l: usize| !base.holds(l) && layers.get(l).is_some_and(|r| r.error.is_none());
-    for (&(category, layer), cell) in cells {
-        if !yours(layer) {
+        if !yours(l) {
+            if base_has_build
+                && a.hidden.is_none()
+                && (owned(&inp.owners.build)
+                    || matches!(a.category, Category::DevFiles | Category::Toolchain))
+            {
+                out.add((Rule::FullBase, Scope::Base, 0), i);
+            }
             continue;
         }
-        let rule = match category {
-            c if c.is_cache() => Rule::Cache(c),
-            Category::Vcs if layers[layer].is_app() => Rule::Dockerignore,
-            _ => continue,
-        };
-        out.push(Candidate {
-            rule,
-            layer,
-            claims: cell_claims(cells, category, layer),
-            dirs: cell.dirs.clone(),
-        });
+        match a.hidden {
+            Some((removed, cause)) if cause != WasteCause::Overwritten && removed as usize > l => {
+                out.add((Rule::DeletedLater, Scope::Yours, l), i)
+            }
+            _ => {}
+        }
+        match a.category {
+            Category::Vcs | Category::Bytecode if app => {
+                out.add((Rule::Dockerignore, Scope::Yours, l), i)
+            }
+            Category::Tests if !app => out.add((Rule::PackageTests, Scope::Yours, l), i),
+            Category::Bytecode if installed(inp.tree, a.node, &mut installed_memo) => {
+                out.add((Rule::Bytecode, Scope::Yours, l), i)
+            }
+            _ => {}
+        }
+        if owned(&inp.owners.dpkg) && excluded(inp.tree, a.node, &mut memo) {
+            out.add((Rule::DocsLocales, Scope::Yours, l), i);
+        }
+        let build_layer = inp.owners.build_layers.contains(&l);
+        if owned(&inp.owners.build)
+            || (build_layer && (a.hidden.is_some() || a.category.is_cache()))
+        {
+            out.add((Rule::MultiStage, Scope::Yours, 0), i);
+        }
     }
-    let later: BTreeSet<usize> = cells
-        .iter()
-        .filter(|(_, c)| c.deleted_later > 0)
-        .map(|(&(_, l), _)| l)
-        .filter(|&l| yours(l))
-        .collect();
-    let mut dirs = deleted_dirs(tree);
-    for layer in later {
-        let claims = cells
-            .iter()
-            .filter(|(k, c)| k.1 == layer && c.deleted_later > 0)
-            .map(|(&(cat, l), c)| ((cat, l, Part::DeletedLater), c.deleted_later))
-            .collect();
-        out.push(Candidate {
-            rule: Rule::DeletedLater,
-            layer,
-            claims,
-            dirs: dirs.remove(&layer).unwrap_or_default(),
-        });
-    }
+    add_readds(inp, &mut out);
     out
+}
+
+/// A re-add's lower copy and upper copy, as atoms.
+fn readd_atoms(inp: &Inputs<'_>, r: &ReAdd) -> Option<(u32, u32)> {
+    let upper = inp.atoms.of_inode[inp.tree.inode(r.node)? as usize];
+    (upper != u32::MAX).then(|| (inp.atoms.of_waste(r.waste), upper))
+}
+
+/// `chmod-duplicate` claims the upper copies; a fix that stops a lower layer from
+/// shipping a file also stops the re-add (drop `.git` and the `chmod -R` layer has no
+/// `.git` to copy).
+fn add_readds(inp: &Inputs<'_>, out: &mut Candidates) {
+    let mut upper_of: HashMap<u32, u32> = HashMap::new();
+    for r in inp.readds {
+        let Some((lower, upper)) = readd_atoms(inp, r) else {
+            continue;
+        };
+        let l = inp.atoms.list[upper as usize].layer as usize;
+        if !inp.base.holds(l) {
+            out.add((Rule::ChmodDuplicate, Scope::Yours, l), upper);
+        }
+        upper_of.insert(lower, upper);
+    }
+    if upper_of.is_empty() {
+        return;
+    }
+    for ((rule, _, _), atoms) in out.0.iter_mut() {
+        if matches!(
+            rule,
+            Rule::Cache(_) | Rule::Dockerignore | Rule::DocsLocales
+        ) {
+            let extra: Vec<u32> = atoms
+                .iter()
+                .filter_map(|a| upper_of.get(a).copied())
+                .collect();
+            atoms.extend(extra);
+        }
+    }
 }
 
 /// The layer's compressed / uncompressed ratio.
@@ -225,75 +367,178 @@ fn ratio(row: &LayerRow) -> f64 {
     }
 }
 
-/// Find the suggestions, greedily: each next one is the finding that saves most on top
-/// of those before it, so the list is sorted by `incremental_bytes`, and the
-/// incremental figures add up with no byte counted twice.
-pub fn find(
-    tree: &FsTree,
-    cells: &Cells,
-    layers: &[LayerRow],
-    base: &Base,
-    stored: u64,
-) -> Findings {
-    let mut left: Vec<Candidate> = candidates(tree, cells, layers, base)
-        .into_iter()
-        .filter(|c| c.claims.iter().any(|(_, b)| *b > 0))
-        .collect();
-    let alone = |c: &Candidate| c.claims.iter().map(|(_, b)| b).sum::<u64>();
-    let mut claimed: BTreeSet<Claim> = BTreeSet::new();
-    let mut rows = Vec::new();
-    while !left.is_empty() {
-        let gain = |c: &Candidate| {
-            c.claims
-                .iter()
-                .filter(|(k, _)| !claimed.contains(k))
-                .map(|(_, b)| b)
-                .sum::<u64>()
-        };
-        let best = (0..left.len())
-            .max_by(|&x, &y| {
-                let (a, b) = (&left[x], &left[y]);
-                (gain(a), alone(a))
-                    .cmp(&(gain(b), alone(b)))
-                    .then(b.layer.cmp(&a.layer))
-                    .then(b.rule.cmp(&a.rule))
-            })
-            .unwrap_or(0);
-        let c = left.swap_remove(best);
-        let incremental = gain(&c);
-        let row = &layers[c.layer];
-        let mut compressed = 0.0;
-        for &(claim, b) in &c.claims {
-            let r = if claim.0 == Category::AptArchives {
-                1.0
+/// Files whose content is compressed already: they compress ~1:1.
+fn precompressed(name: &[u8]) -> bool {
+    const ENDINGS: [&[u8]; 14] = [
+        b".deb", b".whl", b".gz", b".tgz", b".zip", b".jar", b".xz", b".zst", b".bz2", b".png",
+        b".jpg", b".jpeg", b".woff2", b".7z",
+    ];
+    ENDINGS.iter().any(|e| name.ends_with(e))
+}
+
+/// The fix, worded for the finding's layers.
+fn fix(key: Key, inp: &Inputs<'_>, atoms: &[u32]) -> String {
+    let (rule, scope, layer) = key;
+    let instr = inp
+        .layers
+        .get(layer)
+        .and_then(|r| r.instruction.as_deref())
+        .unwrap_or("");
+    match (rule, scope) {
+        (Rule::Cache(_), Scope::Base) => "the base image's layers ship this cache: deleting it in your RUN ships the same bytes; a base image that cleans up, or a multi-stage build whose runtime stage starts from one, removes it".into(),
+        (Rule::Cache(c), _) => Rule::cache_fix(c).into(),
+        (Rule::Dockerignore, _) => "add `.git` (and `.hg`, `.svn`, `__pycache__`, `*.pyc`) to `.dockerignore`".into(),
+        (Rule::DeletedLater, _) => "delete these files in the RUN that creates them; deleting them in a later layer ships them anyway".into(),
+        (Rule::ChmodDuplicate, _) => {
+            let mut from: BTreeMap<usize, u64> = BTreeMap::new();
+            for r in inp.readds {
+                if let Some((lower, upper)) = readd_atoms(inp, r)
+                    && atoms.contains(&upper)
+                {
+                    let a = inp.atoms.list[lower as usize];
+                    *from.entry(a.layer as usize).or_default() += a.bytes;
+                }
+            }
+            let lower = from.iter().max_by_key(|(l, b)| (**b, Reverse(**l))).map_or(0, |(l, _)| *l);
+            let at = format!("in the step of layer {lower} that adds them (`COPY --chmod=… --chown=…`, or `chmod`/`chown` in that same RUN)");
+            if instr.contains("chmod") || instr.contains("chown") {
+                format!("drop the `chmod`/`chown` from this RUN and set mode and owner {at}")
             } else {
-                ratio(row)
-            };
-            compressed += b as f64 * r;
-            claimed.insert(claim);
+                format!("this layer re-adds files of layer {lower} with the same content: set their mode and owner {at} instead")
+            }
         }
-        let mut paths: Vec<(String, u64)> = c.dirs.into_iter().collect();
-        paths.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        let path_count = paths.len();
-        paths.truncate(3);
-        rows.push(Finding {
-            rule: c.rule,
-            title: c.rule.title(),
-            layer: c.layer,
-            instruction: row.instruction.clone(),
-            paths,
-            path_count,
-            bytes: c.claims.iter().map(|(_, b)| b).sum(),
-            incremental_bytes: incremental,
-            compressed_bytes: compressed.round() as u64,
-            confidence: "high",
-            fix: c.rule.fix(),
-        });
+        (Rule::MultiStage, _) => {
+            let names: Vec<&str> = inp.owners.build_only.iter().take(4).map(|(n, _)| n.as_str()).collect();
+            format!("build in a separate stage (`FROM … AS build`) that installs the build tools ({}), and `COPY --from=build` only the built artifacts into a runtime stage that never installs them", names.join(", "))
+        }
+        (Rule::DocsLocales, _) => format!("before `apt-get install` in this RUN, add `printf '{DPKG_EXCLUDES}' > /etc/dpkg/dpkg.cfg.d/01-nodoc` (or in an earlier RUN)"),
+        (Rule::PackageTests, _) => "delete the packages' test suites in this RUN (e.g. `find / -xdev -depth -type d -path '*-packages/*/tests' -exec rm -rf {} +`), or install in a build stage and copy without them".into(),
+        (Rule::Bytecode, _) => "`pip install --no-compile` (or `ENV PIP_NO_COMPILE=1`) in this RUN; Python compiles on first import instead, which costs start-up time".into(),
+        (Rule::FullBase, _) => {
+            let names: Vec<&str> = inp.owners.build_only.iter().take(4).map(|(n, _)| n.as_str()).collect();
+            format!("the base image ships compilers and development files ({}): use its slim variant (e.g. `python:3.12-slim` for `python:3.12`), or a multi-stage build whose runtime stage starts from the slim one", names.join(", "))
+        }
     }
+}
+
+/// One finding from its key and atoms.
+fn finding(key: Key, atoms: &[u32], incremental: u64, inp: &Inputs<'_>) -> Finding {
+    let (rule, scope, mut layer) = key;
+    let list = &inp.atoms.list;
+    let mut dirs: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut per_layer: BTreeMap<usize, u64> = BTreeMap::new();
+    let mut compressed = 0.0;
+    for &i in atoms {
+        let a: Atom = list[i as usize];
+        *dirs.entry(inp.tree.ancestor_at(a.node, 3)).or_default() += a.bytes;
+        *per_layer.entry(a.layer as usize).or_default() += a.bytes;
+        let r = if precompressed(inp.tree.name(a.node)) {
+            1.0
+        } else {
+            inp.layers.get(a.layer as usize).map_or(1.0, ratio)
+        };
+        compressed += a.bytes as f64 * r;
+    }
+    if matches!(rule, Rule::MultiStage | Rule::FullBase) {
+        layer = per_layer
+            .iter()
+            .max_by_key(|(l, b)| (**b, Reverse(**l)))
+            .map_or(0, |(l, _)| *l);
+    }
+    let mut paths: Vec<(String, u64)> = dirs
+        .into_iter()
+        .map(|(n, b)| (inp.tree.path(n), b))
+        .collect();
+    paths.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let path_count = paths.len();
+    paths.truncate(3);
+    Finding {
+        rule,
+        scope,
+        title: rule.title(scope),
+        layer,
+        instruction: inp.layers.get(layer).and_then(|r| r.instruction.clone()),
+        paths,
+        path_count,
+        bytes: atoms.iter().map(|&i| list[i as usize].bytes).sum(),
+        incremental_bytes: incremental,
+        compressed_bytes: compressed.round() as u64,
+        // A stream cannot be read twice to hash both copies: path and size only.
+        confidence: if rule == Rule::ChmodDuplicate && inp.readds.iter().any(|r| !r.confirmed) {
+            "medium"
+        } else {
+            rule.confidence(scope)
+        },
+        fix: fix((rule, scope, layer), inp, atoms),
+    }
+}
+
+/// Order candidates greedily, each next the one that saves most on top of those
+/// before: lazily, since a candidate's gain only shrinks as others claim atoms.
+fn greedy(mut cands: Vec<(Key, Vec<u32>)>, claimed: &mut [bool], inp: &Inputs<'_>) -> Vec<Finding> {
+    let bytes = |i: &u32| inp.atoms.list[*i as usize].bytes;
+    let gain = |atoms: &[u32], claimed: &[bool]| {
+        atoms
+            .iter()
+            .filter(|&&i| !claimed[i as usize])
+            .map(bytes)
+            .sum::<u64>()
+    };
+    let alone: Vec<u64> = cands
+        .iter()
+        .map(|(_, a)| a.iter().map(bytes).sum())
+        .collect();
+    // (gain, alone, earlier layer first, rule order, index)
+    let entry = |c: usize, g: u64, cands: &[(Key, Vec<u32>)]| {
+        let (rule, _, layer) = cands[c].0;
+        (g, alone[c], Reverse(layer), Reverse(rule), c)
+    };
+    let mut heap: BinaryHeap<_> = (0..cands.len())
+        .map(|c| entry(c, alone[c], &cands))
+        .collect();
+    let mut rows = Vec::new();
+    while let Some(top) = heap.pop() {
+        let c = top.4;
+        let g = gain(&cands[c].1, claimed);
+        let fresh = entry(c, g, &cands);
+        if heap.peek().is_some_and(|next| *next > fresh) {
+            heap.push(fresh);
+            continue;
+        }
+        if alone[c] == 0 {
+            continue;
+        }
+        let atoms = std::mem::take(&mut cands[c].1);
+        for &i in &atoms {
+            claimed[i as usize] = true;
+        }
+        rows.push(finding(cands[c].0, &atoms, g, inp));
+    }
+    rows
+}
+
+/// Find the suggestions: your layers' first, then the base image's.
+pub fn find(inp: &Inputs<'_>) -> Findings {
+    let mut yours = Vec::new();
+    let mut base = Vec::new();
+    for (key, mut atoms) in candidates(inp).0 {
+        atoms.sort_unstable();
+        atoms.dedup();
+        match key.1 {
+            Scope::Yours => yours.push((key, atoms)),
+            Scope::Base => base.push((key, atoms)),
+        }
+    }
+    let mut claimed = vec![false; inp.atoms.list.len()];
+    let mut rows = greedy(yours, &mut claimed, inp);
     let saved_bytes = rows.iter().map(|f| f.incremental_bytes).sum();
+    let base_rows = greedy(base, &mut claimed, inp);
+    let base_saved_bytes = base_rows.iter().map(|f| f.incremental_bytes).sum();
+    rows.extend(base_rows);
     Findings {
-        saved_bytes,
-        stored_after: stored - saved_bytes,
         rows,
+        saved_bytes,
+        stored_after: inp.stored - saved_bytes,
+        base_saved_bytes,
     }
 }

@@ -15,7 +15,7 @@ pub mod waste;
 
 pub use base::{Base, BaseRule};
 pub use categories::{Category, CategoryLayer, CategoryRow};
-pub use findings::{Finding, Findings, Rule};
+pub use findings::{Finding, Findings, Rule, Scope};
 pub use layers::{LayerRow, Step, instruction};
 pub use packages::{Manager, PackageRow, Packages};
 pub use paths::{PathRow, Visible};
@@ -160,11 +160,20 @@ pub fn summarize(a: &Analysis, opts: &SummaryOptions) -> Report {
     let layers = layers::rows(a, &base);
     let steps = layers::steps(a, layers.len());
     let app_layers = layers.iter().map(LayerRow::is_app).collect();
-    let cells = categories::classify(&a.tree, app_layers);
-    let categories = categories::table(&cells, &base, opts.top);
+    let atoms = categories::classify(&a.tree, app_layers);
+    let categories = categories::table(&categories::cells(&atoms), &base, opts.top);
     let (paths, visible) = paths::table(&a.tree, depth, opts.top);
     let totals = totals(&a.figures, visible, &base);
-    let findings = findings::find(&a.tree, &cells, &layers, &base, totals.stored_bytes);
+    let (packages, owners) = packages::table(a, &base, opts.top);
+    let findings = findings::find(&findings::Inputs {
+        tree: &a.tree,
+        atoms: &atoms,
+        layers: &layers,
+        base: &base,
+        owners: &owners,
+        readds: &a.readds,
+        stored: totals.stored_bytes,
+    });
     let problems: Vec<String> = a.layer_errors.iter().map(|e| e.to_string()).collect();
     Report {
         image: a.image.clone(),
@@ -175,7 +184,7 @@ pub fn summarize(a: &Analysis, opts: &SummaryOptions) -> Report {
         history_note: a.history_note.clone(),
         paths,
         waste: waste::table(&a.tree, depth, opts.top),
-        packages: packages::table(a, &base, opts.top),
+        packages,
         findings,
         base,
         categories,

@@ -71,6 +71,19 @@ pub struct Packages {
     pub build_closure: Vec<String>,
 }
 
+/// Which package owns each visible file, as findings need it (by inode).
+#[derive(Debug, Clone, Default)]
+pub struct Owners {
+    /// Owned by a dpkg package.
+    pub dpkg: Vec<bool>,
+    /// Owned by a package of the build-only closure.
+    pub build: Vec<bool>,
+    /// Layers that installed a build-only package.
+    pub build_layers: BTreeSet<usize>,
+    /// The build-only packages, biggest first.
+    pub build_only: Vec<(String, u64)>,
+}
+
 /// Whether the walk should keep a file's content: the package databases only. Called
 /// for every regular file, so it rejects on the file name first. (The walk bounds the
 /// size of what it captures.)
@@ -338,11 +351,13 @@ fn lookup_listed(tree: &FsTree, path: &[u8]) -> Option<u32> {
     tree.lookup(&join(b"usr", path))
 }
 
-/// Visible bytes and files of a list of paths; each inode counted once overall.
+/// Visible bytes and files of a list of paths; each inode counted once overall, and
+/// handed to `own`.
 fn measure<'a>(
     tree: &FsTree,
     files: impl Iterator<Item = &'a [u8]>,
     seen: &mut [bool],
+    mut own: impl FnMut(u32),
 ) -> (u64, u64) {
     let (mut bytes, mut count) = (0, 0);
     for f in files {
@@ -357,6 +372,7 @@ fn measure<'a>(
         {
             bytes += tree.inodes()[ino as usize].size;
             count += 1;
+            own(ino);
         }
     }
     (bytes, count)
@@ -458,8 +474,8 @@ fn apk(text: &str, layer: usize) -> Vec<(String, Record)> {
     out
 }
 
-/// The package table, biggest first, cut to `top`.
-pub fn table(a: &Analysis, base: &Base, top: usize) -> Packages {
+/// The package table, biggest first, cut to `top`, and who owns each file.
+pub fn table(a: &Analysis, base: &Base, top: usize) -> (Packages, Owners) {
     let mut dpkg = Dpkg::default();
     dpkg.read(&a.captured);
     let build: BTreeSet<String> = dpkg
@@ -473,7 +489,13 @@ pub fn table(a: &Analysis, base: &Base, top: usize) -> Packages {
     } else {
         dpkg.closure(&build)
     };
-    let mut seen = vec![false; a.tree.inodes().len()];
+    let n = a.tree.inodes().len();
+    let mut seen = vec![false; n];
+    let mut owners = Owners {
+        dpkg: vec![false; n],
+        build: vec![false; n],
+        ..Owners::default()
+    };
     let mut rows = Vec::new();
     let all = dpkg
         .packages
@@ -481,11 +503,21 @@ pub fn table(a: &Analysis, base: &Base, top: usize) -> Packages {
         .map(|(n, r)| (Manager::Dpkg, n, r))
         .chain(others(a));
     for (manager, name, r) in all {
-        let (bytes, files) = measure(&a.tree, r.files.iter().map(Vec::as_slice), &mut seen);
+        let dpkg = manager == Manager::Dpkg;
+        let build_only = dpkg && build.contains(&name);
+        let in_closure = dpkg && closure.contains(&name);
+        let (bytes, files) = measure(&a.tree, r.files.iter().map(Vec::as_slice), &mut seen, |i| {
+            owners.dpkg[i as usize] = dpkg;
+            owners.build[i as usize] = in_closure;
+        });
+        if build_only {
+            owners.build_layers.insert(r.layer);
+            owners.build_only.push((name.clone(), bytes));
+        }
         rows.push(PackageRow {
             manager,
-            build_only: manager == Manager::Dpkg && build.contains(&name),
-            build_closure: manager == Manager::Dpkg && closure.contains(&name),
+            build_only,
+            build_closure: in_closure,
             base: base.holds(r.layer),
             layer: Some(r.layer),
             version: r.version,
@@ -503,12 +535,16 @@ pub fn table(a: &Analysis, base: &Base, top: usize) -> Packages {
             .then(x.manager.cmp(&y.manager))
             .then_with(|| x.name.cmp(&y.name))
     });
-    Packages {
+    owners
+        .build_only
+        .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let packages = Packages {
         rows: TopN::cut(rows, top, |r| r.bytes),
         build_only_bytes,
         build_closure_bytes,
         build_closure: closure.into_iter().collect(),
-    }
+    };
+    (packages, owners)
 }
 
 #[cfg(test)]

@@ -29,6 +29,18 @@ pub struct CapturedFile {
     pub content: Vec<u8>,
 }
 
+/// A file a later layer re-added with the same content (only its mode or owner can
+/// differ): the lower copy is the waste record `waste` of the tree, the upper one the
+/// live `node`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReAdd {
+    pub waste: u32,
+    pub node: u32,
+    /// Both copies were hashed and are equal; `false` when the input could not be read
+    /// twice (a stream) and only path and size agree.
+    pub confirmed: bool,
+}
+
 /// An image after walking: metadata, per-layer figures and the merged filesystem.
 pub struct Analysis {
     pub image: ImageInfo,
@@ -42,6 +54,8 @@ pub struct Analysis {
     pub tree: FsTree,
     /// Contents the walk's capture hook asked for, in layer order.
     pub captured: Vec<CapturedFile>,
+    /// Files re-added unchanged by a later layer.
+    pub readds: Vec<ReAdd>,
     /// Layer errors (the walk went on without them), by layer index.
     pub layer_errors: Vec<crate::error::LayerError>,
     /// Things worth telling that are not errors (from the source).

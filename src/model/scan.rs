@@ -104,6 +104,8 @@ pub struct LayerScan {
     names: Vec<u8>,
     /// Contents captured for analyses (entry index, bytes).
     pub captured: Vec<(u32, Vec<u8>)>,
+    /// SHA-256 of the contents a hash selector asked for (entry index, digest).
+    pub hashed: Vec<(u32, [u8; 32])>,
 }
 
 impl LayerScan {

@@ -595,6 +595,46 @@ impl FsTree {
         cur
     }
 
+    /// A node's path in normal form (no leading `/`; the root is empty), as tar
+    /// entries name it.
+    pub fn path_bytes(&self, id: u32) -> Vec<u8> {
+        let mut parts = Vec::new();
+        let mut cur = id;
+        while let Some(p) = self.parent(cur) {
+            parts.push(cur);
+            cur = p;
+        }
+        let mut out = Vec::new();
+        for &n in parts.iter().rev() {
+            if !out.is_empty() {
+                out.push(b'/');
+            }
+            out.extend_from_slice(self.name(n));
+        }
+        out
+    }
+
+    /// Files a later layer re-added at the same path with the same size (a `chmod -R`
+    /// or `chown -R` layer does that): (waste record index, node). Only their content
+    /// can tell whether the bytes are the same; the caller hashes them.
+    pub fn same_size_readds(&self) -> Vec<(u32, u32)> {
+        let mut out = Vec::new();
+        for (i, w) in self.waste.iter().enumerate() {
+            if w.cause != WasteCause::Overwritten || w.bytes == 0 || w.node == ROOT {
+                continue;
+            }
+            let n = self.nodes[w.node as usize];
+            if !n.alive || n.kind != NodeKind::File || n.inode == NONE {
+                continue;
+            }
+            let ino = self.inodes[n.inode as usize];
+            if ino.layer == w.removed_layer && ino.size == w.bytes && ino.layer > w.added_layer {
+                out.push((i as u32, w.node));
+            }
+        }
+        out
+    }
+
     /// Absolute path of a node, `/` for the root. Non-UTF-8 bytes are replaced.
     pub fn path(&self, id: u32) -> String {
         let mut parts = Vec::new();

@@ -179,6 +179,7 @@ struct FindingDoc<'a> {
     title: &'static str,
     scope: &'static str,
     layer: usize,
+    created_by: Option<&'a str>,
     instruction: Option<&'a str>,
     paths: Vec<PathBytes<'a>>,
     path_count: usize,
@@ -186,7 +187,7 @@ struct FindingDoc<'a> {
     incremental_bytes: u64,
     compressed_bytes: u64,
     confidence: &'static str,
-    fix: &'static str,
+    fix: &'a str,
 }
 
 #[derive(Serialize)]
@@ -199,6 +200,7 @@ struct PathBytes<'a> {
 struct Projected {
     saved_bytes: u64,
     stored_bytes: u64,
+    base_saved_bytes: u64,
 }
 
 #[derive(Serialize)]
@@ -399,12 +401,13 @@ fn package(p: &PackageRow) -> PackageDoc<'_> {
     }
 }
 
-fn finding(f: &Finding) -> FindingDoc<'_> {
+fn finding<'a>(f: &'a Finding, r: &'a Report) -> FindingDoc<'a> {
     FindingDoc {
         rule: f.rule.code(),
         title: f.title,
-        scope: "yours",
+        scope: f.scope.code(),
         layer: f.layer,
+        created_by: r.layers.get(f.layer).and_then(|l| l.created_by.as_deref()),
         instruction: f.instruction.as_deref(),
         paths: f
             .paths
@@ -419,7 +422,7 @@ fn finding(f: &Finding) -> FindingDoc<'_> {
         incremental_bytes: f.incremental_bytes,
         compressed_bytes: f.compressed_bytes,
         confidence: f.confidence,
-        fix: f.fix,
+        fix: &f.fix,
     }
 }
 
@@ -459,10 +462,11 @@ fn doc(r: &Report) -> Doc<'_> {
             closure_bytes: r.packages.build_closure_bytes,
             closure: &r.packages.build_closure,
         },
-        findings: r.findings.rows.iter().map(finding).collect(),
+        findings: r.findings.rows.iter().map(|f| finding(f, r)).collect(),
         projected: Projected {
             saved_bytes: r.findings.saved_bytes,
             stored_bytes: r.findings.stored_after,
+            base_saved_bytes: r.findings.base_saved_bytes,
         },
         problems: &r.problems,
         notes: &r.notes,

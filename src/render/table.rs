@@ -13,7 +13,7 @@ use super::format::{
     size_or_dash,
 };
 use super::{Document, Renderer};
-use crate::analyze::{LayerRow, Report, Step, TopN};
+use crate::analyze::{Finding, LayerRow, Report, Scope, Step, TopN};
 use crate::model::NodeKind;
 
 /// Renders documents as text tables (`--format table`).
@@ -316,17 +316,32 @@ impl Table {
 
     fn suggestions(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
         let f = &r.findings;
-        if f.rows.is_empty() {
-            return writeln!(out, "\nSuggestions: none.");
+        let (yours, base): (Vec<&Finding>, Vec<&Finding>) =
+            f.rows.iter().partition(|row| row.scope == Scope::Yours);
+        if yours.is_empty() {
+            writeln!(out, "\nSuggestions: none.")?;
+        } else {
+            writeln!(
+                out,
+                "\nSuggestions (projected: {} -> {} stored, {} less)",
+                size(r.totals.stored_bytes),
+                size(f.stored_after),
+                size(f.saved_bytes)
+            )?;
+            self.findings_table(&yours, f.saved_bytes, out)?;
         }
-        let stored = r.totals.stored_bytes;
-        writeln!(
-            out,
-            "\nSuggestions (projected: {} -> {} stored, {} less)",
-            size(stored),
-            size(f.stored_after),
-            size(f.saved_bytes)
-        )?;
+        if !base.is_empty() {
+            writeln!(
+                out,
+                "\nBase image (only another base image removes these: {} more)",
+                size(f.base_saved_bytes)
+            )?;
+            self.findings_table(&base, f.base_saved_bytes, out)?;
+        }
+        Ok(())
+    }
+
+    fn findings_table(&self, rows: &[&Finding], total: u64, out: &mut dyn Write) -> io::Result<()> {
         let header = ["rule", "layer", "saves", "alone", "~pull", "fix"];
         let mut table = new_table(self.width, &header, &[1, 2, 3, 4]);
         for c in [1, 2, 3, 4] {
@@ -334,22 +349,18 @@ impl Table {
                 col.set_constraint(ColumnConstraint::ContentWidth);
             }
         }
-        for row in &f.rows {
+        for row in rows {
             table.add_row(one_line(vec![
                 Cell::new(row.rule.code()),
                 Cell::new(row.layer),
                 Cell::new(size(row.incremental_bytes)),
                 Cell::new(size(row.bytes)),
                 Cell::new(size(row.compressed_bytes)),
-                Cell::new(clip(row.fix, 400)),
+                Cell::new(clip(&row.fix, 400)),
             ]));
         }
         table.add_row(padded(
-            vec![
-                Cell::new("total"),
-                Cell::new(""),
-                Cell::new(size(f.saved_bytes)),
-            ],
+            vec![Cell::new("total"), Cell::new(""), Cell::new(size(total))],
             6,
         ));
         writeln!(out, "{table}")

@@ -12,8 +12,9 @@ use crate::error::LayerErrorKind;
 use crate::model::path::{join, normalize, split_parent};
 use crate::model::{EntryKind, LayerFigures, LayerScan};
 
-/// Decides which entries' contents are kept (for package databases and the like).
-/// Files over [`MAX_CAPTURE`] bytes are never offered.
+/// Decides which entries' contents are kept (for package databases and the like), or,
+/// as a hash selector, which are hashed. Files over [`MAX_CAPTURE`] bytes are never
+/// offered for keeping; any size may be hashed.
 pub trait Capture: Sync {
     /// Whether to keep the content of the regular file at `path` of `size` bytes.
     fn wants(&self, path: &[u8], size: u64) -> bool;
@@ -113,12 +114,31 @@ fn stored_size<R: Read>(
     }
 }
 
+/// Stream a regular file's content through SHA-256.
+fn hash_content<R: Read>(entry: &mut R, size: u64) -> io::Result<[u8; 32]> {
+    use sha2::{Digest as _, Sha256};
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut left = size;
+    while left > 0 {
+        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = entry.read(&mut buf[..want])?;
+        if n == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        h.update(&buf[..n]);
+        left -= n as u64;
+    }
+    Ok(h.finalize().into())
+}
+
 /// Walk the entries into `scan`. A tar cut exactly at an entry boundary (no
 /// end-of-archive marker) is accepted, as Docker and Go's archive/tar accept it: old
 /// `docker save` layers have no marker.
 pub fn walk_entries<R: Read + Seek>(
     archive: &mut tar::Archive<R>,
     capture: Option<&dyn Capture>,
+    hash: Option<&dyn Capture>,
     scan: &mut LayerScan,
 ) -> Result<(), LayerErrorKind> {
     let mut path = Vec::with_capacity(256);
@@ -166,6 +186,12 @@ pub fn walk_entries<R: Read + Seek>(
                 .read_to_end(&mut content)
                 .map_err(|e| tar_error(e, index))?;
             scan.captured.push((index as u32, content));
+        } else if kind == EntryKind::File
+            && let Some(hash) = hash
+            && hash.wants(&path, size)
+        {
+            let digest = hash_content(&mut entry, size).map_err(|e| tar_error(e, index))?;
+            scan.hashed.push((index as u32, digest));
         }
         let target = (kind == EntryKind::Hardlink).then_some(link.as_slice());
         scan.push(kind, &path, target, size)?;

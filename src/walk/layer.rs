@@ -25,6 +25,8 @@ pub struct ScanOptions<'a> {
     /// Hash an uncompressed blob too (compressed ones always are when a hash is asked).
     pub hash_plain: bool,
     pub capture: Option<&'a dyn Capture>,
+    /// Hash the content of the regular files it selects (SHA-256, into `hashed`).
+    pub hash_files: Option<&'a dyn Capture>,
 }
 
 fn open_error(e: std::io::Error) -> LayerErrorKind {
@@ -77,7 +79,7 @@ pub fn scan<'r>(
         return Err(LayerErrorKind::NotTar(what));
     }
     let mut archive = tar::Archive::new(Skipper::new(Cursor::new(block).chain(plain)));
-    let walked = walk_entries(&mut archive, opts.capture, &mut scan);
+    let walked = walk_entries(&mut archive, opts.capture, opts.hash_files, &mut scan);
     let (_, mut plain) = archive.into_inner().into_inner().into_inner();
     if let Err(kind) = walked {
         return Err(match plain.error.take() {

@@ -36,6 +36,7 @@ pub fn scan_options<'a>(
         diff_hash,
         hash_plain: policy.hashes_layer(false, arrival == Arrival::Streamed),
         capture,
+        hash_files: None,
     })
 }
 
@@ -57,6 +58,7 @@ pub fn stream_options<'a>(
         diff_hash: (hashed && named_digest.is_none()).then_some(Algorithm::Sha256),
         hash_plain: hashed,
         capture,
+        hash_files: None,
     }
 }
 
