@@ -244,3 +244,52 @@ fn only_identical_readds_are_chmod_duplicates() {
     let streamed = analyze(&gz).expect("analyze");
     assert_eq!(chmod(&streamed), vec![(1, 150, "medium")]);
 }
+
+/// The base-digest annotation decides when the input holds the base's manifest and its
+/// layers are the image's first; a base that is not there tells nothing.
+#[test]
+fn the_base_digest_annotation_counts_the_base_layers_when_the_base_is_there() {
+    use crate::util::builder::{IndexEntry, oci_index_layout};
+    let base = Image::new("base:1")
+        .layer(Layer::new("ADD rootfs.tar /").fill("usr/bin/sh", 100))
+        .layer(Layer::new("RUN apt-get install -y python3").fill("usr/bin/python3", 200));
+    let entry = |name: &str, img: &Image| IndexEntry {
+        name: Some(name.to_string()),
+        images: vec![img.clone()],
+        nested: false,
+        missing: Vec::new(),
+    };
+    let dir = tmp();
+    let alone = dir.path().join("base");
+    oci_index_layout(&[entry("base", &base)], &alone).expect("layout");
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(alone.join("index.json")).expect("index"))
+            .expect("json");
+    let digest = index["manifests"][0]["digest"]
+        .as_str()
+        .expect("digest")
+        .to_string();
+    let mut app = base
+        .clone()
+        .layer(Layer::new("RUN pip install app").fill("app/x", 30))
+        .layer(Layer::new("RUN echo done").fill("app/y", 3))
+        .annotation("org.opencontainers.image.base.name", "base:1")
+        .annotation("org.opencontainers.image.base.digest", &digest);
+    app.tags = vec!["app:1".to_string()];
+    let both = dir.path().join("both");
+    oci_index_layout(&[entry("base", &base), entry("app", &app)], &both).expect("layout");
+    let select = imgsize::source::SelectOptions {
+        image: Some("app".to_string()),
+        ..crate::util::verify_all()
+    };
+    let r = crate::util::analyze_with(&both, &select, Default::default()).expect("analyze");
+    assert_eq!((r.base.rule, r.base.layers), (BaseRule::Annotation, 2));
+    assert_eq!(r.base.digest.as_deref(), Some(digest.as_str()));
+    assert_eq!(r.totals.base_stored_bytes, 300);
+    // Without the base's manifest in the input, the annotation only names it.
+    let only = dir.path().join("only");
+    oci_index_layout(&[entry("app", &app)], &only).expect("layout");
+    let r = crate::util::analyze_with(&only, &select, Default::default()).expect("analyze");
+    assert_ne!(r.base.rule, BaseRule::Annotation);
+    assert_eq!(r.base.name.as_deref(), Some("base:1"));
+}

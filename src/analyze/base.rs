@@ -1,11 +1,15 @@
 //! Where the base image ends and your layers begin. Only your layers can be fixed by
 //! editing your Dockerfile, so totals, categories and findings keep the two apart.
 //!
-//! Rules, first that decides wins: `--base-layers N`; the history (the base ends at its
-//! last `CMD`/`ENTRYPOINT`/`SHELL` step that is followed by a step making a layer: a
-//! base image's Dockerfile ends with them, yours starts after); the `created` times of
-//! the history (the largest gap of an hour or more between steps making layers). Without
-//! any, every layer counts as yours.
+//! Rules, first that decides wins: `--base-layers N`; the manifest's
+//! `org.opencontainers.image.base.digest` annotation, when the input also holds that
+//! manifest and its layers are this image's first (the source counts them); the history
+//! (the base ends at its last `CMD`/`ENTRYPOINT`/`SHELL` step that is followed by a step
+//! making a layer: a base image's Dockerfile ends with them, yours starts after);
+//! BuildKit's `buildkit.dockerfile.v0` comments (when only the last steps carry it, a
+//! base built otherwise ends where they start); the `created` times of the history (the
+//! largest gap of an hour or more between steps making layers). Without any, every
+//! layer counts as yours.
 
 use super::layers::instruction;
 use crate::model::{Analysis, HistoryStep};
@@ -15,8 +19,12 @@ use crate::model::{Analysis, HistoryStep};
 pub enum BaseRule {
     /// `--base-layers N`.
     Flag,
+    /// The base-digest annotation names a manifest the input holds.
+    Annotation,
     /// The last CMD/ENTRYPOINT/SHELL step of the history before your first layer.
     History,
+    /// Only the last steps carry BuildKit's comment.
+    BuildKit,
     /// The largest gap in the history's `created` times.
     CreatedGap,
     /// Nothing tells: every layer is counted as yours.
@@ -27,6 +35,8 @@ impl BaseRule {
     pub fn code(self) -> &'static str {
         match self {
             BaseRule::Flag => "flag",
+            BaseRule::Annotation => "annotation",
+            BaseRule::BuildKit => "buildkit-comment",
             BaseRule::History => "history",
             BaseRule::CreatedGap => "created-gap",
             BaseRule::Unknown => "unknown",
@@ -80,6 +90,25 @@ fn by_history(history: &[HistoryStep]) -> Option<usize> {
     candidate.filter(|&n| n > 0)
 }
 
+/// The comment BuildKit writes on every step it builds.
+const BUILDKIT: &str = "buildkit.dockerfile.v0";
+
+/// Layers before the final run of BuildKit-commented steps, when no earlier step
+/// carries the comment (a base built otherwise, then your BuildKit build).
+fn by_buildkit(history: &[HistoryStep]) -> Option<usize> {
+    let ours = |h: &HistoryStep| h.comment.as_deref() == Some(BUILDKIT);
+    let start = history.iter().rposition(|h| !ours(h))? + 1;
+    if start == history.len() || history[..start].iter().any(ours) {
+        return None;
+    }
+    let layers = history[..start]
+        .iter()
+        .filter(|h| h.layer.is_some())
+        .count();
+    let yours = history[start..].iter().any(|h| h.layer.is_some());
+    (layers > 0 && yours).then_some(layers)
+}
+
 /// Seconds since the epoch of an RFC 3339 time (`2024-05-01T12:00:00.123Z`,
 /// `…+02:00`); `None` when it does not parse.
 pub fn epoch_seconds(t: &str) -> Option<i64> {
@@ -131,8 +160,12 @@ pub fn boundary(a: &Analysis, flag: Option<usize>) -> Base {
     let lined_up = a.history_note.is_none() && !a.history.is_empty();
     let (layers, rule) = if let Some(f) = flag {
         (f.min(n), BaseRule::Flag)
+    } else if let Some(b) = a.image.base_layers.filter(|&b| b <= n) {
+        (b, BaseRule::Annotation)
     } else if let Some(b) = by_history(&a.history).filter(|_| lined_up) {
         (b, BaseRule::History)
+    } else if let Some(b) = by_buildkit(&a.history).filter(|_| lined_up) {
+        (b, BaseRule::BuildKit)
     } else if let Some(b) = by_created_gap(&a.history).filter(|_| lined_up) {
         (b, BaseRule::CreatedGap)
     } else {
@@ -184,6 +217,30 @@ mod tests {
         assert_eq!(by_history(&h), Some(2));
         // A CMD at the very end (yours) is followed by no layer: not a boundary.
         assert_eq!(by_history(&h[..2]), None);
+    }
+
+    #[test]
+    fn only_the_last_steps_built_by_buildkit_are_yours() {
+        let t = "2024-01-01T00:00:00Z";
+        let kit = |by: &str, layer| HistoryStep {
+            comment: Some(BUILDKIT.to_string()),
+            ..step(by, layer, t)
+        };
+        let h = vec![
+            step("/bin/sh -c #(nop) ADD file:abc in /", Some(0), t),
+            step("/bin/sh -c apt-get install -y python3", Some(1), t),
+            kit("WORKDIR /app", None),
+            kit("COPY . /app # buildkit", Some(2)),
+            kit("RUN /bin/sh -c pip install . # buildkit", Some(3)),
+        ];
+        assert_eq!(by_buildkit(&h), Some(2));
+        // A base built by BuildKit too: the comment tells nothing.
+        let mut all = h.clone();
+        all[0] = kit("ADD file:abc in /", Some(0));
+        all[1] = kit("RUN /bin/sh -c apt-get install -y python3", Some(1));
+        assert_eq!(by_buildkit(&all), None);
+        // Nothing of yours after the base.
+        assert_eq!(by_buildkit(&h[..3]), None);
     }
 
     #[test]

@@ -84,6 +84,9 @@ pub struct ImageInfo {
     /// `.digest` annotations name it.
     pub base_name: Option<String>,
     pub base_digest: Option<String>,
+    /// The base image's layer count, when the input also holds the manifest that
+    /// `base_digest` names and its layers are this image's first ones.
+    pub base_layers: Option<usize>,
 }
 
 /// What a layer blob must hash to for it to be the one the image names.

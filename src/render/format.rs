@@ -84,6 +84,8 @@ pub fn platform(p: &Platform) -> String {
 pub fn base_rule(rule: BaseRule) -> &'static str {
     match rule {
         BaseRule::Flag => "as --base-layers says",
+        BaseRule::Annotation => "as the base-digest annotation's manifest, which the input holds",
+        BaseRule::BuildKit => "ends where the steps BuildKit built begin",
         BaseRule::History => "ends at its last CMD/ENTRYPOINT in the history",
         BaseRule::CreatedGap => "ends at the gap in the history's creation times",
         BaseRule::Unknown => "not recognised",

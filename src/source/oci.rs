@@ -286,6 +286,25 @@ pub(crate) fn resolve(store: &dyn BlobStore, opts: &SelectOptions) -> Result<Res
     }
 }
 
+/// How many layers the base image has, when the input holds the manifest the
+/// `org.opencontainers.image.base.digest` annotation names and its layers are the first
+/// of this image's (a base that is not there, or does not line up, tells nothing).
+fn base_layers(ctx: &Ctx<'_>, digest: &str, ours: &[Descriptor]) -> Option<usize> {
+    let desc = Descriptor {
+        digest: Some(digest.to_string()),
+        ..Descriptor::default()
+    };
+    let bytes = ctx.read_blob(&desc).ok()??;
+    let base: Manifest = documents::parse(&bytes, digest).ok()?;
+    let theirs = base.layers?;
+    let prefix = theirs.len() <= ours.len()
+        && theirs
+            .iter()
+            .zip(ours)
+            .all(|(a, b)| a.digest.is_some() && a.digest == b.digest);
+    prefix.then_some(theirs.len())
+}
+
 fn resolve_manifest(ctx: &Ctx<'_>, desc: &Descriptor, manifest: &Manifest) -> Result<Resolved> {
     let store = ctx.store;
     let config_desc = manifest.config.clone().unwrap_or_default();
@@ -340,11 +359,15 @@ fn resolve_manifest(ctx: &Ctx<'_>, desc: &Descriptor, manifest: &Manifest) -> Re
             .as_ref()
             .and_then(|a| a.get(key).cloned())
     };
+    let base_digest = annotation(documents::BASE_DIGEST);
     let info = ImageInfo {
         config_digest: Some(config_digest),
         manifest_digest: desc.digest.clone(),
         base_name: annotation(documents::BASE_NAME),
-        base_digest: annotation(documents::BASE_DIGEST),
+        base_layers: base_digest
+            .as_deref()
+            .and_then(|d| base_layers(ctx, d, &descs)),
+        base_digest,
         ..Resolved::info_from(&config)
     };
     Ok(Resolved {

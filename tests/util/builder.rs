@@ -204,6 +204,8 @@ pub struct Image {
     pub arch: String,
     /// Write `history` into the config.
     pub with_history: bool,
+    /// The manifest's annotations.
+    pub annotations: Vec<(String, String)>,
 }
 
 impl Image {
@@ -215,7 +217,12 @@ impl Image {
             os: "linux".to_string(),
             arch: "amd64".to_string(),
             with_history: true,
+            annotations: Vec::new(),
         }
+    }
+    pub fn annotation(mut self, key: &str, value: &str) -> Self {
+        self.annotations.push((key.to_string(), value.to_string()));
+        self
     }
     pub fn layer(mut self, layer: Layer) -> Self {
         self.layers.push(layer);
@@ -600,6 +607,15 @@ fn image_blobs(img: &Image, built: &[Built]) -> ImageBlobs {
             "mediaType": layer_media_type(l.comp), "digest": l.digest, "size": l.size,
         })).collect::<Vec<_>>(),
     });
+    let mut manifest = manifest;
+    if !img.annotations.is_empty() {
+        manifest["annotations"] = img
+            .annotations
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str())))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
+    }
     let manifest = serde_json::to_vec(&manifest).unwrap_or_default();
     let manifest_digest = sha(&manifest);
     ImageBlobs {
