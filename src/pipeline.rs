@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::analyze::{self, Report, SummaryOptions};
 use crate::bytes::{NoProgress, Progress, VerifyPolicy};
 use crate::error::{LayerError, LayerErrorKind, Result};
-use crate::model::{Analysis, CapturedFile, FsTree, LayerFigures, LayerRef, LayerScan, ReAdd};
+use crate::model::{
+    Analysis, CapturedFile, FsTree, LayerFigures, LayerRef, LayerScan, ReAdd, WatchedEntry,
+};
 use crate::source::{self, MemberWalker, Opened, SelectOptions, StreamedMember, documents};
 use crate::walk::verify::{self, Arrival};
 use crate::walk::{self, Capture, parallel};
@@ -32,6 +34,9 @@ pub struct Hooks<'a> {
     pub progress: &'a dyn Progress,
     /// Asked which files' contents to keep (package databases for analyses).
     pub capture: Option<&'a dyn Capture>,
+    /// A normalised path whose entries' metadata to keep in every layer (at, under and
+    /// above it), for `imgsize explain`.
+    pub watch: Option<&'a [u8]>,
 }
 
 impl Default for Hooks<'_> {
@@ -39,6 +44,7 @@ impl Default for Hooks<'_> {
         Hooks {
             progress: &NoProgress,
             capture: None,
+            watch: None,
         }
     }
 }
@@ -48,6 +54,26 @@ impl Default for Hooks<'_> {
 pub fn run(input: &str, options: &Options, hooks: &Hooks<'_>) -> Result<Report> {
     let analysis = analysis(input, &options.select, hooks)?;
     Ok(analyze::summarize(&analysis, &options.summary))
+}
+
+/// `imgsize explain`: the report, and the history of one path across the layers,
+/// from the same single walk (which keeps the metadata of the entries at, under and
+/// above the path).
+pub fn explain(
+    input: &str,
+    options: &Options,
+    path: &str,
+    hooks: &Hooks<'_>,
+) -> Result<(Report, analyze::Explanation)> {
+    let watch = analyze::explain::watch_path(path);
+    let hooks = Hooks {
+        watch: Some(&watch),
+        ..*hooks
+    };
+    let analysis = analysis(input, &options.select, &hooks)?;
+    let report = analyze::summarize(&analysis, &options.summary);
+    let explanation = analyze::explain::explain(&analysis, &report.layers, path);
+    Ok((report, explanation))
 }
 
 /// Keeps the package databases, and what another capture asks for.
@@ -189,11 +215,14 @@ impl MemberWalker for Streamer<'_> {
         if !self.started.swap(true, Ordering::Relaxed) {
             self.hooks.progress.start(None);
         }
-        let opts = verify::stream_options(
-            member.named_digest.as_deref(),
-            self.policy,
-            self.hooks.capture,
-        );
+        let opts = walk::ScanOptions {
+            watch: self.hooks.watch,
+            ..verify::stream_options(
+                member.named_digest.as_deref(),
+                self.policy,
+                self.hooks.capture,
+            )
+        };
         walk::scan(content, &opts, self.hooks.progress)
     }
 }
@@ -217,7 +246,10 @@ fn read_layer(
     } else {
         Arrival::Local
     };
-    let opts = verify::scan_options(layer, policy, arrival, hooks.capture)?;
+    let opts = walk::ScanOptions {
+        watch: hooks.watch,
+        ..verify::scan_options(layer, policy, arrival, hooks.capture)?
+    };
     let scan = match opened.store.prescanned(&layer.locator) {
         Some(result) => result?,
         None => {
@@ -241,6 +273,7 @@ struct Merge {
     figures: Vec<LayerFigures>,
     errors: Vec<LayerError>,
     captured: Vec<CapturedFile>,
+    watched: Vec<WatchedEntry>,
 }
 
 impl Merge {
@@ -265,6 +298,18 @@ impl Merge {
                 return;
             }
         };
+        for w in std::mem::take(&mut scan.watched) {
+            let e = scan.entries[w.entry as usize];
+            self.watched.push(WatchedEntry {
+                layer: i,
+                path: scan.text(e.path).to_vec(),
+                kind: e.kind,
+                size: e.size,
+                mode: w.mode,
+                uid: w.uid,
+                gid: w.gid,
+            });
+        }
         for (entry, content) in std::mem::take(&mut scan.captured) {
             self.captured.push(CapturedFile {
                 layer: i,
@@ -305,6 +350,7 @@ fn walk_layers(opened: &Opened, policy: VerifyPolicy, hooks: &Hooks<'_>) -> Anal
         figures: vec![LayerFigures::default(); opened.layers.len()],
         errors: Vec::new(),
         captured: Vec::new(),
+        watched: Vec::new(),
     };
     let mut layers = opened.layers.clone();
     parallel::ordered(
@@ -329,6 +375,7 @@ fn walk_layers(opened: &Opened, policy: VerifyPolicy, hooks: &Hooks<'_>) -> Anal
         history_note: opened.history_note.clone(),
         tree: merge.tree,
         captured: merge.captured,
+        watched: merge.watched,
         readds: Vec::new(),
         layer_errors: merge.errors,
         notes: opened.notes.clone(),

@@ -46,6 +46,7 @@ fn python_app() -> Image {
         )
         .layer(
             Layer::new("RUN /bin/sh -c chmod -R 755 /app # buildkit")
+                .file_mode(0o755)
                 .fill("app/main.py", 100)
                 .fill("app/.git/objects/pack/p.pack", 400)
                 .fill("app/__pycache__/main.cpython-312.pyc", 30),
@@ -292,4 +293,65 @@ fn the_base_digest_annotation_counts_the_base_layers_when_the_base_is_there() {
     let r = crate::util::analyze_with(&only, &select, Default::default()).expect("analyze");
     assert_ne!(r.base.rule, BaseRule::Annotation);
     assert_eq!(r.base.name.as_deref(), Some("base:1"));
+}
+
+/// `explain` replays one folder's entries: who added it, who re-added it with another
+/// mode, who deleted what under it.
+#[test]
+fn explain_tells_who_added_chmod_ed_and_deleted_a_path() {
+    use imgsize::analyze::{Now, Tally};
+    let dir = tmp();
+    let path = dir.path().join("image.tar");
+    docker_archive(&python_app(), &path).expect("write fixture");
+    let options = imgsize::Options {
+        select: crate::util::verify_all(),
+        ..Default::default()
+    };
+    let explain = |p: &str| {
+        imgsize::explain(&path.to_string_lossy(), &options, p, &Default::default())
+            .expect("explain")
+            .1
+    };
+    let app = explain("/app/");
+    assert_eq!(app.path, "/app");
+    assert_eq!(
+        app.now,
+        Now::Dir {
+            files: 3,
+            bytes: 530
+        }
+    );
+    let by_layer: Vec<(usize, Tally, Tally, Tally)> = app
+        .layers
+        .iter()
+        .map(|c| (c.layer, c.added, c.readded, c.hidden))
+        .collect();
+    let t = |files, bytes| Tally { files, bytes };
+    assert_eq!(
+        by_layer,
+        vec![
+            (2, t(3, 530), t(0, 0), t(0, 0)),
+            (4, t(0, 0), t(3, 530), t(3, 530)),
+        ]
+    );
+    assert_eq!(
+        app.layers[1].attrs,
+        vec![("0644 0:0 -> 0755 0:0".to_string(), 3)]
+    );
+    assert_eq!(
+        app.layers[1].instruction.as_deref(),
+        Some("RUN chmod -R 755 /app")
+    );
+    // The apt lists: added by layer 1, deleted with their folder by layer 3.
+    let lists = explain("/var/lib/apt/lists");
+    assert_eq!(lists.now, Now::Missing);
+    let got: Vec<(usize, Tally, Tally)> = lists
+        .layers
+        .iter()
+        .map(|c| (c.layer, c.added, c.hidden))
+        .collect();
+    assert_eq!(
+        got,
+        vec![(1, t(1, 3000), t(0, 0)), (3, t(0, 0), t(1, 3000))]
+    );
 }

@@ -541,3 +541,23 @@ fn oversized_long_name_is_refused() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("larger than 64 MiB"), "{}", stderr(&o));
 }
+
+#[test]
+fn explain_prints_a_path_history() {
+    const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample.tar");
+    let out = imgsize(&["explain", SAMPLE, "/root/.cache", "--width", "120"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("/root/.cache in "), "{text}");
+    assert!(text.contains("added 1 file (70.00 kB)"), "{text}");
+    let out = imgsize(&["explain", SAMPLE, "root/.cache/", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["path"], "/root/.cache");
+    assert_eq!(doc["now"]["bytes"], 70000);
+    assert_eq!(doc["layers"][0]["added"]["bytes"], 70000);
+}

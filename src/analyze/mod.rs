@@ -6,6 +6,7 @@
 
 pub mod base;
 pub mod categories;
+pub mod explain;
 pub mod findings;
 pub mod layers;
 pub mod packages;
@@ -15,6 +16,7 @@ pub mod waste;
 
 pub use base::{Base, BaseRule};
 pub use categories::{Category, CategoryLayer, CategoryRow};
+pub use explain::{Explanation, LayerChange, Now, Tally};
 pub use findings::{Finding, Findings, Rule, Scope};
 pub use layers::{LayerRow, Step, instruction};
 pub use packages::{Manager, PackageRow, Packages};

@@ -32,6 +32,17 @@ pub struct Cli {
 enum Command {
     /// Report sizes by layer, instruction and path, and the waste.
     Report(ReportArgs),
+    /// The history of one path or folder across the layers: who added, overwrote,
+    /// re-added with another mode or owner, or deleted it, with sizes.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+struct ExplainArgs {
+    #[command(flatten)]
+    report: ReportArgs,
+    /// The path or folder in the image (`/app`, `/root/.cache/pip`).
+    path: String,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -197,14 +208,21 @@ impl ReportArgs {
     }
 }
 
-fn report(args: &ReportArgs) -> Result<u8> {
+fn report(args: &ReportArgs, explain: Option<&str>) -> Result<u8> {
     let options = args.options()?;
     let bar = Bar::new(!args.no_progress);
     let hooks = Hooks {
         progress: &bar,
-        capture: None,
+        ..Hooks::default()
     };
-    let report = imgsize::run(&args.image, &options, &hooks).map_err(|e| named(&args.image, &e))?;
+    let (report, explanation) = match explain {
+        None => (imgsize::run(&args.image, &options, &hooks), None),
+        Some(path) => match imgsize::explain(&args.image, &options, path, &hooks) {
+            Ok((r, e)) => (Ok(r), Some(e)),
+            Err(e) => (Err(e), None),
+        },
+    };
+    let report = report.map_err(|e| named(&args.image, &e))?;
     // The documented note: only when the input holds several images and none was picked.
     if args.select.is_none() && !report.image.other_images.is_empty() {
         let shown = report
@@ -227,8 +245,12 @@ fn report(args: &ReportArgs) -> Result<u8> {
     };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
+    let document = match &explanation {
+        Some(e) => Document::Explain(&report, e),
+        None => Document::Report(&report),
+    };
     let written = renderer
-        .render(&Document::Report(&report), &mut out)
+        .render(&document, &mut out)
         .and_then(|()| out.flush());
     match written {
         Ok(()) => {}
@@ -267,7 +289,8 @@ pub fn run() -> u8 {
         }
     };
     let result = match &cli.command {
-        Command::Report(args) => report(args),
+        Command::Report(args) => report(args, None),
+        Command::Explain(args) => report(&args.report, Some(&args.path)),
     };
     match result {
         Ok(code) => code,

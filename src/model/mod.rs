@@ -17,7 +17,7 @@ pub mod scan;
 pub mod tree;
 
 pub use image::{DigestCheck, Format, HistoryStep, ImageInfo, LayerRef, Platform};
-pub use scan::{Entry, EntryCounts, EntryKind, LayerFigures, LayerScan, Span};
+pub use scan::{Entry, EntryCounts, EntryKind, LayerFigures, LayerScan, Span, Watched};
 pub use tree::{FsTree, MergeStats, NodeKind, WasteCause, WasteRecord};
 
 /// A file's content kept while walking because an analysis asked for it (package
@@ -27,6 +27,19 @@ pub struct CapturedFile {
     pub layer: usize,
     pub path: Vec<u8>,
     pub content: Vec<u8>,
+}
+
+/// One tar entry at, under or above the path `imgsize explain` asks about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchedEntry {
+    pub layer: usize,
+    /// Normalised (no leading `/`); for whiteouts and opaque markers, what they act on.
+    pub path: Vec<u8>,
+    pub kind: EntryKind,
+    pub size: u64,
+    pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
 }
 
 /// A file a later layer re-added with the same content (only its mode or owner can
@@ -54,6 +67,8 @@ pub struct Analysis {
     pub tree: FsTree,
     /// Contents the walk's capture hook asked for, in layer order.
     pub captured: Vec<CapturedFile>,
+    /// The entries a watch asked for (`imgsize explain`), in layer order.
+    pub watched: Vec<WatchedEntry>,
     /// Files re-added unchanged by a later layer.
     pub readds: Vec<ReAdd>,
     /// Layer errors (the walk went on without them), by layer index.

@@ -92,6 +92,17 @@ pub struct LayerFigures {
     pub sparse_extra_bytes: u64,
 }
 
+/// An entry's metadata kept for `imgsize explain`: only for the entries at, under or
+/// above the path asked about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Watched {
+    /// Index into the scan's entries.
+    pub entry: u32,
+    pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
+}
+
 /// The result of walking one layer.
 #[derive(Debug, Clone, Default)]
 pub struct LayerScan {
@@ -106,6 +117,8 @@ pub struct LayerScan {
     pub captured: Vec<(u32, Vec<u8>)>,
     /// SHA-256 of the contents a hash selector asked for (entry index, digest).
     pub hashed: Vec<(u32, [u8; 32])>,
+    /// Metadata of the entries a watch selected.
+    pub watched: Vec<Watched>,
 }
 
 impl LayerScan {

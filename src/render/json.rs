@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use super::{Document, Renderer};
 use crate::analyze::{
-    self, CategoryRow, Finding, LayerRow, PackageRow, PathRow, Report, Step, WasteRow,
+    self, CategoryRow, Explanation, Finding, LayerRow, Now, PackageRow, PathRow, Report, Step,
+    Tally, WasteRow,
 };
 use crate::model::{HistoryStep, ImageInfo, NodeKind};
 
@@ -473,6 +474,97 @@ fn doc(r: &Report) -> Doc<'_> {
     }
 }
 
+#[derive(Serialize)]
+struct TallyDoc {
+    files: u64,
+    bytes: u64,
+}
+
+impl From<Tally> for TallyDoc {
+    fn from(t: Tally) -> Self {
+        TallyDoc {
+            files: t.files,
+            bytes: t.bytes,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct AttrChange<'a> {
+    change: &'a str,
+    entries: u64,
+}
+
+#[derive(Serialize)]
+struct ChangeDoc<'a> {
+    layer: usize,
+    scope: &'static str,
+    instruction: Option<&'a str>,
+    added: TallyDoc,
+    readded: TallyDoc,
+    replaced: TallyDoc,
+    hidden: TallyDoc,
+    dirs_added: u64,
+    attrs: Vec<AttrChange<'a>>,
+}
+
+#[derive(Serialize)]
+struct NowDoc {
+    kind: &'static str,
+    bytes: u64,
+    files: u64,
+    layer: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct ExplainDoc<'a> {
+    schema_version: u32,
+    path: &'a str,
+    now: NowDoc,
+    layers: Vec<ChangeDoc<'a>>,
+}
+
+fn explain_doc(e: &Explanation) -> ExplainDoc<'_> {
+    let now = match e.now {
+        Now::Missing => ("missing", 0, 0, None),
+        Now::File { bytes, layer } => ("file", bytes, 1, Some(layer)),
+        Now::Dir { files, bytes } => ("dir", bytes, files, None),
+        Now::Other => ("other", 0, 0, None),
+    };
+    ExplainDoc {
+        schema_version: SCHEMA_VERSION,
+        path: &e.path,
+        now: NowDoc {
+            kind: now.0,
+            bytes: now.1,
+            files: now.2,
+            layer: now.3,
+        },
+        layers: e
+            .layers
+            .iter()
+            .map(|c| ChangeDoc {
+                layer: c.layer,
+                scope: if c.base { "base" } else { "yours" },
+                instruction: c.instruction.as_deref(),
+                added: c.added.into(),
+                readded: c.readded.into(),
+                replaced: c.replaced.into(),
+                hidden: c.hidden.into(),
+                dirs_added: c.dirs_added,
+                attrs: c
+                    .attrs
+                    .iter()
+                    .map(|(change, entries)| AttrChange {
+                        change,
+                        entries: *entries,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
 /// Renders documents as one pretty-printed JSON document each (`--format json`).
 pub struct Json;
 
@@ -480,6 +572,7 @@ impl Renderer for Json {
     fn render(&self, d: &Document<'_>, out: &mut dyn Write) -> io::Result<()> {
         match d {
             Document::Report(r) => serde_json::to_writer_pretty(&mut *out, &doc(r))?,
+            Document::Explain(_, e) => serde_json::to_writer_pretty(&mut *out, &explain_doc(e))?,
         }
         out.write_all(b"\n")
     }

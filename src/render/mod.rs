@@ -9,7 +9,7 @@ pub mod table;
 
 use std::io::{self, Write};
 
-use crate::analyze::Report;
+use crate::analyze::{Explanation, Report};
 
 /// What a command hands a renderer. A check verdict and a diff of two reports will be
 /// variants of their own; a renderer that cannot show a variant says so with an
@@ -19,6 +19,8 @@ use crate::analyze::Report;
 pub enum Document<'a> {
     /// `imgsize report`.
     Report(&'a Report),
+    /// `imgsize explain`: one path's history, with the report it comes from.
+    Explain(&'a Report, &'a Explanation),
 }
 
 /// Prints a document in one format.

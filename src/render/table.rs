@@ -13,7 +13,9 @@ use super::format::{
     size_or_dash,
 };
 use super::{Document, Renderer};
-use crate::analyze::{Finding, LayerRow, Report, Scope, Step, TopN};
+use crate::analyze::{
+    Explanation, Finding, LayerChange, LayerRow, Now, Report, Scope, Step, Tally, TopN,
+};
 use crate::model::NodeKind;
 
 /// Renders documents as text tables (`--format table`).
@@ -443,10 +445,71 @@ impl Table {
     }
 }
 
+/// One layer's change in words: `added 3 files (1.2 kB); re-added 12 files …`.
+fn change_words(c: &LayerChange) -> String {
+    let mut parts = Vec::new();
+    let files = |t: &Tally| {
+        let s = if t.files == 1 { "" } else { "s" };
+        format!("{} file{s} ({})", t.files, size(t.bytes))
+    };
+    if c.added.files > 0 {
+        parts.push(format!("added {}", files(&c.added)));
+    }
+    if c.readded.files > 0 {
+        parts.push(format!("re-added {} at the same size", files(&c.readded)));
+    }
+    if c.replaced.files > 0 {
+        parts.push(format!("replaced {}", files(&c.replaced)));
+    }
+    if c.hidden.files > 0 {
+        parts.push(format!("hid {} below", files(&c.hidden)));
+    }
+    if c.dirs_added > 0 {
+        parts.push(format!("{} new folders", c.dirs_added));
+    }
+    for (change, n) in c.attrs.iter().take(3) {
+        parts.push(format!("mode/owner {change} ({n})"));
+    }
+    if c.attrs.len() > 3 {
+        parts.push(format!("{} more mode/owner changes", c.attrs.len() - 3));
+    }
+    parts.join("; ")
+}
+
+impl Table {
+    fn explain(&self, r: &Report, e: &Explanation, out: &mut dyn Write) -> io::Result<()> {
+        let now = match e.now {
+            Now::Missing => "not in the final filesystem".to_string(),
+            Now::File { bytes, layer } => format!("a file of {}, from layer {layer}", size(bytes)),
+            Now::Dir { files, bytes } => {
+                let s = if files == 1 { "" } else { "s" };
+                format!("a folder of {files} file{s}, {}", size(bytes))
+            }
+            Now::Other => "a symlink or special file".to_string(),
+        };
+        let shown = r.image.reference.as_deref().unwrap_or("the image");
+        writeln!(out, "{} in {}: {now}", clip(&e.path, 200), clip(shown, 120))?;
+        if e.layers.is_empty() {
+            return writeln!(out, "No layer has entries at or under it.");
+        }
+        let mut table = new_table(self.width, &["layer", "instruction", "what it did"], &[0]);
+        for c in &e.layers {
+            let scope = if c.base { " (base)" } else { "" };
+            table.add_row(vec![
+                Cell::new(format!("{}{scope}", c.layer)),
+                Cell::new(clip(c.instruction.as_deref().unwrap_or("-"), 300)),
+                Cell::new(change_words(c)),
+            ]);
+        }
+        writeln!(out, "{table}")
+    }
+}
+
 impl Renderer for Table {
     fn render(&self, doc: &Document<'_>, out: &mut dyn Write) -> io::Result<()> {
         match doc {
             Document::Report(r) => self.report(r, out),
+            Document::Explain(r, e) => self.explain(r, e, out),
         }
     }
 }

@@ -6,11 +6,12 @@ use std::io::{self, Read, Seek};
 
 use tar::EntryType;
 
+use super::layer::ScanOptions;
 use super::skip::MAX_READ_RUN;
 use crate::bytes::tar::is_truncation;
 use crate::error::LayerErrorKind;
 use crate::model::path::{join, normalize, split_parent};
-use crate::model::{EntryKind, LayerFigures, LayerScan};
+use crate::model::{EntryKind, LayerFigures, LayerScan, Watched};
 
 /// Decides which entries' contents are kept (for package databases and the like), or,
 /// as a hash selector, which are hashed. Files over [`MAX_CAPTURE`] bytes are never
@@ -114,6 +115,15 @@ fn stored_size<R: Read>(
     }
 }
 
+/// Whether `path` is `watched`, under it or above it (a whiteout or a file there
+/// changes what is under it).
+fn related(path: &[u8], watched: &[u8]) -> bool {
+    let under = |a: &[u8], b: &[u8]| {
+        b.is_empty() || a == b || (a.starts_with(b) && a.get(b.len()) == Some(&b'/'))
+    };
+    under(path, watched) || under(watched, path)
+}
+
 /// Stream a regular file's content through SHA-256.
 fn hash_content<R: Read>(entry: &mut R, size: u64) -> io::Result<[u8; 32]> {
     use sha2::{Digest as _, Sha256};
@@ -137,10 +147,10 @@ fn hash_content<R: Read>(entry: &mut R, size: u64) -> io::Result<[u8; 32]> {
 /// `docker save` layers have no marker.
 pub fn walk_entries<R: Read + Seek>(
     archive: &mut tar::Archive<R>,
-    capture: Option<&dyn Capture>,
-    hash: Option<&dyn Capture>,
+    opts: &ScanOptions<'_>,
     scan: &mut LayerScan,
 ) -> Result<(), LayerErrorKind> {
+    let (capture, hash) = (opts.capture, opts.hash_files);
     let mut path = Vec::with_capacity(256);
     let mut link = Vec::with_capacity(256);
     let entries = archive.entries_with_seek().map_err(|e| tar_error(e, 0))?;
@@ -192,6 +202,17 @@ pub fn walk_entries<R: Read + Seek>(
         {
             let digest = hash_content(&mut entry, size).map_err(|e| tar_error(e, index))?;
             scan.hashed.push((index as u32, digest));
+        }
+        if let Some(w) = opts.watch
+            && related(&path, w)
+        {
+            let h = entry.header();
+            scan.watched.push(Watched {
+                entry: index as u32,
+                mode: h.mode().unwrap_or(0),
+                uid: h.uid().unwrap_or(0),
+                gid: h.gid().unwrap_or(0),
+            });
         }
         let target = (kind == EntryKind::Hardlink).then_some(link.as_slice());
         scan.push(kind, &path, target, size)?;

@@ -27,6 +27,9 @@ pub struct ScanOptions<'a> {
     pub capture: Option<&'a dyn Capture>,
     /// Hash the content of the regular files it selects (SHA-256, into `hashed`).
     pub hash_files: Option<&'a dyn Capture>,
+    /// Record the metadata of every entry at, under or above this normalised path
+    /// (into `watched`), for `imgsize explain`.
+    pub watch: Option<&'a [u8]>,
 }
 
 fn open_error(e: std::io::Error) -> LayerErrorKind {
@@ -79,7 +82,7 @@ pub fn scan<'r>(
         return Err(LayerErrorKind::NotTar(what));
     }
     let mut archive = tar::Archive::new(Skipper::new(Cursor::new(block).chain(plain)));
-    let walked = walk_entries(&mut archive, opts.capture, opts.hash_files, &mut scan);
+    let walked = walk_entries(&mut archive, opts, &mut scan);
     let (_, mut plain) = archive.into_inner().into_inner().into_inner();
     if let Err(kind) = walked {
         return Err(match plain.error.take() {

@@ -37,6 +37,7 @@ pub fn scan_options<'a>(
         hash_plain: policy.hashes_layer(false, arrival == Arrival::Streamed),
         capture,
         hash_files: None,
+        watch: None,
     })
 }
 
@@ -59,6 +60,7 @@ pub fn stream_options<'a>(
         hash_plain: hashed,
         capture,
         hash_files: None,
+        watch: None,
     }
 }
 

@@ -98,6 +98,8 @@ pub struct Layer {
     pub items: Vec<Item>,
     pub created_by: String,
     pub comp: Comp,
+    /// Mode of the regular files it writes.
+    pub file_mode: u32,
 }
 
 impl Layer {
@@ -106,7 +108,12 @@ impl Layer {
             items: Vec::new(),
             created_by: created_by.to_string(),
             comp: Comp::None,
+            file_mode: 0o644,
         }
+    }
+    pub fn file_mode(mut self, mode: u32) -> Self {
+        self.file_mode = mode;
+        self
     }
     pub fn file(mut self, path: &str, content: &[u8]) -> Self {
         self.items
@@ -278,7 +285,7 @@ pub fn write_tar(layer: &Layer, w: &mut dyn Write) -> io::Result<()> {
     for item in &layer.items {
         match item {
             Item::File(path, data) => {
-                let mut h = header(tar::EntryType::Regular, data.len(), 0o644);
+                let mut h = header(tar::EntryType::Regular, data.len(), layer.file_mode);
                 let mut buf = Vec::new();
                 if let Data::Bytes(bytes) = data {
                     b.append_data(&mut h, path, bytes.as_slice())?;
