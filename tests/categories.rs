@@ -220,13 +220,17 @@ fn only_identical_readds_are_chmod_duplicates() {
         .layer(
             Layer::new("COPY . /app # buildkit")
                 .fill("app/a", 100)
-                .fill("app/b", 50),
+                .fill("app/b", 50)
+                .fill("app/c", 70),
         )
         .layer(
             Layer::new("RUN /bin/sh -c chmod -R 755 /app # buildkit")
+                .file_mode(0o755)
                 .fill("app/a", 100)
                 .file("app/b", &[b'x'; 50]),
-        );
+        )
+        // The same file again with the same mode: not a mode/owner re-add.
+        .layer(Layer::new("RUN /bin/sh -c touch /app/c").fill("app/c", 70));
     let dir = tmp();
     let path = dir.path().join("image.tar");
     docker_archive(&img, &path).expect("write fixture");

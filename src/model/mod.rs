@@ -17,7 +17,7 @@ pub mod scan;
 pub mod tree;
 
 pub use image::{DigestCheck, Format, HistoryStep, ImageInfo, LayerRef, Platform};
-pub use scan::{Entry, EntryCounts, EntryKind, LayerFigures, LayerScan, Span, Watched};
+pub use scan::{Attrs, Entry, EntryCounts, EntryKind, LayerFigures, LayerScan, Span, Watched};
 pub use tree::{FsTree, MergeStats, NodeKind, WasteCause, WasteRecord};
 
 /// A file's content kept while walking because an analysis asked for it (package

@@ -36,7 +36,30 @@ pub struct Entry {
     pub link: Span,
     /// Content bytes stored in the tar (0 for everything but regular files).
     pub size: u64,
+    /// The entry's owner (uid and gid, hashed together: only equality matters).
+    pub owner: u32,
+    /// Permission bits (`0o7777`).
+    pub mode: u16,
     pub kind: EntryKind,
+}
+
+/// An entry's mode and owner, as the walk read them from its header.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Attrs {
+    pub mode: u16,
+    pub owner: u32,
+}
+
+impl Attrs {
+    pub fn new(mode: u32, uid: u64, gid: u64) -> Self {
+        // Only equality matters: a cheap mix of uid and gid.
+        let owner = uid.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29)
+            ^ gid.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+        Attrs {
+            mode: (mode & 0o7777) as u16,
+            owner: (owner ^ (owner >> 32)) as u32,
+        }
+    }
 }
 
 /// How many entries of each kind a layer's tar holds.
@@ -148,6 +171,18 @@ impl LayerScan {
         link: Option<&[u8]>,
         size: u64,
     ) -> Result<(), LayerErrorKind> {
+        self.push_with(kind, path, link, size, Attrs::default())
+    }
+
+    /// [`LayerScan::push`], with the entry's mode and owner.
+    pub fn push_with(
+        &mut self,
+        kind: EntryKind,
+        path: &[u8],
+        link: Option<&[u8]>,
+        size: u64,
+        attrs: Attrs,
+    ) -> Result<(), LayerErrorKind> {
         let link = match link {
             Some(l) => self.push_name(l)?,
             None => Span::default(),
@@ -160,6 +195,8 @@ impl LayerScan {
             path,
             link,
             size,
+            owner: attrs.owner,
+            mode: attrs.mode,
             kind,
         });
         Ok(())
@@ -169,6 +206,11 @@ impl LayerScan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entries_stay_small() {
+        assert_eq!(std::mem::size_of::<Entry>(), 32);
+    }
 
     #[test]
     fn pushed_entries_keep_their_names_and_counts() {

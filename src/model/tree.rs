@@ -17,7 +17,7 @@ use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
 use super::path::split_parent;
-use super::scan::{Entry, EntryKind, LayerScan};
+use super::scan::{Attrs, Entry, EntryKind, LayerScan};
 use crate::error::LayerErrorKind;
 
 /// "No node" / "no inode".
@@ -54,10 +54,13 @@ struct Node {
 #[derive(Debug, Clone, Copy)]
 pub struct Inode {
     pub size: u64,
-    /// Layer whose tar carries the bytes.
-    pub layer: u16,
     /// Live names.
     pub links: u32,
+    /// The entry's owner and mode ([`crate::model::Attrs`]).
+    pub owner: u32,
+    /// Layer whose tar carries the bytes.
+    pub layer: u16,
+    pub mode: u16,
 }
 
 /// How shipped bytes became invisible.
@@ -100,6 +103,8 @@ pub struct WasteRecord {
     pub added_layer: u16,
     pub removed_layer: u16,
     pub cause: WasteCause,
+    /// The inode whose bytes these were ([`NONE`] for a file named like the root).
+    pub inode: u32,
 }
 
 /// Per-layer oddities met while merging.
@@ -252,6 +257,7 @@ impl FsTree {
                 added_layer: ino.layer,
                 removed_layer: layer,
                 cause,
+                inode,
             });
         }
     }
@@ -339,15 +345,17 @@ impl FsTree {
         Ok(id)
     }
 
-    fn new_inode(&mut self, size: u64, layer: u16) -> Result<u32, LayerErrorKind> {
+    fn new_inode(&mut self, size: u64, layer: u16, attrs: Attrs) -> Result<u32, LayerErrorKind> {
         let id = u32::try_from(self.inodes.len())
             .ok()
             .filter(|&id| id != NONE)
             .ok_or_else(|| LayerErrorKind::Limit("more than 4 billion files".into()))?;
         self.inodes.push(Inode {
             size,
-            layer,
             links: 1,
+            owner: attrs.owner,
+            layer,
+            mode: attrs.mode,
         });
         Ok(id)
     }
@@ -416,7 +424,11 @@ impl FsTree {
                 }
             },
             EntryKind::File => {
-                let inode = self.new_inode(e.size, layer)?;
+                let attrs = Attrs {
+                    mode: e.mode,
+                    owner: e.owner,
+                };
+                let inode = self.new_inode(e.size, layer, attrs)?;
                 self.set_file(parent, name, existing, inode, layer)?;
             }
             EntryKind::Hardlink => {
@@ -441,8 +453,9 @@ impl FsTree {
                 added_layer: layer,
                 removed_layer: layer,
                 cause: WasteCause::Overwritten,
+                inode: NONE,
             });
-            let inode = self.new_inode(e.size, layer)?;
+            let inode = self.new_inode(e.size, layer, Attrs::default())?;
             self.inodes[inode as usize].links = 0;
         }
         Ok(())
@@ -473,7 +486,7 @@ impl FsTree {
             }
             _ => {
                 stats.dangling_hardlinks += 1;
-                let inode = self.new_inode(0, layer)?;
+                let inode = self.new_inode(0, layer, Attrs::default())?;
                 self.set_file(parent, name, existing, inode, layer)
             }
         }
@@ -614,9 +627,10 @@ impl FsTree {
         out
     }
 
-    /// Files a later layer re-added at the same path with the same size (a `chmod -R`
-    /// or `chown -R` layer does that): (waste record index, node). Only their content
-    /// can tell whether the bytes are the same; the caller hashes them.
+    /// Files a later layer re-added at the same path with the same size and another
+    /// mode or owner (a `chmod -R` or `chown -R` layer does that): (waste record index,
+    /// node). Only their content can tell whether the bytes are the same; the caller
+    /// hashes them.
     pub fn same_size_readds(&self) -> Vec<(u32, u32)> {
         let mut out = Vec::new();
         for (i, w) in self.waste.iter().enumerate() {
@@ -627,8 +641,16 @@ impl FsTree {
             if !n.alive || n.kind != NodeKind::File || n.inode == NONE {
                 continue;
             }
-            let ino = self.inodes[n.inode as usize];
-            if ino.layer == w.removed_layer && ino.size == w.bytes && ino.layer > w.added_layer {
+            let (ino, old) = (
+                self.inodes[n.inode as usize],
+                self.inodes.get(w.inode as usize),
+            );
+            let changed = old.is_some_and(|o| (o.mode, o.owner) != (ino.mode, ino.owner));
+            if changed
+                && ino.layer == w.removed_layer
+                && ino.size == w.bytes
+                && ino.layer > w.added_layer
+            {
                 out.push((i as u32, w.node));
             }
         }

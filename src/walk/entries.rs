@@ -11,7 +11,7 @@ use super::skip::MAX_READ_RUN;
 use crate::bytes::tar::is_truncation;
 use crate::error::LayerErrorKind;
 use crate::model::path::{join, normalize, split_parent};
-use crate::model::{EntryKind, LayerFigures, LayerScan, Watched};
+use crate::model::{Attrs, EntryKind, LayerFigures, LayerScan, Watched};
 
 /// Decides which entries' contents are kept (for package databases and the like), or,
 /// as a hash selector, which are hashed. Files over [`MAX_CAPTURE`] bytes are never
@@ -215,7 +215,13 @@ pub fn walk_entries<R: Read + Seek>(
             });
         }
         let target = (kind == EntryKind::Hardlink).then_some(link.as_slice());
-        scan.push(kind, &path, target, size)?;
+        let h = entry.header();
+        let attrs = Attrs::new(
+            h.mode().unwrap_or(0),
+            h.uid().unwrap_or(0),
+            h.gid().unwrap_or(0),
+        );
+        scan.push_with(kind, &path, target, size, attrs)?;
     }
     Ok(())
 }
