@@ -9,7 +9,7 @@ use std::fs;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
-use imgsize::analyze::{Report, SummaryOptions};
+use imgsize::analyze::{Report, Scope, SummaryOptions};
 use imgsize::bytes::VerifyPolicy;
 use imgsize::source::{PlatformSpec, SelectOptions};
 use serde_json::Value;
@@ -264,6 +264,29 @@ fn run(path: &Path, select: &SelectOptions) -> Result<imgsize::Result<Report>, S
     })
 }
 
+/// The findings of any image: each fix saves at most what it alone would, the
+/// incremental savings add up to the projections, and all of them stay within the
+/// shipped bytes.
+fn check_findings(ctx: &str, r: &Report, fails: &mut Vec<String>) {
+    let f = &r.findings;
+    let sum = |scope: Scope| -> u64 {
+        f.rows
+            .iter()
+            .filter(|x| x.scope == scope)
+            .map(|x| x.incremental_bytes)
+            .sum()
+    };
+    if f.rows.iter().any(|x| x.incremental_bytes > x.bytes) {
+        fails.push(format!("{ctx}: a finding saves more on top than alone"));
+    }
+    if sum(Scope::Yours) != f.saved_bytes || sum(Scope::Base) != f.base_saved_bytes {
+        fails.push(format!("{ctx}: incremental savings do not add up"));
+    }
+    if f.saved_bytes + f.base_saved_bytes > r.totals.stored_bytes {
+        fails.push(format!("{ctx}: findings save more than the image ships"));
+    }
+}
+
 /// Compare a report with the inventory facts of its image; push mismatches.
 fn check_image(name: &str, pick: &Pick, image: &Value, r: &Report, fails: &mut Vec<String>) {
     let ctx = format!("{name} {pick:?}");
@@ -475,6 +498,7 @@ fn every_fixture_matches_the_inventory() {
             }
             reached.insert(image_key(&image));
             check_image(&name, &pick, &image, &r, &mut fails);
+            check_findings(&format!("{name} {pick:?}"), &r, &mut fails);
             checked += 1;
         }
         // Every readable image of the input must be reachable by some selection.
