@@ -26,12 +26,14 @@
 #   3  RUN apt-get update && apt-get install gcc libc6-dev && gcc -o /usr/local/bin/hello
 # fixes:
 #   pip-cache        layer 2 with ENV PIP_NO_CACHE_DIR=1 (compared before layer 3)
+#   bytecode         layer 2 with pip install --no-compile (compared before layer 3)
 #   multi-stage      layer 3 replaced by COPY --from=build of the built binary
 #
 # The reports are taken with --base-layers 1 (umoci writes no CMD step to tell the base
 # by). pip in the chroot reaches PyPI with the host's CA bundle bind-mounted at
 # /run/host-ca.crt and PIP_CERT pointing at it (the image's own bundle is left alone).
 #   benches/real-rules.sh [WORKDIR]      (default: bench-data/debian-packages)
+#   PARTS=b benches/real-rules.sh        rebuild image B only (A's reports kept)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${1:-$ROOT/bench-data/debian-packages}
@@ -39,23 +41,28 @@ IMGSIZE=$ROOT/target/release/imgsize
 (cd "$ROOT" && cargo build --release --quiet --bin imgsize)
 [ -d "$WORK/rootfs" ] || { echo "run benches/real-packages.sh first" >&2; exit 2; }
 cd "$WORK"
-rm -rf R app hello.c && mkdir app
+PARTS=${PARTS:-a b}
+case " $PARTS " in *" a "*) rm -rf R ;; esac
+rm -rf app hello.c && mkdir app
 ( cd app && git init -q && for i in $(seq 200); do head -c 20000 /dev/urandom > "f$i.bin"; done &&
   git add . && git -c user.email=a@b -c user.name=b commit -qm one && echo "print(1)" > main.py )
 printf '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n' > hello.c
-umoci init --layout R >/dev/null
+[ -d R ] || umoci init --layout R >/dev/null
 
 . "$ROOT/benches/umoci-steps.sh"
 
 NODOC='path-exclude=/usr/share/doc/*\npath-include=/usr/share/doc/*/copyright\npath-exclude=/usr/share/man/*\npath-exclude=/usr/share/info/*\npath-exclude=/usr/share/locale/*\npath-include=/usr/share/locale/locale.alias\n'
 APT_PY="apt-get update -qq && apt-get install -y -qq --no-install-recommends python3-minimal"
 
-# Run pip in the image with the host's CA bundle mounted for the duration.
+# Run pip in the image with the host's CA bundle mounted for the duration, in a clean
+# environment (the host's REQUESTS_CA_BUNDLE or PIP_* would point pip elsewhere).
 in_chroot_ca() { # CMD LOG
   local ca=$ROOTFS/run/host-ca.crt
+  cp /etc/resolv.conf "$ROOTFS/etc/resolv.conf"
   touch "$ca" && mount --bind /etc/ssl/certs/ca-certificates.crt "$ca"
   local rc=0
-  in_chroot "PIP_CERT=/run/host-ca.crt $1" "$2" || rc=$?
+  chroot "$ROOTFS" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/root \
+    PIP_CERT=/run/host-ca.crt /bin/sh -c "$1" >"$2" 2>&1 || rc=$?
   umount "$ca" && rm -f "$ca"
   return $rc
 }
@@ -83,6 +90,7 @@ a_chmod() {
 a_rest() { # TAG
   a_rm_lists "$1"; a_copy "$1" yes no; a_chmod "$1"; report "$1"
 }
+if [[ " $PARTS " == *" a "* ]]; then
 a_layer1 asis "$APT_PY"; a_rm_lists asis; branch asis a2
 a_copy asis yes no; a_chmod asis; report asis
 a_layer1 lists "$APT_PY && rm -rf /var/lib/apt/lists/*"; a_rest lists
@@ -90,17 +98,24 @@ a_layer1 archives "$APT_PY && apt-get clean"; a_rest archives
 a_layer1 nodoc "printf '$NODOC' > /etc/dpkg/dpkg.cfg.d/01-nodoc && $APT_PY"; a_rest nodoc
 branch a2 nogit; a_copy nogit no no; a_chmod nogit; report nogit
 branch a2 nochmod; a_copy nochmod yes yes; report nochmod
+fi
 
 # Image B.
+if [[ " $PARTS " == *" b "* ]]; then
+for t in pip nocache nocompile multi; do umoci rm --image "R:$t" 2>/dev/null || true; done
 APT_PIP="apt-get update -qq && apt-get install -y -qq --no-install-recommends python3-pip && apt-get clean && rm -rf /var/lib/apt/lists/*"
 PIP="pip install -q --break-system-packages requests"
 BUILD="apt-get update -qq && apt-get install -y -qq --no-install-recommends gcc libc6-dev && gcc -O2 -o /usr/local/bin/hello /tmp/hello.c"
 umoci_base R:pip u.pip rootfs "/bin/sh -c #(nop) ADD file:rootfs in / "
 umoci_step R:pip u.pip "/bin/sh -c $APT_PIP" in_chroot "$APT_PIP" build.pip.log
 branch pip nocache
+branch pip nocompile
 umoci_step R:pip u.pip "/bin/sh -c $PIP" in_chroot_ca "$PIP" build.pip2.log
 umoci_step R:nocache u.nocache "/bin/sh -c PIP_NO_CACHE_DIR=1 $PIP" in_chroot_ca "PIP_NO_CACHE_DIR=1 $PIP" build.nocache.log
 report nocache
+umoci_step R:nocompile u.nocompile "/bin/sh -c ${PIP/install/install --no-compile}" \
+  in_chroot_ca "${PIP/install/install --no-compile}" build.nocompile.log
+report nocompile
 branch pip multi
 build_hello() {
   cp hello.c "$ROOTFS/tmp/hello.c"
@@ -113,6 +128,7 @@ report pip && mv rules.pip.json rules.build.json
 umoci_step R:multi u.multi "/bin/sh -c #(nop) COPY --from=build /usr/local/bin/hello /usr/local/bin/" \
   sh -c 'cp hello.bin "$ROOTFS/usr/local/bin/hello"'
 report multi
+fi
 rm -rf u.*
 
 python3 - <<'PY'
@@ -127,7 +143,8 @@ rows = [
     ("apt-lists", "asis", "lists", stored), ("deleted-later", "asis", "lists", stored),
     ("apt-archives", "asis", "archives", stored), ("docs-locales", "asis", "nodoc", stored),
     ("dockerignore", "asis", "nogit", stored), ("chmod-duplicate", "asis", "nochmod", stored),
-    ("pip-cache", "build", "nocache", pip_only), ("multi-stage", "build", "multi", stored),
+    ("pip-cache", "build", "nocache", pip_only), ("bytecode", "build", "nocompile", pip_only),
+    ("multi-stage", "build", "multi", stored),
 ]
 for rule, asis, fixed, size in rows:
     a = load(asis)

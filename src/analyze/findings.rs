@@ -41,7 +41,7 @@ pub enum Rule {
     DocsLocales,
     /// Test suites inside installed packages.
     PackageTests,
-    /// Python bytecode compiled at install time.
+    /// Python bytecode pip compiled at install time.
     Bytecode,
     /// A base image with compilers and development files (base scope).
     FullBase,
@@ -116,7 +116,7 @@ impl Rule {
             (Rule::MultiStage, _) => "the build toolchain ships in the final image",
             (Rule::DocsLocales, _) => "docs, man pages and locales installed by apt",
             (Rule::PackageTests, _) => "test suites inside installed packages",
-            (Rule::Bytecode, _) => "Python bytecode compiled at install time",
+            (Rule::Bytecode, _) => "Python bytecode pip compiled at install time",
             (Rule::FullBase, _) => "a full base image with compilers and development files",
         }
     }
@@ -243,22 +243,17 @@ fn excluded(tree: &FsTree, node: u32, memo: &mut HashMap<u32, bool>) -> bool {
     !kept
 }
 
-/// Whether a file is inside installed Python code: a `site-packages` or
-/// `dist-packages` folder, or the standard library (`usr/lib/python3*`,
-/// `usr/local/lib/python3*`).
-fn installed(tree: &FsTree, node: u32, memo: &mut HashMap<u32, bool>) -> bool {
+/// Whether a file is inside what pip installed: a `site-packages` folder (Debian's
+/// own packages use `dist-packages`, compiled by their postinst scripts, which no pip
+/// flag reaches).
+fn pip_installed(tree: &FsTree, node: u32, memo: &mut HashMap<u32, bool>) -> bool {
     let Some(dir) = tree.parent(node) else {
         return false;
     };
     *memo.entry(dir).or_insert_with(|| {
-        let path = tree.path_bytes(dir);
-        let stdlib = [&b"usr/lib/python3"[..], b"usr/local/lib/python3"]
-            .iter()
-            .any(|p| path.starts_with(p));
-        stdlib
-            || path
-                .split(|&b| b == b'/')
-                .any(|c| c == b"site-packages" || c == b"dist-packages")
+        tree.path_bytes(dir)
+            .split(|&b| b == b'/')
+            .any(|c| c == b"site-packages")
     })
 }
 
@@ -301,7 +296,7 @@ fn candidates(inp: &Inputs<'_>) -> Candidates {
                 out.add((Rule::Dockerignore, Scope::Yours, l), i)
             }
             Category::Tests if !app => out.add((Rule::PackageTests, Scope::Yours, l), i),
-            Category::Bytecode if installed(inp.tree, a.node, &mut installed_memo) => {
+            Category::Bytecode if pip_installed(inp.tree, a.node, &mut installed_memo) => {
                 out.add((Rule::Bytecode, Scope::Yours, l), i)
             }
             _ => {}
@@ -326,6 +321,17 @@ fn readd_atoms(inp: &Inputs<'_>, r: &ReAdd) -> Option<(u32, u32)> {
     (upper != u32::MAX).then(|| (inp.atoms.of_waste(r.waste), upper))
 }
 
+/// A layer whose step re-adds files by design: a `chmod`/`chown` RUN, or a COPY/ADD
+/// (a package manager that rewrites a file unchanged is not something to fix).
+fn readds_on_purpose(row: Option<&LayerRow>) -> bool {
+    row.is_some_and(|r| {
+        r.is_app()
+            || r.instruction
+                .as_deref()
+                .is_some_and(|i| i.contains("chmod") || i.contains("chown"))
+    })
+}
+
 /// `chmod-duplicate` claims the upper copies; a fix that stops a lower layer from
 /// shipping a file also stops the re-add (drop `.git` and the `chmod -R` layer has no
 /// `.git` to copy).
@@ -336,7 +342,7 @@ fn add_readds(inp: &Inputs<'_>, out: &mut Candidates) {
             continue;
         };
         let l = inp.atoms.list[upper as usize].layer as usize;
-        if !inp.base.holds(l) {
+        if !inp.base.holds(l) && readds_on_purpose(inp.layers.get(l)) {
             out.add((Rule::ChmodDuplicate, Scope::Yours, l), upper);
         }
         upper_of.insert(lower, upper);
@@ -413,7 +419,7 @@ fn fix(key: Key, inp: &Inputs<'_>, atoms: &[u32]) -> String {
         }
         (Rule::DocsLocales, _) => format!("before `apt-get install` in this RUN, add `printf '{DPKG_EXCLUDES}' > /etc/dpkg/dpkg.cfg.d/01-nodoc` (or in an earlier RUN)"),
         (Rule::PackageTests, _) => "delete the packages' test suites in this RUN (e.g. `find / -xdev -depth -type d -path '*-packages/*/tests' -exec rm -rf {} +`), or install in a build stage and copy without them".into(),
-        (Rule::Bytecode, _) => "`pip install --no-compile` (or `ENV PIP_NO_COMPILE=1`) in this RUN; Python compiles on first import instead, which costs start-up time".into(),
+        (Rule::Bytecode, _) => "`pip install --no-compile` in this RUN; Python compiles on first import instead, which costs start-up time (and writes nothing when the folder is read-only)".into(),
         (Rule::FullBase, _) => {
             let names: Vec<&str> = inp.owners.build_only.iter().take(4).map(|(n, _)| n.as_str()).collect();
             format!("the base image ships compilers and development files ({}): use its slim variant (e.g. `python:3.12-slim` for `python:3.12`), or a multi-stage build whose runtime stage starts from the slim one", names.join(", "))
