@@ -52,7 +52,13 @@ pub fn sample_image() -> Image {
                 .fill("app/.git/objects/pack/pack-1234.pack", 30 * KB)
                 .gzip(),
         )
-        .layer(Layer::new("/bin/sh -c chmod -R 755 /app").fill("app/main.py", 6 * KB).gzip())
+        .layer(
+            Layer::new("/bin/sh -c chmod -R 755 /app")
+                .file_mode(0o755)
+                .fill("app/main.py", 6 * KB)
+                .fill("app/.git/objects/pack/pack-1234.pack", 30 * KB)
+                .gzip(),
+        )
         .step("/bin/sh -c #(nop)  CMD [\"python\" \"main.py\"]")
 }
 
@@ -83,9 +89,29 @@ fn sample_figures() {
     let t = &r.totals;
     let stored: u64 = sample_image().layers.iter().map(|l| l.added_bytes()).sum();
     assert_eq!(t.stored_bytes, stored);
-    // Waste: the apt lists (deleted a layer later) and the first copy of main.py.
-    assert_eq!(t.wasted_bytes, 88 * KB + 6 * KB);
-    assert_eq!(t.content_bytes, stored - 94 * KB);
+    // Waste: the apt lists (deleted a layer later) and the first copies of main.py
+    // and of the .git pack, which the chmod layer re-added.
+    assert_eq!(t.wasted_bytes, 88 * KB + 6 * KB + 30 * KB);
+    assert_eq!(t.content_bytes, stored - 124 * KB);
+    let f: Vec<(&str, usize, u64, u64)> = r
+        .findings
+        .rows
+        .iter()
+        .map(|f| (f.rule.code(), f.layer, f.incremental_bytes, f.bytes))
+        .collect();
+    assert_eq!(
+        f,
+        vec![
+            ("apt-lists", 1, 88 * KB, 88 * KB),
+            ("pip-cache", 3, 70 * KB, 70 * KB),
+            // Both copies of the pack: the COPY's and the chmod layer's.
+            ("dockerignore", 5, 60 * KB, 60 * KB),
+            ("apt-archives", 1, 41 * KB, 41 * KB),
+            ("package-tests", 3, 21 * KB, 21 * KB),
+            ("chmod-duplicate", 6, 6 * KB, 36 * KB),
+            ("deleted-later", 1, 0, 88 * KB),
+        ]
+    );
     assert_eq!(r.layers.len(), 7);
     assert_eq!(r.steps.len(), 10);
     assert_eq!(r.image.reference.as_deref(), Some("sample/python-app:1.0"));
