@@ -527,20 +527,61 @@ pub struct Atom {
 }
 
 /// Every shipped byte of an image as atoms: the visible ones first, then one per waste
-/// record of the tree, in the tree's order.
-#[derive(Debug, Clone, Default)]
-pub struct Atoms {
-    pub list: Vec<Atom>,
-    /// How many of `list` are visible.
-    pub visible: usize,
+/// record of the tree, in the tree's order. Kept compact (a category per atom, a node
+/// and inode per visible one); the rest is read off the tree.
+pub struct Atoms<'t> {
+    tree: &'t FsTree,
+    categories: Vec<Category>,
+    /// (node, inode) of each visible atom.
+    visible: Vec<(u32, u32)>,
     /// The atom of each inode's visible content (`u32::MAX` for hidden inodes).
     pub of_inode: Vec<u32>,
 }
 
-impl Atoms {
+impl Atoms<'_> {
+    pub fn len(&self) -> usize {
+        self.categories.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.categories.is_empty()
+    }
+
+    /// Atom `i`.
+    pub fn get(&self, i: u32) -> Atom {
+        let category = self.categories[i as usize];
+        match self.visible.get(i as usize) {
+            Some(&(node, ino)) => {
+                let inode = self.tree.inodes()[ino as usize];
+                Atom {
+                    node,
+                    bytes: inode.size,
+                    layer: inode.layer,
+                    category,
+                    hidden: None,
+                }
+            }
+            None => {
+                let w = self.tree.waste()[i as usize - self.visible.len()];
+                Atom {
+                    node: w.node,
+                    bytes: w.bytes,
+                    layer: w.added_layer,
+                    category,
+                    hidden: Some((w.removed_layer, w.cause)),
+                }
+            }
+        }
+    }
+
+    /// Every atom, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Atom> + '_ {
+        (0..self.len() as u32).map(|i| self.get(i))
+    }
+
     /// The atom of the tree's waste record `index`.
     pub fn of_waste(&self, index: u32) -> u32 {
-        self.visible as u32 + index
+        self.visible.len() as u32 + index
     }
 }
 
@@ -565,49 +606,37 @@ impl Cell {
 pub type Cells = BTreeMap<(Category, usize), Cell>;
 
 /// Classify every visible and wasted byte of the tree.
-pub fn classify(tree: &FsTree, app_layers: Vec<bool>) -> Atoms {
+pub fn classify(tree: &FsTree, app_layers: Vec<bool>) -> Atoms<'_> {
     let mut c = Classifier::new(tree, app_layers);
     let mut atoms = Atoms {
-        list: Vec::with_capacity(tree.inodes().len() + tree.waste().len()),
-        visible: 0,
+        tree,
+        categories: Vec::with_capacity(tree.inodes().len() + tree.waste().len()),
+        visible: Vec::new(),
         of_inode: vec![u32::MAX; tree.inodes().len()],
     };
     for (node, ino) in tree.live_files() {
         if atoms.of_inode[ino as usize] != u32::MAX {
             continue;
         }
-        atoms.of_inode[ino as usize] = atoms.list.len() as u32;
-        let inode = tree.inodes()[ino as usize];
-        atoms.list.push(Atom {
-            node,
-            bytes: inode.size,
-            layer: inode.layer,
-            category: c.file(node, inode.layer as usize),
-            hidden: None,
-        });
+        atoms.of_inode[ino as usize] = atoms.visible.len() as u32;
+        atoms.visible.push((node, ino));
+        let layer = tree.inodes()[ino as usize].layer;
+        atoms.categories.push(c.file(node, layer as usize));
     }
-    atoms.visible = atoms.list.len();
     for w in tree.waste() {
-        let category = if w.node == ROOT {
+        atoms.categories.push(if w.node == ROOT {
             Category::Other
         } else {
             c.file(w.node, w.added_layer as usize)
-        };
-        atoms.list.push(Atom {
-            node: w.node,
-            bytes: w.bytes,
-            layer: w.added_layer,
-            category,
-            hidden: Some((w.removed_layer, w.cause)),
         });
     }
     atoms
 }
 
 /// The atoms summed by (category, layer).
-pub fn cells(atoms: &Atoms) -> Cells {
+pub fn cells(atoms: &Atoms<'_>) -> Cells {
     let mut cells: FxHashMap<(Category, usize), Cell> = FxHashMap::default();
-    for a in &atoms.list {
+    for a in atoms.iter() {
         let cell = cells.entry((a.category, a.layer as usize)).or_default();
         if a.hidden.is_some() {
             cell.wasted += a.bytes;

@@ -17,7 +17,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
 use super::base::Base;
-use super::categories::{Atom, Atoms, Category};
+use super::categories::{Atoms, Category};
 use super::layers::LayerRow;
 use super::packages::Owners;
 use crate::model::tree::WasteCause;
@@ -199,7 +199,7 @@ pub struct Findings {
 /// What the rules read besides the atoms.
 pub struct Inputs<'a> {
     pub tree: &'a FsTree,
-    pub atoms: &'a Atoms,
+    pub atoms: &'a Atoms<'a>,
     pub layers: &'a [LayerRow],
     pub base: &'a Base,
     pub owners: &'a Owners,
@@ -266,7 +266,7 @@ fn candidates(inp: &Inputs<'_>) -> Candidates {
     let base_has_build = inp.owners.build_layers.iter().any(|&l| inp.base.holds(l));
     let mut memo = HashMap::new();
     let mut installed_memo = HashMap::new();
-    for (i, a) in inp.atoms.list.iter().enumerate() {
+    for (i, a) in inp.atoms.iter().enumerate() {
         let (i, l) = (i as u32, a.layer as usize);
         let app = inp.layers.get(l).is_some_and(LayerRow::is_app);
         let owned = |o: &[bool]| {
@@ -341,7 +341,7 @@ fn add_readds(inp: &Inputs<'_>, out: &mut Candidates) {
         let Some((lower, upper)) = readd_atoms(inp, r) else {
             continue;
         };
-        let l = inp.atoms.list[upper as usize].layer as usize;
+        let l = inp.atoms.get(upper).layer as usize;
         if !inp.base.holds(l) && readds_on_purpose(inp.layers.get(l)) {
             out.add((Rule::ChmodDuplicate, Scope::Yours, l), upper);
         }
@@ -401,7 +401,7 @@ fn fix(key: Key, inp: &Inputs<'_>, atoms: &[u32]) -> String {
                 if let Some((lower, upper)) = readd_atoms(inp, r)
                     && atoms.contains(&upper)
                 {
-                    let a = inp.atoms.list[lower as usize];
+                    let a = inp.atoms.get(lower);
                     *from.entry(a.layer as usize).or_default() += a.bytes;
                 }
             }
@@ -430,12 +430,11 @@ fn fix(key: Key, inp: &Inputs<'_>, atoms: &[u32]) -> String {
 /// One finding from its key and atoms.
 fn finding(key: Key, atoms: &[u32], incremental: u64, inp: &Inputs<'_>) -> Finding {
     let (rule, scope, mut layer) = key;
-    let list = &inp.atoms.list;
     let mut dirs: BTreeMap<u32, u64> = BTreeMap::new();
     let mut per_layer: BTreeMap<usize, u64> = BTreeMap::new();
     let mut compressed = 0.0;
     for &i in atoms {
-        let a: Atom = list[i as usize];
+        let a = inp.atoms.get(i);
         *dirs.entry(inp.tree.ancestor_at(a.node, 3)).or_default() += a.bytes;
         *per_layer.entry(a.layer as usize).or_default() += a.bytes;
         let r = if precompressed(inp.tree.name(a.node)) {
@@ -466,7 +465,7 @@ fn finding(key: Key, atoms: &[u32], incremental: u64, inp: &Inputs<'_>) -> Findi
         instruction: inp.layers.get(layer).and_then(|r| r.instruction.clone()),
         paths,
         path_count,
-        bytes: atoms.iter().map(|&i| list[i as usize].bytes).sum(),
+        bytes: atoms.iter().map(|&i| inp.atoms.get(i).bytes).sum(),
         incremental_bytes: incremental,
         compressed_bytes: compressed.round() as u64,
         // A stream cannot be read twice to hash both copies: path and size only.
@@ -482,7 +481,7 @@ fn finding(key: Key, atoms: &[u32], incremental: u64, inp: &Inputs<'_>) -> Findi
 /// Order candidates greedily, each next the one that saves most on top of those
 /// before: lazily, since a candidate's gain only shrinks as others claim atoms.
 fn greedy(mut cands: Vec<(Key, Vec<u32>)>, claimed: &mut [bool], inp: &Inputs<'_>) -> Vec<Finding> {
-    let bytes = |i: &u32| inp.atoms.list[*i as usize].bytes;
+    let bytes = |i: &u32| inp.atoms.get(*i).bytes;
     let gain = |atoms: &[u32], claimed: &[bool]| {
         atoms
             .iter()
@@ -535,7 +534,7 @@ pub fn find(inp: &Inputs<'_>) -> Findings {
             Scope::Base => base.push((key, atoms)),
         }
     }
-    let mut claimed = vec![false; inp.atoms.list.len()];
+    let mut claimed = vec![false; inp.atoms.len()];
     let mut rows = greedy(yours, &mut claimed, inp);
     let saved_bytes = rows.iter().map(|f| f.incremental_bytes).sum();
     let base_rows = greedy(base, &mut claimed, inp);

@@ -60,6 +60,12 @@ impl Attrs {
             owner: (owner ^ (owner >> 32)) as u32,
         }
     }
+
+    /// Mode and owner in 16 bits, for the tree's inodes.
+    pub fn fold(self) -> u16 {
+        let h = (u32::from(self.mode) ^ self.owner.rotate_left(12)).wrapping_mul(0x9E37_79B1);
+        (h >> 16) as u16
+    }
 }
 
 /// How many entries of each kind a layer's tar holds.
@@ -210,6 +216,26 @@ mod tests {
     #[test]
     fn entries_stay_small() {
         assert_eq!(std::mem::size_of::<Entry>(), 32);
+    }
+
+    #[test]
+    fn folded_attributes_tell_common_changes_apart() {
+        let root = |mode| Attrs::new(mode, 0, 0);
+        let mut seen = std::collections::HashSet::new();
+        for a in [
+            root(0o644),
+            root(0o755),
+            root(0o600),
+            root(0o777),
+            root(0o4755),
+            Attrs::new(0o644, 1000, 1000),
+            Attrs::new(0o755, 1000, 1000),
+            Attrs::new(0o644, 0, 1000),
+            Attrs::new(0o644, 1000, 0),
+            Attrs::new(0o644, 65534, 65534),
+        ] {
+            assert!(seen.insert(a.fold()), "{a:?}");
+        }
     }
 
     #[test]

@@ -56,11 +56,12 @@ pub struct Inode {
     pub size: u64,
     /// Live names.
     pub links: u32,
-    /// The entry's owner and mode ([`crate::model::Attrs`]).
-    pub owner: u32,
     /// Layer whose tar carries the bytes.
     pub layer: u16,
-    pub mode: u16,
+    /// The entry's mode and owner folded into 16 bits ([`Attrs::fold`]): equal for
+    /// equal attributes, so a change is almost always seen (a rare collision only
+    /// skips a re-add candidate).
+    pub attrs: u16,
 }
 
 /// How shipped bytes became invisible.
@@ -353,9 +354,8 @@ impl FsTree {
         self.inodes.push(Inode {
             size,
             links: 1,
-            owner: attrs.owner,
             layer,
-            mode: attrs.mode,
+            attrs: attrs.fold(),
         });
         Ok(id)
     }
@@ -645,7 +645,7 @@ impl FsTree {
                 self.inodes[n.inode as usize],
                 self.inodes.get(w.inode as usize),
             );
-            let changed = old.is_some_and(|o| (o.mode, o.owner) != (ino.mode, ino.owner));
+            let changed = old.is_some_and(|o| o.attrs != ino.attrs);
             if changed
                 && ino.layer == w.removed_layer
                 && ino.size == w.bytes
