@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::analyze::{self, Report, SummaryOptions};
+use crate::bytes::parallel;
 use crate::bytes::{NoProgress, Progress, VerifyPolicy};
 use crate::error::{LayerError, LayerErrorKind, Result};
 use crate::model::{
@@ -16,7 +17,7 @@ use crate::model::{
 };
 use crate::source::{self, MemberWalker, Opened, SelectOptions, StreamedMember, documents};
 use crate::walk::verify::{self, Arrival};
-use crate::walk::{self, Capture, parallel};
+use crate::walk::{self, Capture};
 
 /// What to analyse and how: validated options, as the CLI builds them from flags.
 #[derive(Debug, Clone, Default)]

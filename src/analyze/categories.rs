@@ -524,6 +524,8 @@ pub struct Atom {
     pub category: Category,
     /// `None` while visible; for hidden bytes, the layer that hid them and how.
     pub hidden: Option<(u16, WasteCause)>,
+    /// The inode of visible bytes (`u32::MAX` for hidden ones).
+    pub inode: u32,
 }
 
 /// Every shipped byte of an image as atoms: the visible ones first, then one per waste
@@ -559,6 +561,7 @@ impl Atoms<'_> {
                     layer: inode.layer,
                     category,
                     hidden: None,
+                    inode: ino,
                 }
             }
             None => {
@@ -569,6 +572,7 @@ impl Atoms<'_> {
                     layer: w.added_layer,
                     category,
                     hidden: Some((w.removed_layer, w.cause)),
+                    inode: u32::MAX,
                 }
             }
         }
@@ -635,9 +639,15 @@ pub fn classify(tree: &FsTree, app_layers: Vec<bool>) -> Atoms<'_> {
 
 /// The atoms summed by (category, layer).
 pub fn cells(atoms: &Atoms<'_>) -> Cells {
-    let mut cells: FxHashMap<(Category, usize), Cell> = FxHashMap::default();
+    // Dense by (layer, category): one add per atom, no hashing.
+    let per = Category::ALL.len();
+    let mut dense: Vec<Cell> = Vec::new();
     for a in atoms.iter() {
-        let cell = cells.entry((a.category, a.layer as usize)).or_default();
+        let at = a.layer as usize * per + a.category as usize;
+        if at >= dense.len() {
+            dense.resize(at + 1, Cell::default());
+        }
+        let cell = &mut dense[at];
         if a.hidden.is_some() {
             cell.wasted += a.bytes;
         } else {
@@ -645,7 +655,12 @@ pub fn cells(atoms: &Atoms<'_>) -> Cells {
             cell.files += 1;
         }
     }
-    cells.into_iter().collect()
+    dense
+        .into_iter()
+        .enumerate()
+        .filter(|(_, c)| *c != Cell::default())
+        .map(|(at, c)| ((Category::ALL[at % per], at / per), c))
+        .collect()
 }
 
 /// The category table: rows biggest first, cut to `top`.
@@ -700,6 +715,14 @@ mod tests {
             .iter()
             .find(|r| r.name.as_ref().is_some_and(|g| g.matches(name[0])) && r.dir_matches(dir))
             .map(|r| r.category)
+    }
+
+    #[test]
+    fn all_lists_the_categories_in_declaration_order() {
+        // `cells` indexes by `category as usize`.
+        for (i, c) in Category::ALL.iter().enumerate() {
+            assert_eq!(*c as usize, i, "{c:?}");
+        }
     }
 
     #[test]

@@ -243,42 +243,55 @@ fn excluded(tree: &FsTree, node: u32, memo: &mut HashMap<u32, bool>) -> bool {
     !kept
 }
 
-/// Whether a file is inside what pip installed: a `site-packages` folder (Debian's
-/// own packages use `dist-packages`, compiled by their postinst scripts, which no pip
-/// flag reaches).
+/// Whether a file is inside what pip installed: a `site-packages` folder, or Debian's
+/// `/usr/local/lib/python3*/dist-packages` (Debian's own packages live in
+/// `/usr/lib/python3/dist-packages` and are compiled by their postinst scripts, which
+/// no pip flag reaches).
 fn pip_installed(tree: &FsTree, node: u32, memo: &mut HashMap<u32, bool>) -> bool {
     let Some(dir) = tree.parent(node) else {
         return false;
     };
     *memo.entry(dir).or_insert_with(|| {
-        tree.path_bytes(dir)
-            .split(|&b| b == b'/')
-            .any(|c| c == b"site-packages")
+        let path = tree.path_bytes(dir);
+        let mut parts = path.split(|&b| b == b'/');
+        let local_dist = parts.next() == Some(b"usr")
+            && parts.next() == Some(b"local")
+            && parts.next() == Some(b"lib")
+            && parts.next().is_some_and(|p| p.starts_with(b"python3"))
+            && parts.next() == Some(b"dist-packages");
+        local_dist || path.split(|&b| b == b'/').any(|c| c == b"site-packages")
     })
 }
 
 /// Gather every rule's atoms in one pass.
 fn candidates(inp: &Inputs<'_>) -> Candidates {
     let mut out = Candidates::default();
-    let yours =
-        |l: usize| !inp.base.holds(l) && inp.layers.get(l).is_some_and(|r| r.error.is_none());
-    let scope = |l: usize| if yours(l) { Scope::Yours } else { Scope::Base };
+    // Per-layer facts, once: the loop below runs for every file of the image.
+    let n = inp.layers.len();
+    let yours: Vec<bool> = (0..n)
+        .map(|l| !inp.base.holds(l) && inp.layers[l].error.is_none())
+        .collect();
+    let app: Vec<bool> = inp.layers.iter().map(LayerRow::is_app).collect();
+    let build_layer: Vec<bool> = (0..n)
+        .map(|l| inp.owners.build_layers.contains(&l))
+        .collect();
     let base_has_build = inp.owners.build_layers.iter().any(|&l| inp.base.holds(l));
+    let any_dpkg = inp.owners.dpkg.contains(&true);
+    let any_build = inp.owners.build.contains(&true);
     let mut memo = HashMap::new();
     let mut installed_memo = HashMap::new();
     for (i, a) in inp.atoms.iter().enumerate() {
         let (i, l) = (i as u32, a.layer as usize);
-        let app = inp.layers.get(l).is_some_and(LayerRow::is_app);
-        let owned = |o: &[bool]| {
-            a.hidden.is_none() && inp.tree.inode(a.node).is_some_and(|n| o[n as usize])
-        };
+        let (yours, app) = (yours.get(l) == Some(&true), app.get(l) == Some(&true));
+        let owned = |any: bool, o: &[bool]| any && a.inode != u32::MAX && o[a.inode as usize];
         if a.category.is_cache() {
-            out.add((Rule::Cache(a.category), scope(l), l), i);
+            let scope = if yours { Scope::Yours } else { Scope::Base };
+            out.add((Rule::Cache(a.category), scope, l), i);
         }
-        if !yours(l) {
+        if !yours {
             if base_has_build
                 && a.hidden.is_none()
-                && (owned(&inp.owners.build)
+                && (owned(any_build, &inp.owners.build)
                     || matches!(a.category, Category::DevFiles | Category::Toolchain))
             {
                 out.add((Rule::FullBase, Scope::Base, 0), i);
@@ -301,12 +314,11 @@ fn candidates(inp: &Inputs<'_>) -> Candidates {
             }
             _ => {}
         }
-        if owned(&inp.owners.dpkg) && excluded(inp.tree, a.node, &mut memo) {
+        if owned(any_dpkg, &inp.owners.dpkg) && excluded(inp.tree, a.node, &mut memo) {
             out.add((Rule::DocsLocales, Scope::Yours, l), i);
         }
-        let build_layer = inp.owners.build_layers.contains(&l);
-        if owned(&inp.owners.build)
-            || (build_layer && (a.hidden.is_some() || a.category.is_cache()))
+        if owned(any_build, &inp.owners.build)
+            || (build_layer[l] && (a.hidden.is_some() || a.category.is_cache()))
         {
             out.add((Rule::MultiStage, Scope::Yours, 0), i);
         }

@@ -24,6 +24,7 @@ pub use paths::{PathRow, Visible};
 pub use top::{Rest, TopN};
 pub use waste::WasteRow;
 
+use crate::bytes::parallel;
 use crate::model::{Analysis, HistoryStep, ImageInfo, LayerFigures};
 
 /// How much detail to keep.
@@ -155,27 +156,46 @@ fn notes(a: &Analysis) -> Vec<String> {
     notes
 }
 
-/// Summarise an analysis for rendering.
+/// Categories, packages and findings: one branch of [`summarize`].
+fn suggestions(
+    a: &Analysis,
+    layers: &[LayerRow],
+    base: &Base,
+    top: usize,
+) -> (TopN<CategoryRow>, Packages, Findings) {
+    let app_layers = layers.iter().map(LayerRow::is_app).collect();
+    let atoms = categories::classify(&a.tree, app_layers);
+    let categories = categories::table(&categories::cells(&atoms), base, top);
+    let (packages, owners) = packages::table(a, base, top);
+    let findings = findings::find(&findings::Inputs {
+        tree: &a.tree,
+        atoms: &atoms,
+        layers,
+        base,
+        owners: &owners,
+        readds: &a.readds,
+        stored: a.figures.iter().map(|f| f.added_bytes).sum(),
+    });
+    (categories, packages, findings)
+}
+
+/// Summarise an analysis for rendering. The path and waste tables and the
+/// suggestions read the same tree and nothing of each other: they run side by side.
 pub fn summarize(a: &Analysis, opts: &SummaryOptions) -> Report {
     let depth = opts.depth.max(1);
     let base = base::boundary(a, opts.base_layers);
     let layers = layers::rows(a, &base);
     let steps = layers::steps(a, layers.len());
-    let app_layers = layers.iter().map(LayerRow::is_app).collect();
-    let atoms = categories::classify(&a.tree, app_layers);
-    let categories = categories::table(&categories::cells(&atoms), &base, opts.top);
-    let (paths, visible) = paths::table(&a.tree, depth, opts.top);
+    let ((categories, packages, findings), ((paths, visible), waste)) = parallel::join(
+        || suggestions(a, &layers, &base, opts.top),
+        || {
+            (
+                paths::table(&a.tree, depth, opts.top),
+                waste::table(&a.tree, depth, opts.top),
+            )
+        },
+    );
     let totals = totals(&a.figures, visible, &base);
-    let (packages, owners) = packages::table(a, &base, opts.top);
-    let findings = findings::find(&findings::Inputs {
-        tree: &a.tree,
-        atoms: &atoms,
-        layers: &layers,
-        base: &base,
-        owners: &owners,
-        readds: &a.readds,
-        stored: totals.stored_bytes,
-    });
     let problems: Vec<String> = a.layer_errors.iter().map(|e| e.to_string()).collect();
     Report {
         image: a.image.clone(),
@@ -185,7 +205,7 @@ pub fn summarize(a: &Analysis, opts: &SummaryOptions) -> Report {
         history: a.history.clone(),
         history_note: a.history_note.clone(),
         paths,
-        waste: waste::table(&a.tree, depth, opts.top),
+        waste,
         packages,
         findings,
         base,

@@ -8,6 +8,7 @@
 
 pub mod compression;
 pub mod digest;
+pub mod parallel;
 pub mod progress;
 pub mod tar;
 

@@ -36,35 +36,34 @@ pub struct Entry {
     pub link: Span,
     /// Content bytes stored in the tar (0 for everything but regular files).
     pub size: u64,
-    /// The entry's owner (uid and gid, hashed together: only equality matters).
-    pub owner: u32,
-    /// Permission bits (`0o7777`).
-    pub mode: u16,
+    /// Mode and owner ([`Attrs`]).
+    pub attrs: Attrs,
     pub kind: EntryKind,
 }
 
-/// An entry's mode and owner, as the walk read them from its header.
+/// An entry's mode and owner, as a 32-bit fingerprint of the header fields that hold
+/// them: equal attributes give equal fingerprints (a builder writes the same value the
+/// same way), and a changed mode or owner almost always changes it. Only equality is
+/// ever asked, so nothing is parsed on the hot path.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Attrs {
-    pub mode: u16,
-    pub owner: u32,
-}
+pub struct Attrs(pub u32);
 
 impl Attrs {
-    pub fn new(mode: u32, uid: u64, gid: u64) -> Self {
-        // Only equality matters: a cheap mix of uid and gid.
-        let owner = uid.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29)
-            ^ gid.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
-        Attrs {
-            mode: (mode & 0o7777) as u16,
-            owner: (owner ^ (owner >> 32)) as u32,
+    /// From the raw `mode`, `uid` and `gid` fields of a tar header (bytes 100..124).
+    pub fn of_fields(raw: &[u8]) -> Self {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for chunk in raw.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            h = (h ^ u64::from_le_bytes(word)).wrapping_mul(0x0000_0100_0000_01b3);
+            h ^= h >> 29;
         }
+        Attrs((h ^ (h >> 32)) as u32)
     }
 
-    /// Mode and owner in 16 bits, for the tree's inodes.
+    /// The fingerprint in 16 bits, for the tree's inodes.
     pub fn fold(self) -> u16 {
-        let h = (u32::from(self.mode) ^ self.owner.rotate_left(12)).wrapping_mul(0x9E37_79B1);
-        (h >> 16) as u16
+        (self.0.wrapping_mul(0x9E37_79B1) >> 16) as u16
     }
 }
 
@@ -201,8 +200,7 @@ impl LayerScan {
             path,
             link,
             size,
-            owner: attrs.owner,
-            mode: attrs.mode,
+            attrs,
             kind,
         });
         Ok(())
@@ -220,21 +218,25 @@ mod tests {
 
     #[test]
     fn folded_attributes_tell_common_changes_apart() {
-        let root = |mode| Attrs::new(mode, 0, 0);
+        // mode, uid, gid as GNU tar writes them: 7 octal digits and a NUL.
+        let fields = |mode: u32, uid: u32, gid: u32| {
+            format!("{mode:07o}\0{uid:07o}\0{gid:07o}\0").into_bytes()
+        };
         let mut seen = std::collections::HashSet::new();
-        for a in [
-            root(0o644),
-            root(0o755),
-            root(0o600),
-            root(0o777),
-            root(0o4755),
-            Attrs::new(0o644, 1000, 1000),
-            Attrs::new(0o755, 1000, 1000),
-            Attrs::new(0o644, 0, 1000),
-            Attrs::new(0o644, 1000, 0),
-            Attrs::new(0o644, 65534, 65534),
+        for (mode, uid, gid) in [
+            (0o644, 0, 0),
+            (0o755, 0, 0),
+            (0o600, 0, 0),
+            (0o777, 0, 0),
+            (0o4755, 0, 0),
+            (0o644, 1000, 1000),
+            (0o755, 1000, 1000),
+            (0o644, 0, 1000),
+            (0o644, 1000, 0),
+            (0o644, 65534, 65534),
         ] {
-            assert!(seen.insert(a.fold()), "{a:?}");
+            let a = Attrs::of_fields(&fields(mode, uid, gid));
+            assert!(seen.insert(a.fold()), "{mode:o} {uid} {gid}");
         }
     }
 

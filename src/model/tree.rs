@@ -424,11 +424,7 @@ impl FsTree {
                 }
             },
             EntryKind::File => {
-                let attrs = Attrs {
-                    mode: e.mode,
-                    owner: e.owner,
-                };
-                let inode = self.new_inode(e.size, layer, attrs)?;
+                let inode = self.new_inode(e.size, layer, e.attrs)?;
                 self.set_file(parent, name, existing, inode, layer)?;
             }
             EntryKind::Hardlink => {

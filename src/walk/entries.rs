@@ -215,12 +215,7 @@ pub fn walk_entries<R: Read + Seek>(
             });
         }
         let target = (kind == EntryKind::Hardlink).then_some(link.as_slice());
-        let h = entry.header();
-        let attrs = Attrs::new(
-            h.mode().unwrap_or(0),
-            h.uid().unwrap_or(0),
-            h.gid().unwrap_or(0),
-        );
+        let attrs = Attrs::of_fields(&entry.header().as_bytes()[100..124]);
         scan.push_with(kind, &path, target, size, attrs)?;
     }
     Ok(())

@@ -8,7 +8,6 @@
 //! - [`skip`]: the forward-only skipper that bounds what a crafted tar can make it hold;
 //! - [`verify`]: what to hash under a [`VerifyPolicy`](crate::bytes::VerifyPolicy), and
 //!   the size and digest checks;
-//! - [`parallel`]: the one seam where parallelism lives.
 //!
 //! It never extracts, never writes to disk and never holds a layer in memory. It reads
 //! blobs through plain readers and knows nothing of where they come from (no source
@@ -16,7 +15,6 @@
 
 pub mod entries;
 pub mod layer;
-pub mod parallel;
 pub mod skip;
 pub mod verify;
 

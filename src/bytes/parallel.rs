@@ -1,7 +1,8 @@
 //! The one seam where parallelism lives: layers are walked on the rayon pool, largest
 //! first, and their results are handed back to the caller strictly in layer order, so
 //! merging can start while later layers are still being read and everything after this
-//! point is deterministic.
+//! point is deterministic ([`ordered`]); two independent pure computations can run side
+//! by side ([`join`]).
 
 use std::collections::BTreeMap;
 use std::sync::mpsc;
@@ -47,6 +48,17 @@ where
             }
         }
     });
+}
+
+/// Run `a` and `b`, possibly at the same time, and return both results.
+pub fn join<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
+where
+    A: FnOnce() -> RA + Send,
+    B: FnOnce() -> RB + Send,
+    RA: Send,
+    RB: Send,
+{
+    rayon::join(a, b)
 }
 
 #[cfg(test)]
