@@ -273,3 +273,41 @@ fn multi_stage_docs_and_base_findings_come_from_the_packages() {
     assert_eq!(docs.paths, vec![("/usr/share/man".to_string(), 60)]);
     assert!(docs.fix.contains("path-include=/usr/share/doc/*/copyright"));
 }
+
+/// With the compiler inside the base image, nothing of yours is to blame: a base-scope,
+/// low-confidence `full-base` finding estimates what a slim variant drops.
+#[test]
+fn a_base_with_compilers_is_a_full_base_finding() {
+    let dir = tmp();
+    let path = dir.path().join("image.tar");
+    docker_archive(&image(), &path).expect("write fixture");
+    let summary = imgsize::analyze::SummaryOptions {
+        base_layers: Some(2),
+        ..Default::default()
+    };
+    let r = crate::util::analyze_with(&path, &crate::util::verify_all(), summary).expect("analyze");
+    let got: Vec<(&str, &str, u64, &str)> = r
+        .findings
+        .rows
+        .iter()
+        .map(|f| {
+            (
+                f.rule.code(),
+                f.scope.code(),
+                f.incremental_bytes,
+                f.confidence,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("full-base", "base", 3850, "low"),
+            ("apt-lists", "base", 2000, "medium"),
+            ("apt-archives", "base", 123, "medium"),
+        ]
+    );
+    assert_eq!(r.findings.saved_bytes, 0);
+    assert_eq!(r.findings.base_saved_bytes, 5973);
+    assert!(r.findings.rows[0].fix.contains("slim"));
+}
