@@ -131,10 +131,13 @@ fn confirm_readds(opened: &Opened, a: &Analysis) -> Vec<ReAdd> {
             })
             .collect();
     }
+    let paths: Vec<Vec<u8>> = candidates
+        .iter()
+        .map(|&(_, node)| a.tree.path_bytes(node))
+        .collect();
     let mut wanted: BTreeMap<usize, HashSet<Vec<u8>>> = BTreeMap::new();
-    for &(waste, node) in &candidates {
+    for (&(waste, _), path) in candidates.iter().zip(&paths) {
         let w = a.tree.waste()[waste as usize];
-        let path = a.tree.path_bytes(node);
         wanted
             .entry(w.added_layer.into())
             .or_default()
@@ -142,7 +145,7 @@ fn confirm_readds(opened: &Opened, a: &Analysis) -> Vec<ReAdd> {
         wanted
             .entry(w.removed_layer.into())
             .or_default()
-            .insert(path);
+            .insert(path.clone());
     }
     let wanted: Vec<(usize, PathSet)> = wanted.into_iter().map(|(l, p)| (l, PathSet(p))).collect();
     let jobs: Vec<(usize, u64)> = (0..wanted.len())
@@ -161,11 +164,11 @@ fn confirm_readds(opened: &Opened, a: &Analysis) -> Vec<ReAdd> {
     let digest = |layer: u16, path: &[u8]| by_layer.get(&usize::from(layer))?.get(path).copied();
     candidates
         .into_iter()
-        .filter_map(|(waste, node)| {
+        .zip(&paths)
+        .filter_map(|((waste, node), path)| {
             let w = a.tree.waste()[waste as usize];
-            let path = a.tree.path_bytes(node);
-            let lower = digest(w.added_layer, &path)?;
-            (digest(w.removed_layer, &path)? == lower).then_some(ReAdd {
+            let lower = digest(w.added_layer, path)?;
+            (digest(w.removed_layer, path)? == lower).then_some(ReAdd {
                 waste,
                 node,
                 confirmed: true,

@@ -163,12 +163,7 @@ fn the_docs_list_every_rule_and_category() {
 #[test]
 fn suggestions_project_what_each_fix_removes() {
     let r = report(&python_app());
-    let got: Vec<(&str, usize, u64, u64)> = r
-        .findings
-        .rows
-        .iter()
-        .map(|f| (f.rule.code(), f.layer, f.incremental_bytes, f.bytes))
-        .collect();
+    let got = crate::util::findings(&r);
     assert_eq!(
         got,
         vec![

@@ -93,12 +93,7 @@ fn sample_figures() {
     // and of the .git pack, which the chmod layer re-added.
     assert_eq!(t.wasted_bytes, 88 * KB + 6 * KB + 30 * KB);
     assert_eq!(t.content_bytes, stored - 124 * KB);
-    let f: Vec<(&str, usize, u64, u64)> = r
-        .findings
-        .rows
-        .iter()
-        .map(|f| (f.rule.code(), f.layer, f.incremental_bytes, f.bytes))
-        .collect();
+    let f = crate::util::findings(&r);
     assert_eq!(
         f,
         vec![

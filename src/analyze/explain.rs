@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::layers::LayerRow;
-use crate::model::path::normalize;
+use crate::model::path::{normalize, within};
 use crate::model::tree::NodeKind;
 use crate::model::{Analysis, EntryKind, FsTree, WatchedEntry};
 
@@ -80,11 +80,6 @@ struct State {
 
 fn attrs(s: &State) -> String {
     format!("{:04o} {}:{}", s.mode & 0o7777, s.uid, s.gid)
-}
-
-/// `path` is `dir` or under it.
-fn within(path: &[u8], dir: &[u8]) -> bool {
-    dir.is_empty() || path == dir || (path.starts_with(dir) && path.get(dir.len()) == Some(&b'/'))
 }
 
 /// The replay of the watched entries.

@@ -394,7 +394,7 @@ fn precompressed(name: &[u8]) -> bool {
     ENDINGS.iter().any(|e| name.ends_with(e))
 }
 
-/// The fix, worded for the finding's layers.
+/// The fix, worded for the finding's layers (`atoms` sorted).
 fn fix(key: Key, inp: &Inputs<'_>, atoms: &[u32]) -> String {
     let (rule, scope, layer) = key;
     let instr = inp
@@ -411,7 +411,7 @@ fn fix(key: Key, inp: &Inputs<'_>, atoms: &[u32]) -> String {
             let mut from: BTreeMap<usize, u64> = BTreeMap::new();
             for r in inp.readds {
                 if let Some((lower, upper)) = readd_atoms(inp, r)
-                    && atoms.contains(&upper)
+                    && atoms.binary_search(&upper).is_ok()
                 {
                     let a = inp.atoms.get(lower);
                     *from.entry(a.layer as usize).or_default() += a.bytes;

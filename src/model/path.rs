@@ -37,6 +37,12 @@ pub fn split_parent(path: &[u8]) -> (&[u8], &[u8]) {
 }
 
 /// The path `parent/name` (or `name` under the root).
+/// Whether the normalised `path` is `dir` or under it (every path is under the root,
+/// the empty path).
+pub fn within(path: &[u8], dir: &[u8]) -> bool {
+    dir.is_empty() || path == dir || (path.starts_with(dir) && path.get(dir.len()) == Some(&b'/'))
+}
+
 pub fn join(parent: &[u8], name: &[u8]) -> Vec<u8> {
     let mut p = Vec::with_capacity(parent.len() + 1 + name.len());
     p.extend_from_slice(parent);

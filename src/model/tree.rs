@@ -655,21 +655,7 @@ impl FsTree {
 
     /// Absolute path of a node, `/` for the root. Non-UTF-8 bytes are replaced.
     pub fn path(&self, id: u32) -> String {
-        let mut parts = Vec::new();
-        let mut cur = id;
-        while let Some(p) = self.parent(cur) {
-            parts.push(cur);
-            cur = p;
-        }
-        if parts.is_empty() {
-            return "/".to_string();
-        }
-        let mut out = String::new();
-        for &n in parts.iter().rev() {
-            out.push('/');
-            out.push_str(&String::from_utf8_lossy(self.name(n)));
-        }
-        out
+        format!("/{}", String::from_utf8_lossy(&self.path_bytes(id)))
     }
 }
 

@@ -10,7 +10,7 @@ use super::layer::ScanOptions;
 use super::skip::MAX_READ_RUN;
 use crate::bytes::tar::is_truncation;
 use crate::error::LayerErrorKind;
-use crate::model::path::{join, normalize, split_parent};
+use crate::model::path::{join, normalize, split_parent, within};
 use crate::model::{Attrs, EntryKind, LayerFigures, LayerScan, Watched};
 
 /// Decides which entries' contents are kept (for package databases and the like), or,
@@ -118,10 +118,7 @@ fn stored_size<R: Read>(
 /// Whether `path` is `watched`, under it or above it (a whiteout or a file there
 /// changes what is under it).
 fn related(path: &[u8], watched: &[u8]) -> bool {
-    let under = |a: &[u8], b: &[u8]| {
-        b.is_empty() || a == b || (a.starts_with(b) && a.get(b.len()) == Some(&b'/'))
-    };
-    under(path, watched) || under(watched, path)
+    within(path, watched) || within(watched, path)
 }
 
 /// Stream a regular file's content through SHA-256.

@@ -82,6 +82,15 @@ pub fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
 }
 
+/// The findings of a report as (rule, layer, incremental bytes, bytes alone), in order.
+pub fn findings(r: &Report) -> Vec<(&'static str, usize, u64, u64)> {
+    r.findings
+        .rows
+        .iter()
+        .map(|f| (f.rule.code(), f.layer, f.incremental_bytes, f.bytes))
+        .collect()
+}
+
 /// The visible bytes of one path in a report (depth large enough to list files).
 pub fn path_bytes(r: &Report, path: &str) -> Option<u64> {
     r.paths
