@@ -8,7 +8,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::analyze::{self, Report, SummaryOptions};
+use crate::analyze::budget::{self, Baseline, Budget};
+use crate::analyze::{self, Report, SummaryOptions, Verdict};
 use crate::bytes::parallel;
 use crate::bytes::{NoProgress, Progress, VerifyPolicy};
 use crate::error::{LayerError, LayerErrorKind, Result};
@@ -75,6 +76,31 @@ pub fn explain(
     let report = analyze::summarize(&analysis, &options.summary);
     let explanation = analyze::explain::explain(&analysis, &report.layers, path);
     Ok((report, explanation))
+}
+
+/// `imgsize check`: the report, and its verdict against a budget. Path limits are
+/// measured on the merged tree, package limits on every package (the report keeps
+/// only the top rows); growth limits read the baseline.
+pub fn check(
+    input: &str,
+    options: &Options,
+    budget: &Budget,
+    baseline: Option<&Baseline>,
+    hooks: &Hooks<'_>,
+) -> Result<(Report, Verdict)> {
+    let analysis = analysis(input, &options.select, hooks)?;
+    let report = analyze::summarize(&analysis, &options.summary);
+    let paths = budget::measure_paths(&analysis.tree, &budget.path_globs());
+    let packages = budget
+        .wants_packages()
+        .then(|| analyze::packages::table(&analysis, &report.base, usize::MAX).0);
+    let facts = budget::Facts {
+        paths: &paths,
+        packages: packages.as_ref().map(|p| p.rows.rows.as_slice()),
+        baseline,
+    };
+    let verdict = budget::check(budget, &report, &facts);
+    Ok((report, verdict))
 }
 
 /// Keeps the package databases, and what another capture asks for.

@@ -5,6 +5,7 @@
 //! A new analysis (categories, findings, budgets) is one more step beside these.
 
 pub mod base;
+pub mod budget;
 pub mod categories;
 pub mod explain;
 pub mod findings;
@@ -15,6 +16,7 @@ pub mod top;
 pub mod waste;
 
 pub use base::{Base, BaseRule};
+pub use budget::{Budget, Outcome, Status, Verdict};
 pub use categories::{Category, CategoryLayer, CategoryRow};
 pub use explain::{Explanation, LayerChange, Now, Tally};
 pub use findings::{Finding, Findings, Rule, Scope};

@@ -6,7 +6,9 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Document, Renderer};
+use super::{Document, Renderer, verdict};
+use crate::analyze::Verdict;
+use crate::analyze::budget::{Amount, Origin, Outcome, Unit};
 use crate::analyze::{
     self, CategoryRow, Explanation, Finding, LayerRow, Now, PackageRow, PathRow, Report, Step,
     Tally, WasteRow,
@@ -565,6 +567,104 @@ fn explain_doc(e: &Explanation) -> ExplainDoc<'_> {
     }
 }
 
+#[derive(Serialize)]
+struct CheckDoc<'a> {
+    schema_version: u32,
+    kind: &'static str,
+    tool: Tool,
+    passed: bool,
+    failed: usize,
+    growth_measure: &'static str,
+    baseline: Option<&'a str>,
+    results: Vec<OutcomeDoc<'a>>,
+    report: Doc<'a>,
+}
+
+#[derive(Serialize)]
+struct OutcomeDoc<'a> {
+    key: String,
+    description: String,
+    unit: &'static str,
+    limit: serde_json::Value,
+    measured: Option<serde_json::Value>,
+    status: &'static str,
+    /// `{"file", "line"}` of the budget file, or `"--limit"`.
+    origin: serde_json::Value,
+    message: String,
+    layer: Option<usize>,
+    layers: Vec<PathLayer>,
+    examples: Vec<PathBytes<'a>>,
+    /// Indexes into `report.findings`.
+    findings: &'a [usize],
+    after_bytes: Option<u64>,
+    note: Option<&'a str>,
+}
+
+/// Bytes and counts as integers, percentages as numbers.
+fn amount_value(a: Amount) -> serde_json::Value {
+    match a {
+        Amount::Bytes(b) | Amount::Count(b) => b.into(),
+        Amount::SignedBytes(b) => b.into(),
+        Amount::Percent(p) => serde_json::Number::from_f64(p)
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null),
+    }
+}
+
+fn outcome(o: &Outcome) -> OutcomeDoc<'_> {
+    OutcomeDoc {
+        key: o.limit.metric.key(),
+        description: o.limit.metric.describe(),
+        unit: match o.limit.metric.unit() {
+            Unit::Bytes => "bytes",
+            Unit::Count => "count",
+            Unit::Percent => "percent",
+        },
+        limit: amount_value(o.limit.max),
+        measured: o.measured.map(amount_value),
+        status: o.status.code(),
+        origin: match &o.limit.origin {
+            Origin::File { file, line } => serde_json::json!({ "file": file, "line": line }),
+            Origin::Flag => serde_json::Value::from("--limit"),
+        },
+        message: verdict::headline(o),
+        layer: o.layer,
+        layers: o
+            .layers
+            .iter()
+            .map(|&(index, bytes)| PathLayer { index, bytes })
+            .collect(),
+        examples: o
+            .examples
+            .iter()
+            .map(|(path, bytes)| PathBytes {
+                path,
+                bytes: *bytes,
+            })
+            .collect(),
+        findings: &o.findings,
+        after_bytes: o.after,
+        note: o.note.as_deref(),
+    }
+}
+
+fn check_doc<'a>(r: &'a Report, v: &'a Verdict) -> CheckDoc<'a> {
+    CheckDoc {
+        schema_version: SCHEMA_VERSION,
+        kind: "check",
+        tool: Tool {
+            name: "imgsize",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        passed: v.passed(),
+        failed: v.failed(),
+        growth_measure: v.growth_measure.code(),
+        baseline: v.baseline.as_deref(),
+        results: v.outcomes.iter().map(outcome).collect(),
+        report: doc(r),
+    }
+}
+
 /// Renders documents as one pretty-printed JSON document each (`--format json`).
 pub struct Json;
 
@@ -573,6 +673,7 @@ impl Renderer for Json {
         match d {
             Document::Report(r) => serde_json::to_writer_pretty(&mut *out, &doc(r))?,
             Document::Explain(_, e) => serde_json::to_writer_pretty(&mut *out, &explain_doc(e))?,
+            Document::Check(r, v) => serde_json::to_writer_pretty(&mut *out, &check_doc(r, v))?,
         }
         out.write_all(b"\n")
     }

@@ -4,12 +4,16 @@
 //! remainder row's label) lives in [`format`], for every renderer to use.
 
 pub mod format;
+pub mod github;
 pub mod json;
+pub mod junit;
+pub mod sarif;
 pub mod table;
+pub mod verdict;
 
 use std::io::{self, Write};
 
-use crate::analyze::{Explanation, Report};
+use crate::analyze::{Explanation, Report, Verdict};
 
 /// What a command hands a renderer. A check verdict and a diff of two reports will be
 /// variants of their own; a renderer that cannot show a variant says so with an
@@ -21,6 +25,8 @@ pub enum Document<'a> {
     Report(&'a Report),
     /// `imgsize explain`: one path's history, with the report it comes from.
     Explain(&'a Report, &'a Explanation),
+    /// `imgsize check`: the verdict against a budget, with the report it judged.
+    Check(&'a Report, &'a Verdict),
 }
 
 /// Prints a document in one format.
@@ -28,5 +34,8 @@ pub trait Renderer {
     fn render(&self, doc: &Document<'_>, out: &mut dyn Write) -> io::Result<()>;
 }
 
+pub use github::Github;
 pub use json::Json;
+pub use junit::Junit;
+pub use sarif::Sarif;
 pub use table::Table;

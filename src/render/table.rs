@@ -12,9 +12,10 @@ use super::format::{
     base_rule, clip, layer_list, layer_span, percent, platform, rest_label, short_digest, size,
     size_or_dash,
 };
-use super::{Document, Renderer};
+use super::{Document, Renderer, verdict};
 use crate::analyze::{
-    Explanation, Finding, LayerChange, LayerRow, Now, Report, Scope, Step, Tally, TopN,
+    Explanation, Finding, LayerChange, LayerRow, Now, Report, Scope, Status, Step, Tally, TopN,
+    Verdict,
 };
 use crate::model::NodeKind;
 
@@ -505,11 +506,67 @@ impl Table {
     }
 }
 
+impl Table {
+    /// `imgsize check`: one row per limit, then what explains each failure.
+    fn check(&self, r: &Report, v: &Verdict, out: &mut dyn Write) -> io::Result<()> {
+        let name = r.image.reference.as_deref().unwrap_or(&r.image.source);
+        let failed = v.failed();
+        let verdict = if failed == 0 {
+            format!("all {} budgets hold", v.outcomes.len())
+        } else {
+            format!("{failed} of {} budgets failed", v.outcomes.len())
+        };
+        writeln!(
+            out,
+            "imgsize check: {} — {verdict} ({} compressed, {} uncompressed, {} layers)",
+            clip(name, 200),
+            size(r.totals.compressed_bytes),
+            size(r.totals.uncompressed_bytes),
+            r.totals.layers
+        )?;
+        if let Some(b) = &v.baseline {
+            writeln!(out, "baseline: {}", clip(b, 200))?;
+        }
+        if v.outcomes.is_empty() {
+            return writeln!(
+                out,
+                "no budgets: write an imgsize.toml or pass --limit (docs/ci.md)"
+            );
+        }
+        let header = ["status", "budget", "limit", "measured", "set at"];
+        let mut table = new_table(self.width, &header, &[2, 3]);
+        for o in &v.outcomes {
+            table.add_row(one_line(vec![
+                Cell::new(verdict::status_word(o.status)),
+                Cell::new(clip(&o.limit.metric.key(), 120)),
+                Cell::new(verdict::amount(o.limit.max)),
+                Cell::new(verdict::measured(o)),
+                Cell::new(verdict::origin(o)),
+            ]));
+        }
+        writeln!(out, "{table}")?;
+        let room = usize::from(self.width).saturating_sub(30).max(20);
+        for o in v.outcomes.iter().filter(|o| o.status == Status::Fail) {
+            writeln!(
+                out,
+                "\nFAIL {}: {}",
+                o.limit.metric.key(),
+                verdict::headline(o)
+            )?;
+            for line in verdict::explanation(o, r, room) {
+                writeln!(out, "  {line}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Renderer for Table {
     fn render(&self, doc: &Document<'_>, out: &mut dyn Write) -> io::Result<()> {
         match doc {
             Document::Report(r) => self.report(r, out),
             Document::Explain(r, e) => self.explain(r, e, out),
+            Document::Check(r, v) => self.check(r, v, out),
         }
     }
 }
