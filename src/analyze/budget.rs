@@ -977,10 +977,17 @@ fn judge(limit: &Limit, measure: GrowthMeasure, r: &Report, facts: &Facts<'_>) -
 fn explain(out: &mut Outcome, r: &Report) {
     let related = related(r, &out.limit.metric, out.layer);
     let rows = &r.findings.rows;
-    let saving = |f: &Finding| match out.limit.metric {
-        Metric::Compressed => f.compressed_bytes,
-        Metric::Rule(_) | Metric::LargestLayer => f.bytes,
-        _ => f.incremental_bytes,
+    // Over the whole list, in order, the incremental savings add up; over a subset
+    // an earlier finding may be left out, so each counts what it saves alone.
+    let whole = related.len() == rows.len();
+    let saving = |f: &Finding| match (&out.limit.metric, whole) {
+        (Metric::Compressed, true) => {
+            (u128::from(f.compressed_bytes) * u128::from(f.incremental_bytes)
+                / u128::from(f.bytes.max(1))) as u64
+        }
+        (Metric::Compressed, false) => f.compressed_bytes,
+        (_, true) => f.incremental_bytes,
+        (_, false) => f.bytes,
     };
     let (Some(Amount::Bytes(now)), Amount::Bytes(max)) = (out.measured, out.limit.max) else {
         out.findings = related.into_iter().take(EXPLAIN).collect();

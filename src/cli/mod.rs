@@ -3,20 +3,24 @@
 //! The only place `anyhow` lives.
 
 use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use imgsize::analyze::Budget;
 use imgsize::analyze::SummaryOptions;
 use imgsize::bytes::{Progress, VerifyPolicy};
-use imgsize::render::{Document, Json, Renderer, Table};
+use imgsize::render::{Document, Github, Json, Junit, Renderer, Sarif, Table};
 use imgsize::source::{PlatformSpec, SelectOptions};
 use imgsize::{Hooks, Options};
 
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;
+/// Exit code: a budget failed (`imgsize check`).
+pub const EXIT_FAILED: u8 = 1;
 /// Exit code: an error (bad input, unreadable layer, bad usage).
 pub const EXIT_ERROR: u8 = 2;
 
@@ -35,6 +39,34 @@ enum Command {
     /// The history of one path or folder across the layers: who added, overwrote,
     /// re-added with another mode or owner, or deleted it, with sizes.
     Explain(ExplainArgs),
+    /// Check the image against size budgets (imgsize.toml, --limit): exit 0 when all
+    /// hold, 1 when one fails, 2 when the check cannot be done.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    report: ReportArgs,
+    /// The budget file (default: imgsize.toml in the working directory, if there is one).
+    #[arg(long, value_name = "FILE", env = "IMGSIZE_BUDGET")]
+    budget: Option<PathBuf>,
+    /// A limit, as KEY=VALUE with the budget file's keys (`compressed=200MB`,
+    /// `paths./root/.cache/**=0`, `rules.pip-cache=0`); replaces the file's. Repeatable.
+    #[arg(long = "limit", value_name = "KEY=VALUE")]
+    limits: Vec<String>,
+    /// An earlier `imgsize report --format json` to measure growth against.
+    #[arg(long, value_name = "REPORT.json")]
+    baseline: Option<PathBuf>,
+    /// Also write the verdict as SARIF 2.1.0 to this file.
+    #[arg(long, value_name = "FILE")]
+    sarif: Option<PathBuf>,
+    /// Also write the verdict as JUnit XML to this file.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Also write the verdict as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -49,6 +81,10 @@ struct ExplainArgs {
 enum OutputFormat {
     Table,
     Json,
+    /// JUnit XML (check only).
+    Junit,
+    /// SARIF 2.1.0 (check and report).
+    Sarif,
 }
 
 /// `--verify`: which blobs are hashed against their digests.
@@ -223,7 +259,149 @@ fn report(args: &ReportArgs, explain: Option<&str>) -> Result<u8> {
         },
     };
     let report = report.map_err(|e| named(&args.image, &e))?;
-    // The documented note: only when the input holds several images and none was picked.
+    note_other_images(args, &report);
+    let document = match &explanation {
+        Some(e) => Document::Explain(&report, e),
+        None => Document::Report(&report),
+    };
+    if !print(args, &document)? {
+        return Ok(EXIT_OK);
+    }
+    for p in &report.problems {
+        eprintln!("imgsize: error: {}", with_input(&args.image, p));
+    }
+    Ok(if report.complete { EXIT_OK } else { EXIT_ERROR })
+}
+
+fn renderer(format: OutputFormat, width: Option<u16>) -> Box<dyn Renderer> {
+    match format {
+        OutputFormat::Table => Box::new(Table {
+            width: table_width(width),
+        }),
+        OutputFormat::Json => Box::new(Json),
+        OutputFormat::Junit => Box::new(Junit),
+        OutputFormat::Sarif => Box::new(Sarif),
+    }
+}
+
+/// Print a document on stdout in the chosen format; `false` when the reader closed the
+/// pipe (`imgsize report x | head`), which is not an error.
+fn print(args: &ReportArgs, document: &Document<'_>) -> Result<bool> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let written = renderer(args.format, args.width)
+        .render(document, &mut out)
+        .and_then(|()| out.flush());
+    match written {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) if e.kind() == io::ErrorKind::Unsupported => Err(anyhow::anyhow!("{e}")),
+        Err(e) => Err(e).context("cannot write the report"),
+    }
+}
+
+/// Write a document to a file in one format.
+fn write_file(path: &Path, renderer: &dyn Renderer, document: &Document<'_>) -> Result<()> {
+    let mut buf = Vec::new();
+    renderer
+        .render(document, &mut buf)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    std::fs::write(path, buf).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The budget: the file (given, or imgsize.toml when there is one), then the flags.
+fn budget(args: &CheckArgs) -> Result<Budget> {
+    let default = Path::new("imgsize.toml");
+    let file = match &args.budget {
+        Some(f) => Some(f.as_path()),
+        None => default.is_file().then_some(default),
+    };
+    let mut budget = match file {
+        Some(f) => {
+            let text = std::fs::read_to_string(f)
+                .with_context(|| format!("cannot read the budget file {}", f.display()))?;
+            Budget::parse(&text, &f.display().to_string())?
+        }
+        None => Budget::default(),
+    };
+    for l in &args.limits {
+        budget.apply_flag(l).map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    if budget.limits.is_empty() {
+        anyhow::bail!(
+            "no budgets to check: write an imgsize.toml (or pass --budget FILE) or give --limit KEY=VALUE (docs/ci.md)"
+        );
+    }
+    Ok(budget)
+}
+
+fn check(args: &CheckArgs) -> Result<u8> {
+    let budget = budget(args)?;
+    let baseline = match &args.baseline {
+        Some(path) => Some(read_baseline(path)?),
+        None => None,
+    };
+    if budget.wants_baseline() && baseline.is_none() {
+        eprintln!("imgsize: warning: growth limits need --baseline REPORT.json; they are skipped");
+    }
+    let r = &args.report;
+    let options = r.options()?;
+    let bar = Bar::new(!r.no_progress);
+    let hooks = Hooks {
+        progress: &bar,
+        ..Hooks::default()
+    };
+    let (report, verdict) = imgsize::check(&r.image, &options, &budget, baseline.as_ref(), &hooks)
+        .map_err(|e| named(&r.image, &e))?;
+    note_other_images(r, &report);
+    let document = Document::Check(&report, &verdict);
+    let files: [(&Option<PathBuf>, &dyn Renderer); 3] = [
+        (&args.sarif, &Sarif),
+        (&args.junit, &Junit),
+        (&args.json, &Json),
+    ];
+    for (path, renderer) in files {
+        if let Some(path) = path {
+            write_file(path, renderer, &document)?;
+        }
+    }
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        github(&document)?;
+    }
+    // A closed pipe still leaves the verdict to the exit code.
+    print(r, &document)?;
+    for p in &report.problems {
+        eprintln!("imgsize: error: {}", with_input(&r.image, p));
+    }
+    Ok(if !report.complete {
+        EXIT_ERROR
+    } else if !verdict.passed() {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    })
+}
+
+/// On GitHub Actions: workflow commands on stderr (so that stdout stays the document),
+/// and the markdown verdict appended to the step summary.
+fn github(document: &Document<'_>) -> Result<()> {
+    let mut commands = Vec::new();
+    Github
+        .render(document, &mut commands)
+        .context("cannot write workflow commands")?;
+    io::stderr()
+        .write_all(&commands)
+        .context("cannot write workflow commands")?;
+    Ok(())
+}
+
+/// The growth baseline from an earlier JSON report.
+fn read_baseline(path: &Path) -> Result<imgsize::analyze::budget::Baseline> {
+    anyhow::bail!("{}: baselines are not read yet", path.display())
+}
+
+/// The documented note: only when the input holds several images and none was picked.
+fn note_other_images(args: &ReportArgs, report: &imgsize::analyze::Report) {
     if args.select.is_none() && !report.image.other_images.is_empty() {
         let shown = report
             .image
@@ -237,31 +415,6 @@ fn report(args: &ReportArgs, explain: Option<&str>) -> Result<u8> {
             report.image.other_images.join(", ")
         );
     }
-    let renderer: Box<dyn Renderer> = match args.format {
-        OutputFormat::Table => Box::new(Table {
-            width: table_width(args.width),
-        }),
-        OutputFormat::Json => Box::new(Json),
-    };
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let document = match &explanation {
-        Some(e) => Document::Explain(&report, e),
-        None => Document::Report(&report),
-    };
-    let written = renderer
-        .render(&document, &mut out)
-        .and_then(|()| out.flush());
-    match written {
-        Ok(()) => {}
-        // `imgsize report x | head` closing the pipe is not an error.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(EXIT_OK),
-        Err(e) => return Err(e).context("cannot write the report"),
-    }
-    for p in &report.problems {
-        eprintln!("imgsize: error: {}", with_input(&args.image, p));
-    }
-    Ok(if report.complete { EXIT_OK } else { EXIT_ERROR })
 }
 
 /// A message prefixed with the input unless it names it already.
@@ -291,6 +444,7 @@ pub fn run() -> u8 {
     let result = match &cli.command {
         Command::Report(args) => report(args, None),
         Command::Explain(args) => report(&args.report, Some(&args.path)),
+        Command::Check(args) => check(args),
     };
     match result {
         Ok(code) => code,
