@@ -17,7 +17,7 @@ fn pkg(name: &str, depends: &str) -> String {
 
 const LODASH_JSON: &[u8] = br#"{"name": "lodash", "version": "4.17.21"}"#;
 
-fn image() -> Image {
+pub(crate) fn image() -> Image {
     let base_status = pkg("libc6", "");
     let status = [
         pkg("libc6", ""),

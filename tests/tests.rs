@@ -4,6 +4,7 @@ mod util;
 
 mod architecture;
 mod categories;
+mod check;
 mod cli;
 mod corpus;
 mod formats;

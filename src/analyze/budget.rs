@@ -72,7 +72,7 @@ pub fn parse_size(text: &str) -> std::result::Result<u64, String> {
             .ok_or_else(|| bad("too many decimals"))?;
         let f: u128 = fraction.parse().map_err(|_| bad("malformed number"))?;
         let part = f * u128::from(factor);
-        if part % scale != 0 {
+        if !part.is_multiple_of(scale) {
             return Err(bad("not a whole number of bytes"));
         }
         let part = u64::try_from(part / scale).map_err(|_| overflow())?;

@@ -1,0 +1,539 @@
+//! `imgsize check`: budgets from a file and flags against images whose figures are known
+//! (the committed sample, whose totals tests/sample.rs pins, and the dpkg fixture of
+//! tests/packages.rs); exit codes 0, 1 and 2; every output format parsed back.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use serde_json::Value;
+
+use crate::util::builder::docker_archive;
+use crate::util::{imgsize, tmp};
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/sample.tar")
+}
+
+fn check(image: &Path, extra: &[&str]) -> Output {
+    let image = image.to_string_lossy().into_owned();
+    let mut args = vec!["check", "--no-progress"];
+    args.extend_from_slice(extra);
+    args.push(&image);
+    imgsize(&args)
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}",
+            String::from_utf8_lossy(&o.stderr).into_owned()
+        )
+    })
+}
+
+/// Every kind of limit, against the sample's known figures.
+const EVERY_KIND: &str = r#"
+[budget]
+compressed = "1 MB"
+uncompressed = "50 MB"
+wasted = "1 kB"
+wasted_percent = 5
+layers = 3
+largest_layer = "10 MiB"
+your_layers = "100 kB"
+[budget.paths]
+"/root/.cache/**" = 0
+"**/*.pyc" = "1 MB"
+[budget.categories]
+docs = "20 MB"
+vcs = 0
+[budget.rules]
+pip-cache = 0
+[budget.growth]
+percent = 5
+"#;
+
+/// (key, status, limit, measured) of every result.
+fn results(doc: &Value) -> Vec<(String, String, Value, Value)> {
+    doc["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| {
+            (
+                r["key"].as_str().expect("key").to_string(),
+                r["status"].as_str().expect("status").to_string(),
+                r["limit"].clone(),
+                r["measured"].clone(),
+            )
+        })
+        .collect()
+}
+
+fn row(key: &str, status: &str, limit: Value, measured: Value) -> (String, String, Value, Value) {
+    (key.to_string(), status.to_string(), limit, measured)
+}
+
+#[test]
+fn every_kind_of_limit_against_the_sample() {
+    let dir = tmp();
+    let budget = dir.path().join("imgsize.toml");
+    fs::write(&budget, EVERY_KIND).expect("write budget");
+    let o = check(
+        &sample(),
+        &[
+            "--budget",
+            budget.to_str().expect("utf-8"),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let doc = json(&o);
+    assert_eq!(doc["kind"], "check");
+    assert_eq!(doc["passed"], false);
+    assert_eq!(doc["failed"], 7);
+    let pct = 124_000.0 * 100.0 / 920_085.0;
+    assert_eq!(
+        results(&doc),
+        vec![
+            row("compressed", "pass", 1_000_000.into(), 208_474.into()),
+            row("uncompressed", "pass", 50_000_000.into(), 943_104.into()),
+            row("wasted", "fail", 1_000.into(), 124_000.into()),
+            row("wasted_percent", "fail", 5.0.into(), pct.into()),
+            row("layers", "fail", 3.into(), 7.into()),
+            row(
+                "largest_layer",
+                "pass",
+                (10u64 << 20).into(),
+                337_408.into()
+            ),
+            row("your_layers", "fail", 100_000.into(), 920_085.into()),
+            row("paths.**/*.pyc", "pass", 1_000_000.into(), 0.into()),
+            row("paths./root/.cache/**", "fail", 0.into(), 70_000.into()),
+            row("categories.docs", "pass", 20_000_000.into(), 12_000.into()),
+            row("categories.vcs", "fail", 0.into(), 60_000.into()),
+            row("rules.pip-cache", "fail", 0.into(), 70_000.into()),
+            row("growth.percent", "skipped", 5.0.into(), Value::Null),
+        ]
+    );
+    let by_key = |k: &str| {
+        doc["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .find(|r| r["key"] == k)
+            .expect(k)
+            .clone()
+    };
+    // The pip cache: its layer, the file, the finding that removes it, and zero after.
+    let cache = by_key("paths./root/.cache/**");
+    assert_eq!(
+        cache["layers"],
+        serde_json::json!([{"index": 3, "bytes": 70000}])
+    );
+    assert_eq!(
+        cache["examples"][0]["path"],
+        "/root/.cache/pip/http-v2/a/b/numpy-2.1.2-cp312-manylinux.whl"
+    );
+    let findings = doc["report"]["findings"].as_array().expect("findings");
+    let named: Vec<&str> = cache["findings"]
+        .as_array()
+        .expect("indexes")
+        .iter()
+        .map(|i| {
+            findings[i.as_u64().expect("index") as usize]["rule"]
+                .as_str()
+                .expect("rule")
+        })
+        .collect();
+    assert_eq!(named, ["pip-cache"]);
+    assert_eq!(cache["after_bytes"], 0);
+    assert_eq!(
+        cache["origin"],
+        serde_json::json!({"file": budget.to_str(), "line": 11})
+    );
+    // Waste: the chmod duplicate and the deleted apt lists remove it all.
+    let wasted = by_key("wasted");
+    assert_eq!(wasted["after_bytes"], 0);
+    assert_eq!(wasted["findings"].as_array().expect("indexes").len(), 2);
+}
+
+#[test]
+fn exit_codes_pass_fail_and_error() {
+    let pass = check(&sample(), &["--limit", "compressed=1MB"]);
+    assert_eq!(pass.status.code(), Some(0));
+    let out = String::from_utf8_lossy(&pass.stdout);
+    assert!(out.contains("all 1 budgets hold"), "{out}");
+
+    let fail = check(&sample(), &["--limit", "compressed=200kB"]);
+    assert_eq!(fail.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&fail.stdout);
+    assert!(out.contains("FAIL compressed"), "{out}");
+    assert!(
+        out.contains("over the 200.00 kB budget by 8.47 kB"),
+        "{out}"
+    );
+
+    // Exactly at the limit holds.
+    assert_eq!(
+        check(&sample(), &["--limit", "compressed=208474"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        check(&sample(), &["--limit", "compressed=208473"])
+            .status
+            .code(),
+        Some(1)
+    );
+
+    let dir = tmp();
+    let missing = dir.path().join("nope.tar");
+    let err = check(&missing, &["--limit", "compressed=1MB"]);
+    assert_eq!(err.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&err.stderr).contains("nope.tar"));
+
+    // No budget at all is an error, not a silent pass.
+    let none = imgsize(&["check", "--no-progress", sample().to_str().expect("utf-8")]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no budgets to check"));
+}
+
+#[test]
+fn budget_file_errors_name_file_line_and_key() {
+    let dir = tmp();
+    let cases: &[(&str, &str)] = &[
+        (
+            "[budget]\ncompressed = \"1 MB\"\nsize = 3\n",
+            ":3: unknown field `size`",
+        ),
+        (
+            "[budget]\nwasted = \"20 Mb\"\n",
+            ":2: `wasted`: `20 Mb`: unknown unit `Mb`",
+        ),
+        (
+            "[budget]\nwasted = -1\n",
+            ":2: `wasted`: a size cannot be negative",
+        ),
+        (
+            "[budget]\nwasted = 1.5\n",
+            ":2: `wasted`: write a fractional size as a string",
+        ),
+        (
+            "[budget.categories]\ndocz = 0\n",
+            ":2: unknown category `docz`",
+        ),
+        ("[budget.rules]\npip = 0\n", ":2: unknown rule `pip`"),
+        (
+            "[budget.paths]\n\"/a/[b\" = 0\n",
+            ":2: bad path glob `/a/[b`",
+        ),
+        (
+            "[budget.growth]\nmeasure = \"pull\"\n",
+            ":2: growth.measure `pull`",
+        ),
+        ("[budget\n", ":1: "),
+        ("[budgets]\nx = 1\n", ":1: unknown field `budgets`"),
+    ];
+    for (text, want) in cases {
+        let f = dir.path().join("imgsize.toml");
+        fs::write(&f, text).expect("write");
+        let o = check(&sample(), &["--budget", f.to_str().expect("utf-8")]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{text}: {err}");
+        assert!(
+            err.contains(&format!("imgsize.toml{want}")),
+            "{text}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    // A unit error lists the accepted forms.
+    let o = check(&sample(), &["--limit", "compressed=20 KB"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    for form in ["`kB`", "`MB`", "`MiB`", "`GiB`"] {
+        assert!(err.contains(form), "{err}");
+    }
+    // A budget file named but missing.
+    let o = check(&sample(), &["--budget", "/nonexistent/imgsize.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/imgsize.toml"));
+}
+
+#[test]
+fn the_default_budget_file_is_read_from_the_working_directory() {
+    let dir = tmp();
+    fs::write(dir.path().join("imgsize.toml"), "[budget]\nlayers = 3\n").expect("write");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_imgsize"))
+        .current_dir(dir.path())
+        .args(["check", "--no-progress", "--format", "json"])
+        .arg(sample())
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(1));
+    let doc = json(&o);
+    assert_eq!(doc["results"][0]["origin"]["file"], "imgsize.toml");
+    assert_eq!(doc["results"][0]["origin"]["line"], 2);
+}
+
+#[test]
+fn package_limits_see_every_package_not_only_the_top_rows() {
+    let dir = tmp();
+    let path = dir.path().join("pkgs.tar");
+    docker_archive(&crate::packages::image(), &path).expect("fixture");
+    let o = check(
+        &path,
+        &[
+            "--top",
+            "1",
+            "--limit",
+            "packages.gcc-12=499",
+            "--limit",
+            "packages.absent=0",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let doc = json(&o);
+    assert_eq!(
+        results(&doc),
+        vec![
+            row("packages.absent", "pass", 0.into(), 0.into()),
+            row("packages.gcc-12", "fail", 499.into(), 500.into()),
+        ]
+    );
+    // gcc-12 is build-only: the multi-stage finding explains it.
+    let findings = doc["report"]["findings"].as_array().expect("findings");
+    let i = doc["results"][1]["findings"][0]
+        .as_u64()
+        .expect("a finding") as usize;
+    assert_eq!(findings[i]["rule"], "multi-stage");
+}
+
+#[test]
+fn junit_is_xml_with_one_testcase_per_limit() {
+    let dir = tmp();
+    let budget = dir.path().join("imgsize.toml");
+    fs::write(&budget, EVERY_KIND).expect("write budget");
+    let junit = dir.path().join("out.xml");
+    let o = check(
+        &sample(),
+        &[
+            "--budget",
+            budget.to_str().expect("utf-8"),
+            "--format",
+            "junit",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let text = String::from_utf8(o.stdout).expect("utf-8");
+    let xml = roxmltree::Document::parse(&text).expect("JUnit parses as XML");
+    let suite = xml
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .expect("a testsuite");
+    assert_eq!(suite.attribute("tests"), Some("13"));
+    assert_eq!(suite.attribute("failures"), Some("7"));
+    assert_eq!(suite.attribute("skipped"), Some("1"));
+    let cases: Vec<_> = suite
+        .children()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(cases.len(), 13);
+    let failed: Vec<&str> = cases
+        .iter()
+        .filter(|c| c.children().any(|n| n.has_tag_name("failure")))
+        .map(|c| c.attribute("name").expect("name"))
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            "wasted",
+            "wasted_percent",
+            "layers",
+            "your_layers",
+            "paths./root/.cache/**",
+            "categories.vcs",
+            "rules.pip-cache"
+        ]
+    );
+    // The same document as a file beside the table.
+    let o = check(
+        &sample(),
+        &[
+            "--budget",
+            budget.to_str().expect("utf-8"),
+            "--junit",
+            junit.to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(fs::read_to_string(&junit).expect("junit file"), text);
+}
+
+fn fix_patterns(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                if k == "pattern" && x == "^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$" {
+                    *x = "^[a-zA-Z]{2}(-[a-zA-Z]{2})?$".into();
+                } else {
+                    fix_patterns(x);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(fix_patterns),
+        _ => {}
+    }
+}
+
+/// The SARIF 2.1.0 schema, which .ci/run fetches (npm package @microsoft/jest-sarif).
+fn sarif_schema() -> Option<Value> {
+    let path = std::env::var_os("IMGSIZE_SARIF_SCHEMA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/sarif-schema-2.1.0.json")
+        });
+    match fs::read(&path) {
+        Ok(b) => {
+            let mut schema: Value = serde_json::from_slice(&b).expect("schema is JSON");
+            // The published schema's `language` patterns have a stray `]` that no regex
+            // engine accepts; they constrain a field imgsize never writes.
+            fix_patterns(&mut schema);
+            Some(schema)
+        }
+        Err(_) => {
+            eprintln!(
+                "note: {} is absent (.ci/run fetches it); SARIF schema validation skipped",
+                path.display()
+            );
+            None
+        }
+    }
+}
+
+#[test]
+fn sarif_validates_and_has_a_result_per_failure_and_finding() {
+    let dir = tmp();
+    let budget = dir.path().join("imgsize.toml");
+    fs::write(&budget, EVERY_KIND).expect("write budget");
+    let o = check(
+        &sample(),
+        &[
+            "--budget",
+            budget.to_str().expect("utf-8"),
+            "--format",
+            "sarif",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let doc = json(&o);
+    assert_eq!(doc["version"], "2.1.0");
+    let results = doc["runs"][0]["results"].as_array().expect("results");
+    let ids: Vec<&str> = results
+        .iter()
+        .map(|r| r["ruleId"].as_str().expect("id"))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "budget/wasted",
+            "budget/wasted_percent",
+            "budget/layers",
+            "budget/your_layers",
+            "budget/paths",
+            "budget/categories",
+            "budget/rules",
+            "finding/apt-lists",
+            "finding/pip-cache",
+            "finding/dockerignore",
+            "finding/apt-archives",
+            "finding/package-tests",
+            "finding/chmod-duplicate",
+            "finding/deleted-later",
+        ]
+    );
+    let rules = doc["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .expect("rules");
+    for r in results {
+        let i = r["ruleIndex"].as_u64().expect("index") as usize;
+        assert_eq!(rules[i]["id"], r["ruleId"]);
+        assert!(!r["locations"].as_array().expect("locations").is_empty());
+    }
+    // Without --dockerfile a failed limit points at its line of the budget file.
+    let loc = &results[4]["locations"][0]["physicalLocation"];
+    assert_eq!(loc["region"]["startLine"], 11);
+    if let Some(schema) = sarif_schema() {
+        let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+        let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+        // The report's findings alone, too.
+        let o = imgsize(&[
+            "report",
+            "--no-progress",
+            "--format",
+            "sarif",
+            sample().to_str().expect("utf-8"),
+        ]);
+        assert_eq!(o.status.code(), Some(0));
+        let doc = json(&o);
+        assert!(validator.is_valid(&doc));
+    }
+}
+
+#[test]
+fn github_actions_get_workflow_commands_on_stderr() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_imgsize"))
+        .env("GITHUB_ACTIONS", "true")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .args([
+            "check",
+            "--no-progress",
+            "--format",
+            "json",
+            "--limit",
+            "layers=3",
+            "--limit",
+            "growth.bytes=0",
+        ])
+        .arg(sample())
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(1));
+    // stdout stays the document.
+    json(&o);
+    let err = String::from_utf8_lossy(&o.stderr);
+    let commands: Vec<&str> = err.lines().filter(|l| l.starts_with("::")).collect();
+    assert!(
+        commands[0].starts_with(
+            "::error title=imgsize budget layers::layer count: 7, over the limit of 3 by 4%0A"
+        ),
+        "{err}"
+    );
+    assert!(
+        commands[1].starts_with("::warning title=imgsize budget growth.bytes::"),
+        "{err}"
+    );
+    let notices = commands
+        .iter()
+        .filter(|c| c.starts_with("::notice "))
+        .count();
+    assert_eq!(notices, 7, "{err}");
+}
+
+#[test]
+fn text_from_the_image_cannot_break_out_of_xml() {
+    // Junit escapes text; an instruction with markup in it stays one attribute.
+    let xml = imgsize::render::junit::xml_escape("RUN echo '</failure><x>' && \u{7}");
+    assert!(!xml.contains('<') && !xml.contains('\u{7}'), "{xml}");
+}
