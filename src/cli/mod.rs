@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use imgsize::analyze::Budget;
 use imgsize::analyze::SummaryOptions;
 use imgsize::bytes::{Progress, VerifyPolicy};
-use imgsize::render::{Document, Github, Json, Junit, Renderer, Sarif, Table};
+use imgsize::render::{Document, Github, Json, Junit, Markdown, Renderer, Sarif, Table};
 use imgsize::source::{PlatformSpec, SelectOptions};
 use imgsize::{Hooks, Options};
 
@@ -67,6 +67,9 @@ struct CheckArgs {
     /// Also write the verdict as JSON to this file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Also write the verdict as markdown to this file (a pull-request comment).
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -81,6 +84,8 @@ struct ExplainArgs {
 enum OutputFormat {
     Table,
     Json,
+    /// GitHub-flavoured markdown (a pull-request comment; report and check).
+    Markdown,
     /// JUnit XML (check only).
     Junit,
     /// SARIF 2.1.0 (check and report).
@@ -279,6 +284,7 @@ fn renderer(format: OutputFormat, width: Option<u16>) -> Box<dyn Renderer> {
             width: table_width(width),
         }),
         OutputFormat::Json => Box::new(Json),
+        OutputFormat::Markdown => Box::new(Markdown),
         OutputFormat::Junit => Box::new(Junit),
         OutputFormat::Sarif => Box::new(Sarif),
     }

@@ -7,6 +7,7 @@ pub mod format;
 pub mod github;
 pub mod json;
 pub mod junit;
+pub mod markdown;
 pub mod sarif;
 pub mod table;
 pub mod verdict;
@@ -37,5 +38,6 @@ pub trait Renderer {
 pub use github::Github;
 pub use json::Json;
 pub use junit::Junit;
+pub use markdown::Markdown;
 pub use sarif::Sarif;
 pub use table::Table;

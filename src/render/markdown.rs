@@ -1,0 +1,264 @@
+//! Markdown for pull-request comments and the GitHub step summary (`--format
+//! markdown`): for a check, one summary line, the failing limits with what explains
+//! them, the top suggestions and a collapsible layer table; for a report, the same
+//! without the limits. Text from the image (instructions, paths) is HTML-escaped inside
+//! `<code>`, so it can neither end a table cell nor inject markup.
+
+use std::io::{self, Write};
+
+use super::format::{clip, percent, size};
+use super::{Document, Renderer, verdict};
+use crate::analyze::{Report, Scope, Status, Verdict};
+
+/// Renders documents as GitHub-flavoured markdown.
+pub struct Markdown;
+
+/// Suggestions listed in a comment.
+const SUGGESTIONS: usize = 5;
+
+/// Text escaped for HTML and for a table cell (`|` and line breaks too).
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '|' => out.push_str("&#124;"),
+            '`' => out.push_str("&#96;"),
+            '\\' => out.push_str("&#92;"),
+            '*' => out.push_str("&#42;"),
+            '_' => out.push_str("&#95;"),
+            '[' => out.push_str("&#91;"),
+            ']' => out.push_str("&#93;"),
+            '\n' | '\r' => out.push(' '),
+            c if c.is_control() => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// imgsize's own text (a fix, with its `code` spans kept) on one line. (Entities
+/// would show literally inside code spans; the text holds no markup to escape.)
+pub fn prose(text: &str) -> String {
+    text.replace(['\n', '\r'], " ")
+}
+
+/// Text from an image as inline code.
+pub fn code(text: &str) -> String {
+    format!("<code>{}</code>", escape(text))
+}
+
+/// One table row of cells (already escaped).
+pub fn row(out: &mut dyn Write, cells: &[String]) -> io::Result<()> {
+    writeln!(out, "| {} |", cells.join(" | "))
+}
+
+/// A table header and its alignment row; `right` marks right-aligned columns.
+pub fn header(out: &mut dyn Write, names: &[&str], right: &[usize]) -> io::Result<()> {
+    writeln!(out, "| {} |", names.join(" | "))?;
+    let align: Vec<&str> = (0..names.len())
+        .map(|i| if right.contains(&i) { "---:" } else { "---" })
+        .collect();
+    writeln!(out, "|{}|", align.join("|"))
+}
+
+fn totals_line(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let t = &r.totals;
+    writeln!(
+        out,
+        "**{}** compressed · {} uncompressed · {} layers · {} wasted ({})",
+        size(t.compressed_bytes),
+        size(t.uncompressed_bytes),
+        t.layers,
+        size(t.wasted_bytes),
+        percent(t.wasted_bytes, t.stored_bytes)
+    )
+}
+
+fn place(r: &Report, layer: usize) -> String {
+    verdict::layer_place(r, layer)
+        .map(|p| match p.line {
+            Some(l) => format!("{}:{l}", escape(&p.file)),
+            None => escape(&p.file),
+        })
+        .unwrap_or_default()
+}
+
+fn suggestions(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let yours: Vec<_> = r
+        .findings
+        .rows
+        .iter()
+        .filter(|f| f.scope == Scope::Yours)
+        .collect();
+    if yours.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "\n**Suggestions** (together {} less, {} → {} stored)\n",
+        size(r.findings.saved_bytes),
+        size(r.totals.stored_bytes),
+        size(r.findings.stored_after)
+    )?;
+    for (n, f) in yours.iter().take(SUGGESTIONS).enumerate() {
+        let at = place(r, f.layer);
+        let at = if at.is_empty() {
+            String::new()
+        } else {
+            format!(" at {at}")
+        };
+        writeln!(
+            out,
+            "{}. **{}** saves {}: layer {}{at} {} — {}",
+            n + 1,
+            f.rule.code(),
+            size(f.incremental_bytes),
+            f.layer,
+            code(&clip(f.instruction.as_deref().unwrap_or("-"), 80)),
+            prose(&f.fix)
+        )?;
+    }
+    if yours.len() > SUGGESTIONS {
+        writeln!(
+            out,
+            "\n{} more in `imgsize report`.",
+            yours.len() - SUGGESTIONS
+        )?;
+    }
+    Ok(())
+}
+
+fn layers(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "\n<details><summary>Layers ({})</summary>\n",
+        r.layers.len()
+    )?;
+    header(
+        out,
+        &["#", "compressed", "stored", "wasted", "instruction", "line"],
+        &[1, 2, 3],
+    )?;
+    for l in &r.layers {
+        let scope = if l.base { " (base)" } else { "" };
+        row(
+            out,
+            &[
+                format!("{}{scope}", l.index),
+                size(l.compressed_bytes),
+                size(l.added_bytes),
+                size(l.wasted_bytes),
+                code(&clip(l.instruction.as_deref().unwrap_or("-"), 120)),
+                place(r, l.index),
+            ],
+        )?;
+    }
+    writeln!(out, "\n</details>")
+}
+
+fn check(r: &Report, v: &Verdict, out: &mut dyn Write) -> io::Result<()> {
+    let name = r.image.reference.as_deref().unwrap_or(&r.image.source);
+    let failed = v.failed();
+    let (mark, words) = if failed == 0 {
+        ("✅", format!("all {} budgets hold", v.outcomes.len()))
+    } else {
+        (
+            "❌",
+            format!("{failed} of {} budgets failed", v.outcomes.len()),
+        )
+    };
+    writeln!(out, "### {mark} imgsize check: {words} — {}\n", code(name))?;
+    totals_line(r, out)?;
+    let shown: Vec<_> = v
+        .outcomes
+        .iter()
+        .filter(|o| o.status != Status::Pass)
+        .collect();
+    if !shown.is_empty() {
+        writeln!(out)?;
+        header(out, &["", "budget", "limit", "measured", "at"], &[2, 3])?;
+        for o in &shown {
+            let at = verdict::main_layer(o)
+                .map(|l| place(r, l))
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| escape(&verdict::origin(o)));
+            let mark = if o.status == Status::Fail {
+                "❌"
+            } else {
+                "⚠️"
+            };
+            row(
+                out,
+                &[
+                    mark.to_string(),
+                    code(&o.limit.metric.key()),
+                    verdict::amount(o.limit.max),
+                    verdict::measured(o),
+                    at,
+                ],
+            )?;
+        }
+        let held = v.outcomes.len() - shown.len();
+        if held > 0 {
+            writeln!(out, "\n{held} other budgets hold.")?;
+        }
+        for o in shown.iter().filter(|o| o.status == Status::Fail) {
+            writeln!(
+                out,
+                "\n<details><summary>{}: {}</summary>\n",
+                escape(&o.limit.metric.key()),
+                escape(&verdict::headline(o))
+            )?;
+            for line in verdict::explanation(o, r, 100) {
+                writeln!(out, "- {}", escape(&line))?;
+            }
+            writeln!(out, "\n</details>")?;
+        }
+    }
+    suggestions(r, out)?;
+    layers(r, out)
+}
+
+fn report(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let name = r.image.reference.as_deref().unwrap_or(&r.image.source);
+    writeln!(out, "### imgsize report: {}\n", code(name))?;
+    totals_line(r, out)?;
+    suggestions(r, out)?;
+    layers(r, out)
+}
+
+impl Renderer for Markdown {
+    fn render(&self, doc: &Document<'_>, out: &mut dyn Write) -> io::Result<()> {
+        match doc {
+            Document::Check(r, v) => check(r, v, out),
+            Document::Report(r) => report(r, out),
+            _ => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "--format markdown is for report, check and diff",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{code, escape};
+
+    #[test]
+    fn text_from_an_image_cannot_break_the_table_or_add_markup() {
+        assert_eq!(escape("a|b"), "a&#124;b");
+        assert_eq!(
+            code("RUN echo `x` <img src=y>"),
+            "<code>RUN echo &#96;x&#96; &lt;img src=y&gt;</code>"
+        );
+        assert_eq!(escape("line\nbreak"), "line break");
+        assert_eq!(
+            escape("**bold** [link](x)"),
+            "&#42;&#42;bold&#42;&#42; &#91;link&#93;(x)"
+        );
+    }
+}
