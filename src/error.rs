@@ -69,6 +69,13 @@ pub enum Error {
     /// A layer could not be read.
     #[error("{0}")]
     Layer(#[from] LayerError),
+    /// A Dockerfile (`--dockerfile`) cannot be parsed; `line` is 1-based.
+    #[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Dockerfile {
+        file: String,
+        line: Option<usize>,
+        message: String,
+    },
     /// A budget file (`imgsize.toml`) is malformed; `line` is 1-based.
     #[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
     Budget {

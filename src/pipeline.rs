@@ -6,13 +6,15 @@
 //! manifest-only mode) is added here once.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::analyze::budget::{self, Baseline, Budget};
 use crate::analyze::{self, Report, SummaryOptions, Verdict};
 use crate::bytes::parallel;
 use crate::bytes::{NoProgress, Progress, VerifyPolicy};
-use crate::error::{LayerError, LayerErrorKind, Result};
+use crate::error::{Error, LayerError, LayerErrorKind, Result};
+use crate::model::dockerfile::Dockerfile;
 use crate::model::{
     Analysis, CapturedFile, FsTree, LayerFigures, LayerRef, LayerScan, ReAdd, WatchedEntry,
 };
@@ -27,6 +29,39 @@ pub struct Options {
     pub select: SelectOptions,
     /// How much detail the report keeps.
     pub summary: SummaryOptions,
+    /// The Dockerfile the image was built from, for `file:line` on its layers.
+    pub dockerfile: Option<PathBuf>,
+    /// The stage of that Dockerfile the image is (default: the last).
+    pub target: Option<String>,
+}
+
+/// The Dockerfile, read before any layer so that a bad one fails fast.
+fn read_dockerfile(options: &Options) -> Result<Option<Dockerfile>> {
+    options
+        .dockerfile
+        .as_deref()
+        .map(source::dockerfile::read)
+        .transpose()
+}
+
+/// The report of an analysis, with the Dockerfile's lines on its layers.
+fn report(a: &Analysis, options: &Options, df: Option<&Dockerfile>) -> Result<Report> {
+    let mut report = analyze::summarize(a, &options.summary);
+    if let Some(df) = df {
+        let lines = analyze::dockerfile::lines(
+            df,
+            options.target.as_deref(),
+            &report.history,
+            report.layers.len(),
+        )
+        .map_err(|message| Error::Dockerfile {
+            file: df.file.clone(),
+            line: None,
+            message,
+        })?;
+        report.dockerfile = Some(lines);
+    }
+    Ok(report)
 }
 
 /// Callbacks into the caller while the pipeline runs.
@@ -54,8 +89,9 @@ impl Default for Hooks<'_> {
 /// Analyse an input (a path, or `-` for standard input) into a report. The package
 /// databases are captured for the package table, besides what `hooks.capture` asks.
 pub fn run(input: &str, options: &Options, hooks: &Hooks<'_>) -> Result<Report> {
+    let df = read_dockerfile(options)?;
     let analysis = analysis(input, &options.select, hooks)?;
-    Ok(analyze::summarize(&analysis, &options.summary))
+    report(&analysis, options, df.as_ref())
 }
 
 /// `imgsize explain`: the report, and the history of one path across the layers,
@@ -72,8 +108,9 @@ pub fn explain(
         watch: Some(&watch),
         ..*hooks
     };
+    let df = read_dockerfile(options)?;
     let analysis = analysis(input, &options.select, &hooks)?;
-    let report = analyze::summarize(&analysis, &options.summary);
+    let report = report(&analysis, options, df.as_ref())?;
     let explanation = analyze::explain::explain(&analysis, &report.layers, path);
     Ok((report, explanation))
 }
@@ -88,8 +125,9 @@ pub fn check(
     baseline: Option<&Baseline>,
     hooks: &Hooks<'_>,
 ) -> Result<(Report, Verdict)> {
+    let df = read_dockerfile(options)?;
     let analysis = analysis(input, &options.select, hooks)?;
-    let report = analyze::summarize(&analysis, &options.summary);
+    let report = report(&analysis, options, df.as_ref())?;
     let paths = budget::measure_paths(&analysis.tree, &budget.path_globs());
     let packages = budget
         .wants_packages()

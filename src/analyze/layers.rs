@@ -129,7 +129,7 @@ pub fn instruction(created_by: &str) -> String {
         .or_else(|| s.strip_prefix("RUN /bin/sh -c "))
     {
         format!("RUN {}", rest.trim())
-    } else if let Some(rest) = s.strip_prefix("|") {
+    } else if let Some(rest) = s.strip_prefix("|").or_else(|| s.strip_prefix("RUN |")) {
         // BuildKit with build args: `|2 A=1 B=2 /bin/sh -c cmd`.
         match rest.split_once("/bin/sh -c ") {
             Some((_, cmd)) => format!("RUN {}", cmd.trim()),
@@ -178,6 +178,10 @@ mod tests {
             "RUN pip install -r req.txt"
         );
         assert_eq!(instruction("|1 V=2 /bin/sh -c make"), "RUN make");
+        assert_eq!(
+            instruction("RUN |1 V=2 /bin/sh -c make # buildkit"),
+            "RUN make"
+        );
         assert_eq!(
             instruction(&format!(
                 "/bin/sh -c #(nop) ADD file:{} in / ",

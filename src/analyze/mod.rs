@@ -7,6 +7,7 @@
 pub mod base;
 pub mod budget;
 pub mod categories;
+pub mod dockerfile;
 pub mod explain;
 pub mod findings;
 pub mod layers;
@@ -102,6 +103,15 @@ pub struct Report {
     pub notes: Vec<String>,
     /// All layers were read: every figure is exact.
     pub complete: bool,
+    /// The Dockerfile lines of the layers, with `--dockerfile`.
+    pub dockerfile: Option<dockerfile::DockerfileLines>,
+}
+
+impl Report {
+    /// The Dockerfile line of a layer, when `--dockerfile` matched it.
+    pub fn line(&self, layer: usize) -> Option<&dockerfile::Located> {
+        self.dockerfile.as_ref()?.layer(layer)
+    }
 }
 
 /// Image-wide sums of the layer figures and the visible counts.
@@ -216,5 +226,6 @@ pub fn summarize(a: &Analysis, opts: &SummaryOptions) -> Report {
         complete: problems.is_empty(),
         problems,
         notes: notes(a),
+        dockerfile: None,
     }
 }

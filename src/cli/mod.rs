@@ -149,6 +149,13 @@ struct ReportArgs {
     /// Table width (default: the terminal's, or COLUMNS, or 120).
     #[arg(long, value_name = "COLUMNS")]
     width: Option<u16>,
+    /// The Dockerfile the image was built from: layers, findings and failed budgets
+    /// get its `file:line`.
+    #[arg(long, value_name = "PATH")]
+    dockerfile: Option<PathBuf>,
+    /// The stage of the Dockerfile the image is (default: the last).
+    #[arg(long, value_name = "STAGE", requires = "dockerfile")]
+    target: Option<String>,
 }
 
 /// Progress on stderr, drawn only for a terminal and a large image.
@@ -245,6 +252,8 @@ impl ReportArgs {
                 depth: usize::from(self.depth),
                 base_layers: self.base_layers,
             },
+            dockerfile: self.dockerfile.clone(),
+            target: self.target.clone(),
         })
     }
 }

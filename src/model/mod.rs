@@ -11,6 +11,7 @@
 //! It sits just above the ground floor ([`crate::bytes`]) and imports no stage: sources
 //! and the walker fill it, analyses read it.
 
+pub mod dockerfile;
 pub mod image;
 pub mod path;
 pub mod scan;

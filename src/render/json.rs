@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::{Document, Renderer, verdict};
 use crate::analyze::Verdict;
 use crate::analyze::budget::{Amount, Origin, Outcome, Unit};
+use crate::analyze::dockerfile::Located;
 use crate::analyze::{
     self, CategoryRow, Explanation, Finding, LayerRow, Now, PackageRow, PathRow, Report, Step,
     Tally, WasteRow,
@@ -43,6 +44,7 @@ struct Doc<'a> {
     projected: Projected,
     problems: &'a [String],
     notes: &'a [String],
+    dockerfile: Option<DockerfileDoc<'a>>,
 }
 
 #[derive(Serialize)]
@@ -101,6 +103,35 @@ struct Layer<'a> {
     error: Option<&'a str>,
     /// `base` or `yours`; null for metadata-only steps.
     scope: Option<&'static str>,
+    /// With `--dockerfile`: where the instruction is, or null when it did not match.
+    dockerfile_line: Option<LineDoc<'a>>,
+}
+
+#[derive(Serialize)]
+struct LineDoc<'a> {
+    file: &'a str,
+    line: usize,
+    end_line: usize,
+}
+
+impl<'a> From<&'a Located> for LineDoc<'a> {
+    fn from(l: &'a Located) -> Self {
+        LineDoc {
+            file: &l.file,
+            line: l.line,
+            end_line: l.end_line,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct DockerfileDoc<'a> {
+    file: &'a str,
+    stage: &'a str,
+    matched_layers: usize,
+    unmatched_layers: usize,
+    unmatched_lines: &'a [usize],
+    notes: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -191,6 +222,7 @@ struct FindingDoc<'a> {
     compressed_bytes: u64,
     confidence: &'static str,
     fix: &'a str,
+    dockerfile_line: Option<LineDoc<'a>>,
 }
 
 #[derive(Serialize)]
@@ -255,6 +287,7 @@ fn layer(l: &LayerRow) -> Layer<'_> {
         comment: l.comment.as_deref(),
         error: l.error.as_deref(),
         scope: Some(if l.base { "base" } else { "yours" }),
+        dockerfile_line: None,
     }
 }
 
@@ -279,6 +312,7 @@ fn empty_step(h: &HistoryStep) -> Layer<'_> {
         comment: h.comment.as_deref(),
         error: None,
         scope: None,
+        dockerfile_line: None,
     }
 }
 
@@ -426,6 +460,7 @@ fn finding<'a>(f: &'a Finding, r: &'a Report) -> FindingDoc<'a> {
         compressed_bytes: f.compressed_bytes,
         confidence: f.confidence,
         fix: &f.fix,
+        dockerfile_line: r.line(f.layer).map(LineDoc::from),
     }
 }
 
@@ -434,7 +469,10 @@ fn doc(r: &Report) -> Doc<'_> {
         .steps
         .iter()
         .map(|step| match step {
-            Step::Layer(i) => layer(&r.layers[*i]),
+            Step::Layer(i) => Layer {
+                dockerfile_line: r.line(*i).map(LineDoc::from),
+                ..layer(&r.layers[*i])
+            },
             Step::Empty { step, .. } => empty_step(step),
         })
         .collect();
@@ -473,6 +511,14 @@ fn doc(r: &Report) -> Doc<'_> {
         },
         problems: &r.problems,
         notes: &r.notes,
+        dockerfile: r.dockerfile.as_ref().map(|d| DockerfileDoc {
+            file: &d.file,
+            stage: &d.stage,
+            matched_layers: d.matched_layers(),
+            unmatched_layers: d.layers.len() - d.matched_layers(),
+            unmatched_lines: &d.unmatched_lines,
+            notes: &d.notes,
+        }),
     }
 }
 

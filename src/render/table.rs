@@ -13,6 +13,7 @@ use super::format::{
     size_or_dash,
 };
 use super::{Document, Renderer, verdict};
+use crate::analyze::dockerfile::Located;
 use crate::analyze::{
     Explanation, Finding, LayerChange, LayerRow, Now, Report, Scope, Status, Step, Tally, TopN,
     Verdict,
@@ -77,7 +78,7 @@ fn path_cell(path: &str, kind: NodeKind, room: usize) -> Cell {
     Cell::new(path)
 }
 
-fn layer_row(l: &LayerRow) -> Vec<Cell> {
+fn layer_row(l: &LayerRow, at: Option<&Located>) -> Vec<Cell> {
     let head = vec![
         Cell::new(l.index),
         Cell::new(short_digest(l.digest.as_deref())),
@@ -94,10 +95,21 @@ fn layer_row(l: &LayerRow) -> Vec<Cell> {
             Cell::new(size(l.added_bytes)),
             Cell::new(size_or_dash(l.wasted_bytes)),
             Cell::new(l.files),
-            Cell::new(clip(l.instruction.as_deref().unwrap_or("-"), 400)),
+            Cell::new(clip(
+                &located(at, l.instruction.as_deref().unwrap_or("-")),
+                400,
+            )),
         ],
     };
     head.into_iter().chain(rest).collect()
+}
+
+/// An instruction with its Dockerfile line in front, when `--dockerfile` matched it.
+fn located(at: Option<&Located>, text: &str) -> String {
+    match at {
+        Some(at) => format!("{}:{} {text}", at.file, at.line),
+        None => text.to_string(),
+    }
 }
 
 impl Table {
@@ -216,7 +228,7 @@ impl Table {
         }
         for step in &r.steps {
             let row = match step {
-                Step::Layer(i) => layer_row(&r.layers[*i]),
+                Step::Layer(i) => layer_row(&r.layers[*i], r.line(*i)),
                 Step::Empty { instruction, .. } => {
                     let mut cells = padded(vec![Cell::new(""), Cell::new("(no layer)")], 6);
                     cells.push(Cell::new(clip(instruction, 400)));
@@ -238,6 +250,19 @@ impl Table {
         writeln!(out, "{table}")?;
         if let Some(note) = &r.history_note {
             writeln!(out, "note: {note}")?;
+        }
+        if let Some(d) = &r.dockerfile {
+            writeln!(
+                out,
+                "{}: stage {}, {} of {} layers matched",
+                d.file,
+                d.stage,
+                d.matched_layers(),
+                r.layers.len()
+            )?;
+            for n in &d.notes {
+                writeln!(out, "note: {n}")?;
+            }
         }
         Ok(())
     }
@@ -331,7 +356,7 @@ impl Table {
                 size(f.stored_after),
                 size(f.saved_bytes)
             )?;
-            self.findings_table(&yours, f.saved_bytes, out)?;
+            self.findings_table(r, &yours, f.saved_bytes, out)?;
         }
         if !base.is_empty() {
             writeln!(
@@ -339,12 +364,18 @@ impl Table {
                 "\nBase image (only another base image removes these: {} more)",
                 size(f.base_saved_bytes)
             )?;
-            self.findings_table(&base, f.base_saved_bytes, out)?;
+            self.findings_table(r, &base, f.base_saved_bytes, out)?;
         }
         Ok(())
     }
 
-    fn findings_table(&self, rows: &[&Finding], total: u64, out: &mut dyn Write) -> io::Result<()> {
+    fn findings_table(
+        &self,
+        r: &Report,
+        rows: &[&Finding],
+        total: u64,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
         let header = ["rule", "layer", "saves", "alone", "~pull", "fix"];
         let mut table = new_table(self.width, &header, &[1, 2, 3, 4]);
         for c in [1, 2, 3, 4] {
@@ -355,7 +386,10 @@ impl Table {
         for row in rows {
             table.add_row(one_line(vec![
                 Cell::new(row.rule.code()),
-                Cell::new(row.layer),
+                Cell::new(match r.line(row.layer) {
+                    Some(at) => format!("{} (line {})", row.layer, at.line),
+                    None => row.layer.to_string(),
+                }),
                 Cell::new(size(row.incremental_bytes)),
                 Cell::new(size(row.bytes)),
                 Cell::new(size(row.compressed_bytes)),

@@ -161,8 +161,11 @@ pub struct Place {
 }
 
 /// Where a layer's instruction is in the Dockerfile, when `--dockerfile` matched it.
-pub fn layer_place(_r: &Report, _layer: usize) -> Option<Place> {
-    None
+pub fn layer_place(r: &Report, layer: usize) -> Option<Place> {
+    r.line(layer).map(|l| Place {
+        file: l.file.clone(),
+        line: Some(l.line),
+    })
 }
 
 /// Where to point a failed limit: the Dockerfile line of the layer it is about, else

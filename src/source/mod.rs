@@ -8,6 +8,7 @@
 //! layer walker), so this room imports no later stage.
 
 pub mod docker;
+pub mod dockerfile;
 pub mod documents;
 pub mod oci;
 pub mod platform;

@@ -41,6 +41,7 @@ pub fn analyze_with(
     let options = imgsize::Options {
         select: select.clone(),
         summary,
+        ..Default::default()
     };
     imgsize::run(
         &input.to_string_lossy(),
