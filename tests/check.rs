@@ -170,7 +170,7 @@ fn exit_codes_pass_fail_and_error() {
     let pass = check(&sample(), &["--limit", "compressed=1MB"]);
     assert_eq!(pass.status.code(), Some(0));
     let out = String::from_utf8_lossy(&pass.stdout);
-    assert!(out.contains("all 1 budgets hold"), "{out}");
+    assert!(out.contains("— 1 budget holds"), "{out}");
 
     let fail = check(&sample(), &["--limit", "compressed=200kB"]);
     assert_eq!(fail.status.code(), Some(1));
@@ -536,4 +536,57 @@ fn text_from_the_image_cannot_break_out_of_xml() {
     // Junit escapes text; an instruction with markup in it stays one attribute.
     let xml = imgsize::render::junit::xml_escape("RUN echo '</failure><x>' && \u{7}");
     assert!(!xml.contains('<') && !xml.contains('\u{7}'), "{xml}");
+}
+
+#[test]
+fn markdown_comment_snapshot() {
+    let dir = tmp();
+    let df = dir.path().join("Dockerfile");
+    fs::write(
+        &df,
+        "FROM debian\nRUN apt-get update && apt-get install -y gcc libpq-dev\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nRUN rm -rf /var/lib/apt/lists/*\nCOPY . /app\nRUN chmod -R 755 /app\n",
+    )
+    .expect("write");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_imgsize"))
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "--no-progress",
+            "--format",
+            "markdown",
+            "--dockerfile",
+            "Dockerfile",
+            "--limit",
+            "compressed=200kB",
+            "--limit",
+            "rules.pip-cache=0",
+            "--limit",
+            "layers=10",
+        ])
+        .arg(sample())
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8(o.stdout).expect("utf-8");
+    insta::assert_snapshot!("markdown_check", out);
+}
+
+#[test]
+fn the_step_summary_gets_the_markdown() {
+    let dir = tmp();
+    let summary = dir.path().join("summary.md");
+    fs::write(&summary, "earlier step\n").expect("write");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_imgsize"))
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .args(["check", "--no-progress", "--limit", "layers=10"])
+        .arg(sample())
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(0));
+    let text = fs::read_to_string(&summary).expect("summary");
+    assert!(
+        text.starts_with("earlier step\n### ✅ imgsize check: 1 budget holds"),
+        "{text}"
+    );
 }

@@ -407,6 +407,20 @@ fn github(document: &Document<'_>) -> Result<()> {
     io::stderr()
         .write_all(&commands)
         .context("cannot write workflow commands")?;
+    if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty()) {
+        let summary = PathBuf::from(summary);
+        let mut text = Vec::new();
+        Markdown
+            .render(document, &mut text)
+            .context("cannot write the step summary")?;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&summary)
+            .with_context(|| format!("cannot open {}", summary.display()))?;
+        f.write_all(&text)
+            .with_context(|| format!("cannot write {}", summary.display()))?;
+    }
     Ok(())
 }
 

@@ -7,7 +7,8 @@
 use std::io::{self, Write};
 
 use super::format::{clip, percent, size};
-use super::{Document, Renderer, verdict};
+use super::verdict::{self, Item};
+use super::{Document, Renderer};
 use crate::analyze::{Report, Scope, Status, Verdict};
 
 /// Renders documents as GitHub-flavoured markdown.
@@ -160,17 +161,46 @@ fn layers(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "\n</details>")
 }
 
+/// One part of a failure's explanation: image text in `<code>`, imgsize's as prose.
+fn item_line(item: &Item<'_>, r: &Report) -> String {
+    match item {
+        Item::Layer { index, bytes, new } => {
+            let at = place(r, *index);
+            let at = if at.is_empty() {
+                at
+            } else {
+                format!(" at {at}")
+            };
+            format!(
+                "layer {index}{at} {}: {} {}",
+                code(&clip(verdict::layer_instruction(r, *index), 80)),
+                if *new { "new" } else { "adds" },
+                size(*bytes)
+            )
+        }
+        Item::Example { path, bytes } => format!("{}: {}", code(path), size(*bytes)),
+        Item::Fix(f) => format!(
+            "fix **{}** in layer {} (saves {}): {}",
+            f.rule.code(),
+            f.layer,
+            size(f.bytes),
+            prose(&f.fix)
+        ),
+        Item::After { bytes, max } => format!(
+            "after these fixes: {} ({} the {} budget)",
+            size(*bytes),
+            verdict::after_word(*bytes, *max),
+            size(*max)
+        ),
+        Item::Hint(h) => format!("fix: {h}"),
+        Item::Note(n) => escape(n),
+    }
+}
+
 fn check(r: &Report, v: &Verdict, out: &mut dyn Write) -> io::Result<()> {
     let name = r.image.reference.as_deref().unwrap_or(&r.image.source);
-    let failed = v.failed();
-    let (mark, words) = if failed == 0 {
-        ("✅", format!("all {} budgets hold", v.outcomes.len()))
-    } else {
-        (
-            "❌",
-            format!("{failed} of {} budgets failed", v.outcomes.len()),
-        )
-    };
+    let mark = if v.passed() { "✅" } else { "❌" };
+    let words = verdict::summary(v);
     writeln!(out, "### {mark} imgsize check: {words} — {}\n", code(name))?;
     totals_line(r, out)?;
     let shown: Vec<_> = v
@@ -202,9 +232,10 @@ fn check(r: &Report, v: &Verdict, out: &mut dyn Write) -> io::Result<()> {
                 ],
             )?;
         }
-        let held = v.outcomes.len() - shown.len();
-        if held > 0 {
-            writeln!(out, "\n{held} other budgets hold.")?;
+        match v.outcomes.len() - shown.len() {
+            0 => {}
+            1 => writeln!(out, "\n1 other budget holds.")?,
+            n => writeln!(out, "\n{n} other budgets hold.")?,
         }
         for o in shown.iter().filter(|o| o.status == Status::Fail) {
             writeln!(
@@ -213,8 +244,8 @@ fn check(r: &Report, v: &Verdict, out: &mut dyn Write) -> io::Result<()> {
                 escape(&o.limit.metric.key()),
                 escape(&verdict::headline(o))
             )?;
-            for line in verdict::explanation(o, r, 100) {
-                writeln!(out, "- {}", escape(&line))?;
+            for item in verdict::items(o, r) {
+                writeln!(out, "- {}", item_line(&item, r))?;
             }
             writeln!(out, "\n</details>")?;
         }

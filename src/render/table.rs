@@ -544,12 +544,7 @@ impl Table {
     /// `imgsize check`: one row per limit, then what explains each failure.
     fn check(&self, r: &Report, v: &Verdict, out: &mut dyn Write) -> io::Result<()> {
         let name = r.image.reference.as_deref().unwrap_or(&r.image.source);
-        let failed = v.failed();
-        let verdict = if failed == 0 {
-            format!("all {} budgets hold", v.outcomes.len())
-        } else {
-            format!("{failed} of {} budgets failed", v.outcomes.len())
-        };
+        let verdict = verdict::summary(v);
         writeln!(
             out,
             "imgsize check: {} — {verdict} ({} compressed, {} uncompressed, {} layers)",

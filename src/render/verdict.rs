@@ -20,6 +20,17 @@ pub fn amount(a: Amount) -> String {
     }
 }
 
+/// `all 9 budgets hold`, `1 budget holds`, `2 of 9 budgets failed`.
+pub fn summary(v: &crate::analyze::Verdict) -> String {
+    let (n, failed) = (v.outcomes.len(), v.failed());
+    let noun = if n == 1 { "budget" } else { "budgets" };
+    match (failed, n) {
+        (0, 1) => "1 budget holds".to_string(),
+        (0, n) => format!("all {n} {noun} hold"),
+        (f, n) => format!("{f} of {n} {noun} failed"),
+    }
+}
+
 /// The measured figure, or a dash.
 pub fn measured(o: &Outcome) -> String {
     o.measured.map(amount).unwrap_or_else(|| "-".to_string())
@@ -96,48 +107,102 @@ pub fn finding_line(f: &Finding) -> String {
     )
 }
 
-/// What explains a failure, line by line: the layers that put the bytes there, examples,
-/// the findings to fix, and where the figure would be after them.
-pub fn explanation(o: &Outcome, r: &Report, room: usize) -> Vec<String> {
-    let mut lines = Vec::new();
+/// One part of what explains a failure.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item<'a> {
+    /// A layer that contributes bytes (`new` when growth: a layer the baseline lacks).
+    Layer {
+        index: usize,
+        bytes: u64,
+        new: bool,
+    },
+    /// A file the figure counts.
+    Example {
+        path: &'a str,
+        bytes: u64,
+    },
+    /// A finding whose fix lowers the figure.
+    Fix(&'a Finding),
+    /// The figure after those fixes, against the limit.
+    After {
+        bytes: u64,
+        max: u64,
+    },
+    /// What to do when no finding applies.
+    Hint(&'static str),
+    Note(&'a str),
+}
+
+/// What explains a failure: the layers that put the bytes there, examples, the
+/// findings to fix, and where the figure would be after them.
+pub fn items<'a>(o: &'a Outcome, r: &'a Report) -> Vec<Item<'a>> {
+    let mut out = Vec::new();
     if o.status != Status::Fail {
-        return lines;
+        return out;
     }
-    if !o.layers.is_empty() {
-        let verb = match o.limit.metric {
-            Metric::GrowthBytes | Metric::GrowthPercent => "new",
-            _ => "adds",
-        };
-        for &(i, b) in &o.layers {
-            lines.push(format!("{}: {verb} {}", layer_name(r, i, room), size(b)));
-        }
+    let growth = matches!(o.limit.metric, Metric::GrowthBytes | Metric::GrowthPercent);
+    for &(index, bytes) in &o.layers {
+        out.push(Item::Layer {
+            index,
+            bytes,
+            new: growth,
+        });
     }
-    for (p, b) in &o.examples {
-        lines.push(format!("{}: {}", super::format::clip(p, room), size(*b)));
+    for (path, bytes) in &o.examples {
+        out.push(Item::Example {
+            path,
+            bytes: *bytes,
+        });
     }
-    for &i in &o.findings {
-        if let Some(f) = r.findings.rows.get(i) {
-            lines.push(format!("fix: {}", finding_line(f)));
-        }
-    }
+    out.extend(
+        o.findings
+            .iter()
+            .filter_map(|&i| r.findings.rows.get(i))
+            .map(Item::Fix),
+    );
     if let (Some(after), Amount::Bytes(max)) = (o.after, o.limit.max) {
-        let word = if after <= max { "under" } else { "still over" };
-        lines.push(format!(
-            "after these fixes: {} ({word} the {} budget)",
-            size(after),
-            size(max)
-        ));
+        out.push(Item::After { bytes: after, max });
     } else if o.findings.is_empty() && matches!(o.limit.metric, Metric::Layers) {
-        lines.push(
-            "fix: join consecutive RUN steps, or build in a stage and copy the result".into(),
-        );
+        out.push(Item::Hint(
+            "join consecutive RUN steps, or build in a stage and copy the result",
+        ));
     }
-    if let Some(n) = &o.note
-        && matches!(o.limit.metric, Metric::GrowthBytes | Metric::GrowthPercent)
-    {
-        lines.push(n.clone());
+    if growth && let Some(n) = &o.note {
+        out.push(Item::Note(n));
     }
-    lines
+    out
+}
+
+/// `under` or `still over`.
+pub fn after_word(bytes: u64, max: u64) -> &'static str {
+    if bytes <= max { "under" } else { "still over" }
+}
+
+/// The explanation as plain lines (table, JUnit, SARIF, workflow commands).
+pub fn explanation(o: &Outcome, r: &Report, room: usize) -> Vec<String> {
+    items(o, r)
+        .into_iter()
+        .map(|item| match item {
+            Item::Layer { index, bytes, new } => format!(
+                "{}: {} {}",
+                layer_name(r, index, room),
+                if new { "new" } else { "adds" },
+                size(bytes)
+            ),
+            Item::Example { path, bytes } => {
+                format!("{}: {}", super::format::clip(path, room), size(bytes))
+            }
+            Item::Fix(f) => format!("fix: {}", finding_line(f)),
+            Item::After { bytes, max } => format!(
+                "after these fixes: {} ({} the {} budget)",
+                size(bytes),
+                after_word(bytes, max),
+                size(max)
+            ),
+            Item::Hint(h) => format!("fix: {h}"),
+            Item::Note(n) => n.to_string(),
+        })
+        .collect()
 }
 
 /// Where a limit was set, for people.
