@@ -590,3 +590,32 @@ fn the_step_summary_gets_the_markdown() {
         "{text}"
     );
 }
+
+#[test]
+fn the_sample_budget_in_the_docs_parses_and_sets_every_key() {
+    let doc = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/ci.md"))
+        .expect("docs/ci.md");
+    let start = doc.find("```toml\n").expect("a toml block") + 8;
+    let text = &doc[start..start + doc[start..].find("```").expect("end")];
+    let b = imgsize::analyze::Budget::parse(text, "docs/ci.md").expect("the sample parses");
+    let keys: Vec<String> = b.limits.iter().map(|l| l.metric.key()).collect();
+    for k in [
+        "compressed",
+        "uncompressed",
+        "content",
+        "wasted",
+        "wasted_percent",
+        "layers",
+        "largest_layer",
+        "your_layers",
+        "paths./root/.cache/**",
+        "categories.docs",
+        "rules.pip-cache",
+        "packages.gcc-12",
+        "growth.percent",
+        "growth.bytes",
+    ] {
+        assert!(keys.iter().any(|x| x == k), "{k} missing from {keys:?}");
+    }
+    assert_eq!(b.growth_measure.code(), "compressed");
+}
