@@ -16,9 +16,8 @@ use std::io::{self, Write};
 
 use crate::analyze::{Explanation, Report, Verdict};
 
-/// What a command hands a renderer. A check verdict and a diff of two reports will be
-/// variants of their own; a renderer that cannot show a variant says so with an
-/// [`io::ErrorKind::Unsupported`] error.
+/// What a command hands a renderer; a renderer that cannot show a variant says so with
+/// an [`io::ErrorKind::Unsupported`] error.
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub enum Document<'a> {
