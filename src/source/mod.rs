@@ -11,6 +11,7 @@ pub mod docker;
 pub mod documents;
 pub mod oci;
 pub mod platform;
+pub mod report;
 pub mod store;
 
 use std::io::{self, Read};
