@@ -29,4 +29,4 @@ pub mod source;
 pub mod walk;
 
 pub use error::{Error, LayerError, LayerErrorKind, Result};
-pub use pipeline::{Hooks, Options, check, explain, run};
+pub use pipeline::{Hooks, Options, check, diff, explain, run};
