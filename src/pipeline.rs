@@ -110,6 +110,18 @@ pub fn check(
 /// ([`source::report::looks_like_report`]). The diff's own tables keep
 /// `options.summary.top` rows. Two images are analysed one after the other.
 pub fn diff(old: &str, new: &str, options: &Options, hooks: &Hooks<'_>) -> Result<Diff> {
+    let old = snapshot(old, options, hooks)?;
+    let new = snapshot(new, options, hooks)?;
+    Ok(analyze::diff::diff(&old, &new, options.summary.top))
+}
+
+/// One side of [`diff`]: a saved JSON report read back, or an image analysed with
+/// every path and package row kept (paths at `options.summary.depth`).
+pub fn snapshot(input: &str, options: &Options, hooks: &Hooks<'_>) -> Result<Snapshot> {
+    let path = std::path::Path::new(input);
+    if input != "-" && source::report::looks_like_report(path) {
+        return source::report::read_snapshot(path);
+    }
     let full = Options {
         summary: SummaryOptions {
             top: u32::MAX as usize,
@@ -117,17 +129,7 @@ pub fn diff(old: &str, new: &str, options: &Options, hooks: &Hooks<'_>) -> Resul
         },
         ..options.clone()
     };
-    let side = |input: &str| -> Result<Snapshot> {
-        let path = std::path::Path::new(input);
-        if input != "-" && source::report::looks_like_report(path) {
-            source::report::read_snapshot(path)
-        } else {
-            Ok(analyze::diff::snapshot(&run(input, &full, hooks)?))
-        }
-    };
-    let old = side(old)?;
-    let new = side(new)?;
-    Ok(analyze::diff::diff(&old, &new, options.summary.top))
+    Ok(analyze::diff::snapshot(&run(input, &full, hooks)?))
 }
 
 /// Keeps the package databases, and what another capture asks for.

@@ -3,20 +3,22 @@
 //! they show is in the document. Shared formatting (sizes, digests, clipping, the
 //! remainder row's label) lives in [`format`], for every renderer to use.
 
+pub mod diff_table;
 pub mod format;
 pub mod github;
 pub mod json;
 pub mod junit;
+pub mod markdown_diff;
 pub mod sarif;
 pub mod table;
 pub mod verdict;
 
 use std::io::{self, Write};
 
-use crate::analyze::{Explanation, Report, Verdict};
+use crate::analyze::{Diff, Explanation, Report, Verdict};
 
-/// What a command hands a renderer. A check verdict and a diff of two reports will be
-/// variants of their own; a renderer that cannot show a variant says so with an
+/// What a command hands a renderer: a report, or a result of its own kind (an
+/// explanation, a check verdict, a diff of two reports); a renderer that cannot show a variant says so with an
 /// [`io::ErrorKind::Unsupported`] error.
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
@@ -27,6 +29,8 @@ pub enum Document<'a> {
     Explain(&'a Report, &'a Explanation),
     /// `imgsize check`: the verdict against a budget, with the report it judged.
     Check(&'a Report, &'a Verdict),
+    /// `imgsize diff`: what changed from one report to another.
+    Diff(&'a Diff),
 }
 
 /// Prints a document in one format.
@@ -37,5 +41,6 @@ pub trait Renderer {
 pub use github::Github;
 pub use json::Json;
 pub use junit::Junit;
+pub use markdown_diff::MarkdownDiff;
 pub use sarif::Sarif;
 pub use table::Table;
