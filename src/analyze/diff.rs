@@ -122,8 +122,11 @@ pub struct Change {
 
 impl Change {
     pub fn new(old: u64, new: u64) -> Self {
-        let delta = i64::try_from(i128::from(new) - i128::from(old))
-            .unwrap_or(if new > old { i64::MAX } else { i64::MIN });
+        let delta = i64::try_from(i128::from(new) - i128::from(old)).unwrap_or(if new > old {
+            i64::MAX
+        } else {
+            i64::MIN
+        });
         Change { old, new, delta }
     }
 }
@@ -502,7 +505,12 @@ fn layers(old: &[SnapshotLayer], new: &[SnapshotLayer]) -> Vec<LayerDiff> {
     out
 }
 
-fn paths(old: &Snapshot, new: &Snapshot, top: usize, notes: &mut Vec<String>) -> (Vec<PathChange>, DiffRest) {
+fn paths(
+    old: &Snapshot,
+    new: &Snapshot,
+    top: usize,
+    notes: &mut Vec<String>,
+) -> (Vec<PathChange>, DiffRest) {
     let o = Keyed::new(&old.paths, old.paths_cut, |p| p.path.clone());
     let n = Keyed::new(&new.paths, new.paths_cut, |p| p.path.clone());
     let (rows, unknown_old, unknown_new) = join(&o, &n);
@@ -548,7 +556,10 @@ fn packages(
         .into_iter()
         .filter_map(|((manager, name), a, b)| {
             let bytes = Change::new(a.map_or(0, |p| p.bytes), b.map_or(0, |p| p.bytes));
-            let (ov, nv) = (a.and_then(|p| p.version.clone()), b.and_then(|p| p.version.clone()));
+            let (ov, nv) = (
+                a.and_then(|p| p.version.clone()),
+                b.and_then(|p| p.version.clone()),
+            );
             let status = match (a, b) {
                 (Some(_), Some(_)) if ov != nv => RowStatus::Version,
                 (Some(_), Some(_)) if bytes.delta == 0 => return None,
@@ -564,9 +575,12 @@ fn packages(
             })
         })
         .collect();
-    cut(rows, top, |p| p.bytes.delta, |a, b| {
-        (&a.manager, &a.name).cmp(&(&b.manager, &b.name))
-    })
+    cut(
+        rows,
+        top,
+        |p| p.bytes.delta,
+        |a, b| (&a.manager, &a.name).cmp(&(&b.manager, &b.name)),
+    )
 }
 
 /// Findings keyed by rule and instruction (not layer index, which moves), as

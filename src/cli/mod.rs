@@ -454,7 +454,10 @@ fn diff(args: &DiffArgs) -> Result<u8> {
         if !s.complete {
             eprintln!(
                 "imgsize: error: {}",
-                with_input(input, "some layers could not be read: the diff's figures are incomplete")
+                with_input(
+                    input,
+                    "some layers could not be read: the diff's figures are incomplete"
+                )
             );
         }
     }

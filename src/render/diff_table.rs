@@ -52,7 +52,11 @@ fn change_cells(c: Change) -> [Cell; 3] {
 pub(super) fn render(width: u16, d: &Diff, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "Diff {} → {}", side_name(&d.old), side_name(&d.new))?;
     let t = &d.totals;
-    let mut table = new_table(width, &["figure", "old", "new", "change", "%"], &[1, 2, 3, 4]);
+    let mut table = new_table(
+        width,
+        &["figure", "old", "new", "change", "%"],
+        &[1, 2, 3, 4],
+    );
     let rows: [(&str, Change); 5] = [
         ("compressed", t.compressed_bytes),
         ("uncompressed", t.uncompressed_bytes),
@@ -80,7 +84,15 @@ pub(super) fn render(width: u16, d: &Diff, out: &mut dyn Write) -> io::Result<()
     writeln!(out, "\nLayers")?;
     let mut table = new_table(
         width,
-        &["status", "old", "new", "diff_id", "compressed Δ", "stored Δ", "instruction"],
+        &[
+            "status",
+            "old",
+            "new",
+            "diff_id",
+            "compressed Δ",
+            "stored Δ",
+            "instruction",
+        ],
         &[1, 2, 4, 5],
     );
     for l in &d.layers {
@@ -90,8 +102,16 @@ pub(super) fn render(width: u16, d: &Diff, out: &mut dyn Write) -> io::Result<()
             Cell::new(index(l.old_index)),
             Cell::new(index(l.new_index)),
             Cell::new(short_digest(l.diff_id.as_deref())),
-            Cell::new(if changed { signed_size(l.compressed_bytes.delta) } else { String::new() }),
-            Cell::new(if changed { signed_size(l.added_bytes.delta) } else { String::new() }),
+            Cell::new(if changed {
+                signed_size(l.compressed_bytes.delta)
+            } else {
+                String::new()
+            }),
+            Cell::new(if changed {
+                signed_size(l.added_bytes.delta)
+            } else {
+                String::new()
+            }),
             Cell::new(clip(l.instruction.as_deref().unwrap_or("-"), 200)),
         ]);
     }
@@ -114,7 +134,11 @@ pub(super) fn render(width: u16, d: &Diff, out: &mut dyn Write) -> io::Result<()
         writeln!(out, "\nNo path changed.")?;
     } else {
         writeln!(out, "\nPaths (depth {})", d.paths_depth)?;
-        let mut table = new_table(width, &["status", "path", "old", "new", "change"], &[2, 3, 4]);
+        let mut table = new_table(
+            width,
+            &["status", "path", "old", "new", "change"],
+            &[2, 3, 4],
+        );
         for p in &d.paths {
             let mut cells = vec![Cell::new(p.status.code()), Cell::new(clip(&p.path, 200))];
             cells.extend(change_cells(p.bytes));
@@ -158,7 +182,11 @@ pub(super) fn render(width: u16, d: &Diff, out: &mut dyn Write) -> io::Result<()
         writeln!(out, "\nNo finding is new or gone.")?;
     } else {
         writeln!(out, "\nFindings")?;
-        let mut table = new_table(width, &["status", "rule", "scope", "bytes", "instruction"], &[3]);
+        let mut table = new_table(
+            width,
+            &["status", "rule", "scope", "bytes", "instruction"],
+            &[3],
+        );
         for f in &d.findings {
             table.add_row(vec![
                 Cell::new(f.status.code()),

@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use super::{Document, Renderer, verdict};
 use crate::analyze::Verdict;
-use crate::analyze::diff::{Change, Diff, DiffRest, Side};
 use crate::analyze::budget::{Amount, Origin, Outcome, Unit};
+use crate::analyze::diff::{Change, Diff, DiffRest, Side};
 use crate::analyze::{
     self, CategoryRow, Explanation, Finding, LayerRow, Now, PackageRow, PathRow, Report, Step,
     Tally, WasteRow,

@@ -82,12 +82,26 @@ pub(crate) fn diff(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "\n#### Layers\n")?;
     header(
         out,
-        &["status", "old", "new", "diff_id", "compressed Δ", "stored Δ", "instruction"],
+        &[
+            "status",
+            "old",
+            "new",
+            "diff_id",
+            "compressed Δ",
+            "stored Δ",
+            "instruction",
+        ],
         &[1, 2, 4, 5],
     )?;
     for l in &d.layers {
         let changed = l.status != LayerStatus::Unchanged;
-        let delta = |c: Change| if changed { signed_size(c.delta) } else { String::new() };
+        let delta = |c: Change| {
+            if changed {
+                signed_size(c.delta)
+            } else {
+                String::new()
+            }
+        };
         row(
             out,
             &[
@@ -116,7 +130,10 @@ pub(crate) fn diff(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
         header(out, &["status", "path", "old", "new", "change"], &[2, 3, 4])?;
         for p in &d.paths {
             let [a, b, delta] = changes(p.bytes);
-            row(out, &[p.status.code().to_string(), escape(&p.path), a, b, delta])?;
+            row(
+                out,
+                &[p.status.code().to_string(), escape(&p.path), a, b, delta],
+            )?;
         }
         if let Some(label) = rest_label("paths", d.paths_rest) {
             writeln!(out, "\n{}", escape(&label))?;
@@ -125,7 +142,11 @@ pub(crate) fn diff(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
 
     if !d.packages.is_empty() {
         writeln!(out, "\n#### Packages\n")?;
-        header(out, &["status", "package", "version", "old", "new", "change"], &[3, 4, 5])?;
+        header(
+            out,
+            &["status", "package", "version", "old", "new", "change"],
+            &[3, 4, 5],
+        )?;
         for p in &d.packages {
             let version = match (&p.old_version, &p.new_version) {
                 (Some(a), Some(b)) if a != b => format!("{} → {}", escape(a), escape(b)),
@@ -151,7 +172,11 @@ pub(crate) fn diff(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
 
     if !d.findings.is_empty() {
         writeln!(out, "\n#### Findings\n")?;
-        header(out, &["status", "rule", "scope", "bytes", "instruction"], &[3])?;
+        header(
+            out,
+            &["status", "rule", "scope", "bytes", "instruction"],
+            &[3],
+        )?;
         for f in &d.findings {
             row(
                 out,

@@ -109,7 +109,11 @@ pub fn read_snapshot(path: &Path) -> Result<Snapshot> {
 /// [`read_snapshot`] of a document already parsed; `file` names it in errors.
 pub fn snapshot_of(file: &str, doc: &Value) -> Result<Snapshot> {
     if !doc.is_object() {
-        return Err(err(file, "(top level)", "not a JSON object: not an imgsize report"));
+        return Err(err(
+            file,
+            "(top level)",
+            "not a JSON object: not an imgsize report",
+        ));
     }
     let tool = doc.pointer("/tool/name").and_then(Value::as_str);
     if tool != Some("imgsize") {
@@ -201,7 +205,8 @@ mod tests {
         let newer = serde_json::json!({"schema_version": 9, "tool": {"name": "imgsize"}});
         let e = snapshot_of("x.json", &newer).unwrap_err().to_string();
         assert!(e.starts_with("x.json: schema_version: 9 is not"), "{e}");
-        let bad = serde_json::json!({"schema_version": 1, "tool": {"name": "imgsize"}, "totals": 3});
+        let bad =
+            serde_json::json!({"schema_version": 1, "tool": {"name": "imgsize"}, "totals": 3});
         let e = snapshot_of("x.json", &bad).unwrap_err().to_string();
         assert!(e.starts_with("x.json: totals:"), "{e}");
     }
