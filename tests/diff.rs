@@ -105,8 +105,10 @@ fn change(v: &Value) -> (u64, u64, i64) {
     )
 }
 
-/// (status, old index, new index, instruction, added bytes delta) of each layer row.
-fn layers(d: &Value) -> Vec<(String, Option<u64>, Option<u64>, String, i64)> {
+/// (status, old index, new index, instruction, added bytes delta) of a layer row.
+type LayerLine = (String, Option<u64>, Option<u64>, String, i64);
+
+fn layers(d: &Value) -> Vec<LayerLine> {
     d["layers"]
         .as_array()
         .expect("layers")

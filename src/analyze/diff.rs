@@ -584,25 +584,29 @@ fn packages(
 }
 
 /// Findings keyed by rule and instruction (not layer index, which moves), as
-/// multisets: a pair on both sides cancels.
+/// multisets: the n-th finding of a key on one side pairs with the n-th on the other,
+/// and those left over are new (or gone).
 fn findings(old: &[SnapshotFinding], new: &[SnapshotFinding]) -> Vec<FindingChange> {
     fn key(f: &SnapshotFinding) -> (&str, Option<&str>) {
         (f.rule.as_str(), f.instruction.as_deref())
     }
-    let mut counts: BTreeMap<(&str, Option<&str>), i64> = BTreeMap::new();
-    for f in old {
-        *counts.entry(key(f)).or_default() -= 1;
-    }
-    for f in new {
-        *counts.entry(key(f)).or_default() += 1;
+    fn counts(side: &[SnapshotFinding]) -> BTreeMap<(&str, Option<&str>), usize> {
+        let mut c = BTreeMap::new();
+        for f in side {
+            *c.entry(key(f)).or_default() += 1;
+        }
+        c
     }
     let mut out = Vec::new();
-    let mut take = |side: &[SnapshotFinding], status: FindingStatus, sign: i64| {
-        let mut left = counts.clone();
+    for (side, other, status) in [
+        (new, old, FindingStatus::New),
+        (old, new, FindingStatus::Gone),
+    ] {
+        let paired = counts(other);
+        let mut seen: BTreeMap<(&str, Option<&str>), usize> = BTreeMap::new();
         for f in side {
-            let c = left.entry(key(f)).or_default();
-            if *c * sign > 0 {
-                *c -= sign;
+            let n = seen.entry(key(f)).or_default();
+            if *n >= paired.get(&key(f)).copied().unwrap_or(0) {
                 out.push(FindingChange {
                     status,
                     rule: f.rule.clone(),
@@ -611,10 +615,9 @@ fn findings(old: &[SnapshotFinding], new: &[SnapshotFinding]) -> Vec<FindingChan
                     bytes: f.bytes,
                 });
             }
+            *n += 1;
         }
-    };
-    take(new, FindingStatus::New, 1);
-    take(old, FindingStatus::Gone, -1);
+    }
     out.sort_by(|a, b| {
         a.status
             .cmp(&b.status)
@@ -660,5 +663,137 @@ pub fn diff(old: &Snapshot, new: &Snapshot, top: usize) -> Diff {
         packages_rest,
         findings: findings(&old.findings, &new.findings),
         notes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layer(index: usize, diff_id: &str, created_by: &str, added: u64) -> SnapshotLayer {
+        SnapshotLayer {
+            index,
+            diff_id: Some(diff_id.to_string()),
+            created_by: Some(created_by.to_string()),
+            added_bytes: added,
+            ..SnapshotLayer::default()
+        }
+    }
+
+    fn path(p: &str, bytes: u64) -> SnapshotPath {
+        SnapshotPath {
+            path: p.to_string(),
+            bytes,
+        }
+    }
+
+    fn finding(rule: &str, instruction: &str, bytes: u64) -> SnapshotFinding {
+        SnapshotFinding {
+            rule: rule.to_string(),
+            scope: "yours".to_string(),
+            instruction: Some(instruction.to_string()),
+            bytes,
+        }
+    }
+
+    #[test]
+    fn layers_match_by_diff_id_then_instruction() {
+        let old = [
+            layer(0, "a", "base", 10),
+            layer(1, "b", "/bin/sh -c make", 20),
+            layer(2, "c", "COPY . /", 5),
+        ];
+        // The base moved up by one: matched by diff_id, not position.
+        let new = [
+            layer(0, "x", "/bin/sh -c #(nop) ADD f in /", 1),
+            layer(1, "a", "base", 10),
+            layer(2, "d", "RUN make # buildkit", 25),
+        ];
+        let got: Vec<_> = layers(&old, &new)
+            .iter()
+            .map(|l| (l.status, l.old_index, l.new_index, l.added_bytes.delta))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (LayerStatus::Added, None, Some(0), 1),
+                (LayerStatus::Unchanged, Some(0), Some(1), 0),
+                (LayerStatus::Changed, Some(1), Some(2), 5),
+                (LayerStatus::Removed, Some(2), None, -5),
+            ]
+        );
+    }
+
+    #[test]
+    fn rows_missing_from_a_cut_side_are_a_note_not_a_change() {
+        let old = Snapshot {
+            paths_depth: 3,
+            paths: vec![path("/a", 100), path("/b", 50)],
+            paths_cut: true,
+            complete: true,
+            ..Snapshot::default()
+        };
+        let new = Snapshot {
+            paths_depth: 3,
+            paths: vec![path("/a", 90), path("/c", 70), path("/d", 1)],
+            complete: true,
+            ..Snapshot::default()
+        };
+        let d = diff(&old, &new, 10);
+        let got: Vec<_> = d
+            .paths
+            .iter()
+            .map(|p| (p.path.as_str(), p.status, p.bytes.delta))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("/b", RowStatus::Disappeared, -50),
+                ("/a", RowStatus::Shrank, -10)
+            ]
+        );
+        assert_eq!(d.notes.len(), 1);
+        assert!(d.notes[0].starts_with("2 paths of NEW are not in the top 2 rows of OLD"));
+        // Cut to one row: the other is counted in the rest.
+        let d = diff(&old, &new, 1);
+        assert_eq!(d.paths.len(), 1);
+        assert_eq!(
+            d.paths_rest,
+            DiffRest {
+                rows: 1,
+                delta: -10
+            }
+        );
+    }
+
+    #[test]
+    fn findings_are_multisets_by_rule_and_instruction() {
+        let old = [
+            finding("pip-cache", "RUN pip install a", 10),
+            finding("apt-lists", "RUN apt-get update", 5),
+            finding("apt-lists", "RUN apt-get update", 4),
+        ];
+        let new = [
+            finding("apt-lists", "RUN apt-get update", 7),
+            finding("pip-cache", "RUN pip install b", 12),
+        ];
+        let got: Vec<_> = findings(&old, &new)
+            .iter()
+            .map(|f| (f.status, f.rule.clone(), f.bytes))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (FindingStatus::New, "pip-cache".to_string(), 12),
+                (FindingStatus::Gone, "pip-cache".to_string(), 10),
+                (FindingStatus::Gone, "apt-lists".to_string(), 4),
+            ]
+        );
+    }
+
+    #[test]
+    fn changes_are_signed() {
+        assert_eq!(Change::new(5, 3).delta, -2);
+        assert_eq!(Change::new(0, u64::MAX).delta, i64::MAX);
     }
 }

@@ -223,7 +223,7 @@ mod tests {
     fn escapes_table_breakers_and_markup() {
         assert_eq!(
             escape("RUN a | b `c` <x> & \\\n y"),
-            "RUN a \\| b \\`c\\` &lt;x&gt; &amp; \\\\ y"
+            "RUN a \\| b \\`c\\` &lt;x&gt; &amp; \\\\  y"
         );
     }
 }

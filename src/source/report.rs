@@ -200,14 +200,20 @@ mod tests {
     #[test]
     fn refuses_other_tools_and_versions() {
         let other = serde_json::json!({"schema_version": 1, "tool": {"name": "dive"}});
-        let e = snapshot_of("x.json", &other).unwrap_err().to_string();
+        let e = snapshot_of("x.json", &other)
+            .expect_err("refused")
+            .to_string();
         assert!(e.starts_with("x.json: tool.name:"), "{e}");
         let newer = serde_json::json!({"schema_version": 9, "tool": {"name": "imgsize"}});
-        let e = snapshot_of("x.json", &newer).unwrap_err().to_string();
+        let e = snapshot_of("x.json", &newer)
+            .expect_err("refused")
+            .to_string();
         assert!(e.starts_with("x.json: schema_version: 9 is not"), "{e}");
         let bad =
             serde_json::json!({"schema_version": 1, "tool": {"name": "imgsize"}, "totals": 3});
-        let e = snapshot_of("x.json", &bad).unwrap_err().to_string();
+        let e = snapshot_of("x.json", &bad)
+            .expect_err("refused")
+            .to_string();
         assert!(e.starts_with("x.json: totals:"), "{e}");
     }
 
