@@ -514,3 +514,86 @@ fn check_measures_growth_against_a_saved_report() {
     assert_eq!(code, 2);
     assert!(err.contains("missing.json"), "{err}");
 }
+
+/// Every corpus image diffed against itself, and against its own JSON report read
+/// back, changes nothing.
+#[test]
+fn every_corpus_image_against_itself_and_its_report() {
+    use imgsize::analyze::SummaryOptions;
+    use imgsize::analyze::diff::{LayerStatus, diff, snapshot};
+    use imgsize::render::{Document, Json, Renderer};
+    use imgsize::source::SelectOptions;
+    use imgsize::source::report::snapshot_of;
+
+    let Some(root) = crate::util::corpus() else {
+        return;
+    };
+    let inv: Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("inventory.json")).expect("inventory"),
+    )
+    .expect("inventory parses");
+    let mut checked = 0;
+    let mut fails = Vec::new();
+    for name in inv["fixtures"].as_object().expect("fixtures").keys() {
+        let summary = SummaryOptions {
+            top: u32::MAX as usize,
+            depth: 3,
+            base_layers: None,
+        };
+        let select = SelectOptions {
+            verify: imgsize::bytes::VerifyPolicy::None,
+            ..SelectOptions::default()
+        };
+        let Ok(r) = crate::util::analyze_with(&root.join(name), &select, summary) else {
+            continue;
+        };
+        let image = snapshot(&r);
+        let mut json = Vec::new();
+        Json.render(&Document::Report(&r), &mut json)
+            .expect("render");
+        let doc: Value = serde_json::from_slice(&json).expect("report JSON");
+        let saved = match snapshot_of(name, &doc) {
+            Ok(s) => s,
+            Err(e) => {
+                fails.push(format!("{name}: {e}"));
+                continue;
+            }
+        };
+        for (what, other) in [("itself", &image), ("its report", &saved)] {
+            let d = diff(&image, other, 20);
+            let t = d.totals;
+            let zero = [
+                t.compressed_bytes,
+                t.uncompressed_bytes,
+                t.stored_bytes,
+                t.content_bytes,
+                t.wasted_bytes,
+                t.files,
+                t.layers,
+            ]
+            .iter()
+            .all(|c| c.delta == 0);
+            let same =
+                zero && d.layers.iter().all(|l| {
+                    // Layers without a diff_id (legacy archives) match by digest or
+                    // instruction; read with --verify none and without history, a
+                    // legacy layer has neither and cannot be matched.
+                    l.status == LayerStatus::Unchanged
+                        || (l.status == LayerStatus::Changed
+                            && l.diff_id.is_none()
+                            && l.added_bytes.delta == 0
+                            && l.compressed_bytes.delta == 0)
+                        || (l.diff_id.is_none() && l.instruction.is_none())
+                }) && d.categories.is_empty()
+                    && d.paths.is_empty()
+                    && d.packages.is_empty()
+                    && d.findings.is_empty();
+            if !same {
+                fails.push(format!("{name} against {what}: {:?}", d.layers));
+            }
+        }
+        checked += 1;
+    }
+    assert!(fails.is_empty(), "{}", fails.join("\n"));
+    assert!(checked > 0, "no corpus image was analysed");
+}

@@ -166,7 +166,7 @@ pub struct CategoryChange {
 /// How a layer of one side relates to the other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LayerStatus {
-    /// The same diff_id on both sides.
+    /// The same diff_id on both sides (or, without one, the same blob digest).
     Unchanged,
     /// Another diff_id, the same normalised instruction.
     Changed,
@@ -445,15 +445,21 @@ fn categories(old: &Snapshot, new: &Snapshot, notes: &mut Vec<String>) -> Vec<Ca
     out
 }
 
-/// Layers matched by diff_id, then by normalised instruction.
+/// Layers matched by diff_id (by blob digest where a diff_id is missing), then by
+/// normalised instruction.
 fn layers(old: &[SnapshotLayer], new: &[SnapshotLayer]) -> Vec<LayerDiff> {
     let norm = |l: &SnapshotLayer| l.created_by.as_deref().map(instruction);
     let old_ins: Vec<Option<String>> = old.iter().map(norm).collect();
     let mut used = vec![false; old.len()];
     let mut matched: Vec<Option<(usize, LayerStatus)>> = vec![None; new.len()];
+    // The same content: the same diff_id or, where either side has none (legacy
+    // archives, configs without rootfs), the same blob digest.
+    let same = |a: &SnapshotLayer, b: &SnapshotLayer| match (&a.diff_id, &b.diff_id) {
+        (Some(x), Some(y)) => x == y,
+        _ => a.digest.is_some() && a.digest == b.digest,
+    };
     for (j, l) in new.iter().enumerate() {
-        let Some(d) = &l.diff_id else { continue };
-        if let Some(i) = (0..old.len()).find(|&i| !used[i] && old[i].diff_id.as_ref() == Some(d)) {
+        if let Some(i) = (0..old.len()).find(|&i| !used[i] && same(&old[i], l)) {
             used[i] = true;
             matched[j] = Some((i, LayerStatus::Unchanged));
         }
