@@ -597,3 +597,33 @@ fn every_corpus_image_against_itself_and_its_report() {
     assert!(fails.is_empty(), "{}", fails.join("\n"));
     assert!(checked > 0, "no corpus image was analysed");
 }
+
+/// The diff document validates against docs/imgsize-diff.schema.json, whole and cut,
+/// and the schema catches a wrong field.
+#[test]
+fn the_diff_document_follows_its_schema() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/imgsize-diff.schema.json");
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("schema")).expect("schema JSON");
+    jsonschema::draft202012::meta::validate(&schema).expect("a valid draft 2020-12 schema");
+    let validator = jsonschema::draft202012::new(&schema).expect("the schema compiles");
+    let dir = tmp();
+    write_both(dir.path());
+    let (_, cut, _) = run_in(
+        dir.path(),
+        &["report", "v1.tar", "--format", "json", "--top", "2"],
+    );
+    std::fs::write(dir.path().join("v1-top2.json"), cut).expect("write");
+    for (old, new, extra) in [
+        ("v1.tar", "v2.tar", "20"),
+        ("v2.tar", "v1.tar", "1"),
+        ("v1-top2.json", "v2.tar", "20"),
+    ] {
+        let d = diff_json(dir.path(), old, new, &["--top", extra]);
+        let errors: Vec<String> = validator.iter_errors(&d).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{old} → {new}: {errors:?}");
+    }
+    let mut bad = diff_json(dir.path(), "v1.tar", "v2.tar", &[]);
+    bad["layers"][0]["status"] = "moved".into();
+    assert!(!validator.is_valid(&bad));
+}
