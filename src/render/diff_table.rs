@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use comfy_table::Cell;
+use comfy_table::{Cell, Row};
 
 use super::format::{clip, short_digest, signed_size, size};
 use super::table::new_table;
@@ -38,6 +38,13 @@ pub(super) fn rest_label(what: &str, r: DiffRest) -> Option<String> {
             signed_size(r.delta)
         )
     })
+}
+
+/// A row that never wraps: long text is cut by the table at the column width.
+fn one_line(cells: Vec<Cell>) -> Row {
+    let mut row = Row::from(cells);
+    row.max_height(1);
+    row
 }
 
 fn change_cells(c: Change) -> [Cell; 3] {
@@ -97,7 +104,7 @@ pub(super) fn render(width: u16, d: &Diff, out: &mut dyn Write) -> io::Result<()
     );
     for l in &d.layers {
         let changed = l.status != LayerStatus::Unchanged;
-        table.add_row(vec![
+        table.add_row(one_line(vec![
             Cell::new(l.status.code()),
             Cell::new(index(l.old_index)),
             Cell::new(index(l.new_index)),
@@ -113,7 +120,7 @@ pub(super) fn render(width: u16, d: &Diff, out: &mut dyn Write) -> io::Result<()
                 String::new()
             }),
             Cell::new(clip(l.instruction.as_deref().unwrap_or("-"), 200)),
-        ]);
+        ]));
     }
     writeln!(out, "{table}")?;
 
