@@ -460,6 +460,42 @@ fn bad_inputs_exit_2_naming_the_file() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("newer.json: schema_version: 7"), "{err}");
+
+    // A diff document is not a report.
+    let (_, d, _) = run_in(
+        dir.path(),
+        &["diff", "v1.tar", "v2.tar", "--format", "json"],
+    );
+    std::fs::write(dir.path().join("d.json"), d).expect("write");
+    let (code, _, err) = run_in(dir.path(), &["diff", "d.json", "v2.tar"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("d.json: kind: a \"diff\" document, not a report"),
+        "{err}"
+    );
+}
+
+/// A saved report at another depth: paths are not compared, and a note says why.
+#[test]
+fn paths_at_different_depths_are_not_compared() {
+    let dir = tmp();
+    write_both(dir.path());
+    let (_, saved, _) = run_in(dir.path(), &["report", "v1.tar", "--format", "json"]);
+    std::fs::write(dir.path().join("v1.json"), saved).expect("write");
+    let d = diff_json(dir.path(), "v1.json", "v2.tar", &["--depth", "2"]);
+    assert_eq!(d["paths_depth"], 0);
+    assert_eq!(d["paths"], serde_json::json!([]));
+    assert_eq!(
+        d["notes"],
+        serde_json::json!([
+            "paths are not compared: OLD's are at depth 3, NEW's at depth 2 (use the depth of the saved report)"
+        ])
+    );
+    // Everything else is still there.
+    let images = diff_json(dir.path(), "v1.tar", "v2.tar", &[]);
+    for key in ["totals", "layers", "categories", "packages", "findings"] {
+        assert_eq!(d[key], images[key], "{key}");
+    }
 }
 
 /// `check --baseline`: growth against a saved report of v1, on v2.
