@@ -202,6 +202,8 @@ impl Progress for Bar {
         }
         // A one-pass stream has no known total: a spinner.
         self.bar.set_draw_target(ProgressDrawTarget::stderr());
+        // `imgsize diff` reads two images with one bar.
+        self.bar.reset();
         if let Some(total) = total {
             self.bar.set_length(total);
         }
