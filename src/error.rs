@@ -76,6 +76,14 @@ pub enum Error {
         line: Option<usize>,
         message: String,
     },
+    /// A saved JSON report cannot be read as one: another tool's JSON, an unknown
+    /// `schema_version`, or a key of the wrong shape (`key` names it).
+    #[error("{file}: {key}: {message}")]
+    Report {
+        file: String,
+        key: String,
+        message: String,
+    },
     /// A budget file (`imgsize.toml`) is malformed; `line` is 1-based.
     #[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
     Budget {

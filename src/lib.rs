@@ -10,7 +10,8 @@
 //! [`source`] opens an input and resolves one image, [`walk`] streams every layer
 //! once (in parallel) into compact per-entry records, the [`model`]'s tree merges them,
 //! [`analyze`] turns the model into figures and tables, and [`render`] prints them.
-//! [`pipeline::run`] is the one function that sequences the stages.
+//! [`pipeline::run`] is the one function that sequences the stages; [`pipeline::check`],
+//! [`pipeline::explain`] and [`pipeline::diff`] (two images or saved reports) build on it.
 //!
 //! ```no_run
 //! use imgsize::render::{Document, Json, Renderer};
@@ -29,4 +30,4 @@ pub mod source;
 pub mod walk;
 
 pub use error::{Error, LayerError, LayerErrorKind, Result};
-pub use pipeline::{Hooks, Options, check, explain, run};
+pub use pipeline::{Hooks, Options, check, diff, explain, run};

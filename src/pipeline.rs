@@ -10,13 +10,14 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::analyze::budget::{self, Baseline, Budget};
-use crate::analyze::{self, Report, SummaryOptions, Verdict};
+use crate::analyze::{self, Diff, Report, SummaryOptions, Verdict};
 use crate::bytes::parallel;
 use crate::bytes::{NoProgress, Progress, VerifyPolicy};
 use crate::error::{Error, LayerError, LayerErrorKind, Result};
 use crate::model::dockerfile::Dockerfile;
 use crate::model::{
-    Analysis, CapturedFile, FsTree, LayerFigures, LayerRef, LayerScan, ReAdd, WatchedEntry,
+    Analysis, CapturedFile, FsTree, LayerFigures, LayerRef, LayerScan, ReAdd, Snapshot,
+    WatchedEntry,
 };
 use crate::source::{self, MemberWalker, Opened, SelectOptions, StreamedMember, documents};
 use crate::walk::verify::{self, Arrival};
@@ -139,6 +140,34 @@ pub fn check(
     };
     let verdict = budget::check(budget, &report, &facts);
     Ok((report, verdict))
+}
+
+/// `imgsize diff`: what changed from `old` to `new`. Each side is an image (any input
+/// [`run`] reads, analysed with every path and package row kept, paths at
+/// `options.summary.depth`) or a saved JSON report, told apart by content
+/// ([`source::report::looks_like_report`]). The diff's own tables keep
+/// `options.summary.top` rows. Two images are analysed one after the other.
+pub fn diff(old: &str, new: &str, options: &Options, hooks: &Hooks<'_>) -> Result<Diff> {
+    let old = snapshot(old, options, hooks)?;
+    let new = snapshot(new, options, hooks)?;
+    Ok(analyze::diff::diff(&old, &new, options.summary.top))
+}
+
+/// One side of [`diff`]: a saved JSON report read back, or an image analysed with
+/// every path and package row kept (paths at `options.summary.depth`).
+pub fn snapshot(input: &str, options: &Options, hooks: &Hooks<'_>) -> Result<Snapshot> {
+    let path = std::path::Path::new(input);
+    if input != "-" && source::report::looks_like_report(path) {
+        return source::report::read_snapshot(path);
+    }
+    let full = Options {
+        summary: SummaryOptions {
+            top: u32::MAX as usize,
+            ..options.summary
+        },
+        ..options.clone()
+    };
+    Ok(analyze::diff::snapshot(&run(input, &full, hooks)?))
 }
 
 /// Keeps the package databases, and what another capture asks for.

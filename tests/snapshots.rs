@@ -14,7 +14,7 @@ use crate::util::builder::{Image, Layer, docker_archive, oci_layout};
 use crate::util::tmp;
 
 /// Run the binary in `dir` on `input` (relative to `dir`): (exit code, stdout, stderr).
-fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
+pub(crate) fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_imgsize"))
         .args(args)
         .current_dir(dir)

@@ -7,6 +7,7 @@ mod categories;
 mod check;
 mod cli;
 mod corpus;
+mod diff;
 mod dockerfile;
 mod formats;
 mod packages;

@@ -7,6 +7,7 @@
 pub mod base;
 pub mod budget;
 pub mod categories;
+pub mod diff;
 pub mod dockerfile;
 pub mod explain;
 pub mod findings;
@@ -19,6 +20,7 @@ pub mod waste;
 pub use base::{Base, BaseRule};
 pub use budget::{Budget, Outcome, Status, Verdict};
 pub use categories::{Category, CategoryLayer, CategoryRow};
+pub use diff::Diff;
 pub use explain::{Explanation, LayerChange, Now, Tally};
 pub use findings::{Finding, Findings, Rule, Scope};
 pub use layers::{LayerRow, Step, instruction};

@@ -42,6 +42,20 @@ enum Command {
     /// Check the image against size budgets (imgsize.toml, --limit): exit 0 when all
     /// hold, 1 when one fails, 2 when the check cannot be done.
     Check(CheckArgs),
+    /// What changed between two images (or a saved JSON report and an image): totals,
+    /// categories, layers, paths, packages and findings.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+struct DiffArgs {
+    /// The old side: an image (any input `report` reads) or a saved
+    /// `imgsize report --format json` (or `check --format json`).
+    old: String,
+    /// The new side, the same way.
+    new: String,
+    #[command(flatten)]
+    common: CommonArgs,
 }
 
 #[derive(Debug, Args)]
@@ -84,7 +98,7 @@ struct ExplainArgs {
 enum OutputFormat {
     Table,
     Json,
-    /// GitHub-flavoured markdown (a pull-request comment; report and check).
+    /// GitHub-flavoured markdown (a pull-request comment; report, check and diff).
     Markdown,
     /// JUnit XML (check only).
     Junit,
@@ -119,6 +133,21 @@ struct ReportArgs {
     /// A docker-save archive, an OCI archive or layout directory (gzip/zstd/xz-compressed
     /// archives too), or - for standard input.
     image: String,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+impl std::ops::Deref for ReportArgs {
+    type Target = CommonArgs;
+
+    fn deref(&self) -> &CommonArgs {
+        &self.common
+    }
+}
+
+/// The flags every command that reads images shares.
+#[derive(Debug, Args)]
+struct CommonArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table, env = "IMGSIZE_FORMAT")]
     format: OutputFormat,
@@ -183,6 +212,8 @@ impl Progress for Bar {
         }
         // A one-pass stream has no known total: a spinner.
         self.bar.set_draw_target(ProgressDrawTarget::stderr());
+        // `imgsize diff` reads two images with one bar.
+        self.bar.reset();
         if let Some(total) = total {
             self.bar.set_length(total);
         }
@@ -228,7 +259,7 @@ fn named(input: &str, e: &imgsize::Error) -> anyhow::Error {
     anyhow::anyhow!("{}{hint}", with_input(input, &e.to_string()))
 }
 
-impl ReportArgs {
+impl CommonArgs {
     /// The flags as validated library options.
     fn options(&self) -> Result<Options> {
         let platform = self
@@ -301,7 +332,7 @@ fn renderer(format: OutputFormat, width: Option<u16>) -> Box<dyn Renderer> {
 
 /// Print a document on stdout in the chosen format; `false` when the reader closed the
 /// pipe (`imgsize report x | head`), which is not an error.
-fn print(args: &ReportArgs, document: &Document<'_>) -> Result<bool> {
+fn print(args: &CommonArgs, document: &Document<'_>) -> Result<bool> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let written = renderer(args.format, args.width)
@@ -424,9 +455,45 @@ fn github(document: &Document<'_>) -> Result<()> {
     Ok(())
 }
 
-/// The growth baseline from an earlier JSON report.
+/// The growth baseline from an earlier JSON report (its errors name the file).
 fn read_baseline(path: &Path) -> Result<imgsize::analyze::budget::Baseline> {
-    anyhow::bail!("{}: baselines are not read yet", path.display())
+    let snapshot = imgsize::source::report::read_snapshot(path)
+        .map_err(|e| named(&path.display().to_string(), &e))?;
+    Ok(imgsize::analyze::budget::Baseline::from(&snapshot))
+}
+
+fn diff(args: &DiffArgs) -> Result<u8> {
+    let options = args.common.options()?;
+    let bar = Bar::new(!args.common.no_progress);
+    let hooks = Hooks {
+        progress: &bar,
+        ..Hooks::default()
+    };
+    let side = |input: &str| {
+        imgsize::pipeline::snapshot(input, &options, &hooks).map_err(|e| named(input, &e))
+    };
+    let old = side(&args.old)?;
+    let new = side(&args.new)?;
+    let diff = imgsize::analyze::diff::diff(&old, &new, options.summary.top);
+    if !print(&args.common, &Document::Diff(&diff))? {
+        return Ok(EXIT_OK);
+    }
+    for (input, s) in [(&args.old, &old), (&args.new, &new)] {
+        if !s.complete {
+            eprintln!(
+                "imgsize: error: {}",
+                with_input(
+                    input,
+                    "some layers could not be read: the diff's figures are incomplete"
+                )
+            );
+        }
+    }
+    Ok(if old.complete && new.complete {
+        EXIT_OK
+    } else {
+        EXIT_ERROR
+    })
 }
 
 /// The documented note: only when the input holds several images and none was picked.
@@ -474,6 +541,7 @@ pub fn run() -> u8 {
         Command::Report(args) => report(args, None),
         Command::Explain(args) => report(&args.report, Some(&args.path)),
         Command::Check(args) => check(args),
+        Command::Diff(args) => diff(args),
     };
     match result {
         Ok(code) => code,

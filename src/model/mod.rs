@@ -6,6 +6,7 @@
 //!   layer's figures);
 //! - [`path`]: the one normal form of a tar member name;
 //! - [`tree`]: the merged filesystem, built by applying scans bottom to top;
+//! - [`snapshot`]: the diffable summary of one report (`imgsize diff`);
 //! - [`Analysis`]: all of it together, which analyses read.
 //!
 //! It sits just above the ground floor ([`crate::bytes`]) and imports no stage: sources
@@ -15,10 +16,15 @@ pub mod dockerfile;
 pub mod image;
 pub mod path;
 pub mod scan;
+pub mod snapshot;
 pub mod tree;
 
 pub use image::{DigestCheck, Format, HistoryStep, ImageInfo, LayerRef, Platform};
 pub use scan::{Attrs, Entry, EntryCounts, EntryKind, LayerFigures, LayerScan, Span, Watched};
+pub use snapshot::{
+    Snapshot, SnapshotCategory, SnapshotFinding, SnapshotLayer, SnapshotPackage, SnapshotPath,
+    SnapshotTotals,
+};
 pub use tree::{FsTree, MergeStats, NodeKind, WasteCause, WasteRecord};
 
 /// A file's content kept while walking because an analysis asked for it (package

@@ -34,6 +34,15 @@ pub fn percent(part: u64, whole: u64) -> String {
     }
 }
 
+/// A signed change in bytes, as [`size`] with its sign: `+1.20 MB`, `-3 B`, `0 B`.
+pub fn signed_size(delta: i64) -> String {
+    match delta {
+        0 => "0 B".to_string(),
+        d if d > 0 => format!("+{}", size(d.unsigned_abs())),
+        d => format!("-{}", size(d.unsigned_abs())),
+    }
+}
+
 /// The first 12 hex digits of a digest, or a dash.
 pub fn short_digest(d: Option<&str>) -> String {
     match d {

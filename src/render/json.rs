@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::{Document, Renderer, verdict};
 use crate::analyze::Verdict;
 use crate::analyze::budget::{Amount, Origin, Outcome, Unit};
+use crate::analyze::diff::{Change, Diff, DiffRest, Side};
 use crate::analyze::dockerfile::Located;
 use crate::analyze::{
     self, CategoryRow, Explanation, Finding, LayerRow, Now, PackageRow, PathRow, Report, Step,
@@ -711,6 +712,214 @@ fn check_doc<'a>(r: &'a Report, v: &'a Verdict) -> CheckDoc<'a> {
     }
 }
 
+#[derive(Serialize)]
+struct DeltaDoc {
+    old: u64,
+    new: u64,
+    delta: i64,
+}
+
+impl From<Change> for DeltaDoc {
+    fn from(c: Change) -> Self {
+        DeltaDoc {
+            old: c.old,
+            new: c.new,
+            delta: c.delta,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct SideDoc<'a> {
+    source: &'a str,
+    reference: Option<&'a str>,
+    complete: bool,
+}
+
+#[derive(Serialize)]
+struct TotalsDiffDoc {
+    compressed_bytes: DeltaDoc,
+    uncompressed_bytes: DeltaDoc,
+    stored_bytes: DeltaDoc,
+    content_bytes: DeltaDoc,
+    wasted_bytes: DeltaDoc,
+    files: DeltaDoc,
+    layers: DeltaDoc,
+}
+
+#[derive(Serialize)]
+struct CategoryChangeDoc<'a> {
+    category: &'a str,
+    bytes: DeltaDoc,
+    content_bytes: DeltaDoc,
+    wasted_bytes: DeltaDoc,
+}
+
+#[derive(Serialize)]
+struct LayerDiffDoc<'a> {
+    status: &'static str,
+    old_index: Option<usize>,
+    new_index: Option<usize>,
+    diff_id: Option<&'a str>,
+    old_diff_id: Option<&'a str>,
+    instruction: Option<&'a str>,
+    compressed_bytes: DeltaDoc,
+    uncompressed_bytes: DeltaDoc,
+    added_bytes: DeltaDoc,
+}
+
+#[derive(Serialize)]
+struct PathChangeDoc<'a> {
+    path: &'a str,
+    status: &'static str,
+    bytes: DeltaDoc,
+}
+
+#[derive(Serialize)]
+struct PackageChangeDoc<'a> {
+    manager: &'a str,
+    name: &'a str,
+    old_version: Option<&'a str>,
+    new_version: Option<&'a str>,
+    status: &'static str,
+    bytes: DeltaDoc,
+}
+
+#[derive(Serialize)]
+struct FindingChangeDoc<'a> {
+    status: &'static str,
+    rule: &'a str,
+    scope: &'a str,
+    instruction: Option<&'a str>,
+    bytes: u64,
+}
+
+#[derive(Serialize)]
+struct DiffRestDoc {
+    rows: usize,
+    delta: i64,
+}
+
+impl From<DiffRest> for DiffRestDoc {
+    fn from(r: DiffRest) -> Self {
+        DiffRestDoc {
+            rows: r.rows,
+            delta: r.delta,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct DiffDoc<'a> {
+    schema_version: u32,
+    kind: &'static str,
+    tool: Tool,
+    old: SideDoc<'a>,
+    new: SideDoc<'a>,
+    totals: TotalsDiffDoc,
+    categories: Vec<CategoryChangeDoc<'a>>,
+    layers: Vec<LayerDiffDoc<'a>>,
+    paths_depth: usize,
+    paths: Vec<PathChangeDoc<'a>>,
+    paths_rest: DiffRestDoc,
+    packages: Vec<PackageChangeDoc<'a>>,
+    packages_rest: DiffRestDoc,
+    findings: Vec<FindingChangeDoc<'a>>,
+    notes: &'a [String],
+}
+
+fn side_doc(s: &Side) -> SideDoc<'_> {
+    SideDoc {
+        source: &s.source,
+        reference: s.reference.as_deref(),
+        complete: s.complete,
+    }
+}
+
+fn diff_doc(d: &Diff) -> DiffDoc<'_> {
+    let t = &d.totals;
+    DiffDoc {
+        schema_version: SCHEMA_VERSION,
+        kind: "diff",
+        tool: Tool {
+            name: "imgsize",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        old: side_doc(&d.old),
+        new: side_doc(&d.new),
+        totals: TotalsDiffDoc {
+            compressed_bytes: t.compressed_bytes.into(),
+            uncompressed_bytes: t.uncompressed_bytes.into(),
+            stored_bytes: t.stored_bytes.into(),
+            content_bytes: t.content_bytes.into(),
+            wasted_bytes: t.wasted_bytes.into(),
+            files: t.files.into(),
+            layers: t.layers.into(),
+        },
+        categories: d
+            .categories
+            .iter()
+            .map(|c| CategoryChangeDoc {
+                category: &c.category,
+                bytes: c.bytes.into(),
+                content_bytes: c.content_bytes.into(),
+                wasted_bytes: c.wasted_bytes.into(),
+            })
+            .collect(),
+        layers: d
+            .layers
+            .iter()
+            .map(|l| LayerDiffDoc {
+                status: l.status.code(),
+                old_index: l.old_index,
+                new_index: l.new_index,
+                diff_id: l.diff_id.as_deref(),
+                old_diff_id: l.old_diff_id.as_deref(),
+                instruction: l.instruction.as_deref(),
+                compressed_bytes: l.compressed_bytes.into(),
+                uncompressed_bytes: l.uncompressed_bytes.into(),
+                added_bytes: l.added_bytes.into(),
+            })
+            .collect(),
+        paths_depth: d.paths_depth,
+        paths: d
+            .paths
+            .iter()
+            .map(|p| PathChangeDoc {
+                path: &p.path,
+                status: p.status.code(),
+                bytes: p.bytes.into(),
+            })
+            .collect(),
+        paths_rest: d.paths_rest.into(),
+        packages: d
+            .packages
+            .iter()
+            .map(|p| PackageChangeDoc {
+                manager: &p.manager,
+                name: &p.name,
+                old_version: p.old_version.as_deref(),
+                new_version: p.new_version.as_deref(),
+                status: p.status.code(),
+                bytes: p.bytes.into(),
+            })
+            .collect(),
+        packages_rest: d.packages_rest.into(),
+        findings: d
+            .findings
+            .iter()
+            .map(|f| FindingChangeDoc {
+                status: f.status.code(),
+                rule: &f.rule,
+                scope: &f.scope,
+                instruction: f.instruction.as_deref(),
+                bytes: f.bytes,
+            })
+            .collect(),
+        notes: &d.notes,
+    }
+}
+
 /// Renders documents as one pretty-printed JSON document each (`--format json`).
 pub struct Json;
 
@@ -720,6 +929,7 @@ impl Renderer for Json {
             Document::Report(r) => serde_json::to_writer_pretty(&mut *out, &doc(r))?,
             Document::Explain(_, e) => serde_json::to_writer_pretty(&mut *out, &explain_doc(e))?,
             Document::Check(r, v) => serde_json::to_writer_pretty(&mut *out, &check_doc(r, v))?,
+            Document::Diff(d) => serde_json::to_writer_pretty(&mut *out, &diff_doc(d))?,
         }
         out.write_all(b"\n")
     }

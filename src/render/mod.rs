@@ -3,21 +3,24 @@
 //! they show is in the document. Shared formatting (sizes, digests, clipping, the
 //! remainder row's label) lives in [`format`], for every renderer to use.
 
+pub mod diff_table;
 pub mod format;
 pub mod github;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod markdown_diff;
 pub mod sarif;
 pub mod table;
 pub mod verdict;
 
 use std::io::{self, Write};
 
-use crate::analyze::{Explanation, Report, Verdict};
+use crate::analyze::{Diff, Explanation, Report, Verdict};
 
-/// What a command hands a renderer; a renderer that cannot show a variant says so with
-/// an [`io::ErrorKind::Unsupported`] error.
+/// What a command hands a renderer: a report, or a result of its own kind (an
+/// explanation, a check verdict, a diff of two reports); a renderer that cannot show a
+/// variant says so with an [`io::ErrorKind::Unsupported`] error.
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub enum Document<'a> {
@@ -27,6 +30,8 @@ pub enum Document<'a> {
     Explain(&'a Report, &'a Explanation),
     /// `imgsize check`: the verdict against a budget, with the report it judged.
     Check(&'a Report, &'a Verdict),
+    /// `imgsize diff`: what changed from one report to another.
+    Diff(&'a Diff),
 }
 
 /// Prints a document in one format.

@@ -33,7 +33,7 @@ fn one_line(cells: Vec<Cell>) -> Row {
     row
 }
 
-fn new_table(width: u16, header: &[&str], right: &[usize]) -> ct::Table {
+pub(super) fn new_table(width: u16, header: &[&str], right: &[usize]) -> ct::Table {
     let mut t = ct::Table::new();
     t.load_style(presets::UTF8_FULL_CONDENSED.with_rounded_corners())
         .set_content_arrangement(ContentArrangement::Dynamic)
@@ -596,6 +596,7 @@ impl Renderer for Table {
             Document::Report(r) => self.report(r, out),
             Document::Explain(r, e) => self.explain(r, e, out),
             Document::Check(r, v) => self.check(r, v, out),
+            Document::Diff(d) => super::diff_table::render(self.width, d, out),
         }
     }
 }

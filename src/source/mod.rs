@@ -12,6 +12,7 @@ pub mod dockerfile;
 pub mod documents;
 pub mod oci;
 pub mod platform;
+pub mod report;
 pub mod store;
 
 use std::io::{self, Read};
