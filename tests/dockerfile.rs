@@ -298,3 +298,81 @@ fn check_points_failed_budgets_and_findings_at_dockerfile_lines() {
     assert_eq!(results[2]["ruleId"], "finding/pip-cache");
     assert_eq!(at(2), ("Dockerfile".to_string(), Some(4)));
 }
+
+#[test]
+fn diff_carries_the_lines_of_each_side_saved_reports_too() {
+    let df = fixture("app").join("Dockerfile");
+    let h = recorded("history-docker-format.json");
+    let h: Vec<(&str, bool)> = h.iter().map(|(c, e)| (c.as_str(), *e)).collect();
+    let dir = tmp();
+    let old = dir.path().join("old.tar");
+    let new = dir.path().join("new.tar");
+    docker_archive(&image_of(&h), &old).expect("fixture");
+    // The new image's pip step grew.
+    let mut grown = image_of(&h[..4]);
+    grown = grown.layer(Layer::new(h[4].0).fill("f4", 5000));
+    for (n, (c, e)) in h.iter().enumerate().skip(5) {
+        grown = if *e {
+            grown.step(c)
+        } else {
+            grown.layer(Layer::new(c).fill(&format!("f{n}"), 10 + n as u64))
+        };
+    }
+    docker_archive(&grown, &new).expect("fixture");
+    let dfs = df.to_str().expect("utf-8");
+    // The old side as a saved report made with --dockerfile.
+    let saved = imgsize(&[
+        "report",
+        "--format",
+        "json",
+        "--dockerfile",
+        dfs,
+        old.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(saved.status.code(), Some(0));
+    let saved_path = dir.path().join("old.json");
+    fs::write(&saved_path, &saved.stdout).expect("write");
+    let o = imgsize(&[
+        "diff",
+        "--no-progress",
+        "--format",
+        "json",
+        "--dockerfile",
+        dfs,
+        saved_path.to_str().expect("utf-8"),
+        new.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&o.stdout).expect("json");
+    let rows: Vec<(String, Option<u64>)> = doc["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .map(|l| {
+            (
+                l["status"].as_str().expect("status").to_string(),
+                l["dockerfile_line"]["line"].as_u64(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, Option<u64>)> = [
+        ("unchanged", None),
+        ("changed", Some(12)),
+        ("unchanged", Some(15)),
+        ("unchanged", Some(16)),
+        ("unchanged", Some(17)),
+    ]
+    .iter()
+    .map(|(s, l)| (s.to_string(), *l))
+    .collect();
+    let mut got = rows.clone();
+    got.sort_by_key(|(_, l)| *l);
+    let mut want_sorted = want.clone();
+    want_sorted.sort_by_key(|(_, l)| *l);
+    assert_eq!(got, want_sorted, "{rows:?}");
+}

@@ -12,10 +12,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Report;
 use super::budget::Baseline;
+use super::dockerfile::Located;
 use super::layers::instruction;
 use crate::model::{
-    Snapshot, SnapshotCategory, SnapshotFinding, SnapshotLayer, SnapshotPackage, SnapshotPath,
-    SnapshotTotals,
+    Snapshot, SnapshotCategory, SnapshotFinding, SnapshotLayer, SnapshotLine, SnapshotPackage,
+    SnapshotPath, SnapshotTotals,
 };
 
 /// The diffable summary of a report. Its tables are as complete as the report's: run
@@ -46,6 +47,7 @@ pub fn snapshot(r: &Report) -> Snapshot {
                 compressed_bytes: l.compressed_bytes,
                 uncompressed_bytes: l.uncompressed_bytes,
                 added_bytes: l.added_bytes,
+                dockerfile_line: r.line(l.index).map(line),
             })
             .collect(),
         categories: r
@@ -93,8 +95,17 @@ pub fn snapshot(r: &Report) -> Snapshot {
                 scope: f.scope.code().to_string(),
                 instruction: f.instruction.clone(),
                 bytes: f.bytes,
+                dockerfile_line: r.line(f.layer).map(line),
             })
             .collect(),
+    }
+}
+
+fn line(l: &Located) -> SnapshotLine {
+    SnapshotLine {
+        file: l.file.clone(),
+        line: l.line,
+        end_line: l.end_line,
     }
 }
 
@@ -203,6 +214,9 @@ pub struct LayerDiff {
     pub compressed_bytes: Change,
     pub uncompressed_bytes: Change,
     pub added_bytes: Change,
+    /// The Dockerfile line of the layer shown (the new one's, the old one's for a
+    /// removed layer), when its side's report has them.
+    pub line: Option<SnapshotLine>,
 }
 
 /// How a path or package row changed.
@@ -276,6 +290,8 @@ pub struct FindingChange {
     pub instruction: Option<String>,
     /// Stored bytes the fix alone removes, on its side.
     pub bytes: u64,
+    /// Its Dockerfile line on its side, when that report has them.
+    pub line: Option<SnapshotLine>,
 }
 
 /// Rows a diff table left out (`--top`).
@@ -493,6 +509,7 @@ fn layers(old: &[SnapshotLayer], new: &[SnapshotLayer]) -> Vec<LayerDiff> {
             compressed_bytes: of(|l| l.compressed_bytes),
             uncompressed_bytes: of(|l| l.uncompressed_bytes),
             added_bytes: of(|l| l.added_bytes),
+            line: l.dockerfile_line.clone(),
         });
     }
     for (i, l) in old.iter().enumerate().filter(|&(i, _)| !used[i]) {
@@ -506,6 +523,7 @@ fn layers(old: &[SnapshotLayer], new: &[SnapshotLayer]) -> Vec<LayerDiff> {
             compressed_bytes: Change::new(l.compressed_bytes, 0),
             uncompressed_bytes: Change::new(l.uncompressed_bytes, 0),
             added_bytes: Change::new(l.added_bytes, 0),
+            line: l.dockerfile_line.clone(),
         });
     }
     out
@@ -619,6 +637,7 @@ fn findings(old: &[SnapshotFinding], new: &[SnapshotFinding]) -> Vec<FindingChan
                     scope: f.scope.clone(),
                     instruction: f.instruction.clone(),
                     bytes: f.bytes,
+                    line: f.dockerfile_line.clone(),
                 });
             }
             *n += 1;
@@ -699,6 +718,7 @@ mod tests {
             scope: "yours".to_string(),
             instruction: Some(instruction.to_string()),
             bytes,
+            dockerfile_line: None,
         }
     }
 

@@ -22,8 +22,8 @@ pub mod tree;
 pub use image::{DigestCheck, Format, HistoryStep, ImageInfo, LayerRef, Platform};
 pub use scan::{Attrs, Entry, EntryCounts, EntryKind, LayerFigures, LayerScan, Span, Watched};
 pub use snapshot::{
-    Snapshot, SnapshotCategory, SnapshotFinding, SnapshotLayer, SnapshotPackage, SnapshotPath,
-    SnapshotTotals,
+    Snapshot, SnapshotCategory, SnapshotFinding, SnapshotLayer, SnapshotLine, SnapshotPackage,
+    SnapshotPath, SnapshotTotals,
 };
 pub use tree::{FsTree, MergeStats, NodeKind, WasteCause, WasteRecord};
 

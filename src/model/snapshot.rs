@@ -58,6 +58,17 @@ pub struct SnapshotLayer {
     pub compressed_bytes: u64,
     pub uncompressed_bytes: u64,
     pub added_bytes: u64,
+    /// Its Dockerfile line, when the report was made with `--dockerfile`.
+    pub dockerfile_line: Option<SnapshotLine>,
+}
+
+/// A Dockerfile line a report gave a layer or finding.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct SnapshotLine {
+    pub file: String,
+    pub line: usize,
+    pub end_line: usize,
 }
 
 /// One category's shipped bytes.
@@ -105,4 +116,5 @@ pub struct SnapshotFinding {
     pub instruction: Option<String>,
     /// Stored bytes the fix alone removes.
     pub bytes: u64,
+    pub dockerfile_line: Option<SnapshotLine>,
 }

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use comfy_table::{Cell, Row};
 
-use super::format::{clip, short_digest, signed_size, size};
+use super::format::{at_line, clip, short_digest, signed_size, size};
 use super::table::new_table;
 use crate::analyze::diff::{Change, Diff, DiffRest, LayerStatus, Side};
 
@@ -119,7 +119,13 @@ pub(super) fn render(width: u16, d: &Diff, out: &mut dyn Write) -> io::Result<()
             } else {
                 String::new()
             }),
-            Cell::new(clip(l.instruction.as_deref().unwrap_or("-"), 200)),
+            Cell::new(clip(
+                &at_line(
+                    l.line.as_ref().map(|x| (x.file.as_str(), x.line)),
+                    l.instruction.as_deref(),
+                ),
+                200,
+            )),
         ]));
     }
     writeln!(out, "{table}")?;
@@ -200,7 +206,13 @@ pub(super) fn render(width: u16, d: &Diff, out: &mut dyn Write) -> io::Result<()
                 Cell::new(&f.rule),
                 Cell::new(&f.scope),
                 Cell::new(size(f.bytes)),
-                Cell::new(clip(f.instruction.as_deref().unwrap_or("-"), 200)),
+                Cell::new(clip(
+                    &at_line(
+                        f.line.as_ref().map(|x| (x.file.as_str(), x.line)),
+                        f.instruction.as_deref(),
+                    ),
+                    200,
+                )),
             ]);
         }
         writeln!(out, "{table}")?;

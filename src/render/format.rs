@@ -54,6 +54,16 @@ pub fn short_digest(d: Option<&str>) -> String {
     }
 }
 
+/// An instruction with the Dockerfile line in front (`Dockerfile:12 RUN ...`), when
+/// there is one.
+pub fn at_line(file_line: Option<(&str, usize)>, instruction: Option<&str>) -> String {
+    let text = instruction.unwrap_or("-");
+    match file_line {
+        Some((file, line)) => format!("{file}:{line} {text}"),
+        None => text.to_string(),
+    }
+}
+
 /// Cut text to `max` characters, marking the cut.
 pub fn clip(text: &str, max: usize) -> String {
     if text.chars().count() <= max {

@@ -15,7 +15,7 @@ use crate::analyze::{
     self, CategoryRow, Explanation, Finding, LayerRow, Now, PackageRow, PathRow, Report, Step,
     Tally, WasteRow,
 };
-use crate::model::{HistoryStep, ImageInfo, NodeKind};
+use crate::model::{HistoryStep, ImageInfo, NodeKind, SnapshotLine};
 
 /// Version of the JSON contract.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -766,6 +766,7 @@ struct LayerDiffDoc<'a> {
     compressed_bytes: DeltaDoc,
     uncompressed_bytes: DeltaDoc,
     added_bytes: DeltaDoc,
+    dockerfile_line: Option<&'a SnapshotLine>,
 }
 
 #[derive(Serialize)]
@@ -792,6 +793,7 @@ struct FindingChangeDoc<'a> {
     scope: &'a str,
     instruction: Option<&'a str>,
     bytes: u64,
+    dockerfile_line: Option<&'a SnapshotLine>,
 }
 
 #[derive(Serialize)]
@@ -879,6 +881,7 @@ fn diff_doc(d: &Diff) -> DiffDoc<'_> {
                 compressed_bytes: l.compressed_bytes.into(),
                 uncompressed_bytes: l.uncompressed_bytes.into(),
                 added_bytes: l.added_bytes.into(),
+                dockerfile_line: l.line.as_ref(),
             })
             .collect(),
         paths_depth: d.paths_depth,
@@ -914,6 +917,7 @@ fn diff_doc(d: &Diff) -> DiffDoc<'_> {
                 scope: &f.scope,
                 instruction: f.instruction.as_deref(),
                 bytes: f.bytes,
+                dockerfile_line: f.line.as_ref(),
             })
             .collect(),
         notes: &d.notes,

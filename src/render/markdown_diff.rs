@@ -6,7 +6,7 @@
 use std::io::{self, Write};
 
 use super::diff_table::{change_percent, index, rest_label, side_name};
-use super::format::{short_digest, signed_size, size};
+use super::format::{at_line, short_digest, signed_size, size};
 use super::markdown::{code, escape, header, row};
 use crate::analyze::diff::{Change, Diff, LayerStatus};
 
@@ -79,7 +79,10 @@ pub(crate) fn diff(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
                 format!("`{}`", short_digest(l.diff_id.as_deref())),
                 delta(l.compressed_bytes),
                 delta(l.added_bytes),
-                code(l.instruction.as_deref().unwrap_or("-")),
+                code(&at_line(
+                    l.line.as_ref().map(|x| (x.file.as_str(), x.line)),
+                    l.instruction.as_deref(),
+                )),
             ],
         )?;
     }
@@ -153,7 +156,10 @@ pub(crate) fn diff(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
                     escape(&f.rule),
                     escape(&f.scope),
                     size(f.bytes),
-                    code(f.instruction.as_deref().unwrap_or("-")),
+                    code(&at_line(
+                        f.line.as_ref().map(|x| (x.file.as_str(), x.line)),
+                        f.instruction.as_deref(),
+                    )),
                 ],
             )?;
         }

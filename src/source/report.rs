@@ -12,8 +12,8 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::model::{
-    Snapshot, SnapshotCategory, SnapshotFinding, SnapshotLayer, SnapshotPackage, SnapshotPath,
-    SnapshotTotals,
+    Snapshot, SnapshotCategory, SnapshotFinding, SnapshotLayer, SnapshotLine, SnapshotPackage,
+    SnapshotPath, SnapshotTotals,
 };
 
 /// The `schema_version`s this version of imgsize reads.
@@ -78,6 +78,7 @@ struct LayerDoc {
     compressed_bytes: u64,
     uncompressed_bytes: u64,
     added_bytes: u64,
+    dockerfile_line: Option<SnapshotLine>,
 }
 
 #[derive(Default, Deserialize)]
@@ -173,6 +174,7 @@ pub fn snapshot_of(file: &str, doc: &Value) -> Result<Snapshot> {
             compressed_bytes: l.compressed_bytes,
             uncompressed_bytes: l.uncompressed_bytes,
             added_bytes: l.added_bytes,
+            dockerfile_line: l.dockerfile_line,
         })
         .collect();
     let cut = |key: &str| -> Result<bool> { Ok(field::<RestDoc>(file, doc, key)?.rows > 0) };
