@@ -619,3 +619,72 @@ fn the_sample_budget_in_the_docs_parses_and_sets_every_key() {
     }
     assert_eq!(b.growth_measure.code(), "compressed");
 }
+
+/// On every corpus image: `paths./**` measures exactly the visible content (each
+/// hardlinked file once), every category budget its category's bytes, and a limit
+/// holds at the measured figure and fails one byte below it.
+#[test]
+fn corpus_budgets_measure_what_the_report_says() {
+    use imgsize::analyze::budget::{Amount, Budget, Facts, check, measure_paths};
+    let Some(root) = crate::util::corpus() else {
+        return;
+    };
+    let inv: Value =
+        serde_json::from_str(&fs::read_to_string(root.join("inventory.json")).expect("inventory"))
+            .expect("inventory parses");
+    let mut checked = 0;
+    let mut fails = Vec::new();
+    for name in inv["fixtures"].as_object().expect("fixtures").keys() {
+        let path = root.join(name);
+        let select = imgsize::source::SelectOptions {
+            verify: imgsize::bytes::VerifyPolicy::None,
+            ..Default::default()
+        };
+        let Ok(a) = imgsize::pipeline::analysis(
+            &path.to_string_lossy(),
+            &select,
+            &imgsize::Hooks::default(),
+        ) else {
+            continue;
+        };
+        let r = imgsize::analyze::summarize(&a, &Default::default());
+        let all = measure_paths(&a.tree, &["/**"]);
+        if all[0].bytes != r.totals.content_bytes {
+            fails.push(format!(
+                "{name}: /** measures {} but content is {}",
+                all[0].bytes, r.totals.content_bytes
+            ));
+        }
+        for (at, want_pass) in [
+            (r.totals.compressed_bytes, true),
+            (r.totals.compressed_bytes.wrapping_sub(1), false),
+        ] {
+            if at == u64::MAX {
+                continue;
+            }
+            let mut b = Budget::default();
+            b.apply_flag(&format!("compressed={at}")).expect("flag");
+            for c in &r.categories.rows {
+                b.apply_flag(&format!("categories.{}={}", c.category.code(), c.bytes()))
+                    .expect("flag");
+            }
+            let v = check(&b, &r, &Facts::default());
+            if (v.outcomes[0].status == imgsize::analyze::Status::Pass) != want_pass {
+                fails.push(format!(
+                    "{name}: compressed={at} gave {:?}",
+                    v.outcomes[0].status
+                ));
+            }
+            for o in &v.outcomes[1..] {
+                if o.status != imgsize::analyze::Status::Pass
+                    || !matches!(o.measured, Some(Amount::Bytes(_)))
+                {
+                    fails.push(format!("{name}: {} {:?}", o.limit.metric.key(), o.status));
+                }
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked > 0, "no corpus image was checked");
+    assert!(fails.is_empty(), "{}", fails.join("\n"));
+}

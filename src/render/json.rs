@@ -645,6 +645,8 @@ struct OutcomeDoc<'a> {
     findings: &'a [usize],
     after_bytes: Option<u64>,
     note: Option<&'a str>,
+    /// The Dockerfile line of the layer the result is about, with `--dockerfile`.
+    dockerfile_line: Option<LineDoc<'a>>,
 }
 
 /// Bytes and counts as integers, percentages as numbers.
@@ -658,7 +660,7 @@ fn amount_value(a: Amount) -> serde_json::Value {
     }
 }
 
-fn outcome(o: &Outcome) -> OutcomeDoc<'_> {
+fn outcome<'a>(o: &'a Outcome, r: &'a Report) -> OutcomeDoc<'a> {
     OutcomeDoc {
         key: o.limit.metric.key(),
         description: o.limit.metric.describe(),
@@ -692,6 +694,9 @@ fn outcome(o: &Outcome) -> OutcomeDoc<'_> {
         findings: &o.findings,
         after_bytes: o.after,
         note: o.note.as_deref(),
+        dockerfile_line: verdict::main_layer(o)
+            .and_then(|l| r.line(l))
+            .map(LineDoc::from),
     }
 }
 
@@ -707,7 +712,7 @@ fn check_doc<'a>(r: &'a Report, v: &'a Verdict) -> CheckDoc<'a> {
         failed: v.failed(),
         growth_measure: v.growth_measure.code(),
         baseline: v.baseline.as_deref(),
-        results: v.outcomes.iter().map(outcome).collect(),
+        results: v.outcomes.iter().map(|o| outcome(o, r)).collect(),
         report: doc(r),
     }
 }

@@ -90,8 +90,12 @@ pub fn layer_instruction(r: &Report, index: usize) -> &str {
 
 /// `layer 3 (RUN pip install …)`, its instruction cut to `room` characters.
 pub fn layer_name(r: &Report, index: usize, room: usize) -> String {
+    let at = r
+        .line(index)
+        .map(|l| format!(" at {}:{}", l.file, l.line))
+        .unwrap_or_default();
     format!(
-        "layer {index} ({})",
+        "layer {index}{at} ({})",
         super::format::clip(layer_instruction(r, index), room)
     )
 }
