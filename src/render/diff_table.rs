@@ -10,6 +10,18 @@ use super::format::{at_line, clip, short_digest, signed_size, size};
 use super::table::new_table;
 use crate::analyze::diff::{Change, Diff, DiffRest, LayerStatus, Side};
 
+/// The layer table's columns, and those aligned right (markdown uses them too).
+pub(crate) const LAYER_COLUMNS: [&str; 7] = [
+    "status",
+    "old",
+    "new",
+    "diff_id",
+    "compressed Δ",
+    "stored Δ",
+    "instruction",
+];
+pub(crate) const LAYER_RIGHT: [usize; 4] = [1, 2, 4, 5];
+
 /// The name a side is shown by: its reference, or its input.
 pub(super) fn side_name(s: &Side) -> &str {
     s.reference.as_deref().unwrap_or(&s.source)
@@ -89,19 +101,7 @@ pub(super) fn render(width: u16, d: &Diff, out: &mut dyn Write) -> io::Result<()
     writeln!(out, "{table}")?;
 
     writeln!(out, "\nLayers")?;
-    let mut table = new_table(
-        width,
-        &[
-            "status",
-            "old",
-            "new",
-            "diff_id",
-            "compressed Δ",
-            "stored Δ",
-            "instruction",
-        ],
-        &[1, 2, 4, 5],
-    );
+    let mut table = new_table(width, &LAYER_COLUMNS, &LAYER_RIGHT);
     for l in &d.layers {
         let changed = l.status != LayerStatus::Unchanged;
         table.add_row(one_line(vec![

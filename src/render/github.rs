@@ -88,8 +88,7 @@ impl Renderer for Github {
     fn render(&self, doc: &Document<'_>, out: &mut dyn Write) -> io::Result<()> {
         match doc {
             Document::Check(r, v) => check(r, v, out),
-            _ => Err(io::Error::new(
-                io::ErrorKind::Unsupported,
+            _ => Err(super::unsupported(
                 "workflow commands are for imgsize check",
             )),
         }

@@ -92,10 +92,7 @@ impl Renderer for Junit {
     fn render(&self, doc: &Document<'_>, out: &mut dyn Write) -> io::Result<()> {
         match doc {
             Document::Check(r, v) => check(r, v, out),
-            _ => Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "--format junit is for imgsize check",
-            )),
+            _ => Err(super::unsupported("--format junit is for imgsize check")),
         }
     }
 }

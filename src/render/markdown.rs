@@ -268,8 +268,7 @@ impl Renderer for Markdown {
             Document::Check(r, v) => check(r, v, out),
             Document::Report(r) => report(r, out),
             Document::Diff(d) => super::markdown_diff::diff(d, out),
-            _ => Err(io::Error::new(
-                io::ErrorKind::Unsupported,
+            _ => Err(super::unsupported(
                 "--format markdown is for report, check and diff",
             )),
         }

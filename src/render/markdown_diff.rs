@@ -5,7 +5,7 @@
 
 use std::io::{self, Write};
 
-use super::diff_table::{change_percent, index, rest_label, side_name};
+use super::diff_table::{LAYER_COLUMNS, LAYER_RIGHT, change_percent, index, rest_label, side_name};
 use super::format::{at_line, short_digest, signed_size, size};
 use super::markdown::{code, escape, header, row};
 use crate::analyze::diff::{Change, Diff, LayerStatus};
@@ -48,19 +48,7 @@ pub(crate) fn diff(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
     }
 
     writeln!(out, "\n#### Layers\n")?;
-    header(
-        out,
-        &[
-            "status",
-            "old",
-            "new",
-            "diff_id",
-            "compressed Δ",
-            "stored Δ",
-            "instruction",
-        ],
-        &[1, 2, 4, 5],
-    )?;
+    header(out, &LAYER_COLUMNS, &LAYER_RIGHT)?;
     for l in &d.layers {
         let changed = l.status != LayerStatus::Unchanged;
         let delta = |c: Change| {

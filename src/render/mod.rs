@@ -34,6 +34,11 @@ pub enum Document<'a> {
     Diff(&'a Diff),
 }
 
+/// The error of a renderer asked for a document it cannot show.
+pub(crate) fn unsupported(message: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::Unsupported, message)
+}
+
 /// Prints a document in one format.
 pub trait Renderer {
     fn render(&self, doc: &Document<'_>, out: &mut dyn Write) -> io::Result<()>;

@@ -164,8 +164,7 @@ impl Renderer for Sarif {
             Document::Check(r, v) => document(r, Some(v)),
             Document::Report(r) => document(r, None),
             _ => {
-                return Err(io::Error::new(
-                    io::ErrorKind::Unsupported,
+                return Err(super::unsupported(
                     "--format sarif is for imgsize check and report",
                 ));
             }
