@@ -688,3 +688,43 @@ fn corpus_budgets_measure_what_the_report_says() {
     assert!(checked > 0, "no corpus image was checked");
     assert!(fails.is_empty(), "{}", fails.join("\n"));
 }
+
+#[test]
+fn an_incomplete_image_is_an_error_not_a_verdict() {
+    use crate::util::builder::{Data, Image, Layer};
+    let dir = tmp();
+    let good = dir.path().join("gz.tar");
+    let img = Image::new("gz:1")
+        .layer(Layer::new("ADD x /").fill("a", 100))
+        .layer(
+            Layer::new("RUN make")
+                .data(
+                    "blob.bin",
+                    Data::Fill {
+                        size: 200_000,
+                        seed: 3,
+                        random: true,
+                    },
+                )
+                .gzip(),
+        );
+    docker_archive(&img, &good).expect("write fixture");
+    let bad = dir.path().join("corrupt.tar");
+    crate::cli::rewrite_tar(&good, &bad, |name, mut bytes| {
+        if name.ends_with(".tar.gz") {
+            let mid = bytes.len() / 2;
+            for b in &mut bytes[mid..mid + 64] {
+                *b ^= 0x5a;
+            }
+        }
+        bytes
+    });
+    // Holding and failing budgets alike: the figures are not exact, so exit 2.
+    for limit in ["layers=10", "layers=1"] {
+        let o = check(&bad, &["--limit", limit, "--format", "json"]);
+        assert_eq!(o.status.code(), Some(2), "{limit}");
+        let doc = json(&o);
+        assert_eq!(doc["report"]["complete"], false);
+        assert!(String::from_utf8_lossy(&o.stderr).contains("layer 1"));
+    }
+}

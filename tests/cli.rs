@@ -66,7 +66,7 @@ fn good_archive(dir: &Path) -> PathBuf {
 }
 
 /// Copy a tar archive member by member, letting `edit` replace a member's bytes.
-fn rewrite_tar(src: &Path, dst: &Path, edit: impl Fn(&str, Vec<u8>) -> Vec<u8>) {
+pub(crate) fn rewrite_tar(src: &Path, dst: &Path, edit: impl Fn(&str, Vec<u8>) -> Vec<u8>) {
     let mut input = tar::Archive::new(fs::File::open(src).expect("open"));
     let mut out = tar::Builder::new(fs::File::create(dst).expect("create"));
     for entry in input.entries().expect("entries") {
