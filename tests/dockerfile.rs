@@ -101,7 +101,44 @@ fn real_buildah_histories_match_every_layer_of_the_final_stage() {
         assert_eq!(doc["stage"], "localhost/deb-base", "{name}");
         assert_eq!(doc["matched_layers"], 4);
         assert_eq!(doc["unmatched_lines"], serde_json::json!([]), "{name}");
+        // The metadata-only steps have their lines too.
+        assert_eq!(
+            empty_lines(&h, &df),
+            [
+                Some(7),
+                Some(8),
+                Some(10),
+                Some(20),
+                Some(21),
+                Some(22),
+                Some(23)
+            ],
+            "{name}"
+        );
     }
+}
+
+/// The lines of the metadata-only steps.
+fn empty_lines(history: &[(&str, bool)], dockerfile: &Path) -> Vec<Option<u64>> {
+    let dir = tmp();
+    let path = dir.path().join("image.tar");
+    docker_archive(&image_of(history), &path).expect("fixture");
+    let o = imgsize(&[
+        "report",
+        "--format",
+        "json",
+        "--dockerfile",
+        dockerfile.to_str().expect("utf-8"),
+        path.to_str().expect("utf-8"),
+    ]);
+    let doc: Value = serde_json::from_slice(&o.stdout).expect("json");
+    doc["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .filter(|l| l["empty_layer"] == true)
+        .map(|l| l["dockerfile_line"]["line"].as_u64())
+        .collect()
 }
 
 #[test]

@@ -53,6 +53,8 @@ pub enum Step {
     Empty {
         step: HistoryStep,
         instruction: String,
+        /// Its position in the history.
+        history: usize,
     },
 }
 
@@ -102,11 +104,13 @@ pub fn steps(a: &Analysis, layers: usize) -> Vec<Step> {
     }
     a.history
         .iter()
-        .filter_map(|h| match h.layer {
+        .enumerate()
+        .filter_map(|(k, h)| match h.layer {
             Some(i) if i < layers => Some(Step::Layer(i)),
             _ if h.empty_layer => Some(Step::Empty {
                 step: h.clone(),
                 instruction: h.created_by.as_deref().map(instruction).unwrap_or_default(),
+                history: k,
             }),
             _ => None,
         })

@@ -114,6 +114,11 @@ impl Report {
     pub fn line(&self, layer: usize) -> Option<&dockerfile::Located> {
         self.dockerfile.as_ref()?.layer(layer)
     }
+
+    /// The Dockerfile line of a history step (a metadata-only one too).
+    pub fn step_line(&self, history: usize) -> Option<&dockerfile::Located> {
+        self.dockerfile.as_ref()?.steps.get(history)?.as_ref()
+    }
 }
 
 /// Image-wide sums of the layer figures and the visible counts.

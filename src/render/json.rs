@@ -474,7 +474,10 @@ fn doc(r: &Report) -> Doc<'_> {
                 dockerfile_line: r.line(*i).map(LineDoc::from),
                 ..layer(&r.layers[*i])
             },
-            Step::Empty { step, .. } => empty_step(step),
+            Step::Empty { step, history, .. } => Layer {
+                dockerfile_line: r.step_line(*history).map(LineDoc::from),
+                ..empty_step(step)
+            },
         })
         .collect();
     Doc {

@@ -229,9 +229,16 @@ impl Table {
         for step in &r.steps {
             let row = match step {
                 Step::Layer(i) => layer_row(&r.layers[*i], r.line(*i)),
-                Step::Empty { instruction, .. } => {
+                Step::Empty {
+                    instruction,
+                    history,
+                    ..
+                } => {
                     let mut cells = padded(vec![Cell::new(""), Cell::new("(no layer)")], 6);
-                    cells.push(Cell::new(clip(instruction, 400)));
+                    cells.push(Cell::new(clip(
+                        &located(r.step_line(*history), instruction),
+                        400,
+                    )));
                     cells
                 }
             };
