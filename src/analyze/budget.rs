@@ -7,7 +7,6 @@
 //! lists the accepted forms, never a guess.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
@@ -205,15 +204,6 @@ pub enum Origin {
     File { file: String, line: usize },
     /// A `--limit KEY=VALUE` flag.
     Flag,
-}
-
-impl fmt::Display for Origin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Origin::File { file, line } => write!(f, "{file}:{line}"),
-            Origin::Flag => f.write_str("--limit"),
-        }
-    }
 }
 
 /// One limit.

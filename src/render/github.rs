@@ -57,11 +57,7 @@ fn check(r: &Report, v: &Verdict, out: &mut dyn Write) -> io::Result<()> {
             Status::Skipped => "warning",
         };
         let title = format!("imgsize budget {}", o.limit.metric.key());
-        let mut message = verdict::headline(o);
-        for line in verdict::explanation(o, r, 200) {
-            message.push('\n');
-            message.push_str(&line);
-        }
+        let message = verdict::message(o, r);
         command(
             out,
             level,

@@ -54,6 +54,12 @@ struct Tool {
     version: &'static str,
 }
 
+/// Who wrote a document.
+const TOOL: Tool = Tool {
+    name: "imgsize",
+    version: env!("CARGO_PKG_VERSION"),
+};
+
 #[derive(Serialize)]
 struct Image<'a> {
     source: &'a str,
@@ -482,10 +488,7 @@ fn doc(r: &Report) -> Doc<'_> {
         .collect();
     Doc {
         schema_version: SCHEMA_VERSION,
-        tool: Tool {
-            name: "imgsize",
-            version: env!("CARGO_PKG_VERSION"),
-        },
+        tool: TOOL,
         image: image(&r.image),
         complete: r.complete,
         totals: totals(&r.totals),
@@ -707,10 +710,7 @@ fn check_doc<'a>(r: &'a Report, v: &'a Verdict) -> CheckDoc<'a> {
     CheckDoc {
         schema_version: SCHEMA_VERSION,
         kind: "check",
-        tool: Tool {
-            name: "imgsize",
-            version: env!("CARGO_PKG_VERSION"),
-        },
+        tool: TOOL,
         passed: v.passed(),
         failed: v.failed(),
         growth_measure: v.growth_measure.code(),
@@ -851,10 +851,7 @@ fn diff_doc(d: &Diff) -> DiffDoc<'_> {
     DiffDoc {
         schema_version: SCHEMA_VERSION,
         kind: "diff",
-        tool: Tool {
-            name: "imgsize",
-            version: env!("CARGO_PKG_VERSION"),
-        },
+        tool: TOOL,
         old: side_doc(&d.old),
         new: side_doc(&d.new),
         totals: TotalsDiffDoc {

@@ -110,11 +110,7 @@ fn document(r: &Report, v: Option<&Verdict>) -> Value {
             &id,
             &format!("size budget: {}", o.limit.metric.describe()),
         );
-        let mut text = verdict::headline(o);
-        for line in verdict::explanation(o, r, 200) {
-            text.push('\n');
-            text.push_str(&line);
-        }
+        let text = verdict::message(o, r);
         results.push(json!({
             "ruleId": id,
             "ruleIndex": index,

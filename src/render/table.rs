@@ -9,8 +9,8 @@ use comfy_table::{
 };
 
 use super::format::{
-    base_rule, clip, layer_list, layer_span, percent, platform, rest_label, short_digest, size,
-    size_or_dash,
+    at_line, base_rule, clip, layer_list, layer_span, percent, platform, rest_label, short_digest,
+    size, size_or_dash,
 };
 use super::{Document, Renderer, verdict};
 use crate::analyze::dockerfile::Located;
@@ -106,10 +106,7 @@ fn layer_row(l: &LayerRow, at: Option<&Located>) -> Vec<Cell> {
 
 /// An instruction with its Dockerfile line in front, when `--dockerfile` matched it.
 fn located(at: Option<&Located>, text: &str) -> String {
-    match at {
-        Some(at) => format!("{}:{} {text}", at.file, at.line),
-        None => text.to_string(),
-    }
+    at_line(at.map(|a| (a.file.as_str(), a.line)), Some(text))
 }
 
 impl Table {

@@ -209,6 +209,16 @@ pub fn explanation(o: &Outcome, r: &Report, room: usize) -> Vec<String> {
         .collect()
 }
 
+/// The headline and, below it, the explanation: one message (SARIF, workflow commands).
+pub fn message(o: &Outcome, r: &Report) -> String {
+    let mut text = headline(o);
+    for line in explanation(o, r, 200) {
+        text.push('\n');
+        text.push_str(&line);
+    }
+    text
+}
+
 /// Where a limit was set, for people.
 pub fn origin(o: &Outcome) -> String {
     match &o.limit.origin {
