@@ -266,6 +266,7 @@ fn dockerfile_errors_name_the_file_and_line() {
         err.contains("Dockerfile:2: unknown instruction `RUNN`"),
         "{err}"
     );
+    fs::write(&df, "FROM debian AS build\nRUN make\nFROM debian\n").expect("write");
     let o = imgsize(&[
         "report",
         "--dockerfile",
@@ -275,6 +276,13 @@ fn dockerfile_errors_name_the_file_and_line() {
         sample.to_str().expect("utf-8"),
     ]);
     assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("Dockerfile: no stage named `nope` (stages: build)"),
+        "{err}"
+    );
+    assert_eq!(err.matches("Dockerfile").count(), 1, "{err}");
+    assert!(!err.contains("sample.tar"), "{err}");
     let o = imgsize(&[
         "report",
         "--dockerfile",

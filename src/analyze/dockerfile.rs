@@ -322,8 +322,7 @@ pub fn lines(
             .ok_or_else(|| {
                 let names: Vec<&str> = df.stages.iter().filter_map(|s| s.name.as_deref()).collect();
                 format!(
-                    "{}: no stage named `{t}` (stages: {})",
-                    df.file,
+                    "no stage named `{t}` (stages: {})",
                     if names.is_empty() {
                         "none named".to_string()
                     } else {
@@ -331,10 +330,7 @@ pub fn lines(
                     }
                 )
             })?,
-        None => df
-            .stages
-            .last()
-            .ok_or_else(|| format!("{}: no stage", df.file))?,
+        None => df.stages.last().ok_or_else(|| "no stage".to_string())?,
     };
     // Variables: global ARG defaults reach a stage only when it declares them again.
     let global: HashMap<&str, Option<&String>> = df

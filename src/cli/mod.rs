@@ -256,6 +256,10 @@ fn named(input: &str, e: &imgsize::Error) -> anyhow::Error {
         imgsize::Error::PlatformNotFound { .. } => " (pick one with --platform)",
         _ => "",
     };
+    // A Dockerfile's error is about that file, not the image.
+    if let imgsize::Error::Dockerfile { .. } = e {
+        return anyhow::anyhow!("{e}");
+    }
     anyhow::anyhow!("{}{hint}", with_input(input, &e.to_string()))
 }
 

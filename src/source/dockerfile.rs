@@ -35,7 +35,11 @@ const KEYWORDS: [&str; 18] = [
 /// Read and parse a Dockerfile; `name` is how messages name it.
 pub fn read(path: &Path) -> Result<Dockerfile> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| Error::io(&name, e))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::Dockerfile {
+        file: name.clone(),
+        line: None,
+        message: e.to_string(),
+    })?;
     let text = String::from_utf8(bytes).map_err(|e| Error::Dockerfile {
         file: name.clone(),
         line: None,
