@@ -461,11 +461,37 @@ fn categories(old: &Snapshot, new: &Snapshot, notes: &mut Vec<String>) -> Vec<Ca
     out
 }
 
+/// An instruction as layers and findings are matched by. The content hash the classic
+/// builder and buildah write for what COPY/ADD copied (`file:<hex>`, `dir:<hex>`,
+/// `multi:<hex>`) changes with every edit of those files, so it is left out: the same
+/// `COPY . /app` of a new version is the same step, changed.
+fn match_key(instruction: &str) -> String {
+    if !(instruction.starts_with("COPY ") || instruction.starts_with("ADD ")) {
+        return instruction.to_string();
+    }
+    instruction
+        .split(' ')
+        .map(|w| match w.split_once(':') {
+            Some((kind @ ("file" | "dir" | "multi"), hash))
+                if !hash.is_empty() && hash.bytes().all(|b| b.is_ascii_hexdigit()) =>
+            {
+                format!("{kind}:*")
+            }
+            _ => w.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Layers matched by diff_id (by blob digest where a diff_id is missing), then by
 /// normalised instruction.
 fn layers(old: &[SnapshotLayer], new: &[SnapshotLayer]) -> Vec<LayerDiff> {
     let norm = |l: &SnapshotLayer| l.created_by.as_deref().map(instruction);
     let old_ins: Vec<Option<String>> = old.iter().map(norm).collect();
+    let old_keys: Vec<Option<String>> = old_ins
+        .iter()
+        .map(|i| i.as_deref().map(match_key))
+        .collect();
     let mut used = vec![false; old.len()];
     let mut matched: Vec<Option<(usize, LayerStatus)>> = vec![None; new.len()];
     // The same content: the same diff_id or, where either side has none (legacy
@@ -484,8 +510,10 @@ fn layers(old: &[SnapshotLayer], new: &[SnapshotLayer]) -> Vec<LayerDiff> {
         if matched[j].is_some() {
             continue;
         }
-        let Some(ins) = norm(l) else { continue };
-        if let Some(i) = (0..old.len()).find(|&i| !used[i] && old_ins[i].as_ref() == Some(&ins)) {
+        let Some(key) = norm(l).as_deref().map(match_key) else {
+            continue;
+        };
+        if let Some(i) = (0..old.len()).find(|&i| !used[i] && old_keys[i].as_ref() == Some(&key)) {
             used[i] = true;
             matched[j] = Some((i, LayerStatus::Changed));
         }
@@ -611,10 +639,10 @@ fn packages(
 /// multisets: the n-th finding of a key on one side pairs with the n-th on the other,
 /// and those left over are new (or gone).
 fn findings(old: &[SnapshotFinding], new: &[SnapshotFinding]) -> Vec<FindingChange> {
-    fn key(f: &SnapshotFinding) -> (&str, Option<&str>) {
-        (f.rule.as_str(), f.instruction.as_deref())
+    fn key(f: &SnapshotFinding) -> (&str, Option<String>) {
+        (f.rule.as_str(), f.instruction.as_deref().map(match_key))
     }
-    fn counts(side: &[SnapshotFinding]) -> BTreeMap<(&str, Option<&str>), usize> {
+    fn counts(side: &[SnapshotFinding]) -> BTreeMap<(&str, Option<String>), usize> {
         let mut c = BTreeMap::new();
         for f in side {
             *c.entry(key(f)).or_default() += 1;
@@ -627,7 +655,7 @@ fn findings(old: &[SnapshotFinding], new: &[SnapshotFinding]) -> Vec<FindingChan
         (old, new, FindingStatus::Gone),
     ] {
         let paired = counts(other);
-        let mut seen: BTreeMap<(&str, Option<&str>), usize> = BTreeMap::new();
+        let mut seen: BTreeMap<(&str, Option<String>), usize> = BTreeMap::new();
         for f in side {
             let n = seen.entry(key(f)).or_default();
             if *n >= paired.get(&key(f)).copied().unwrap_or(0) {
@@ -790,6 +818,46 @@ mod tests {
                 delta: -10
             }
         );
+    }
+
+    #[test]
+    fn a_copy_of_edited_files_is_the_same_step_changed() {
+        let h = |c: char| c.to_string().repeat(64);
+        let old = [layer(
+            0,
+            "a",
+            &format!("/bin/sh -c #(nop) COPY dir:{} in /app ", h('a')),
+            5,
+        )];
+        let new = [layer(
+            0,
+            "b",
+            &format!("/bin/sh -c #(nop) COPY dir:{} in /app ", h('b')),
+            7,
+        )];
+        let got: Vec<_> = layers(&old, &new).iter().map(|l| l.status).collect();
+        assert_eq!(got, [LayerStatus::Changed]);
+        // Not a different path, though.
+        let other = [layer(
+            0,
+            "b",
+            &format!("/bin/sh -c #(nop) COPY dir:{} in /srv ", h('b')),
+            7,
+        )];
+        let got: Vec<_> = layers(&old, &other).iter().map(|l| l.status).collect();
+        assert_eq!(got, [LayerStatus::Added, LayerStatus::Removed]);
+        let f = |c| {
+            finding(
+                "dockerignore",
+                &format!("COPY dir:{} in /app", &h(c)[..12]),
+                9,
+            )
+        };
+        assert!(findings(&[f('a')], &[f('b')]).is_empty());
+        assert_eq!(match_key("COPY file:0f9e in ./ "), "COPY file:* in ./ ");
+        assert_eq!(match_key("ADD multi:0f9e in /x"), "ADD multi:* in /x");
+        assert_eq!(match_key("ADD dir:x in /x"), "ADD dir:x in /x");
+        assert_eq!(match_key("RUN echo dir:cafe"), "RUN echo dir:cafe");
     }
 
     #[test]
