@@ -84,6 +84,12 @@ pub enum Error {
         key: String,
         message: String,
     },
+    /// A registry could not give the image (unreachable, refused, not found, bad TLS).
+    #[error("{reference}: {message}")]
+    Registry { reference: String, message: String },
+    /// A registry refused the credentials, or wants some and none were found.
+    #[error("{registry}: {message}")]
+    RegistryAuth { registry: String, message: String },
     /// A budget file (`imgsize.toml`) is malformed; `line` is 1-based.
     #[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
     Budget {

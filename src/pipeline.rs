@@ -338,7 +338,7 @@ fn read_layer(
             layer.media_type.as_deref().unwrap_or("?")
         )));
     }
-    let arrival = if opened.streamed {
+    let arrival = if opened.streamed || opened.remote {
         Arrival::Streamed
     } else {
         Arrival::Local

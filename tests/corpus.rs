@@ -108,6 +108,7 @@ impl Pick {
             } else {
                 VerifyPolicy::None
             },
+            ..SelectOptions::default()
         }
     }
 }
@@ -541,6 +542,7 @@ fn select(root: &Path, name: &str, image: Option<&str>, platform: Option<&str>) 
         image: image.map(str::to_string),
         platform: platform.map(|p| PlatformSpec::parse(p).expect("platform")),
         verify: VerifyPolicy::All,
+        ..SelectOptions::default()
     };
     analyze_with(&root.join(name), &opts, summary())
         .unwrap_or_else(|e| panic!("{name} {image:?} {platform:?}: {e}"))
@@ -552,6 +554,7 @@ fn select_error(root: &Path, name: &str, image: Option<&str>, platform: Option<&
         image: image.map(str::to_string),
         platform: platform.map(|p| PlatformSpec::parse(p).expect("platform")),
         verify: VerifyPolicy::All,
+        ..SelectOptions::default()
     };
     match analyze_with(&root.join(name), &opts, summary()) {
         Ok(_) => panic!("{name} {image:?} {platform:?}: expected an error"),

@@ -27,6 +27,7 @@ fn pick(image: Option<&str>, platform: Option<&str>) -> SelectOptions {
         image: image.map(str::to_string),
         platform: platform.map(|p| PlatformSpec::parse(p).expect("platform")),
         verify: VerifyPolicy::All,
+        ..SelectOptions::default()
     }
 }
 

@@ -14,7 +14,8 @@ use imgsize::analyze::Budget;
 use imgsize::analyze::SummaryOptions;
 use imgsize::bytes::{Progress, VerifyPolicy};
 use imgsize::render::{Document, Github, Json, Junit, Markdown, Renderer, Sarif, Table};
-use imgsize::source::{PlatformSpec, SelectOptions};
+use imgsize::source::registry::Credential;
+use imgsize::source::{PlatformSpec, RegistryOptions, SelectOptions};
 use imgsize::{Hooks, Options};
 
 /// Exit code: success.
@@ -131,7 +132,9 @@ impl From<Verify> for VerifyPolicy {
 #[derive(Debug, Args)]
 struct ReportArgs {
     /// A docker-save archive, an OCI archive or layout directory (gzip/zstd/xz-compressed
-    /// archives too), or - for standard input.
+    /// archives too), - for standard input, or an image in a registry
+    /// (`ghcr.io/org/app:1.2`, `python:3.12`, `host:5000/app@sha256:…`; `docker://` or
+    /// `registry://` in front when it could be mistaken for a path).
     image: String,
     #[command(flatten)]
     common: CommonArgs,
@@ -185,6 +188,64 @@ struct CommonArgs {
     /// The stage of the Dockerfile the image is (default: the last).
     #[arg(long, value_name = "STAGE", requires = "dockerfile")]
     target: Option<String>,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+/// How to reach registries.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Registry")]
+struct RegistryArgs {
+    /// The registry user name (the password comes from --password-stdin or
+    /// IMGSIZE_REGISTRY_PASSWORD); default: docker's and podman's stored credentials.
+    #[arg(long, value_name = "USER", env = "IMGSIZE_REGISTRY_USERNAME")]
+    username: Option<String>,
+    /// Read the registry password (or token) from the first line of standard input.
+    #[arg(long, requires = "username")]
+    password_stdin: bool,
+    /// A CA certificate (PEM) to trust besides the system's, for a registry with a
+    /// private CA.
+    #[arg(long, value_name = "FILE", env = "IMGSIZE_CA_CERT")]
+    ca_cert: Option<PathBuf>,
+    /// Allow plain http to the registry (always allowed for localhost).
+    #[arg(long)]
+    insecure: bool,
+}
+
+impl RegistryArgs {
+    /// The library's registry options; the password is read from stdin or the
+    /// environment, never from the command line.
+    fn options(&self, inputs: &[&str]) -> Result<RegistryOptions> {
+        let password = if self.password_stdin {
+            if inputs.contains(&"-") {
+                anyhow::bail!(
+                    "--password-stdin and an image on standard input (-) both need stdin"
+                );
+            }
+            let mut line = String::new();
+            io::stdin()
+                .read_line(&mut line)
+                .context("cannot read the password from standard input")?;
+            Some(line.trim_end_matches(['\n', '\r']).to_string())
+        } else {
+            std::env::var("IMGSIZE_REGISTRY_PASSWORD").ok()
+        };
+        let credential = match (&self.username, password) {
+            (Some(username), Some(password)) => Some(Credential::Basic {
+                username: username.clone(),
+                password,
+            }),
+            (Some(_), None) => anyhow::bail!(
+                "--username needs a password: --password-stdin or IMGSIZE_REGISTRY_PASSWORD"
+            ),
+            (None, _) => None,
+        };
+        Ok(RegistryOptions {
+            credential,
+            ca_cert: self.ca_cert.clone(),
+            insecure: self.insecure,
+        })
+    }
 }
 
 /// Progress on stderr, drawn only for a terminal and a large image.
@@ -251,21 +312,35 @@ fn table_width(flag: Option<u16>) -> u16 {
 /// An error message that names the input, without saying it twice, with a hint at the
 /// flag that would get past it where there is one.
 fn named(input: &str, e: &imgsize::Error) -> anyhow::Error {
+    let text = e.to_string();
     let hint = match e {
         imgsize::Error::UnsupportedDigest { .. } => " (--verify none skips digest checks)",
         imgsize::Error::PlatformNotFound { .. } => " (pick one with --platform)",
+        imgsize::Error::RegistryAuth { .. } if text.contains("no credentials") => {
+            " (log in with docker or podman, set IMGSIZE_REGISTRY_USERNAME and \
+             IMGSIZE_REGISTRY_PASSWORD, or give --username with --password-stdin)"
+        }
+        imgsize::Error::Registry { .. }
+            if text.contains("certificate") || text.contains("UnknownIssuer") =>
+        {
+            " (a registry with a private CA: --ca-cert FILE)"
+        }
         _ => "",
     };
-    // A Dockerfile's error is about that file, not the image.
-    if let imgsize::Error::Dockerfile { .. } = e {
-        return anyhow::anyhow!("{e}");
+    // A Dockerfile's error is about that file, not the image; a registry's names the
+    // image reference (normalised) or the registry itself.
+    if let imgsize::Error::Dockerfile { .. }
+    | imgsize::Error::Registry { .. }
+    | imgsize::Error::RegistryAuth { .. } = e
+    {
+        return anyhow::anyhow!("{text}{hint}");
     }
     anyhow::anyhow!("{}{hint}", with_input(input, &e.to_string()))
 }
 
 impl CommonArgs {
-    /// The flags as validated library options.
-    fn options(&self) -> Result<Options> {
+    /// The flags as validated library options, for these inputs.
+    fn options(&self, inputs: &[&str]) -> Result<Options> {
         let platform = self
             .platform
             .as_deref()
@@ -281,6 +356,7 @@ impl CommonArgs {
                 image: self.select.clone(),
                 platform,
                 verify,
+                registry: self.registry.options(inputs)?,
             },
             summary: SummaryOptions {
                 top: self.top,
@@ -294,7 +370,7 @@ impl CommonArgs {
 }
 
 fn report(args: &ReportArgs, explain: Option<&str>) -> Result<u8> {
-    let options = args.options()?;
+    let options = args.options(&[&args.image])?;
     let bar = Bar::new(!args.no_progress);
     let hooks = Hooks {
         progress: &bar,
@@ -395,7 +471,7 @@ fn check(args: &CheckArgs) -> Result<u8> {
         eprintln!("imgsize: warning: growth limits need --baseline REPORT.json; they are skipped");
     }
     let r = &args.report;
-    let options = r.options()?;
+    let options = r.options(&[&r.image])?;
     let bar = Bar::new(!r.no_progress);
     let hooks = Hooks {
         progress: &bar,
@@ -467,7 +543,7 @@ fn read_baseline(path: &Path) -> Result<imgsize::analyze::budget::Baseline> {
 }
 
 fn diff(args: &DiffArgs) -> Result<u8> {
-    let options = args.common.options()?;
+    let options = args.common.options(&[&args.old, &args.new])?;
     let bar = Bar::new(!args.common.no_progress);
     let hooks = Hooks {
         progress: &bar,

@@ -14,6 +14,8 @@ pub enum Format {
     DockerLegacy,
     OciLayout,
     OciArchive,
+    /// Read from a registry (the OCI distribution API).
+    Registry,
 }
 
 impl Format {
@@ -23,6 +25,7 @@ impl Format {
             Format::DockerLegacy => "docker-legacy",
             Format::OciLayout => "oci-layout",
             Format::OciArchive => "oci-archive",
+            Format::Registry => "registry",
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod dockerfile;
 pub mod documents;
 pub mod oci;
 pub mod platform;
+pub mod registry;
 pub mod report;
 pub mod store;
 
@@ -22,6 +23,7 @@ use crate::bytes::{Compression, VerifyPolicy, compression, digest, tar};
 use crate::error::{Error, Result};
 use crate::model::{Format, HistoryStep, ImageInfo, LayerRef};
 pub use platform::PlatformSpec;
+pub use registry::{Reference, RegistryOptions};
 pub use store::{BlobStore, DirStore, MemberWalker, StreamStore, StreamedMember, TarStore};
 
 /// How to pick the image out of the input, and how far to trust it.
@@ -33,6 +35,8 @@ pub struct SelectOptions {
     pub platform: Option<PlatformSpec>,
     /// What is checked against its digest (metadata is, unless `None`).
     pub verify: VerifyPolicy,
+    /// How to reach registries (credentials, CA, plain http).
+    pub registry: RegistryOptions,
 }
 
 /// An input opened and resolved to one image, ready to walk.
@@ -45,6 +49,8 @@ pub struct Opened {
     pub notes: Vec<String>,
     /// The input was read in one pass (its layers were walked while it streamed by).
     pub streamed: bool,
+    /// The layers come over a network (fetched on demand; they can be fetched again).
+    pub remote: bool,
 }
 
 /// What a format module resolved.
@@ -232,11 +238,13 @@ struct Input {
     is_dir: bool,
     /// Read in one pass.
     streamed: bool,
+    /// From a registry.
+    remote: bool,
 }
 
 /// Open the input: a directory, a tar archive (possibly compressed as a whole), or `-`
 /// for standard input. One-pass inputs hand their layers to `walker` as they stream by.
-fn open_input(input: &str, walker: &dyn MemberWalker) -> Result<Input> {
+fn open_input(input: &str, opts: &SelectOptions, walker: &dyn MemberWalker) -> Result<Input> {
     let stream = |name: &str, reader: Box<dyn Read + Send>| -> Result<Input> {
         let (c, reader) = compression::decompressing(reader).map_err(|e| Error::io(name, e))?;
         let store = StreamStore::read(name.to_string(), reader, walker)?;
@@ -245,18 +253,45 @@ fn open_input(input: &str, walker: &dyn MemberWalker) -> Result<Input> {
             outer: c.is_compressed().then_some(c),
             is_dir: false,
             streamed: true,
+            remote: false,
         })
     };
     if input == "-" {
         return stream("standard input", Box::new(io::stdin()));
     }
+    let remote = |text: &str| -> Result<Input> {
+        let reference = Reference::parse(text).map_err(|reason| Error::UnknownFormat {
+            path: input.to_string(),
+            reason: format!("not an image reference: {reason}"),
+        })?;
+        Ok(Input {
+            store: Box::new(registry::RegistryStore::open(&reference, &opts.registry)?),
+            outer: None,
+            is_dir: false,
+            streamed: false,
+            remote: true,
+        })
+    };
+    if let Some(text) = registry::reference::strip_scheme(input) {
+        return remote(text);
+    }
     let path = Path::new(input);
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(input, e))?;
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e)
+            if e.kind() == io::ErrorKind::NotFound
+                && registry::reference::could_be_reference(input) =>
+        {
+            return remote(input);
+        }
+        Err(e) => return Err(Error::io(input, e)),
+    };
     let local = |store: Box<dyn BlobStore>, is_dir| Input {
         store,
         outer: None,
         is_dir,
         streamed: false,
+        remote: false,
     };
     if meta.is_dir() {
         return Ok(local(Box::new(DirStore::new(path)?), true));
@@ -329,7 +364,9 @@ fn resolve(input: &Input, opts: &SelectOptions) -> Result<(Format, Resolved)> {
     let name = store.describe().to_string();
     let has = |p: &str| store.size(p).is_some();
     let oci = || {
-        let format = if input.is_dir {
+        let format = if input.remote {
+            Format::Registry
+        } else if input.is_dir {
             Format::OciLayout
         } else {
             Format::OciArchive
@@ -374,7 +411,7 @@ fn resolve(input: &Input, opts: &SelectOptions) -> Result<(Format, Resolved)> {
 /// Open an input and resolve the image to analyse. Large members of a one-pass input
 /// are handed to `walker` while they stream by.
 pub fn open(input: &str, opts: &SelectOptions, walker: &dyn MemberWalker) -> Result<Opened> {
-    let opened = open_input(input, walker)?;
+    let opened = open_input(input, opts, walker)?;
     let (format, resolved) = resolve(&opened, opts)?;
     if resolved.layers.len() > MAX_LAYERS {
         return Err(Error::invalid(
@@ -401,6 +438,7 @@ pub fn open(input: &str, opts: &SelectOptions, walker: &dyn MemberWalker) -> Res
         history_note,
         notes: resolved.notes,
         streamed: opened.streamed,
+        remote: opened.remote,
     })
 }
 

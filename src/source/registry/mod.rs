@@ -1,0 +1,289 @@
+//! Images straight from a registry (the OCI distribution API), behind the same
+//! [`BlobStore`] as files: the registry is seen as an OCI layout whose `index.json`
+//! names the manifest the reference points at, and whose `blobs/<alg>/<hex>` are
+//! fetched on demand: manifests and indexes from `/manifests/`, configs and layers from
+//! `/blobs/`, layers as streams that the walker decompresses, hashes and walks as they
+//! arrive. So platform choice, nested indexes, attestation manifests and every check
+//! are the OCI layout's, unchanged. Nothing is written to disk.
+
+pub mod auth;
+pub mod client;
+pub mod reference;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{self, Read};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use serde_json::json;
+
+use super::documents::{self, Manifest, REF_NAME};
+use super::store::{BlobStore, METADATA_LIMIT, named_digest};
+use crate::bytes::{Algorithm, digest};
+use crate::error::{Error, Result};
+pub use auth::Credential;
+use client::{Client, Connect, Failure, MANIFEST_ACCEPT};
+pub use reference::Reference;
+
+/// How to reach registries and who to say we are.
+#[derive(Clone, Default)]
+pub struct RegistryOptions {
+    /// A user name and password given explicitly (flags, environment); otherwise the
+    /// docker and podman credential stores are asked.
+    pub credential: Option<Credential>,
+    /// A CA certificate (PEM) trusted besides the system roots.
+    pub ca_cert: Option<PathBuf>,
+    /// Plain http allowed for any registry (always allowed for one on this machine).
+    pub insecure: bool,
+}
+
+impl fmt::Debug for RegistryOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RegistryOptions")
+            .field("credential", &self.credential)
+            .field("ca_cert", &self.ca_cert)
+            .field("insecure", &self.insecure)
+            .finish()
+    }
+}
+
+/// What a digest named by a served document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A manifest or index: fetched from `/manifests/`.
+    Manifest,
+    /// A config or layer: fetched from `/blobs/`.
+    Blob,
+}
+
+/// A registry repository seen as an OCI layout.
+pub struct RegistryStore {
+    name: String,
+    client: Client,
+    index: Vec<u8>,
+    /// Manifests and indexes fetched so far, by digest.
+    documents: Mutex<HashMap<String, std::sync::Arc<Vec<u8>>>>,
+    /// Digests the served documents name: their declared size and what they are.
+    known: Mutex<HashMap<String, (Option<u64>, Kind)>>,
+}
+
+fn registry_error(reference: &Reference, failure: Failure) -> Error {
+    match failure {
+        Failure::Auth(message) => Error::RegistryAuth {
+            registry: reference.registry.clone(),
+            message,
+        },
+        Failure::NotFound(message) | Failure::Other(message) => Error::Registry {
+            reference: reference.to_string(),
+            message,
+        },
+    }
+}
+
+/// Read a response body of at most `limit` bytes.
+fn read_limited(body: impl Read, limit: u64, what: &str) -> std::result::Result<Vec<u8>, Failure> {
+    let mut out = Vec::new();
+    body.take(limit + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| Failure::Other(format!("GET {what}: {e}")))?;
+    if out.len() as u64 > limit {
+        return Err(Failure::Other(format!(
+            "GET {what}: larger than the {limit}-byte limit for a manifest"
+        )));
+    }
+    Ok(out)
+}
+
+const SCHEMA1: [&str; 2] = [
+    "application/vnd.docker.distribution.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v1+prettyjws",
+];
+
+impl RegistryStore {
+    /// Connect to the reference's registry and fetch the manifest it points at.
+    pub fn open(reference: &Reference, opts: &RegistryOptions) -> Result<RegistryStore> {
+        let fail = |f| registry_error(reference, f);
+        let credential = match &opts.credential {
+            Some(c) => Some(auth::Found {
+                credential: c.clone(),
+                origin: "the given user name and password".to_string(),
+            }),
+            None => auth::lookup(&reference.registry, &reference.repository).map_err(|m| {
+                Error::RegistryAuth {
+                    registry: reference.registry.clone(),
+                    message: m,
+                }
+            })?,
+        };
+        let connect = Connect {
+            ca_cert: opts.ca_cert.as_deref(),
+            allow_http: opts.insecure || reference.is_local(),
+        };
+        let client = Client::connect(reference, &connect, credential).map_err(fail)?;
+        let what = format!("manifests/{}", reference.manifest_ref());
+        let resp = client
+            .get(&what, &[("Accept", MANIFEST_ACCEPT.to_string())])
+            .map_err(fail)?;
+        let header = |k: &str| {
+            resp.headers()
+                .get(k)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim().to_string())
+        };
+        let content_type = header("content-type")
+            .map(|c| c.split(';').next().unwrap_or("").trim().to_string())
+            .filter(|c| !c.is_empty());
+        let served_digest = header("docker-content-digest");
+        let bytes =
+            read_limited(resp.into_body().into_reader(), METADATA_LIMIT, &what).map_err(fail)?;
+        let doc: Manifest = documents::parse(&bytes, &format!("{reference}: {what}"))?;
+        let media_type = doc.media_type.clone().or(content_type);
+        if let Some(mt) = media_type.as_deref().filter(|m| SCHEMA1.contains(m)) {
+            return Err(Error::Registry {
+                reference: reference.to_string(),
+                message: format!(
+                    "the registry serves a Docker schema 1 manifest ({mt}), which has no layer sizes; only OCI and Docker schema 2 images can be read"
+                ),
+            });
+        }
+        // A pinned digest is checked (by the layout's own verification); a tag's
+        // manifest is named by what it hashes to, and the registry must agree.
+        let digest = match &reference.digest {
+            Some(d) => d.clone(),
+            None => {
+                let computed = digest::digest_of(Algorithm::Sha256, &bytes);
+                if let Some(served) = served_digest.filter(|s| s.starts_with("sha256:"))
+                    && served != computed
+                {
+                    return Err(Error::DigestMismatch {
+                        what: format!("{reference}: {what}"),
+                        expected: served,
+                        actual: computed,
+                    });
+                }
+                computed
+            }
+        };
+        let index = json!({
+            "schemaVersion": 2,
+            "manifests": [{
+                "mediaType": media_type,
+                "digest": digest,
+                "size": bytes.len(),
+                "annotations": { REF_NAME: reference.to_string() },
+            }],
+        });
+        let store = RegistryStore {
+            name: reference.to_string(),
+            client,
+            index: serde_json::to_vec(&index).unwrap_or_default(),
+            documents: Mutex::new(HashMap::new()),
+            known: Mutex::new(HashMap::new()),
+        };
+        store.keep(&digest, bytes);
+        Ok(store)
+    }
+
+    /// Keep a served manifest or index, and note the digests it names.
+    fn keep(&self, digest: &str, bytes: Vec<u8>) -> std::sync::Arc<Vec<u8>> {
+        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        known.insert(
+            digest.to_string(),
+            (Some(bytes.len() as u64), Kind::Manifest),
+        );
+        if let Ok(doc) = serde_json::from_slice::<Manifest>(&bytes) {
+            let mut note = |d: &documents::Descriptor, kind: Kind| {
+                if let Some(digest) = &d.digest {
+                    let size = d.size.and_then(|s| u64::try_from(s).ok());
+                    known.entry(digest.clone()).or_insert((size, kind));
+                }
+            };
+            for d in doc.manifests.iter().flatten() {
+                note(d, Kind::Manifest);
+            }
+            for d in doc.config.iter().chain(doc.layers.iter().flatten()) {
+                note(d, Kind::Blob);
+            }
+        }
+        let bytes = std::sync::Arc::new(bytes);
+        self.documents
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(digest.to_string(), bytes.clone());
+        bytes
+    }
+
+    fn document(&self, digest: &str) -> Option<std::sync::Arc<Vec<u8>>> {
+        self.documents
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(digest)
+            .cloned()
+    }
+
+    fn kind(&self, digest: &str) -> Option<(Option<u64>, Kind)> {
+        self.known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(digest)
+            .copied()
+    }
+
+    /// Fetch a manifest or index by digest (its content is checked by the layout).
+    fn fetch_manifest(&self, digest: &str) -> io::Result<std::sync::Arc<Vec<u8>>> {
+        let what = format!("manifests/{digest}");
+        let resp = self
+            .client
+            .get(&what, &[("Accept", MANIFEST_ACCEPT.to_string())])
+            .map_err(|f| io::Error::other(f.message().to_string()))?;
+        let bytes = read_limited(resp.into_body().into_reader(), METADATA_LIMIT, &what)
+            .map_err(|f| io::Error::other(f.message().to_string()))?;
+        Ok(self.keep(digest, bytes))
+    }
+}
+
+impl BlobStore for RegistryStore {
+    fn describe(&self) -> &str {
+        &self.name
+    }
+
+    fn size(&self, path: &str) -> Option<u64> {
+        if path == "index.json" {
+            return Some(self.index.len() as u64);
+        }
+        let digest = named_digest(path)?;
+        if let Some(doc) = self.document(&digest) {
+            return Some(doc.len() as u64);
+        }
+        // Sizes as the documents declare them; the walk checks them.
+        let (size, _) = self.kind(&digest)?;
+        Some(size.unwrap_or(0))
+    }
+
+    fn open(&self, path: &str) -> io::Result<Box<dyn Read + Send + '_>> {
+        if path == "index.json" {
+            return Ok(Box::new(io::Cursor::new(self.index.clone())));
+        }
+        let not_found = || {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{path}: not named by the image"),
+            )
+        };
+        let digest = named_digest(path).ok_or_else(not_found)?;
+        if let Some(doc) = self.document(&digest) {
+            return Ok(Box::new(io::Cursor::new(doc.to_vec())));
+        }
+        match self.kind(&digest).ok_or_else(not_found)?.1 {
+            Kind::Manifest => Ok(Box::new(io::Cursor::new(
+                self.fetch_manifest(&digest)?.to_vec(),
+            ))),
+            Kind::Blob => Ok(Box::new(self.client.blob(&digest)?)),
+        }
+    }
+
+    fn paths(&self) -> Vec<String> {
+        vec!["index.json".to_string()]
+    }
+}
