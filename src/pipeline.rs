@@ -126,6 +126,9 @@ pub fn check(
     baseline: Option<&Baseline>,
     hooks: &Hooks<'_>,
 ) -> Result<(Report, Verdict)> {
+    if options.select.manifest_only {
+        manifest_limits(budget)?;
+    }
     let df = read_dockerfile(options)?;
     let analysis = analysis(input, &options.select, hooks)?;
     let report = report(&analysis, options, df.as_ref())?;
@@ -140,6 +143,33 @@ pub fn check(
     };
     let verdict = budget::check(budget, &report, &facts);
     Ok((report, verdict))
+}
+
+/// A manifest-only read knows the compressed sizes and the layer count, nothing else:
+/// a limit on anything else cannot be judged, and a gate must not pass it silently.
+fn manifest_limits(budget: &Budget) -> Result<()> {
+    let needs_layers: Vec<String> = budget
+        .limits
+        .iter()
+        .filter(|l| {
+            !matches!(
+                l.metric,
+                budget::Metric::Compressed | budget::Metric::Layers
+            )
+        })
+        .map(|l| l.metric.key())
+        .collect();
+    if needs_layers.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Budget {
+        file: "the budget".to_string(),
+        line: None,
+        message: format!(
+            "{} cannot be measured from the manifest alone (only compressed and layers can): the layers must be read",
+            needs_layers.join(", ")
+        ),
+    })
 }
 
 /// `imgsize diff`: what changed from `old` to `new`. Each side is an image (any input
@@ -194,9 +224,49 @@ pub fn analysis(input: &str, select: &SelectOptions, hooks: &Hooks<'_>) -> Resul
         started: AtomicBool::new(false),
     };
     let opened = source::open(input, select, &streamer)?;
+    if select.manifest_only {
+        return Ok(manifest_analysis(&opened));
+    }
     let mut analysis = walk_layers(&opened, select.verify, &hooks);
     analysis.readds = confirm_readds(&opened, &analysis);
     Ok(analysis)
+}
+
+/// The analysis of an image whose layers are not read (`--manifest-only`): each
+/// layer's compressed size as the manifest declares it (or the blob's size), the
+/// history, an empty tree.
+fn manifest_analysis(opened: &Opened) -> Analysis {
+    let figures = opened
+        .layers
+        .iter()
+        .map(|l| LayerFigures {
+            compressed_bytes: l
+                .declared_size
+                .or_else(|| opened.store.size(&l.locator))
+                .unwrap_or(0),
+            ..LayerFigures::default()
+        })
+        .collect();
+    let mut notes = opened.notes.clone();
+    notes.push(
+        "manifest only: no layer was read, so only compressed sizes, digests and the history \
+         are known"
+            .to_string(),
+    );
+    Analysis {
+        image: opened.image.clone(),
+        layers: opened.layers.clone(),
+        figures,
+        history: opened.history.clone(),
+        history_note: opened.history_note.clone(),
+        tree: FsTree::new(),
+        captured: Vec::new(),
+        watched: Vec::new(),
+        readds: Vec::new(),
+        layer_errors: Vec::new(),
+        notes,
+        manifest_only: true,
+    }
 }
 
 /// Paths of one layer whose content is hashed.
@@ -476,5 +546,6 @@ fn walk_layers(opened: &Opened, policy: VerifyPolicy, hooks: &Hooks<'_>) -> Anal
         readds: Vec::new(),
         layer_errors: merge.errors,
         notes: opened.notes.clone(),
+        manifest_only: false,
     }
 }

@@ -107,6 +107,9 @@ pub struct Report {
     pub complete: bool,
     /// The Dockerfile lines of the layers, with `--dockerfile`.
     pub dockerfile: Option<dockerfile::DockerfileLines>,
+    /// Only the manifest was read: compressed sizes, digests and history are known,
+    /// every other figure is zero.
+    pub manifest_only: bool,
 }
 
 impl Report {
@@ -234,5 +237,6 @@ pub fn summarize(a: &Analysis, opts: &SummaryOptions) -> Report {
         problems,
         notes: notes(a),
         dockerfile: None,
+        manifest_only: a.manifest_only,
     }
 }

@@ -188,6 +188,10 @@ struct CommonArgs {
     /// The stage of the Dockerfile the image is (default: the last).
     #[arg(long, value_name = "STAGE", requires = "dockerfile")]
     target: Option<String>,
+    /// Read only the manifest and config, no layer: compressed sizes per layer and the
+    /// history, in seconds for any image size (`check` can gate on compressed and layers).
+    #[arg(long)]
+    manifest_only: bool,
     #[command(flatten)]
     registry: RegistryArgs,
 }
@@ -357,6 +361,7 @@ impl CommonArgs {
                 platform,
                 verify,
                 registry: self.registry.options(inputs)?,
+                manifest_only: self.manifest_only,
             },
             summary: SummaryOptions {
                 top: self.top,

@@ -82,4 +82,7 @@ pub struct Analysis {
     pub layer_errors: Vec<crate::error::LayerError>,
     /// Things worth telling that are not errors (from the source).
     pub notes: Vec<String>,
+    /// Only the manifest and config were read: the figures are the layers' declared
+    /// (compressed) sizes, the tree is empty.
+    pub manifest_only: bool,
 }

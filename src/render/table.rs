@@ -466,7 +466,80 @@ impl Table {
         Ok(())
     }
 
+    /// A manifest-only report: the compressed layers and the history.
+    fn manifest(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
+        let img = &r.image;
+        let name = img.reference.as_deref().unwrap_or(&img.source);
+        writeln!(
+            out,
+            "Image {name} ({}, {}), manifest only: {} to pull in {} layers",
+            img.format,
+            platform(&img.platform),
+            size(r.totals.compressed_bytes),
+            r.layers.len()
+        )?;
+        if let Some(d) = &img.manifest_digest {
+            writeln!(out, "manifest {d}")?;
+        }
+        let header = ["#", "digest", "compressed", "media type", "instruction"];
+        let mut table = new_table(self.width, &header, &[0, 2]);
+        for c in [0, 2] {
+            if let Some(col) = table.column_mut(c) {
+                col.set_constraint(ColumnConstraint::ContentWidth);
+            }
+        }
+        for step in &r.steps {
+            let row = match step {
+                Step::Layer(i) => {
+                    let l = &r.layers[*i];
+                    vec![
+                        Cell::new(l.index),
+                        Cell::new(short_digest(l.digest.as_deref())),
+                        Cell::new(size(l.compressed_bytes)),
+                        Cell::new(clip(l.media_type.as_deref().unwrap_or("-"), 60)),
+                        Cell::new(clip(
+                            &located(r.line(*i), l.instruction.as_deref().unwrap_or("-")),
+                            400,
+                        )),
+                    ]
+                }
+                Step::Empty {
+                    instruction,
+                    history,
+                    ..
+                } => {
+                    let mut cells = padded(vec![Cell::new(""), Cell::new("(no layer)")], 4);
+                    cells.push(Cell::new(clip(
+                        &located(r.step_line(*history), instruction),
+                        400,
+                    )));
+                    cells
+                }
+            };
+            table.add_row(one_line(row));
+        }
+        table.add_row(padded(
+            vec![
+                Cell::new("total"),
+                Cell::new(""),
+                Cell::new(size(r.totals.compressed_bytes)),
+            ],
+            5,
+        ));
+        writeln!(out, "{table}")?;
+        if let Some(note) = &r.history_note {
+            writeln!(out, "note: {note}")?;
+        }
+        for note in &r.notes {
+            writeln!(out, "note: {note}")?;
+        }
+        Ok(())
+    }
+
     fn report(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
+        if r.manifest_only {
+            return self.manifest(r, out);
+        }
         self.summary(r, out)?;
         self.layers(r, out)?;
         self.paths(r, out)?;

@@ -37,6 +37,8 @@ pub struct SelectOptions {
     pub verify: VerifyPolicy,
     /// How to reach registries (credentials, CA, plain http).
     pub registry: RegistryOptions,
+    /// Read the manifest and config only, no layer (compressed sizes and history).
+    pub manifest_only: bool,
 }
 
 /// An input opened and resolved to one image, ready to walk.
@@ -282,7 +284,14 @@ fn open_input(input: &str, opts: &SelectOptions, walker: &dyn MemberWalker) -> R
             if e.kind() == io::ErrorKind::NotFound
                 && registry::reference::could_be_reference(input) =>
         {
-            return remote(input);
+            // Not a file: a reference, most likely; say both when it is neither.
+            return remote(input).map_err(|e| match e {
+                Error::Registry { reference, message } => Error::Registry {
+                    reference,
+                    message: format!("{message} (and there is no file or directory {input})"),
+                },
+                e => e,
+            });
         }
         Err(e) => return Err(Error::io(input, e)),
     };

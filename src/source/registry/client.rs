@@ -305,8 +305,17 @@ impl Client {
             Ok(r) => r,
             Err(https) if connect.allow_http => {
                 client.base = format!("http://{host}");
-                match client.send_retrying(&format!("{}/v2/", client.base), None, None) {
-                    Ok(r) => r,
+                let http = client.send_retrying(&format!("{}/v2/", client.base), None, None);
+                match http {
+                    Ok(r) if [200, 401, 404].contains(&r.status().as_u16()) => r,
+                    // An https registry answers plain http with 400: the https error
+                    // (an unknown CA, say) is the one to tell.
+                    Ok(r) => {
+                        return Err(Failure::Other(format!(
+                            "cannot reach the registry over https ({https}); over plain http it answered {}",
+                            status_line(r.status().as_u16(), "")
+                        )));
+                    }
                     Err(http) => {
                         return Err(Failure::Other(format!(
                             "cannot reach the registry over https ({https}) or http ({http})"
