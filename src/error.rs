@@ -90,6 +90,10 @@ pub enum Error {
     /// A registry refused the credentials, or wants some and none were found.
     #[error("{registry}: {message}")]
     RegistryAuth { registry: String, message: String },
+    /// The layer cache refused an entry (a key that is not `algorithm:hex`, say).
+    /// Reading or writing its files fails as [`Error::Io`].
+    #[error("layer cache {path}: {message}")]
+    Cache { path: String, message: String },
     /// A budget file (`imgsize.toml`) is malformed; `line` is 1-based.
     #[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
     Budget {

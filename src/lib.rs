@@ -12,6 +12,7 @@
 //! [`analyze`] turns the model into figures and tables, and [`render`] prints them.
 //! [`pipeline::run`] is the one function that sequences the stages; [`pipeline::check`],
 //! [`pipeline::explain`] and [`pipeline::diff`] (two images or saved reports) build on it.
+//! [`cache`] keeps walked layers on disk, by blob digest, for a later run to reuse.
 //!
 //! ```no_run
 //! use imgsize::render::{Document, Json, Renderer};
@@ -22,6 +23,7 @@
 
 pub mod analyze;
 pub mod bytes;
+pub mod cache;
 pub mod error;
 pub mod model;
 pub mod pipeline;

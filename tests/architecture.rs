@@ -6,18 +6,22 @@ use std::path::Path;
 
 /// Each room and the rooms it may import (besides itself). Read bottom up: the ground
 /// floor (`error`, `bytes`), the vocabulary (`model`), the stages (`source`, `walk`,
-/// `analyze`, `render`), the pipeline that sequences them, and the command line.
+/// `analyze`, `render`) and the layer cache beside them, the pipeline that sequences
+/// them, and the command line.
 const ALLOWED: &[(&str, &[&str])] = &[
     ("error", &[]),
     ("bytes", &["error"]),
     ("model", &["error", "bytes"]),
     ("source", &["error", "bytes", "model"]),
     ("walk", &["error", "bytes", "model"]),
+    ("cache", &["error", "bytes", "model"]),
     ("analyze", &["error", "bytes", "model"]),
     ("render", &["error", "bytes", "model", "analyze"]),
     (
         "pipeline",
-        &["error", "bytes", "model", "source", "walk", "analyze"],
+        &[
+            "error", "bytes", "model", "source", "walk", "cache", "analyze",
+        ],
     ),
     (
         "cli",
@@ -171,4 +175,16 @@ fn the_check_sees_every_spelling_of_an_import() {
     assert!(violations("cli", "use imgsize::render::Table;").is_empty());
     assert_eq!(violations("render", "use imgsize::pipeline::run;").len(), 1);
     assert!(violations("analyze", "fn f() -> crate::Result<()> {}").is_empty());
+    // The layer cache keeps scans: it may name the vocabulary, never a stage.
+    assert!(violations("cache", "use crate::model::LayerScan;").is_empty());
+    assert_eq!(
+        violations("cache", "use crate::{model::LayerScan, walk::scan};"),
+        vec![("cache".to_string(), "walk".to_string())]
+    );
+    assert_eq!(
+        violations("cache", "use crate::pipeline::Options;").len(),
+        1
+    );
+    assert_eq!(violations("walk", "use crate::cache::LayerCache;").len(), 1);
+    assert!(violations("pipeline", "use crate::cache::LayerCache;").is_empty());
 }

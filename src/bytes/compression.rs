@@ -48,6 +48,30 @@ impl Compression {
         }
     }
 
+    /// A stable one-byte code for encodings that outlive the process (the layer cache).
+    /// Codes are never reused or renumbered; 0 is left free to mean "none".
+    pub fn code(self) -> u8 {
+        match self {
+            Compression::Tar => 1,
+            Compression::Gzip => 2,
+            Compression::Zstd => 3,
+            Compression::Xz => 4,
+            Compression::Empty => 5,
+        }
+    }
+
+    /// The compression a [`Compression::code`] stands for; `None` for any other byte.
+    pub fn from_code(code: u8) -> Option<Compression> {
+        Some(match code {
+            1 => Compression::Tar,
+            2 => Compression::Gzip,
+            3 => Compression::Zstd,
+            4 => Compression::Xz,
+            5 => Compression::Empty,
+            _ => return None,
+        })
+    }
+
     /// Whether the bytes need a decoder.
     pub fn is_compressed(self) -> bool {
         matches!(
@@ -188,6 +212,25 @@ mod tests {
         assert_eq!(Compression::detect(b"etc/passwd\0"), Compression::Tar);
         assert!(!Compression::Tar.is_compressed());
         assert!(Compression::Xz.is_compressed());
+    }
+
+    #[test]
+    fn codes_are_stable_and_round_trip() {
+        let all = [
+            Compression::Tar,
+            Compression::Gzip,
+            Compression::Zstd,
+            Compression::Xz,
+            Compression::Empty,
+        ];
+        let codes: Vec<u8> = all.iter().map(|c| c.code()).collect();
+        assert_eq!(codes, [1, 2, 3, 4, 5], "codes are on disk: never renumber");
+        for c in all {
+            assert_eq!(Compression::from_code(c.code()), Some(c));
+        }
+        assert_eq!(Compression::from_code(0), None);
+        assert_eq!(Compression::from_code(6), None);
+        assert_eq!(Compression::from_code(u8::MAX), None);
     }
 
     #[test]
