@@ -32,4 +32,4 @@ pub mod source;
 pub mod walk;
 
 pub use error::{Error, LayerError, LayerErrorKind, Result};
-pub use pipeline::{Hooks, Options, check, diff, explain, run};
+pub use pipeline::{CachePolicy, Hooks, Options, check, diff, explain, run};

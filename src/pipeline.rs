@@ -13,11 +13,12 @@ use crate::analyze::budget::{self, Baseline, Budget};
 use crate::analyze::{self, Diff, Report, SummaryOptions, Verdict};
 use crate::bytes::parallel;
 use crate::bytes::{NoProgress, Progress, VerifyPolicy};
+use crate::cache::LayerCache;
 use crate::error::{Error, LayerError, LayerErrorKind, Result};
 use crate::model::dockerfile::Dockerfile;
 use crate::model::{
-    Analysis, CapturedFile, FsTree, LayerFigures, LayerRef, LayerScan, ReAdd, Snapshot,
-    WatchedEntry,
+    Analysis, CapturedFile, DigestCheck, FsTree, LayerFigures, LayerRef, LayerScan, ReAdd,
+    Snapshot, WatchedEntry,
 };
 use crate::source::{self, MemberWalker, Opened, SelectOptions, StreamedMember, documents};
 use crate::walk::verify::{self, Arrival};
@@ -34,6 +35,21 @@ pub struct Options {
     pub dockerfile: Option<PathBuf>,
     /// The stage of that Dockerfile the image is (default: the last).
     pub target: Option<String>,
+    /// Where walked layers are kept by digest, to be read from instead of walked again.
+    pub cache: CachePolicy,
+}
+
+/// Which layer cache an analysis uses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum CachePolicy {
+    /// The default directory (`$XDG_CACHE_HOME/imgsize`) for registry images only:
+    /// a local archive is read faster than its cache entries would be written.
+    #[default]
+    RegistryOnly,
+    /// This directory, for every input.
+    Dir(PathBuf),
+    /// No cache.
+    Off,
 }
 
 /// The Dockerfile, read before any layer so that a bad one fails fast.
@@ -91,7 +107,7 @@ impl Default for Hooks<'_> {
 /// databases are captured for the package table, besides what `hooks.capture` asks.
 pub fn run(input: &str, options: &Options, hooks: &Hooks<'_>) -> Result<Report> {
     let df = read_dockerfile(options)?;
-    let analysis = analysis(input, &options.select, hooks)?;
+    let analysis = analysis(input, options, hooks)?;
     report(&analysis, options, df.as_ref())
 }
 
@@ -110,7 +126,7 @@ pub fn explain(
         ..*hooks
     };
     let df = read_dockerfile(options)?;
-    let analysis = analysis(input, &options.select, &hooks)?;
+    let analysis = analysis(input, options, &hooks)?;
     let report = report(&analysis, options, df.as_ref())?;
     let explanation = analyze::explain::explain(&analysis, &report.layers, path);
     Ok((report, explanation))
@@ -130,7 +146,7 @@ pub fn check(
         manifest_limits(budget)?;
     }
     let df = read_dockerfile(options)?;
-    let analysis = analysis(input, &options.select, hooks)?;
+    let analysis = analysis(input, options, hooks)?;
     let report = report(&analysis, options, df.as_ref())?;
     let paths = budget::measure_paths(&analysis.tree, &budget.path_globs());
     let packages = budget
@@ -212,7 +228,10 @@ impl Capture for PackageDatabases<'_> {
 /// The first half of [`run`]: open, walk and merge, giving the model itself (with the
 /// captured files: the package databases and what `hooks.capture` asks for) to
 /// analyses that need more than the report.
-pub fn analysis(input: &str, select: &SelectOptions, hooks: &Hooks<'_>) -> Result<Analysis> {
+pub fn analysis(input: &str, options: &Options, hooks: &Hooks<'_>) -> Result<Analysis> {
+    let select = &options.select;
+    // A scan is a pure function of its blob digest only with the default captures.
+    let cacheable = hooks.capture.is_none() && hooks.watch.is_none();
     let capture = PackageDatabases(hooks.capture);
     let hooks = Hooks {
         capture: Some(&capture),
@@ -227,9 +246,25 @@ pub fn analysis(input: &str, select: &SelectOptions, hooks: &Hooks<'_>) -> Resul
     if select.manifest_only {
         return Ok(manifest_analysis(&opened));
     }
-    let mut analysis = walk_layers(&opened, select.verify, &hooks);
+    let cache = match cacheable && !opened.streamed {
+        true => layer_cache(&options.cache, opened.remote)?,
+        false => None,
+    };
+    let mut analysis = walk_layers(&opened, select.verify, cache.as_ref(), &hooks);
     analysis.readds = confirm_readds(&opened, &analysis);
     Ok(analysis)
+}
+
+/// The layer cache the policy asks for: the default directory for registry images
+/// (none when there is no home to put it in), or the one given.
+fn layer_cache(policy: &CachePolicy, remote: bool) -> Result<Option<LayerCache>> {
+    match policy {
+        CachePolicy::Off => Ok(None),
+        CachePolicy::Dir(dir) => LayerCache::open(dir, LayerCache::DEFAULT_MAX_BYTES).map(Some),
+        CachePolicy::RegistryOnly if remote => Ok(LayerCache::default_dir()
+            .and_then(|d| LayerCache::open(&d, LayerCache::DEFAULT_MAX_BYTES).ok())),
+        CachePolicy::RegistryOnly => Ok(None),
+    }
 }
 
 /// The analysis of an image whose layers are not read (`--manifest-only`): each
@@ -400,6 +435,7 @@ fn read_layer(
     layer: &LayerRef,
     stored_size: Option<u64>,
     policy: VerifyPolicy,
+    cache: Option<&LayerCache>,
     hooks: &Hooks<'_>,
 ) -> std::result::Result<LayerScan, LayerErrorKind> {
     if !documents::is_tar_layer(layer.media_type.as_deref()) {
@@ -417,6 +453,19 @@ fn read_layer(
         watch: hooks.watch,
         ..verify::scan_options(layer, policy, arrival, hooks.capture)?
     };
+    // Only a blob digest names a scan: cached scans were verified against it.
+    let key = match (&layer.check, cache) {
+        (DigestCheck::Blob(d), Some(cache)) if policy.checks_anything() => Some((d, cache)),
+        _ => None,
+    };
+    if let Some((digest, cache)) = key
+        && let Some(scan) = cache.get(digest)
+        && scan.blob_digest.as_deref() == Some(digest.as_str())
+    {
+        hooks.progress.advance(stored_size.unwrap_or(0));
+        verify::check(layer, &scan, policy, arrival)?;
+        return Ok(scan);
+    }
     let scan = match opened.store.prescanned(&layer.locator) {
         Some(result) => result?,
         None => {
@@ -431,6 +480,12 @@ fn read_layer(
         }
     };
     verify::check(layer, &scan, policy, arrival)?;
+    if let Some((digest, cache)) = key
+        && scan.blob_digest.as_deref() == Some(digest.as_str())
+    {
+        // Best effort: a full disk costs the next run a download, nothing else.
+        let _ = cache.put(digest, &scan);
+    }
     Ok(scan)
 }
 
@@ -498,7 +553,12 @@ impl Merge {
 }
 
 /// Walk and merge every layer of `opened`.
-fn walk_layers(opened: &Opened, policy: VerifyPolicy, hooks: &Hooks<'_>) -> Analysis {
+fn walk_layers(
+    opened: &Opened,
+    policy: VerifyPolicy,
+    cache: Option<&LayerCache>,
+    hooks: &Hooks<'_>,
+) -> Analysis {
     let sizes: Vec<Option<u64>> = opened
         .layers
         .iter()
@@ -522,7 +582,7 @@ fn walk_layers(opened: &Opened, policy: VerifyPolicy, hooks: &Hooks<'_>) -> Anal
     let mut layers = opened.layers.clone();
     parallel::ordered(
         &jobs,
-        |i| read_layer(opened, &opened.layers[i], sizes[i], policy, hooks),
+        |i| read_layer(opened, &opened.layers[i], sizes[i], policy, cache, hooks),
         |i, result| merge.layer(&mut layers[i], sizes[i], result),
     );
     hooks.progress.finish();

@@ -640,9 +640,13 @@ fn corpus_budgets_measure_what_the_report_says() {
             verify: imgsize::bytes::VerifyPolicy::None,
             ..Default::default()
         };
+        let options = imgsize::Options {
+            select,
+            ..Default::default()
+        };
         let Ok(a) = imgsize::pipeline::analysis(
             &path.to_string_lossy(),
-            &select,
+            &options,
             &imgsize::Hooks::default(),
         ) else {
             continue;

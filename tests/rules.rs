@@ -349,7 +349,7 @@ fn the_walk_captures_what_an_analysis_asks_for() {
     for input in [&path, &gz] {
         let a = imgsize::pipeline::analysis(
             &input.to_string_lossy(),
-            &imgsize::source::SelectOptions::default(),
+            &imgsize::Options::default(),
             &hooks,
         )
         .expect("walk");

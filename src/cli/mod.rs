@@ -16,7 +16,7 @@ use imgsize::bytes::{Progress, VerifyPolicy};
 use imgsize::render::{Document, Github, Json, Junit, Markdown, Renderer, Sarif, Table};
 use imgsize::source::registry::Credential;
 use imgsize::source::{PlatformSpec, RegistryOptions, SelectOptions};
-use imgsize::{Hooks, Options};
+use imgsize::{CachePolicy, Hooks, Options};
 
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;
@@ -188,6 +188,19 @@ struct CommonArgs {
     /// The stage of the Dockerfile the image is (default: the last).
     #[arg(long, value_name = "STAGE", requires = "dockerfile")]
     target: Option<String>,
+    /// Keep walked layers in this directory, by digest, and read them from there next
+    /// time (default for registry images: $XDG_CACHE_HOME/imgsize; archives use a
+    /// cache only when this is given).
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "IMGSIZE_CACHE_DIR",
+        conflicts_with = "no_cache"
+    )]
+    cache_dir: Option<PathBuf>,
+    /// Use no layer cache.
+    #[arg(long)]
+    no_cache: bool,
     /// Read only the manifest and config, no layer: compressed sizes per layer and the
     /// history, in seconds for any image size (`check` can gate on compressed and layers).
     #[arg(long)]
@@ -370,6 +383,11 @@ impl CommonArgs {
             },
             dockerfile: self.dockerfile.clone(),
             target: self.target.clone(),
+            cache: match (&self.cache_dir, self.no_cache) {
+                (_, true) => CachePolicy::Off,
+                (Some(dir), false) => CachePolicy::Dir(dir.clone()),
+                (None, false) => CachePolicy::RegistryOnly,
+            },
         })
     }
 }
