@@ -11,6 +11,7 @@ mod diff;
 mod dockerfile;
 mod formats;
 mod packages;
+mod registry;
 mod rules;
 mod sample;
 mod schema;

@@ -1,9 +1,10 @@
-//! Shared test helpers: the fixture builder, running the library and the binary, and
-//! finding the shared corpus.
+//! Shared test helpers: the fixture builder, a registry to push to, running the library
+//! and the binary, and finding the shared corpus.
 
 #![allow(dead_code)]
 
 pub mod builder;
+pub mod registry;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,639 @@
+//! Reading images from a registry: a real `docker-registry` on 127.0.0.1 per test,
+//! images pushed by skopeo, and `imgsize report HOST:PORT/NAME:TAG` held to the figures
+//! of the same image read from disk. Covers plain http, references by digest and with
+//! `docker://`, the committed sample, multi-platform indexes, zstd layers, TLS with
+//! each source of credentials, `--manifest-only` and the layer cache (counted in the
+//! registry's access log). Skipped, with a note, where a tool is missing.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use serde_json::Value;
+
+use crate::util::builder::{
+    Image, IndexEntry, Layer, docker_archive, oci_index_layout, oci_layout,
+};
+use crate::util::registry::{Imgsize, Registry, available};
+
+/// The `image` keys that name where an image was read from, not what it is: a registry
+/// reference and an OCI layout on disk differ here and only here.
+const SOURCE_KEYS: &[&str] = &["source", "format", "reference", "tags"];
+
+fn base() -> Layer {
+    Layer::new("ADD rootfs /")
+        .fill("usr/lib/libssl.so.3", 120_000)
+        .fill("etc/os-release", 200)
+        .symlink("lib", "usr/lib")
+        .hardlink("usr/lib/libssl.so", "usr/lib/libssl.so.3")
+}
+
+fn packages() -> Layer {
+    Layer::new("RUN apt-get update && apt-get install -y curl")
+        .fill("usr/bin/curl", 40_000)
+        .fill("var/lib/apt/lists/deb.debian.org_dists", 60_000)
+        .fill("var/cache/apt/pkgcache.bin", 25_000)
+}
+
+fn cleanup() -> Layer {
+    Layer::new("RUN rm -rf /var/lib/apt/lists /var/cache/apt")
+        .whiteout("var/lib/apt/lists")
+        .whiteout("var/cache/apt")
+        .fill("app/main.py", 3_000)
+}
+
+/// Three layers with a whiteout of two directories, and a metadata-only step.
+fn app() -> Image {
+    Image::new("app")
+        .layer(base())
+        .layer(packages())
+        .step("/bin/sh -c #(nop)  ENV LANG=C.UTF-8")
+        .layer(cleanup())
+}
+
+/// The same image with gzip layers, as registries usually hold them.
+fn app_gzip() -> Image {
+    Image::new("app")
+        .layer(base().gzip())
+        .layer(packages().gzip())
+        .step("/bin/sh -c #(nop)  ENV LANG=C.UTF-8")
+        .layer(cleanup().gzip())
+}
+
+/// Known by construction: what `app` ships, and what it removes.
+const APP_STORED: u64 = 120_000 + 200 + 40_000 + 60_000 + 25_000 + 3_000;
+const APP_WASTED: u64 = 60_000 + 25_000;
+
+/// Write `img` as an OCI layout in `dir/name` with `img`'s tag as its ref name; returns
+/// the layout and its skopeo source (`oci:DIR:REF`).
+fn layout(img: &Image, dir: &Path, name: &str) -> (PathBuf, String) {
+    let path = dir.join(name);
+    oci_layout(img, &path).expect("write OCI layout");
+    let src = format!("oci:{}:{}", path.display(), img.tags[0]);
+    (path, src)
+}
+
+/// The digest of the one manifest an OCI layout's index.json lists.
+fn layout_manifest_digest(layout: &Path) -> String {
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(layout.join("index.json")).expect("index.json"))
+            .expect("index.json is JSON");
+    index["manifests"][0]["digest"]
+        .as_str()
+        .expect("manifest digest")
+        .to_string()
+}
+
+/// `imgsize report ARGS --format json`, which must succeed.
+fn report(args: &[&str]) -> Value {
+    report_with(Imgsize::new(&report_args(args)))
+}
+
+fn report_args<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    let mut all = vec!["report"];
+    all.extend_from_slice(args);
+    all.extend(["--format", "json"]);
+    all
+}
+
+fn report_with(cmd: Imgsize) -> Value {
+    let out = cmd.output();
+    assert!(
+        out.status.success(),
+        "imgsize failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "imgsize printed no JSON ({e}):\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+/// A report read from a registry, with no layer cache.
+fn remote(reference: &str, extra: &[&str]) -> Value {
+    let mut args = vec![reference, "--no-cache"];
+    args.extend_from_slice(extra);
+    report(&args)
+}
+
+/// A report without the `image` keys in [`SOURCE_KEYS`].
+fn comparable(report: &Value) -> Value {
+    let mut v = report.clone();
+    let image = v["image"].as_object_mut().expect("report.image");
+    for key in SOURCE_KEYS {
+        assert!(
+            image.remove(*key).is_some(),
+            "report.image.{key} is missing"
+        );
+    }
+    v
+}
+
+/// Where two JSON values differ, as `path: left != right` lines (at most 20).
+fn differences(a: &Value, b: &Value, at: &str, out: &mut Vec<String>) {
+    if out.len() >= 20 {
+        return;
+    }
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, v) in x {
+                match y.get(k) {
+                    Some(w) => differences(v, w, &format!("{at}.{k}"), out),
+                    None => out.push(format!("{at}.{k}: only on the left")),
+                }
+            }
+            for k in y.keys().filter(|k| !x.contains_key(*k)) {
+                out.push(format!("{at}.{k}: only on the right"));
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            if x.len() != y.len() {
+                out.push(format!("{at}: {} items != {} items", x.len(), y.len()));
+            }
+            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                differences(v, w, &format!("{at}[{i}]"), out);
+            }
+        }
+        _ if a != b => out.push(format!("{at}: {a} != {b}")),
+        _ => {}
+    }
+}
+
+/// Two JSON values are equal; on failure, the paths where they differ.
+fn assert_json_eq(got: &Value, want: &Value, what: &str) {
+    let mut diffs = Vec::new();
+    differences(got, want, "", &mut diffs);
+    assert!(
+        diffs.is_empty(),
+        "{what} differs (left: what was read, right: what was expected):\n{}",
+        diffs.join("\n")
+    );
+}
+
+/// The registry's report equals the local one on every key but [`SOURCE_KEYS`].
+fn assert_same_report(remote: &Value, local: &Value, what: &str) {
+    assert_json_eq(&comparable(remote), &comparable(local), what);
+}
+
+/// The report's layers that have a blob (history steps without one left out).
+fn blob_layers(report: &Value) -> Vec<&Value> {
+    report["layers"]
+        .as_array()
+        .expect("report.layers")
+        .iter()
+        .filter(|l| l["empty_layer"] == Value::Bool(false))
+        .collect()
+}
+
+/// What a layer holds, whatever its compression: diff_id, uncompressed, added, content,
+/// wasted bytes, files, entries, instruction.
+fn content_figures(report: &Value) -> Vec<Value> {
+    blob_layers(report)
+        .iter()
+        .map(|l| {
+            serde_json::json!([
+                l["diff_id"],
+                l["uncompressed_bytes"],
+                l["added_bytes"],
+                l["content_bytes"],
+                l["wasted_bytes"],
+                l["files"],
+                l["entries"],
+                l["created_by"],
+            ])
+        })
+        .collect()
+}
+
+/// Totals without `compressed_bytes`.
+fn content_totals(report: &Value) -> Value {
+    let mut totals = report["totals"].clone();
+    totals
+        .as_object_mut()
+        .expect("report.totals")
+        .remove("compressed_bytes")
+        .expect("totals.compressed_bytes");
+    totals
+}
+
+/// Exit code 2 and one line of error, never a panic; returns stderr.
+fn assert_error(out: &Output, what: &str) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{what}: exit code; stderr:\n{stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("internal error"),
+        "{what}: {stderr}"
+    );
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "{what}: one line of error, got:\n{stderr}"
+    );
+    stderr
+}
+
+/// A docker `config.json` directory with `auths` for `host`.
+fn docker_config(dir: &Path, host: &str, user: &str, password: &str) -> PathBuf {
+    let config = dir.join("docker-config");
+    std::fs::create_dir_all(&config).expect("docker config dir");
+    let auth = base64(format!("{user}:{password}").as_bytes());
+    let json = serde_json::json!({"auths": {host: {"auth": auth}}});
+    std::fs::write(config.join("config.json"), json.to_string()).expect("write config.json");
+    config
+}
+
+/// Standard base64 with padding, as docker writes `auth`.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn base64_matches_docker_auth_encoding() {
+    assert_eq!(base64(b"user:pass"), "dXNlcjpwYXNz");
+    assert_eq!(base64(b"ab"), "YWI=");
+    assert_eq!(base64(b"a"), "YQ==");
+}
+
+#[test]
+fn anonymous_http_registry_reports_like_the_layout() {
+    if !available() {
+        return;
+    }
+    let registry = Registry::http();
+    let (path, src) = layout(&app_gzip(), registry.dir(), "app");
+    registry.push(&src, "app:1");
+    // skopeo pushes an OCI layout's gzip blobs and manifest unchanged.
+    assert_eq!(
+        registry.manifest_digest("app:1"),
+        layout_manifest_digest(&path)
+    );
+
+    let local = report(&[&path.display().to_string()]);
+    assert_eq!(local["totals"]["stored_bytes"], APP_STORED);
+    assert_eq!(local["totals"]["wasted_bytes"], APP_WASTED);
+    let got = remote(&registry.reference("app:1"), &[]);
+    assert_same_report(&got, &local, "app:1");
+    assert_eq!(got["complete"], true);
+}
+
+#[test]
+fn by_digest_and_with_docker_prefix_the_same_figures() {
+    if !available() {
+        return;
+    }
+    let registry = Registry::http();
+    let (path, src) = layout(&app_gzip(), registry.dir(), "app");
+    registry.push(&src, "app:1");
+    let digest = registry.manifest_digest("app:1");
+    let local = report(&[&path.display().to_string()]);
+
+    let by_digest = remote(&registry.reference(&format!("app@{digest}")), &[]);
+    assert_same_report(&by_digest, &local, "app@digest");
+    assert_eq!(by_digest["image"]["manifest_digest"], digest.as_str());
+    let prefixed = remote(&format!("docker://{}", registry.reference("app:1")), &[]);
+    assert_same_report(&prefixed, &local, "docker://");
+}
+
+/// The sample is a docker archive: skopeo pushes it with a docker v2 schema 2 manifest
+/// and layers it compressed again, so compressed sizes come from the registry's manifest
+/// and everything else from the file.
+#[test]
+fn committed_sample_pushed_gives_the_local_figures() {
+    if !available() {
+        return;
+    }
+    let registry = Registry::http();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/sample.tar");
+    registry.push(&format!("docker-archive:{}", sample.display()), "sample:1");
+    let manifest = registry.manifest("sample:1");
+    assert_eq!(
+        manifest["mediaType"],
+        "application/vnd.docker.distribution.manifest.v2+json"
+    );
+
+    let local = report(&[&sample.display().to_string()]);
+    let got = remote(&registry.reference("sample:1"), &[]);
+    assert_json_eq(&content_totals(&got), &content_totals(&local), "totals");
+    assert_json_eq(
+        &Value::from(content_figures(&got)),
+        &Value::from(content_figures(&local)),
+        "layers",
+    );
+    for key in ["paths", "waste", "categories", "history"] {
+        assert_json_eq(&got[key], &local[key], key);
+    }
+    let sizes: Vec<u64> = manifest["layers"]
+        .as_array()
+        .expect("manifest layers")
+        .iter()
+        .map(|l| l["size"].as_u64().expect("layer size"))
+        .collect();
+    let reported: Vec<u64> = blob_layers(&got)
+        .iter()
+        .map(|l| l["compressed_bytes"].as_u64().expect("compressed_bytes"))
+        .collect();
+    assert_eq!(reported, sizes);
+    assert_eq!(got["totals"]["compressed_bytes"], sizes.iter().sum::<u64>());
+}
+
+#[test]
+fn multi_platform_index_picks_the_platform_asked_for() {
+    if !available() {
+        return;
+    }
+    let registry = Registry::http();
+    let amd64 = app_gzip().platform("linux", "amd64");
+    let arm64 = Image::new("app")
+        .platform("linux", "arm64")
+        .layer(
+            Layer::new("ADD rootfs /")
+                .fill("usr/lib/aarch64-linux-gnu/libc.so.6", 90_000)
+                .gzip(),
+        )
+        .layer(
+            Layer::new("COPY app /app")
+                .fill("app/bin/server", 33_000)
+                .gzip(),
+        );
+    let path = registry.dir().join("multi");
+    oci_index_layout(
+        &[IndexEntry {
+            name: Some("multi".into()),
+            images: vec![amd64, arm64],
+            nested: false,
+            missing: Vec::new(),
+        }],
+        &path,
+    )
+    .expect("write index layout");
+    registry.push_all(&format!("oci:{}:multi", path.display()), "multi:1");
+    let index = registry.manifest("multi:1");
+    assert_eq!(
+        index["manifests"].as_array().map(Vec::len),
+        Some(2),
+        "{index}"
+    );
+
+    let layout = path.display().to_string();
+    let reference = registry.reference("multi:1");
+    for platform in ["linux/arm64", "linux/amd64"] {
+        let local = report(&[&layout, "--platform", platform]);
+        let got = remote(&reference, &["--platform", platform]);
+        assert_same_report(&got, &local, platform);
+    }
+    let arm = remote(&reference, &["--platform", "linux/arm64"]);
+    assert_eq!(arm["image"]["architecture"], "arm64");
+    assert_eq!(arm["totals"]["stored_bytes"], 90_000 + 33_000);
+
+    let out = Imgsize::new(&report_args(&[
+        &reference,
+        "--no-cache",
+        "--platform",
+        "linux/s390x",
+    ]))
+    .output();
+    let stderr = assert_error(&out, "a platform the index lacks");
+    for listed in ["linux/amd64", "linux/arm64"] {
+        assert!(stderr.contains(listed), "names {listed}: {stderr}");
+    }
+}
+
+/// skopeo compresses the docker archive's plain layers with zstd on the way in; the
+/// figures of what the layers hold are those of the gzip original.
+#[test]
+fn zstd_layers_give_the_figures_of_the_gzip_original() {
+    if !available() {
+        return;
+    }
+    let registry = Registry::http();
+    let archive = registry.dir().join("app.tar");
+    docker_archive(&app(), &archive).expect("write docker archive");
+    registry.push_zstd(&format!("docker-archive:{}", archive.display()), "app:zstd");
+    let (gzip_layout, _) = layout(&app_gzip(), registry.dir(), "gzip");
+
+    let original = report(&[&gzip_layout.display().to_string()]);
+    let got = remote(&registry.reference("app:zstd"), &[]);
+    assert_json_eq(
+        &Value::from(content_figures(&got)),
+        &Value::from(content_figures(&original)),
+        "layers",
+    );
+    assert_json_eq(&content_totals(&got), &content_totals(&original), "totals");
+    for key in ["paths", "waste"] {
+        assert_json_eq(&got[key], &original[key], key);
+    }
+    for layer in blob_layers(&got) {
+        assert_eq!(layer["compression"], "zstd", "{layer}");
+        assert_eq!(
+            layer["media_type"],
+            "application/vnd.oci.image.layer.v1.tar+zstd"
+        );
+    }
+}
+
+/// A TLS registry with basic auth, and each way to give imgsize the credentials.
+#[test]
+fn tls_registry_with_credentials_from_each_source() {
+    if !available() {
+        return;
+    }
+    let registry = Registry::builder().tls().htpasswd("user", "pass").start();
+    let (path, src) = layout(&app_gzip(), registry.dir(), "app");
+    registry.push(&src, "app:1");
+    let local = report(&[&path.display().to_string()]);
+    let reference = registry.reference("app:1");
+    let ca = registry.ca_path();
+    let ca = ca.display().to_string();
+    let args = report_args(&[&reference, "--no-cache", "--ca-cert", &ca]);
+
+    let config = docker_config(registry.dir(), &registry.host(), "user", "pass");
+    let from_config = report_with(Imgsize::new(&args).env("DOCKER_CONFIG", &config));
+    assert_same_report(&from_config, &local, "DOCKER_CONFIG/config.json");
+
+    let from_env = report_with(
+        Imgsize::new(&args)
+            .env("IMGSIZE_REGISTRY_USERNAME", "user")
+            .env("IMGSIZE_REGISTRY_PASSWORD", "pass"),
+    );
+    assert_same_report(&from_env, &local, "IMGSIZE_REGISTRY_USERNAME/PASSWORD");
+
+    let mut stdin_args = args.clone();
+    stdin_args.extend(["--username", "user", "--password-stdin"]);
+    let from_stdin = report_with(Imgsize::new(&stdin_args).stdin("pass\n"));
+    assert_same_report(&from_stdin, &local, "--password-stdin");
+}
+
+#[test]
+fn wrong_password_is_an_error_naming_the_registry() {
+    if !available() {
+        return;
+    }
+    let registry = Registry::builder().tls().htpasswd("user", "pass").start();
+    let (_, src) = layout(&app_gzip(), registry.dir(), "app");
+    registry.push(&src, "app:1");
+    let reference = registry.reference("app:1");
+    let ca = registry.ca_path().display().to_string();
+    let wrong = "Wr0ng-Secret-42";
+
+    let mut args = report_args(&[&reference, "--no-cache", "--ca-cert", &ca]);
+    args.extend(["--username", "user", "--password-stdin"]);
+    let out = Imgsize::new(&args).stdin(&format!("{wrong}\n")).output();
+    let stderr = assert_error(&out, "wrong password on stdin");
+    assert!(
+        stderr.contains(&registry.host()),
+        "names the registry: {stderr}"
+    );
+    assert!(!stderr.contains(wrong), "leaks the password: {stderr}");
+
+    let config = docker_config(registry.dir(), &registry.host(), "user", wrong);
+    let args = report_args(&[&reference, "--no-cache", "--ca-cert", &ca]);
+    let out = Imgsize::new(&args).env("DOCKER_CONFIG", &config).output();
+    let stderr = assert_error(&out, "wrong password in config.json");
+    assert!(
+        stderr.contains(&registry.host()),
+        "names the registry: {stderr}"
+    );
+    assert!(!stderr.contains(wrong), "leaks the password: {stderr}");
+    let auth = base64(format!("user:{wrong}").as_bytes());
+    assert!(!stderr.contains(&auth), "leaks the auth string: {stderr}");
+}
+
+#[test]
+fn tls_registry_without_its_ca_is_a_certificate_error() {
+    if !available() {
+        return;
+    }
+    let registry = Registry::builder().tls().htpasswd("user", "pass").start();
+    let (_, src) = layout(&app_gzip(), registry.dir(), "app");
+    registry.push(&src, "app:1");
+    let out = Imgsize::new(&report_args(&[&registry.reference("app:1"), "--no-cache"]))
+        .env("IMGSIZE_REGISTRY_USERNAME", "user")
+        .env("IMGSIZE_REGISTRY_PASSWORD", "pass")
+        .output();
+    let stderr = assert_error(&out, "unknown CA");
+    let lower = stderr.to_lowercase();
+    assert!(
+        lower.contains("certificate") || lower.contains("tls"),
+        "says the certificate is the problem: {stderr}"
+    );
+}
+
+#[test]
+fn unknown_tag_is_an_error_naming_it() {
+    if !available() {
+        return;
+    }
+    let registry = Registry::http();
+    let (_, src) = layout(&app_gzip(), registry.dir(), "app");
+    registry.push(&src, "app:1");
+    let out = Imgsize::new(&report_args(&[
+        &registry.reference("app:no-such-tag"),
+        "--no-cache",
+    ]))
+    .output();
+    let stderr = assert_error(&out, "unknown tag");
+    assert!(stderr.contains("no-such-tag"), "names the tag: {stderr}");
+}
+
+/// `--manifest-only` reads sizes and digests off the manifest and fetches no layer.
+#[test]
+fn manifest_only_reads_the_manifest_and_no_layer() {
+    if !available() {
+        return;
+    }
+    let registry = Registry::http();
+    let (_, src) = layout(&app_gzip(), registry.dir(), "app");
+    registry.push(&src, "app:1");
+    let manifest = registry.manifest("app:1");
+    let layers = manifest["layers"].as_array().expect("manifest layers");
+
+    let got = remote(&registry.reference("app:1"), &["--manifest-only"]);
+    assert_eq!(got["manifest_only"], true);
+    let reported = blob_layers(&got);
+    assert_eq!(reported.len(), layers.len());
+    for (i, (r, m)) in reported.iter().zip(layers).enumerate() {
+        assert_eq!(r["compressed_bytes"], m["size"], "layer {i} size");
+        assert_eq!(r["digest"], m["digest"], "layer {i} digest");
+    }
+    let sum: u64 = layers.iter().filter_map(|l| l["size"].as_u64()).sum();
+    assert_eq!(got["totals"]["compressed_bytes"], sum);
+    for m in layers {
+        let digest = m["digest"].as_str().expect("layer digest");
+        assert_eq!(registry.blob_gets(digest), 0, "fetched layer {digest}");
+    }
+}
+
+/// A second report with the same `--cache-dir` fetches no layer again, and an image
+/// sharing base layers fetches only its own.
+#[test]
+fn cache_dir_fetches_each_layer_once() {
+    if !available() {
+        return;
+    }
+    let registry = Registry::http();
+    let (path, src) = layout(&app_gzip(), registry.dir(), "app");
+    registry.push(&src, "app:1");
+    let cache = registry.dir().join("cache");
+    let cache = cache.display().to_string();
+    let reference = registry.reference("app:1");
+    let cached = |reference: &str| report(&[reference, "--cache-dir", &cache]);
+
+    let first = cached(&reference);
+    assert_same_report(&first, &report(&[&path.display().to_string()]), "app:1");
+    let second = cached(&reference);
+    assert_json_eq(&second, &first, "the second, cached report");
+    let layers: Vec<String> = registry.manifest("app:1")["layers"]
+        .as_array()
+        .expect("manifest layers")
+        .iter()
+        .map(|l| l["digest"].as_str().expect("digest").to_string())
+        .collect();
+    for digest in &layers {
+        assert_eq!(registry.blob_gets(digest), 1, "GETs of {digest}");
+    }
+
+    // The same two base layers, byte for byte, and a new top layer.
+    let next = Image::new("next")
+        .layer(base().gzip())
+        .layer(packages().gzip())
+        .layer(
+            Layer::new("COPY app /app")
+                .fill("app/server.py", 7_000)
+                .gzip(),
+        );
+    let (next_path, next_src) = layout(&next, registry.dir(), "next");
+    registry.push(&next_src, "app:2");
+    let next_layers: Vec<String> = registry.manifest("app:2")["layers"]
+        .as_array()
+        .expect("manifest layers")
+        .iter()
+        .map(|l| l["digest"].as_str().expect("digest").to_string())
+        .collect();
+    assert_eq!(next_layers[..2], layers[..2], "the base layers are shared");
+    let got = cached(&registry.reference("app:2"));
+    assert_same_report(&got, &report(&[&next_path.display().to_string()]), "app:2");
+    for digest in &next_layers {
+        assert_eq!(registry.blob_gets(digest), 1, "GETs of {digest}");
+    }
+}
