@@ -78,7 +78,17 @@ fn rooms_named(text: &str) -> BTreeSet<String> {
         if roots.contains(&r.as_str()) {
             out.remove(&r);
             out.insert("error".to_string());
-        } else if ["run", "explain", "check", "diff", "Options", "Hooks"].contains(&r.as_str()) {
+        } else if [
+            "run",
+            "explain",
+            "check",
+            "diff",
+            "Options",
+            "Hooks",
+            "CachePolicy",
+        ]
+        .contains(&r.as_str())
+        {
             out.remove(&r);
             out.insert("pipeline".to_string());
         }
