@@ -552,6 +552,10 @@ impl Merge {
     }
 }
 
+/// Layers of a registry image fetched (and walked) at once: a download waits on the
+/// network as much as it decompresses, so more than one per core keeps both busy.
+const REMOTE_WIDTH: usize = 4;
+
 /// Walk and merge every layer of `opened`.
 fn walk_layers(
     opened: &Opened,
@@ -580,8 +584,9 @@ fn walk_layers(
         watched: Vec::new(),
     };
     let mut layers = opened.layers.clone();
-    parallel::ordered(
+    parallel::ordered_wide(
         &jobs,
+        opened.remote.then_some(REMOTE_WIDTH),
         |i| read_layer(opened, &opened.layers[i], sizes[i], policy, cache, hooks),
         |i, result| merge.layer(&mut layers[i], sizes[i], result),
     );

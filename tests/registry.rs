@@ -295,6 +295,8 @@ fn anonymous_http_registry_reports_like_the_layout() {
     let got = remote(&registry.reference("app:1"), &[]);
     assert_same_report(&got, &local, "app:1");
     assert_eq!(got["complete"], true);
+    assert_eq!(got["image"]["format"], "registry");
+    crate::schema::check(&got, "registry app:1");
 }
 
 #[test]
@@ -570,6 +572,7 @@ fn manifest_only_reads_the_manifest_and_no_layer() {
 
     let got = remote(&registry.reference("app:1"), &["--manifest-only"]);
     assert_eq!(got["manifest_only"], true);
+    crate::schema::check(&got, "registry app:1 --manifest-only");
     let reported = blob_layers(&got);
     assert_eq!(reported.len(), layers.len());
     for (i, (r, m)) in reported.iter().zip(layers).enumerate() {

@@ -55,7 +55,7 @@ fn sum(rows: &Value, field: &str) -> u64 {
 }
 
 /// Validate against the schema and check every documented invariant.
-fn check(doc: &Value, what: &str) {
+pub(crate) fn check(doc: &Value, what: &str) {
     let errors: Vec<String> = validator()
         .iter_errors(doc)
         .map(|e| format!("{} at {}", e, e.instance_path()))

@@ -11,7 +11,19 @@ use rayon::iter::{ParallelBridge, ParallelIterator};
 
 /// Run `work` for every job on the rayon pool, largest `size` first, and call `consume`
 /// on the calling thread with the results in ascending job order.
-pub fn ordered<T, W, C>(jobs: &[(usize, u64)], work: W, mut consume: C)
+pub fn ordered<T, W, C>(jobs: &[(usize, u64)], work: W, consume: C)
+where
+    T: Send,
+    W: Fn(usize) -> T + Sync,
+    C: FnMut(usize, T),
+{
+    ordered_wide(jobs, None, work, consume)
+}
+
+/// [`ordered`] with `width` jobs at a time instead of one per core: for jobs that
+/// wait on a network as much as they compute (layers downloaded while they are
+/// walked). `None` is the rayon pool.
+pub fn ordered_wide<T, W, C>(jobs: &[(usize, u64)], width: Option<usize>, work: W, mut consume: C)
 where
     T: Send,
     W: Fn(usize) -> T + Sync,
@@ -23,15 +35,27 @@ where
     in_order.sort_unstable();
     let (tx, rx) = mpsc::channel::<(usize, T)>();
     let work = &work;
+    let pool = width.and_then(|n| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+            .ok()
+    });
     std::thread::scope(|s| {
         s.spawn(move || {
-            by_size
-                .into_iter()
-                .par_bridge()
-                .for_each_with(tx, |tx, (index, _)| {
-                    // The receiver lives until every job is done; a send cannot fail.
-                    let _ = tx.send((index, work(index)));
-                });
+            let run = move || {
+                by_size
+                    .into_iter()
+                    .par_bridge()
+                    .for_each_with(tx, |tx, (index, _)| {
+                        // The receiver lives until every job is done; a send cannot fail.
+                        let _ = tx.send((index, work(index)));
+                    });
+            };
+            match pool {
+                Some(pool) => pool.install(run),
+                None => run(),
+            }
         });
         let mut pending = BTreeMap::new();
         let mut next = 0;
@@ -72,5 +96,8 @@ mod tests {
         ordered(&jobs, |i| i * 10, |i, v| seen.push((i, v)));
         let want: Vec<(usize, usize)> = (0..20).map(|i| (i, i * 10)).collect();
         assert_eq!(seen, want);
+        let mut wide = Vec::new();
+        ordered_wide(&jobs, Some(5), |i| i * 10, |i, v| wide.push((i, v)));
+        assert_eq!(wide, want);
     }
 }
