@@ -546,10 +546,7 @@ impl Client {
                 return Ok(resp);
             };
             let next = join(&current, location);
-            if current.starts_with("https://")
-                && next.starts_with("http://")
-                && origin(&next) != first
-            {
+            if current.starts_with("https://") && next.starts_with("http://") {
                 return Err((
                     format!(
                         "{}: redirected from https to plain http",
