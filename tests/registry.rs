@@ -640,3 +640,83 @@ fn cache_dir_fetches_each_layer_once() {
         assert_eq!(registry.blob_gets(digest), 1, "GETs of {digest}");
     }
 }
+
+/// `check` and `diff` take registry references like `report` does, with the same
+/// figures as the layouts pushed.
+#[test]
+fn check_and_diff_read_registry_images() {
+    if !available() {
+        return;
+    }
+    let registry = Registry::http();
+    let (path, src) = layout(&app_gzip(), registry.dir(), "app");
+    registry.push(&src, "app:1");
+    let next = Image::new("next")
+        .layer(base().gzip())
+        .layer(packages().gzip())
+        .layer(
+            Layer::new("COPY app /app")
+                .fill("app/server.py", 7_000)
+                .gzip(),
+        );
+    let (next_path, next_src) = layout(&next, registry.dir(), "next");
+    registry.push(&next_src, "app:2");
+    let reference = registry.reference("app:1");
+
+    let limit = |stored: u64| format!("uncompressed={stored}B");
+    let local = report(&[&path.display().to_string()]);
+    let uncompressed = local["totals"]["uncompressed_bytes"]
+        .as_u64()
+        .expect("uncompressed");
+    let check = |l: &str| {
+        Imgsize::new(&["check", &reference, "--no-cache", "--limit", l])
+            .output()
+            .status
+            .code()
+    };
+    assert_eq!(check(&limit(uncompressed)), Some(0), "at the limit");
+    assert_eq!(check(&limit(uncompressed - 1)), Some(1), "a byte over");
+
+    let diff = |old: &str, new: &str| {
+        let out = Imgsize::new(&["diff", old, new, "--format", "json", "--no-cache"]).output();
+        assert!(
+            out.status.success(),
+            "diff: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut v: Value = serde_json::from_slice(&out.stdout).expect("diff JSON");
+        // Each side names its input; the changes must be the same.
+        for side in ["old", "new"] {
+            v[side] = Value::Null;
+        }
+        v
+    };
+    let remote_diff = diff(&reference, &registry.reference("app:2"));
+    let local_diff = diff(
+        &path.display().to_string(),
+        &next_path.display().to_string(),
+    );
+    assert_json_eq(&remote_diff, &local_diff, "diff of the registry images");
+}
+
+/// `--cache-dir` serves archives and layouts too: the second report comes from the
+/// cache (its entries are there) and equals the first.
+#[test]
+fn cache_dir_serves_local_layouts_too() {
+    let dir = crate::util::tmp();
+    let (path, _) = layout(&app_gzip(), dir.path(), "app");
+    let cache = dir.path().join("cache");
+    let args = [
+        path.to_str().expect("utf-8 path"),
+        "--cache-dir",
+        cache.to_str().expect("utf-8 path"),
+    ];
+    let first = report(&args);
+    let entries = std::fs::read_dir(cache.join("layers-v1"))
+        .expect("the cache directory")
+        .count();
+    assert_eq!(entries, 3, "one entry per layer");
+    let second = report(&args);
+    assert_json_eq(&second, &first, "the cached report");
+    assert_json_eq(&first, &report(&[args[0]]), "the report without cache");
+}
