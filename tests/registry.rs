@@ -59,6 +59,19 @@ fn app_gzip() -> Image {
         .layer(cleanup().gzip())
 }
 
+/// The next version of `app_gzip`: the same two base layers, byte for byte, and a new
+/// top layer.
+fn next() -> Image {
+    Image::new("next")
+        .layer(base().gzip())
+        .layer(packages().gzip())
+        .layer(
+            Layer::new("COPY app /app")
+                .fill("app/server.py", 7_000)
+                .gzip(),
+        )
+}
+
 /// Known by construction: what `app` ships, and what it removes.
 const APP_STORED: u64 = 120_000 + 200 + 40_000 + 60_000 + 25_000 + 3_000;
 const APP_WASTED: u64 = 60_000 + 25_000;
@@ -616,16 +629,7 @@ fn cache_dir_fetches_each_layer_once() {
         assert_eq!(registry.blob_gets(digest), 1, "GETs of {digest}");
     }
 
-    // The same two base layers, byte for byte, and a new top layer.
-    let next = Image::new("next")
-        .layer(base().gzip())
-        .layer(packages().gzip())
-        .layer(
-            Layer::new("COPY app /app")
-                .fill("app/server.py", 7_000)
-                .gzip(),
-        );
-    let (next_path, next_src) = layout(&next, registry.dir(), "next");
+    let (next_path, next_src) = layout(&next(), registry.dir(), "next");
     registry.push(&next_src, "app:2");
     let next_layers: Vec<String> = registry.manifest("app:2")["layers"]
         .as_array()
@@ -651,15 +655,7 @@ fn check_and_diff_read_registry_images() {
     let registry = Registry::http();
     let (path, src) = layout(&app_gzip(), registry.dir(), "app");
     registry.push(&src, "app:1");
-    let next = Image::new("next")
-        .layer(base().gzip())
-        .layer(packages().gzip())
-        .layer(
-            Layer::new("COPY app /app")
-                .fill("app/server.py", 7_000)
-                .gzip(),
-        );
-    let (next_path, next_src) = layout(&next, registry.dir(), "next");
+    let (next_path, next_src) = layout(&next(), registry.dir(), "next");
     registry.push(&next_src, "app:2");
     let reference = registry.reference("app:1");
 

@@ -104,6 +104,17 @@ fn layer_row(l: &LayerRow, at: Option<&Located>) -> Vec<Cell> {
     head.into_iter().chain(rest).collect()
 }
 
+/// A metadata-only history step: blank figure cells up to `figures`, then the
+/// instruction.
+fn empty_step_row(r: &Report, instruction: &str, history: usize, figures: usize) -> Vec<Cell> {
+    let mut cells = padded(vec![Cell::new(""), Cell::new("(no layer)")], figures);
+    cells.push(Cell::new(clip(
+        &located(r.step_line(history), instruction),
+        400,
+    )));
+    cells
+}
+
 /// An instruction with its Dockerfile line in front, when `--dockerfile` matched it.
 fn located(at: Option<&Located>, text: &str) -> String {
     at_line(at.map(|a| (a.file.as_str(), a.line)), Some(text))
@@ -230,14 +241,7 @@ impl Table {
                     instruction,
                     history,
                     ..
-                } => {
-                    let mut cells = padded(vec![Cell::new(""), Cell::new("(no layer)")], 6);
-                    cells.push(Cell::new(clip(
-                        &located(r.step_line(*history), instruction),
-                        400,
-                    )));
-                    cells
-                }
+                } => empty_step_row(r, instruction, *history, 6),
             };
             table.add_row(one_line(row));
         }
@@ -507,14 +511,7 @@ impl Table {
                     instruction,
                     history,
                     ..
-                } => {
-                    let mut cells = padded(vec![Cell::new(""), Cell::new("(no layer)")], 4);
-                    cells.push(Cell::new(clip(
-                        &located(r.step_line(*history), instruction),
-                        400,
-                    )));
-                    cells
-                }
+                } => empty_step_row(r, instruction, *history, 4),
             };
             table.add_row(one_line(row));
         }
