@@ -716,3 +716,58 @@ fn cache_dir_serves_local_layouts_too() {
     assert_json_eq(&second, &first, "the cached report");
     assert_json_eq(&first, &report(&[args[0]]), "the report without cache");
 }
+
+/// The sample's chmod layer re-adds files at the same size: the first report downloads
+/// the two layers again to hash just those files (a confirmed chmod-duplicate, as from
+/// the local file); a second report with the same cache reads the hashes from the cache
+/// and downloads nothing.
+#[test]
+fn cached_reports_confirm_readds_without_downloading() {
+    if !available() {
+        return;
+    }
+    let registry = Registry::http();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/sample.tar");
+    registry.push(&format!("docker-archive:{}", sample.display()), "sample:1");
+    let cache = registry.dir().join("cache").display().to_string();
+    let reference = registry.reference("sample:1");
+    let layers: Vec<String> = registry.manifest("sample:1")["layers"]
+        .as_array()
+        .expect("manifest layers")
+        .iter()
+        .map(|l| l["digest"].as_str().expect("digest").to_string())
+        .collect();
+    let fetched = || -> usize { layers.iter().map(|d| registry.blob_gets(d)).sum() };
+    let chmod = |r: &Value| -> Vec<Value> {
+        r["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["rule"] == "chmod-duplicate")
+            .map(|f| {
+                // skopeo compressed the layers again: the pull estimate differs.
+                let mut f = f.clone();
+                f["compressed_bytes"] = Value::Null;
+                f
+            })
+            .collect()
+    };
+
+    let first = report(&[&reference, "--cache-dir", &cache]);
+    let local = report(&[&sample.display().to_string()]);
+    assert_eq!(chmod(&first).len(), 1, "one chmod-duplicate finding");
+    assert_json_eq(
+        &Value::from(chmod(&first)),
+        &Value::from(chmod(&local)),
+        "chmod-duplicate",
+    );
+    // Every layer once, and the two layers holding the re-added files once more.
+    assert_eq!(fetched(), layers.len() + 2, "downloads of the first report");
+    let second = report(&[&reference, "--cache-dir", &cache]);
+    assert_json_eq(&second, &first, "the cached report");
+    assert_eq!(
+        fetched(),
+        layers.len() + 2,
+        "the second report downloads nothing"
+    );
+}
