@@ -1,10 +1,11 @@
 //! Shared test helpers: the fixture builder, a registry to push to, running the library
-//! and the binary, and finding the shared corpus.
+//! and the binary and comparing reports, and finding the shared corpus.
 
 #![allow(dead_code)]
 
 pub mod builder;
 pub mod registry;
+pub mod reports;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
