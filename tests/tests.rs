@@ -10,6 +10,7 @@ mod corpus;
 mod diff;
 mod dockerfile;
 mod formats;
+mod hostile;
 mod packages;
 mod registry;
 mod rules;

@@ -1,10 +1,13 @@
-//! Shared test helpers: the fixture builder, a registry to push to, running the library
-//! and the binary, and finding the shared corpus.
+//! Shared test helpers: the fixture builder, a registry to push to, a fake registry
+//! with faults, running the library and the binary and comparing reports, and finding
+//! the shared corpus.
 
 #![allow(dead_code)]
 
 pub mod builder;
+pub mod fake_registry;
 pub mod registry;
+pub mod reports;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -503,9 +503,9 @@ pub fn run_tool(tool: &str, args: &[&str]) -> Output {
     out
 }
 
-/// The `imgsize` binary, isolated from the host: an empty `DOCKER_CONFIG` (replace it
-/// with [`Imgsize::env`]), no registry credentials or output settings from the
-/// environment.
+/// The `imgsize` binary, isolated from the host: an empty `DOCKER_CONFIG` and a missing
+/// `REGISTRY_AUTH_FILE` (replace them with [`Imgsize::env`]), no registry credentials
+/// or output settings from the environment.
 pub struct Imgsize {
     cmd: Command,
     stdin: Option<Vec<u8>>,
@@ -517,9 +517,14 @@ impl Imgsize {
     pub fn new(args: &[&str]) -> Imgsize {
         let docker_config = tempfile::tempdir().expect("docker config dir");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_imgsize"));
+        // podman's auth file: one that does not exist, so that neither the host's
+        // `$XDG_RUNTIME_DIR` nor its `~/.config/containers/auth.json` is read.
         cmd.args(args)
             .env("DOCKER_CONFIG", docker_config.path())
-            .env_remove("REGISTRY_AUTH_FILE");
+            .env(
+                "REGISTRY_AUTH_FILE",
+                docker_config.path().join("no-podman-auth.json"),
+            );
         for var in [
             "IMGSIZE_FORMAT",
             "IMGSIZE_PLATFORM",

@@ -3,8 +3,9 @@
 //! tokens from the token service (anonymous, with basic credentials, or with an
 //! identity token), basic auth, bounded retries of transient failures (connection
 //! errors, 429, 5xx), redirects followed by hand so that credentials never go to
-//! another host, and blob bodies that resume with a `Range` request when a
-//! connection drops mid-layer. Nothing is written to disk.
+//! another host (whose refusals and challenges are its own, not the registry's), and
+//! blob bodies that resume with a `Range` request when a connection drops mid-layer.
+//! Nothing is written to disk.
 
 use std::io::{self, Read};
 use std::path::Path;
@@ -14,7 +15,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use ureq::http::Response;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
-use ureq::{Agent, Body};
+use ureq::{Agent, Body, ResponseExt};
 
 use super::auth::{Credential, Found};
 use super::reference::Reference;
@@ -580,6 +581,20 @@ impl Client {
                 .send_retrying(&url, Some(headers), header.as_deref())
                 .map_err(Failure::Other)?;
             let status = resp.status().as_u16();
+            let answered_by = origin(&resp.get_uri().to_string()).to_string();
+            if answered_by != self.base && !(200..300).contains(&status) {
+                // A redirect target (a CDN) answered: its refusal is not the
+                // credentials' fault (they are not sent there) and its challenge is
+                // not this registry's to learn.
+                let detail = format!(
+                    "GET {what}: redirected to {answered_by}, which answered {}",
+                    status_line(status, &error_text(resp))
+                );
+                return Err(match status {
+                    404 => Failure::NotFound(detail),
+                    _ => Failure::Other(detail),
+                });
+            }
             match status {
                 200..=299 => return Ok(resp),
                 401 if !refreshed => {
