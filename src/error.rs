@@ -143,6 +143,10 @@ pub enum LayerErrorKind {
     Missing,
     #[error("cannot open: {0}")]
     Open(String),
+    /// Reading the blob failed midway for a reason outside it (a network connection
+    /// that broke off and could not be resumed); `0` says what happened.
+    #[error("cannot read: {0}")]
+    Read(String),
     /// `message` already says what is corrupt.
     #[error("{message}")]
     Corrupt {

@@ -174,6 +174,14 @@ pub fn decode_error(
     message: &str,
 ) -> LayerErrorKind {
     match (compression, kind) {
+        // The source failed (a download that broke off), not the stream's content.
+        (
+            _,
+            io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::TimedOut
+            | io::ErrorKind::NotConnected,
+        ) => LayerErrorKind::Read(message.to_string()),
         (_, io::ErrorKind::UnexpectedEof) => {
             LayerErrorKind::Truncated(format!("{} stream ends early", compression.name()))
         }
@@ -271,6 +279,15 @@ mod tests {
     fn decode_errors_say_what_broke() {
         let eof = decode_error(Compression::Gzip, io::ErrorKind::UnexpectedEof, "x");
         assert_eq!(eof.to_string(), "truncated: gzip stream ends early");
+        let cut = decode_error(
+            Compression::Gzip,
+            io::ErrorKind::ConnectionAborted,
+            "GET blobs/x: the download broke off",
+        );
+        assert_eq!(
+            cut.to_string(),
+            "cannot read: GET blobs/x: the download broke off"
+        );
         let bad = decode_error(Compression::Zstd, io::ErrorKind::Other, "Unknown frame");
         assert_eq!(bad.to_string(), "corrupt zstd stream: Unknown frame");
         let plain = decode_error(Compression::Tar, io::ErrorKind::Other, "disk on fire");

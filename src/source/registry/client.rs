@@ -668,10 +668,11 @@ impl BlobReader<'_> {
     fn resume(&mut self, cause: &io::Error) -> io::Result<()> {
         self.body = None;
         if self.resumes >= RESUMES {
+            // Not the decoder's "stream ends early": the network, not the blob, failed.
             return Err(io::Error::new(
-                cause.kind(),
+                io::ErrorKind::ConnectionAborted,
                 format!(
-                    "GET {}: the download failed {} times, last at byte {}: {cause}",
+                    "GET {}: the download broke off {} times, last at byte {}: {cause}",
                     self.what,
                     self.resumes + 1,
                     self.pos
@@ -681,15 +682,21 @@ impl BlobReader<'_> {
         self.resumes += 1;
         backoff(self.resumes - 1);
         let range = [("Range", format!("bytes={}-", self.pos))];
-        let resp = self
-            .client
-            .get(&self.what, &range)
-            .map_err(|f| io::Error::other(f.message().to_string()))?;
+        let resp = self.client.get(&self.what, &range).map_err(|f| {
+            io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                format!(
+                    "the download broke off at byte {} ({cause}), and resuming it failed: {}",
+                    self.pos,
+                    f.message()
+                ),
+            )
+        })?;
         if resp.status().as_u16() != 206 {
             return Err(io::Error::new(
-                cause.kind(),
+                io::ErrorKind::ConnectionAborted,
                 format!(
-                    "GET {}: the download broke at byte {} ({cause}) and the registry cannot resume it",
+                    "GET {}: the download broke off at byte {} ({cause}) and the registry cannot resume it",
                     self.what, self.pos
                 ),
             ));
