@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use crate::analyze::budget::{self, Baseline, Budget};
 use crate::analyze::{self, Diff, Report, SummaryOptions, Verdict};
@@ -554,12 +555,15 @@ impl Merge {
         &mut self,
         layer: &mut LayerRef,
         stored_size: Option<u64>,
-        result: std::result::Result<LayerScan, LayerErrorKind>,
+        result: &std::result::Result<LayerScan, LayerErrorKind>,
     ) {
         let i = layer.index;
         // Index fits: sources refuse more than u16::MAX layers.
-        let merged = result.and_then(|scan| self.tree.apply(i as u16, &scan).map(|s| (scan, s)));
-        let (mut scan, stats) = match merged {
+        let merged = result
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|scan| self.tree.apply(i as u16, scan).map(|s| (scan, s)));
+        let (scan, stats) = match merged {
             Ok(done) => done,
             Err(kind) => {
                 self.figures[i].compressed_bytes = layer.declared_size.or(stored_size).unwrap_or(0);
@@ -571,7 +575,7 @@ impl Merge {
                 return;
             }
         };
-        for w in std::mem::take(&mut scan.watched) {
+        for w in &scan.watched {
             let e = scan.entries[w.entry as usize];
             self.watched.push(WatchedEntry {
                 layer: i,
@@ -583,11 +587,11 @@ impl Merge {
                 gid: w.gid,
             });
         }
-        for (entry, content) in std::mem::take(&mut scan.captured) {
+        for (entry, content) in &scan.captured {
             self.captured.push(CapturedFile {
                 layer: i,
-                path: scan.text(scan.entries[entry as usize].path).to_vec(),
-                content,
+                path: scan.text(scan.entries[*entry as usize].path).to_vec(),
+                content: content.clone(),
             });
         }
         if layer.digest.is_none() {
@@ -595,17 +599,22 @@ impl Merge {
             let plain = scan.figures.compression == Some(crate::bytes::Compression::Tar);
             layer.digest = scan
                 .blob_digest
-                .take()
+                .clone()
                 .or_else(|| plain.then(|| layer.diff_id.clone()).flatten());
         }
-        scan.figures.dangling_hardlinks = stats.dangling_hardlinks;
-        self.figures[i] = scan.figures;
+        self.figures[i] = LayerFigures {
+            dangling_hardlinks: stats.dangling_hardlinks,
+            ..scan.figures.clone()
+        };
     }
 }
 
 /// Layers of a registry image fetched (and walked) at once: a download waits on the
 /// network as much as it decompresses, so more than one per core keeps both busy.
 const REMOTE_WIDTH: usize = 4;
+
+/// What reading one layer gave.
+type LayerResult = std::result::Result<LayerScan, LayerErrorKind>;
 
 /// Walk and merge every layer of `opened`.
 fn walk_layers(
@@ -635,11 +644,45 @@ fn walk_layers(
         watched: Vec::new(),
     };
     let mut layers = opened.layers.clone();
+    // A blob listed several times (the same locator, digest and declared size) is read
+    // once; every listing is merged, as the image says.
+    let mut slot_of: HashMap<(&str, Option<&str>, Option<u64>), usize> = HashMap::new();
+    let slots: Vec<usize> = opened
+        .layers
+        .iter()
+        .map(|l| {
+            let next = slot_of.len();
+            *slot_of
+                .entry((l.locator.as_str(), l.digest.as_deref(), l.declared_size))
+                .or_insert(next)
+        })
+        .collect();
+    let mut uses = vec![0usize; slot_of.len()];
+    for &slot in &slots {
+        uses[slot] += 1;
+    }
+    // Only a blob listed more than once is kept after its merge.
+    let memo: Vec<OnceLock<Arc<LayerResult>>> =
+        (0..slot_of.len()).map(|_| OnceLock::new()).collect();
     parallel::ordered_wide(
         &jobs,
         opened.remote.then_some(REMOTE_WIDTH),
-        |i| read_layer(opened, &opened.layers[i], sizes[i], policy, cache, hooks),
-        |i, result| merge.layer(&mut layers[i], sizes[i], result),
+        |i| {
+            let read_it = || read_layer(opened, &opened.layers[i], sizes[i], policy, cache, hooks);
+            if uses[slots[i]] == 1 {
+                return Arc::new(read_it());
+            }
+            let mut read = false;
+            let result = memo[slots[i]].get_or_init(|| {
+                read = true;
+                Arc::new(read_it())
+            });
+            if !read {
+                hooks.progress.advance(sizes[i].unwrap_or(0));
+            }
+            result.clone()
+        },
+        |i, result| merge.layer(&mut layers[i], sizes[i], &result),
     );
     hooks.progress.finish();
     for (figures, visible) in merge

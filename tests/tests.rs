@@ -2,6 +2,7 @@
 
 mod util;
 
+mod amplification;
 mod architecture;
 mod categories;
 mod check;

@@ -3,7 +3,8 @@
 //! platform choice, artifacts told apart from images, blobs of other platforms allowed
 //! to be missing.
 
-use std::collections::{BTreeSet, HashMap};
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::documents::{self, Config, Descriptor, DocKind, Index, Manifest, REF_NAME};
 use super::platform::PlatformSpec;
@@ -29,6 +30,7 @@ pub fn blob_path(digest: &str) -> Option<String> {
 }
 
 /// What a descriptor led to.
+#[derive(Clone)]
 enum Found<T> {
     Image(T),
     /// Not an image (artifact, signature, attestation, unknown document).
@@ -45,7 +47,13 @@ type Named = (Descriptor, Manifest);
 struct Ctx<'a> {
     store: &'a dyn BlobStore,
     opts: &'a SelectOptions,
+    /// What each (digest, media type, depth) resolved to: indexes may share children,
+    /// and a DAG of them must cost its nodes, not its paths.
+    memo: RefCell<HashMap<DocKey, Found<Named>>>,
 }
+
+/// A document as a descriptor names it, at a depth: digest, declared media type, depth.
+type DocKey = (String, Option<String>, usize);
 
 impl Ctx<'_> {
     /// A small blob, checked against its descriptor; `None` when it is absent.
@@ -74,8 +82,23 @@ impl Ctx<'_> {
         Ok(Some(bytes))
     }
 
-    /// Resolve a descriptor to an image manifest, choosing among index children.
+    /// Resolve a descriptor to an image manifest, choosing among index children; each
+    /// document once per depth.
     fn resolve(&self, desc: &Descriptor, depth: usize) -> Result<Found<Named>> {
+        let key = (
+            desc.digest.clone().unwrap_or_default(),
+            desc.media_type.clone(),
+            depth,
+        );
+        if let Some(found) = self.memo.borrow().get(&key) {
+            return Ok(found.clone());
+        }
+        let found = self.resolve_once(desc, depth)?;
+        self.memo.borrow_mut().insert(key, found.clone());
+        Ok(found)
+    }
+
+    fn resolve_once(&self, desc: &Descriptor, depth: usize) -> Result<Found<Named>> {
         if depth > MAX_DEPTH {
             return Err(Error::invalid(
                 self.store.describe(),
@@ -166,6 +189,8 @@ impl Ctx<'_> {
 fn candidates(manifests: &[Descriptor]) -> Vec<Candidate> {
     let mut out: Vec<Candidate> = Vec::new();
     let mut by_digest: HashMap<String, usize> = HashMap::new();
+    // (candidate, name) pairs already kept: a name is looked up, not searched for.
+    let mut named: HashSet<(usize, String)> = HashSet::new();
     for (i, desc) in manifests.iter().enumerate() {
         let digest = desc.digest.clone().unwrap_or_default();
         let names: Vec<String> = desc
@@ -179,15 +204,16 @@ fn candidates(manifests: &[Descriptor]) -> Vec<Candidate> {
             })
             .collect();
         if let Some(&at) = by_digest.get(&digest) {
-            let c = &mut out[at];
             for n in names {
-                if !c.names.contains(&n) {
-                    c.names.push(n);
+                if named.insert((at, n.clone())) {
+                    out[at].names.push(n);
                 }
             }
             continue;
         }
-        by_digest.insert(digest.clone(), out.len());
+        let at = out.len();
+        by_digest.insert(digest.clone(), at);
+        named.extend(names.iter().map(|n| (at, n.clone())));
         out.push(Candidate {
             names: if names.is_empty() {
                 vec![digest.clone()]
@@ -250,7 +276,11 @@ pub(crate) fn resolve(store: &dyn BlobStore, opts: &SelectOptions) -> Result<Res
         });
     }
     let candidates = candidates(&manifests);
-    let ctx = Ctx { store, opts };
+    let ctx = Ctx {
+        store,
+        opts,
+        memo: RefCell::new(HashMap::new()),
+    };
     let mut missing = BTreeSet::new();
     let mut platforms = BTreeSet::new();
     let result = choose(
