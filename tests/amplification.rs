@@ -135,3 +135,42 @@ fn many_names_for_one_manifest_are_gathered_in_linear_time() {
     assert!(r.image.other_images.is_empty());
     assert_eq!(r.totals.stored_bytes, 10);
 }
+
+/// A path deeper than 1,024 components, or longer than 64 KiB, makes its layer
+/// unreadable with a message naming the entry and the limit (each component would be a
+/// node of the merged tree: a 60 MB name was millions of them); the other layers are
+/// still reported.
+#[test]
+fn paths_too_deep_or_too_long_are_refused_by_layer() {
+    let deep = format!("{}f", "d/".repeat(1_100));
+    let long = format!("x/{}", "n".repeat(40_000)) + &format!("/{}", "m".repeat(30_000));
+    for (name, path, says) in [
+        (
+            "deep",
+            deep.as_str(),
+            "a path of 1101 components is deeper than the 1024-component limit",
+        ),
+        (
+            "long",
+            long.as_str(),
+            "a path of 70003 bytes is longer than the 65536-byte limit",
+        ),
+    ] {
+        let dir = tmp();
+        let layout = dir.path().join(name);
+        let img = Image::new("limits:1")
+            .layer(Layer::new("ADD ok /").fill("ok.txt", 100))
+            .layer(Layer::new("ADD bad /").fill("fine", 7).fill(path, 5));
+        oci_layout(&img, &layout).expect("layout");
+        let r = analyze(&layout).expect("report");
+        assert!(!r.complete, "{name}");
+        assert_eq!(r.problems.len(), 1, "{name}: {:?}", r.problems);
+        let problem = &r.problems[0];
+        assert!(problem.starts_with("layer 1 (sha256:"), "{problem}");
+        assert!(problem.contains(&format!("entry 2: {says}")), "{problem}");
+        assert_eq!(
+            r.totals.content_bytes, 100,
+            "{name}: the good layer is still read"
+        );
+    }
+}

@@ -86,16 +86,38 @@ fn tar_error(e: io::Error, entries: usize) -> LayerErrorKind {
     }
 }
 
+/// The longest path an entry may have, in bytes. No Linux filesystem can hold a path
+/// longer than 4,096 bytes in one piece; this leaves room for any real layer while a
+/// crafted 60 MB name is refused instead of becoming millions of tree nodes.
+pub const MAX_PATH_BYTES: usize = 64 << 10;
+/// The most components an entry's path may have (each is a node of the merged tree).
+pub const MAX_PATH_DEPTH: usize = 1024;
+
 /// Checked before merging, so a layer is merged whole or not at all.
 fn check_components(path: &[u8], entry: usize) -> Result<(), LayerErrorKind> {
-    if path
-        .split(|&b| b == b'/')
-        .any(|c| c.len() > usize::from(u16::MAX))
-    {
-        return Err(LayerErrorKind::Limit(format!(
-            "entry {}: a path component is longer than 65535 bytes",
+    let limit = |what: String| {
+        Err(LayerErrorKind::Limit(format!(
+            "entry {}: {what}",
             entry + 1
-        )));
+        )))
+    };
+    if path.len() > MAX_PATH_BYTES {
+        return limit(format!(
+            "a path of {} bytes is longer than the {MAX_PATH_BYTES}-byte limit",
+            path.len()
+        ));
+    }
+    let mut depth = 0;
+    for c in path.split(|&b| b == b'/') {
+        depth += 1;
+        if c.len() > usize::from(u16::MAX) {
+            return limit("a path component is longer than 65535 bytes".to_string());
+        }
+    }
+    if depth > MAX_PATH_DEPTH {
+        return limit(format!(
+            "a path of {depth} components is deeper than the {MAX_PATH_DEPTH}-component limit"
+        ));
     }
     Ok(())
 }
@@ -180,6 +202,7 @@ pub fn walk_entries<R: Read + Seek>(
         };
         if kind == EntryKind::Hardlink {
             normalize(&entry.link_name_bytes().unwrap_or_default(), &mut link);
+            check_components(&link, index)?;
         }
         if kind == EntryKind::File
             && let Some(capture) = capture
