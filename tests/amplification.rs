@@ -174,3 +174,34 @@ fn paths_too_deep_or_too_long_are_refused_by_layer() {
         );
     }
 }
+
+/// A config with more history steps than twice the layer limit is refused (each step
+/// is a report row: a million would make gigabytes of tables); at the limit it reads.
+#[test]
+fn history_beyond_the_limit_is_refused() {
+    let max = imgsize::source::MAX_HISTORY;
+    let dir = tmp();
+    for (steps, ok) in [(max - 1, true), (max, false)] {
+        let mut img = Image::new("hist:1");
+        for i in 0..steps {
+            img = img.step(&format!("/bin/sh -c #(nop)  ENV N={i}"));
+        }
+        let img = img.layer(Layer::new("ADD a /").fill("a", 1));
+        let layout = dir.path().join(format!("h{steps}"));
+        oci_layout(&img, &layout).expect("layout");
+        match analyze(&layout) {
+            Ok(r) => {
+                assert!(ok, "{} steps read", steps + 1);
+                assert_eq!(r.history.len(), max);
+            }
+            Err(e) => {
+                assert!(!ok, "{e}");
+                assert!(
+                    e.to_string()
+                        .contains(&format!("{} history steps, more than the {max}", max + 1)),
+                    "{e}"
+                );
+            }
+        }
+    }
+}

@@ -367,6 +367,11 @@ fn history_steps(config: &documents::Config, layers: usize) -> (Vec<HistoryStep>
 /// The most layers an image may have (layer indexes are 16-bit in the merged tree).
 pub const MAX_LAYERS: usize = 65_535;
 
+/// The most history steps a config may have: one per layer and as many metadata-only
+/// steps again. Every step is a row of the report; a config of a million steps (a few
+/// megabytes of JSON) would make tables of gigabytes.
+pub const MAX_HISTORY: usize = 2 * MAX_LAYERS;
+
 /// Tell the format from the files the input holds, and resolve the wanted image.
 fn resolve(input: &Input, opts: &SelectOptions) -> Result<(Format, Resolved)> {
     let store = input.store.as_ref();
@@ -428,6 +433,15 @@ pub fn open(input: &str, opts: &SelectOptions, walker: &dyn MemberWalker) -> Res
             format!(
                 "{} layers is more than the {MAX_LAYERS} supported",
                 resolved.layers.len()
+            ),
+        ));
+    }
+    let steps = resolved.config.history.as_ref().map_or(0, Vec::len);
+    if steps > MAX_HISTORY {
+        return Err(Error::invalid(
+            opened.store.describe(),
+            format!(
+                "the image config has {steps} history steps, more than the {MAX_HISTORY} supported"
             ),
         ));
     }
