@@ -205,3 +205,32 @@ fn history_beyond_the_limit_is_refused() {
         }
     }
 }
+
+/// A whole-archive-compressed stream is read once, so its small members are kept in
+/// memory until the manifest says which matter: 300 MiB of 1 MiB members of zeros (a
+/// few hundred kilobytes of gzip) is refused at the 256 MiB bound, naming the member.
+#[test]
+fn a_stream_of_many_small_members_is_refused_at_the_bound() {
+    let mut tar = tar::Builder::new(Vec::new());
+    let zeros = vec![0u8; 1 << 20];
+    for i in 0..300 {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(zeros.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        tar.append_data(&mut h, format!("m{i}"), zeros.as_slice())
+            .expect("append");
+    }
+    let gz = crate::util::gzip(&tar.into_inner().expect("tar"));
+    assert!(gz.len() < 4 << 20, "{} bytes of gzip", gz.len());
+    let dir = tmp();
+    let file = dir.path().join("many.tar.gz");
+    std::fs::write(&file, gz).expect("write");
+    let out = imgsize(&["report", file.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("more than 268435456 bytes of small members") && stderr.contains("m256"),
+        "{stderr}"
+    );
+}

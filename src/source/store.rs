@@ -299,6 +299,11 @@ impl BlobStore for TarStore {
 /// [`METADATA_LIMIT`]); larger ones are handed to the [`MemberWalker`].
 const SMALL_MEMBER: u64 = 1 << 20;
 
+/// All the members a [`StreamStore`] keeps in memory, together, at most: a compressed
+/// stream of a few megabytes can unpack to gigabytes of small or JSON-looking members,
+/// while a real image's metadata and small layers are far below this.
+pub const STREAM_KEPT_LIMIT: u64 = 256 << 20;
+
 /// A large member of a one-pass stream, most likely a layer, as it streams by.
 #[derive(Debug, Clone)]
 pub struct StreamedMember<'a> {
@@ -358,6 +363,7 @@ impl StreamStore {
     ) -> Result<Self> {
         let mut archive = tar::Archive::new(reader);
         let mut members = HashMap::new();
+        let mut kept: u64 = 0;
         let entries = archive.entries().map_err(|e| Error::io(&name, e))?;
         for entry in entries {
             let mut entry = entry.map_err(|e| archive_error(&name, e))?;
@@ -387,6 +393,17 @@ impl StreamStore {
                 .find(|b| !b.is_ascii_whitespace())
                 .is_some_and(|&b| b == b'{' || b == b'[');
             let member = if size <= SMALL_MEMBER || (json_like && size <= METADATA_LIMIT) {
+                kept = kept.saturating_add(size);
+                if kept > STREAM_KEPT_LIMIT {
+                    return Err(Error::invalid(
+                        &name,
+                        format!(
+                            "the stream holds more than {STREAM_KEPT_LIMIT} bytes of small members \
+                             (metadata and small layers, kept in memory until the manifest is read); \
+                             {path} is past the limit"
+                        ),
+                    ));
+                }
                 entry
                     .read_to_end(&mut head)
                     .map_err(|e| archive_error(&name, e))?;
