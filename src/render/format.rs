@@ -47,12 +47,14 @@ pub fn signed_size(delta: i64) -> String {
     }
 }
 
-/// The first 12 hex digits of a digest, or a dash.
+/// The first 12 hex digits of a digest, or a dash ([`visible`]: a saved report's
+/// digest is anything).
 pub fn short_digest(d: Option<&str>) -> String {
     match d {
         Some(d) => {
             let hex = d.split_once(':').map(|(_, h)| h).unwrap_or(d);
-            hex.chars().take(12).collect()
+            let short: String = hex.chars().take(12).collect();
+            visible(&short).into_owned()
         }
         None => "-".to_string(),
     }
