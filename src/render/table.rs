@@ -584,7 +584,7 @@ fn change_words(c: &LayerChange) -> String {
         parts.push(format!("{} new folders", c.dirs_added));
     }
     for (change, n) in c.attrs.iter().take(3) {
-        parts.push(format!("mode/owner {change} ({n})"));
+        parts.push(format!("mode/owner {} ({n})", visible(change)));
     }
     if c.attrs.len() > 3 {
         parts.push(format!("{} more mode/owner changes", c.attrs.len() - 3));
