@@ -18,4 +18,5 @@ mod rules;
 mod sample;
 mod schema;
 mod snapshots;
+mod terminal;
 mod tools;

@@ -13,6 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use imgsize::analyze::Budget;
 use imgsize::analyze::SummaryOptions;
 use imgsize::bytes::{Progress, VerifyPolicy};
+use imgsize::render::format::visible;
 use imgsize::render::{Document, Github, Json, Junit, Markdown, Renderer, Sarif, Table};
 use imgsize::source::registry::Credential;
 use imgsize::source::{PlatformSpec, RegistryOptions, SelectOptions};
@@ -416,7 +417,7 @@ fn report(args: &ReportArgs, explain: Option<&str>) -> Result<u8> {
         return Ok(EXIT_OK);
     }
     for p in &report.problems {
-        eprintln!("imgsize: error: {}", with_input(&args.image, p));
+        say("error", &with_input(&args.image, p));
     }
     Ok(if report.complete { EXIT_OK } else { EXIT_ERROR })
 }
@@ -520,7 +521,7 @@ fn check(args: &CheckArgs) -> Result<u8> {
     // A closed pipe still leaves the verdict to the exit code.
     print(r, &document)?;
     for p in &report.problems {
-        eprintln!("imgsize: error: {}", with_input(&r.image, p));
+        say("error", &with_input(&r.image, p));
     }
     Ok(if !report.complete {
         EXIT_ERROR
@@ -583,12 +584,12 @@ fn diff(args: &DiffArgs) -> Result<u8> {
     }
     for (input, s) in [(&args.old, &old), (&args.new, &new)] {
         if !s.complete {
-            eprintln!(
-                "imgsize: error: {}",
-                with_input(
+            say(
+                "error",
+                &with_input(
                     input,
-                    "some layers could not be read: the diff's figures are incomplete"
-                )
+                    "some layers could not be read: the diff's figures are incomplete",
+                ),
             );
         }
     }
@@ -607,13 +608,23 @@ fn note_other_images(args: &ReportArgs, report: &imgsize::analyze::Report) {
             .reference
             .clone()
             .unwrap_or_else(|| "the first image".to_string());
-        eprintln!(
-            "imgsize: note: {} holds {} images; showing {shown} (others: {}); pick one with --image",
-            args.image,
-            report.image.other_images.len() + 1,
-            report.image.other_images.join(", ")
+        say(
+            "note",
+            &format!(
+                "{} holds {} images; showing {shown} (others: {}); pick one with --image",
+                args.image,
+                report.image.other_images.len() + 1,
+                report.image.other_images.join(", ")
+            ),
         );
     }
+}
+
+/// One line on stderr, `imgsize: error: …` or `imgsize: note: …`. The message quotes
+/// paths, tags and registry answers, so it is made [`visible`]: no control or bidi
+/// character from an image reaches the terminal.
+fn say(kind: &str, message: &str) {
+    eprintln!("imgsize: {kind}: {}", visible(message));
 }
 
 /// A message prefixed with the input unless it names it already.
@@ -655,7 +666,7 @@ pub fn run() -> u8 {
                 .map(|c| c.to_string())
                 .collect::<Vec<_>>()
                 .join(": ");
-            eprintln!("imgsize: error: {msg}");
+            say("error", &msg);
             EXIT_ERROR
         }
     }

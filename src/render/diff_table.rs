@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use comfy_table::{Cell, Row};
 
-use super::format::{at_line, clip, short_digest, signed_size, size};
+use super::format::{at_line, clip, short_digest, signed_size, size, visible};
 use super::table::new_table;
 use crate::analyze::diff::{Change, Diff, DiffRest, LayerStatus, Side};
 
@@ -69,7 +69,12 @@ fn change_cells(c: Change) -> [Cell; 3] {
 
 /// Print a diff as tables `width` columns wide.
 pub(super) fn render(width: u16, d: &Diff, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "Diff {} → {}", side_name(&d.old), side_name(&d.new))?;
+    writeln!(
+        out,
+        "Diff {} → {}",
+        visible(side_name(&d.old)),
+        visible(side_name(&d.new))
+    )?;
     let t = &d.totals;
     let mut table = new_table(
         width,
@@ -136,7 +141,7 @@ pub(super) fn render(width: u16, d: &Diff, out: &mut dyn Write) -> io::Result<()
         writeln!(out, "\nCategories (shipped bytes)")?;
         let mut table = new_table(width, &["category", "old", "new", "change"], &[1, 2, 3]);
         for c in &d.categories {
-            let mut cells = vec![Cell::new(&c.category)];
+            let mut cells = vec![Cell::new(visible(&c.category))];
             cells.extend(change_cells(c.bytes));
             table.add_row(cells);
         }
@@ -179,7 +184,7 @@ pub(super) fn render(width: u16, d: &Diff, out: &mut dyn Write) -> io::Result<()
             };
             let mut cells = vec![
                 Cell::new(p.status.code()),
-                Cell::new(format!("{} {}", p.manager, p.name)),
+                Cell::new(visible(&format!("{} {}", p.manager, p.name))),
                 Cell::new(clip(&version, 60)),
             ];
             cells.extend(change_cells(p.bytes));
@@ -203,8 +208,8 @@ pub(super) fn render(width: u16, d: &Diff, out: &mut dyn Write) -> io::Result<()
         for f in &d.findings {
             table.add_row(vec![
                 Cell::new(f.status.code()),
-                Cell::new(&f.rule),
-                Cell::new(&f.scope),
+                Cell::new(visible(&f.rule)),
+                Cell::new(visible(&f.scope)),
                 Cell::new(size(f.bytes)),
                 Cell::new(clip(
                     &at_line(
@@ -220,7 +225,7 @@ pub(super) fn render(width: u16, d: &Diff, out: &mut dyn Write) -> io::Result<()
     if !d.notes.is_empty() {
         writeln!(out, "\nNotes:")?;
         for n in &d.notes {
-            writeln!(out, "  {n}")?;
+            writeln!(out, "  {}", visible(n))?;
         }
     }
     Ok(())

@@ -1,6 +1,10 @@
 //! Formatting shared by the renderers: sizes with aligned decimals, percentages, short
-//! digests, text cut to a width, layer lists and the remainder row's label. Plain
-//! functions from values to strings; no figure is computed here.
+//! digests, text cut to a width, layer lists and the remainder row's label, and
+//! [`visible`], which makes text from an image or a registry safe to print to a
+//! terminal. Plain functions from values to strings; no figure is computed here.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
 
 use humansize::{DECIMAL, format_size};
 
@@ -43,31 +47,78 @@ pub fn signed_size(delta: i64) -> String {
     }
 }
 
-/// The first 12 hex digits of a digest, or a dash.
+/// The first 12 hex digits of a digest, or a dash ([`visible`]: a saved report's
+/// digest is anything).
 pub fn short_digest(d: Option<&str>) -> String {
     match d {
         Some(d) => {
             let hex = d.split_once(':').map(|(_, h)| h).unwrap_or(d);
-            hex.chars().take(12).collect()
+            let short: String = hex.chars().take(12).collect();
+            visible(&short).into_owned()
         }
         None => "-".to_string(),
     }
 }
 
 /// An instruction with the Dockerfile line in front (`Dockerfile:12 RUN ...`), when
-/// there is one.
+/// there is one; both made [`visible`].
 pub fn at_line(file_line: Option<(&str, usize)>, instruction: Option<&str>) -> String {
-    let text = instruction.unwrap_or("-");
+    let text = visible(instruction.unwrap_or("-"));
     match file_line {
-        Some((file, line)) => format!("{file}:{line} {text}"),
-        None => text.to_string(),
+        Some((file, line)) => format!("{}:{line} {text}", visible(file)),
+        None => text.into_owned(),
     }
 }
 
-/// Cut text to `max` characters, marking the cut.
+/// Whether a character must not reach a terminal raw: C0 controls (line breaks and
+/// tabs too: a field is one line), DEL, C1 controls, the bidirectional controls (the
+/// embeddings and overrides U+202A–U+202E, the isolates U+2066–U+2069, the marks
+/// U+200E, U+200F and U+061C) and the line and paragraph separators U+2028, U+2029.
+fn hidden(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{1f}'
+        | '\u{7f}'..='\u{9f}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{200e}' | '\u{200f}' | '\u{061c}'
+        | '\u{2028}' | '\u{2029}')
+}
+
+/// Text from an image, a registry or a saved report made safe to print for people:
+/// every character that a terminal would act on or that reorders what is shown
+/// becomes visible text, as Rust writes it: `\n`, `\t`, `\r`, other C0 controls and
+/// DEL as `\x1b`, C1 and Unicode controls as `\u{9b}`, `\u{202e}`. Everything else,
+/// the backslash included, is kept, so paths stay readable and escaping twice changes
+/// nothing (an escaped text can be told from a name holding a literal `\x1b` only in
+/// the JSON output). Plain text comes back borrowed.
+pub fn visible(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(hidden) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c < '\u{80}' && hidden(c) => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if hidden(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Cut text to `max` characters, marking the cut; the text is made [`visible`] first,
+/// so a cut never splits an escape from the character it stands for.
 pub fn clip(text: &str, max: usize) -> String {
+    let text = visible(text);
     if text.chars().count() <= max {
-        return text.to_string();
+        return text.into_owned();
     }
     let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
     out.push('…');
@@ -93,7 +144,7 @@ pub fn layer_list(layers: &[(usize, u64)]) -> String {
 /// A platform for people: `linux/arm64/v8`, or `unknown platform`.
 pub fn platform(p: &Platform) -> String {
     if p.is_known() {
-        p.to_string()
+        visible(&p.to_string()).into_owned()
     } else {
         "unknown platform".to_string()
     }
@@ -152,6 +203,62 @@ mod tests {
         assert_eq!(clip("abc", 3), "abc");
         let many: Vec<(usize, u64)> = (0..9).map(|i| (i, 1)).collect();
         assert_eq!(layer_list(&many), "0, 1, 2, 3, 4, 5, +3");
+    }
+
+    #[test]
+    fn plain_text_is_kept_and_borrowed() {
+        for text in [
+            "",
+            "usr/lib/x86_64-linux-gnu",
+            "C:\\dir\\x1b",
+            "päth ✓ 日本",
+            "\u{a0}x",
+        ] {
+            assert!(
+                matches!(visible(text), Cow::Borrowed(t) if t == text),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_control_class_is_escaped() {
+        assert_eq!(visible("a\nb\tc\rd"), "a\\nb\\tc\\rd");
+        assert_eq!(visible("\u{1b}[31mred"), "\\x1b[31mred");
+        assert_eq!(
+            visible("\u{1b}]8;;http://x\u{7}link"),
+            "\\x1b]8;;http://x\\x07link"
+        );
+        assert_eq!(visible("\u{0}\u{8}\u{1f}\u{7f}"), "\\x00\\x08\\x1f\\x7f");
+        assert_eq!(visible("\u{80}\u{9b}\u{9f}"), "\\u{80}\\u{9b}\\u{9f}");
+        for c in ['\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}', '\u{202e}'] {
+            assert_eq!(
+                visible(&format!("a{c}b")),
+                format!("a\\u{{{:x}}}b", c as u32)
+            );
+        }
+        for c in ['\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}'] {
+            assert_eq!(visible(&format!("{c}")), format!("\\u{{{:x}}}", c as u32));
+        }
+        assert_eq!(
+            visible("\u{200e}\u{200f}\u{61c}\u{2028}\u{2029}"),
+            "\\u{200e}\\u{200f}\\u{61c}\\u{2028}\\u{2029}"
+        );
+        // Neighbours of the ranges stay as they are.
+        let near = " ~\u{a0}\u{200d}\u{2027}\u{202f}\u{2065}\u{206a}\u{61b}";
+        assert!(matches!(visible(near), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn escaping_twice_changes_nothing_and_clip_never_splits_an_escape() {
+        let once = visible("x\u{1b}\u{202e}y").into_owned();
+        assert_eq!(visible(&once), once);
+        assert_eq!(clip("\u{1b}[31m", 3), "\\x…");
+        assert!(!clip("\u{1b}\u{1b}\u{1b}", 2).contains('\u{1b}'));
+        assert_eq!(
+            at_line(Some(("Docker\u{7}file", 3)), Some("RUN \u{9b}")),
+            "Docker\\x07file:3 RUN \\u{9b}"
+        );
     }
 
     #[test]

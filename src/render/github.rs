@@ -3,10 +3,12 @@
 //! that could not be checked, at the Dockerfile line of the layer it is about (or the
 //! budget file's line), and a `::notice` per suggestion for your layers. Values are
 //! escaped as the runner expects, so text from an image cannot end a command or start
-//! another.
+//! another, and then made [`visible`], so that no control or bidi character reaches
+//! the log.
 
 use std::io::{self, Write};
 
+use super::format::visible;
 use super::verdict::{self, Place};
 use super::{Document, Renderer};
 use crate::analyze::{Report, Scope, Status, Verdict};
@@ -14,11 +16,14 @@ use crate::analyze::{Report, Scope, Status, Verdict};
 /// Renders a check verdict as workflow commands.
 pub struct Github;
 
-/// A command's message: `%`, CR and LF escaped.
+/// A command's message: `%`, CR and LF escaped as the runner expects, then every
+/// other control or bidi character [`visible`].
 fn data(text: &str) -> String {
-    text.replace('%', "%25")
+    let text = text
+        .replace('%', "%25")
         .replace('\r', "%0D")
-        .replace('\n', "%0A")
+        .replace('\n', "%0A");
+    visible(&text).into_owned()
 }
 
 /// A command's property value: also `:` and `,`.
@@ -41,12 +46,7 @@ fn command(
         }
     }
     props.push(format!("title={}", property(title)));
-    // Control characters other than the escaped ones never reach the log raw.
-    let message: String = data(message)
-        .chars()
-        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
-        .collect();
-    writeln!(out, "::{level} {}::{message}", props.join(","))
+    writeln!(out, "::{level} {}::{}", props.join(","), data(message))
 }
 
 fn check(r: &Report, v: &Verdict, out: &mut dyn Write) -> io::Result<()> {
@@ -100,5 +100,10 @@ mod tests {
         assert_eq!(data("50% done\r\nnext"), "50%25 done%0D%0Anext");
         assert_eq!(property("a:b,c"), "a%3Ab%2Cc");
         assert_eq!(data("::error::x"), "::error::x");
+        assert_eq!(
+            data("a\u{1b}]8;;http://x\u{7}\u{202e}\tb\nc"),
+            "a\\x1b]8;;http://x\\x07\\u{202e}\\tb%0Ac"
+        );
+        assert_eq!(property("x\u{9b}:y"), "x\\u{9b}%3Ay");
     }
 }

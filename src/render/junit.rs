@@ -1,10 +1,12 @@
 //! JUnit XML for `imgsize check` (`--format junit`): one testcase per limit, a failure
 //! carrying the headline and the lines that explain it, a skipped limit as skipped.
 //! CI systems (GitLab, Jenkins, Azure) show it as a test report. Every text is escaped
-//! for XML 1.0, characters it cannot hold included.
+//! for XML 1.0, characters it cannot hold included; text from the image or the budget
+//! is made [`visible`] first, like in every format people read.
 
 use std::io::{self, Write};
 
+use super::format::visible;
 use super::{Document, Renderer, verdict};
 use crate::analyze::budget::Origin;
 use crate::analyze::{Report, Status, Verdict};
@@ -43,7 +45,7 @@ fn check(r: &Report, v: &Verdict, out: &mut dyn Write) -> io::Result<()> {
         .count();
     let name = xml_escape(&format!(
         "imgsize check {}",
-        r.image.reference.as_deref().unwrap_or(&r.image.source)
+        visible(r.image.reference.as_deref().unwrap_or(&r.image.source))
     ));
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
@@ -55,10 +57,10 @@ fn check(r: &Report, v: &Verdict, out: &mut dyn Write) -> io::Result<()> {
         r#"  <testsuite name="{name}" tests="{tests}" failures="{failures}" errors="0" skipped="{skipped}">"#
     )?;
     for o in &v.outcomes {
-        let key = xml_escape(&o.limit.metric.key());
+        let key = xml_escape(&visible(&o.limit.metric.key()));
         let place = match &o.limit.origin {
             Origin::File { file, line } => {
-                format!(r#" file="{}" line="{line}""#, xml_escape(file))
+                format!(r#" file="{}" line="{line}""#, xml_escape(&visible(file)))
             }
             Origin::Flag => String::new(),
         };
@@ -71,7 +73,7 @@ fn check(r: &Report, v: &Verdict, out: &mut dyn Write) -> io::Result<()> {
             Status::Skipped => writeln!(
                 out,
                 ">\n      <skipped message=\"{}\"/>\n    </testcase>",
-                xml_escape(o.note.as_deref().unwrap_or("not measured"))
+                xml_escape(&visible(o.note.as_deref().unwrap_or("not measured")))
             )?,
             Status::Fail => {
                 let body = verdict::explanation(o, r, 200).join("\n");

@@ -1,12 +1,13 @@
 //! Markdown for pull-request comments and the GitHub step summary (`--format
 //! markdown`): for a check, one summary line, the failing limits with what explains
 //! them, the top suggestions and a collapsible layer table; for a report, the same
-//! without the limits. Text from the image (instructions, paths) is HTML-escaped inside
+//! without the limits. Text from the image (instructions, paths) is made
+//! [`visible`] (no control or bidi character survives) and HTML-escaped inside
 //! `<code>`, so it can neither end a table cell nor inject markup.
 
 use std::io::{self, Write};
 
-use super::format::{clip, percent, size};
+use super::format::{clip, percent, size, visible};
 use super::verdict::{self, Item};
 use super::{Document, Renderer};
 use crate::analyze::{Report, Scope, Status, Verdict};
@@ -17,10 +18,11 @@ pub struct Markdown;
 /// Suggestions listed in a comment.
 const SUGGESTIONS: usize = 5;
 
-/// Text escaped for HTML and for a table cell (`|` and line breaks too).
+/// Text made [`visible`] (line breaks and other controls become `\n`, `\x1b`, …),
+/// then escaped for HTML and for a table cell (`|` too).
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    for c in visible(text).chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -33,18 +35,17 @@ pub fn escape(text: &str) -> String {
             '_' => out.push_str("&#95;"),
             '[' => out.push_str("&#91;"),
             ']' => out.push_str("&#93;"),
-            '\n' | '\r' => out.push(' '),
-            c if c.is_control() => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
     out
 }
 
-/// imgsize's own text (a fix, with its `code` spans kept) on one line. (Entities
-/// would show literally inside code spans; the text holds no markup to escape.)
+/// imgsize's own text (a fix, with its `code` spans kept) on one line, the paths it
+/// quotes made [`visible`]. (Entities would show literally inside code spans; the
+/// text holds no markup to escape.)
 pub fn prose(text: &str) -> String {
-    text.replace(['\n', '\r'], " ")
+    visible(text).into_owned()
 }
 
 /// Text from an image as inline code.
@@ -277,7 +278,7 @@ impl Renderer for Markdown {
 
 #[cfg(test)]
 mod tests {
-    use super::{code, escape};
+    use super::{code, escape, prose};
 
     #[test]
     fn text_from_an_image_cannot_break_the_table_or_add_markup() {
@@ -286,7 +287,12 @@ mod tests {
             code("RUN echo `x` <img src=y>"),
             "<code>RUN echo &#96;x&#96; &lt;img src=y&gt;</code>"
         );
-        assert_eq!(escape("line\nbreak"), "line break");
+        assert_eq!(escape("line\nbreak"), "line&#92;nbreak");
+        assert_eq!(
+            code("a\u{1b}[31m\u{9b}\u{202e}b"),
+            "<code>a&#92;x1b&#91;31m&#92;u{9b}&#92;u{202e}b</code>"
+        );
+        assert_eq!(prose("fix `/x\u{7}y`\n"), "fix `/x\\x07y`\\n");
         assert_eq!(
             escape("**bold** [link](x)"),
             "&#42;&#42;bold&#42;&#42; &#91;link&#93;(x)"

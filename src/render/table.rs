@@ -10,7 +10,7 @@ use comfy_table::{
 
 use super::format::{
     at_line, base_rule, clip, layer_list, layer_span, percent, platform, rest_label, short_digest,
-    size, size_or_dash,
+    size, size_or_dash, visible,
 };
 use super::{Document, Renderer, verdict};
 use crate::analyze::dockerfile::Located;
@@ -89,7 +89,7 @@ fn layer_row(l: &LayerRow, at: Option<&Located>) -> Vec<Cell> {
             Cell::new("?"),
             Cell::new("?"),
             Cell::new("?"),
-            Cell::new(format!("UNREADABLE: {e}")),
+            Cell::new(visible(&format!("UNREADABLE: {e}"))),
         ],
         None => vec![
             Cell::new(size(l.added_bytes)),
@@ -132,9 +132,15 @@ impl Table {
         if let Some(c) = &img.outer_compression {
             format.push_str(&format!(" in {c}"));
         }
-        writeln!(out, "Image {name} ({format}, {})", platform(&img.platform))?;
+        writeln!(
+            out,
+            "Image {} ({}, {})",
+            visible(&name),
+            visible(&format),
+            platform(&img.platform)
+        )?;
         if let Some(d) = &img.config_digest {
-            writeln!(out, "config {d}")?;
+            writeln!(out, "config {}", visible(d))?;
         }
         if !r.complete {
             writeln!(
@@ -201,7 +207,7 @@ impl Table {
                 base_rule(b.rule),
                 b.name
                     .as_deref()
-                    .map(|n| format!(", {n}"))
+                    .map(|n| format!(", {}", visible(n)))
                     .unwrap_or_default(),
                 size(t.base_stored_bytes),
                 layer_span(n, r.layers.len()),
@@ -257,19 +263,19 @@ impl Table {
         ]);
         writeln!(out, "{table}")?;
         if let Some(note) = &r.history_note {
-            writeln!(out, "note: {note}")?;
+            writeln!(out, "note: {}", visible(note))?;
         }
         if let Some(d) = &r.dockerfile {
             writeln!(
                 out,
                 "{}: stage {}, {} of {} layers matched",
-                d.file,
-                d.stage,
+                visible(&d.file),
+                visible(&d.stage),
                 d.matched_layers(),
                 r.layers.len()
             )?;
             for n in &d.notes {
-                writeln!(out, "note: {n}")?;
+                writeln!(out, "note: {}", visible(n))?;
             }
         }
         Ok(())
@@ -476,14 +482,15 @@ impl Table {
         let name = img.reference.as_deref().unwrap_or(&img.source);
         writeln!(
             out,
-            "Image {name} ({}, {}), manifest only: {} to pull in {} layers",
-            img.format,
+            "Image {} ({}, {}), manifest only: {} to pull in {} layers",
+            visible(name),
+            visible(&img.format),
             platform(&img.platform),
             size(r.totals.compressed_bytes),
             r.layers.len()
         )?;
         if let Some(d) = &img.manifest_digest {
-            writeln!(out, "manifest {d}")?;
+            writeln!(out, "manifest {}", visible(d))?;
         }
         let header = ["#", "digest", "compressed", "media type", "instruction"];
         let mut table = new_table(self.width, &header, &[0, 2]);
@@ -525,10 +532,10 @@ impl Table {
         ));
         writeln!(out, "{table}")?;
         if let Some(note) = &r.history_note {
-            writeln!(out, "note: {note}")?;
+            writeln!(out, "note: {}", visible(note))?;
         }
         for note in &r.notes {
-            writeln!(out, "note: {note}")?;
+            writeln!(out, "note: {}", visible(note))?;
         }
         Ok(())
     }
@@ -545,10 +552,10 @@ impl Table {
         self.categories(r, out)?;
         self.packages(r, out)?;
         for note in &r.notes {
-            writeln!(out, "note: {note}")?;
+            writeln!(out, "note: {}", visible(note))?;
         }
         for p in &r.problems {
-            writeln!(out, "problem: {p}")?;
+            writeln!(out, "problem: {}", visible(p))?;
         }
         Ok(())
     }
@@ -577,7 +584,7 @@ fn change_words(c: &LayerChange) -> String {
         parts.push(format!("{} new folders", c.dirs_added));
     }
     for (change, n) in c.attrs.iter().take(3) {
-        parts.push(format!("mode/owner {change} ({n})"));
+        parts.push(format!("mode/owner {} ({n})", visible(change)));
     }
     if c.attrs.len() > 3 {
         parts.push(format!("{} more mode/owner changes", c.attrs.len() - 3));
@@ -653,7 +660,7 @@ impl Table {
             writeln!(
                 out,
                 "\nFAIL {}: {}",
-                o.limit.metric.key(),
+                visible(&o.limit.metric.key()),
                 verdict::headline(o)
             )?;
             for line in verdict::explanation(o, r, room) {

@@ -2,9 +2,11 @@
 //! markdown, JUnit, SARIF, GitHub workflow commands): how a limit and a measured figure
 //! read, the one-line headline of an outcome, and the lines that explain a failure
 //! (the layers that put the bytes there, the findings to fix). Text only; the figures
-//! all come from the [`Verdict`](crate::analyze::Verdict).
+//! all come from the [`Verdict`](crate::analyze::Verdict). Every line it returns has
+//! the text it quotes (instructions, paths, notes, budget keys and files) made
+//! [`visible`].
 
-use super::format::size;
+use super::format::{size, visible};
 use crate::analyze::budget::{Amount, Metric, Origin, Outcome, Status, Unit};
 use crate::analyze::{Finding, Report};
 
@@ -61,6 +63,10 @@ fn over_by(o: &Outcome) -> Option<u64> {
 /// One line: what was measured against what.
 /// `compressed size (what a pull transfers): 212.00 MB, over the 200.00 MB budget by 12.00 MB`.
 pub fn headline(o: &Outcome) -> String {
+    visible(&headline_raw(o)).into_owned()
+}
+
+fn headline_raw(o: &Outcome) -> String {
     let what = o.limit.metric.describe();
     let m = measured(o);
     let max = amount(o.limit.max);
@@ -92,7 +98,7 @@ pub fn layer_instruction(r: &Report, index: usize) -> &str {
 pub fn layer_name(r: &Report, index: usize, room: usize) -> String {
     let at = r
         .line(index)
-        .map(|l| format!(" at {}:{}", l.file, l.line))
+        .map(|l| format!(" at {}:{}", visible(&l.file), l.line))
         .unwrap_or_default();
     format!(
         "layer {index}{at} ({})",
@@ -107,7 +113,7 @@ pub fn finding_line(f: &Finding) -> String {
         f.rule.code(),
         f.layer,
         size(f.bytes),
-        f.fix
+        visible(&f.fix)
     )
 }
 
@@ -204,7 +210,7 @@ pub fn explanation(o: &Outcome, r: &Report, room: usize) -> Vec<String> {
                 size(max)
             ),
             Item::Hint(h) => format!("fix: {h}"),
-            Item::Note(n) => n.to_string(),
+            Item::Note(n) => visible(n).into_owned(),
         })
         .collect()
 }
@@ -222,7 +228,7 @@ pub fn message(o: &Outcome, r: &Report) -> String {
 /// Where a limit was set, for people.
 pub fn origin(o: &Outcome) -> String {
     match &o.limit.origin {
-        Origin::File { file, line } => format!("{file}:{line}"),
+        Origin::File { file, line } => format!("{}:{line}", visible(file)),
         Origin::Flag => "--limit".to_string(),
     }
 }
