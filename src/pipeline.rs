@@ -239,6 +239,7 @@ pub fn analysis(input: &str, options: &Options, hooks: &Hooks<'_>) -> Result<Ana
     };
     let streamer = Streamer {
         policy: select.verify,
+        decoder_limit: select.decoder_limit,
         hooks,
         started: AtomicBool::new(false),
     };
@@ -398,6 +399,7 @@ fn hash_files(
     let reader = opened.store.open(&layer.locator).ok()?;
     let opts = walk::ScanOptions {
         hash_files: Some(paths),
+        decoder_limit: opened.decoder_limit,
         ..walk::ScanOptions::default()
     };
     let scan = walk::scan(reader, &opts, &NoProgress).ok()?;
@@ -455,6 +457,7 @@ fn hashes_scan(key: &str, hashes: &HashMap<Vec<u8>, [u8; 32]>) -> LayerScan {
 /// Walks the layers of a one-pass input while they stream by, inside the source.
 struct Streamer<'a> {
     policy: VerifyPolicy,
+    decoder_limit: crate::bytes::DecoderLimit,
     hooks: Hooks<'a>,
     started: AtomicBool,
 }
@@ -470,6 +473,7 @@ impl MemberWalker for Streamer<'_> {
         }
         let opts = walk::ScanOptions {
             watch: self.hooks.watch,
+            decoder_limit: self.decoder_limit,
             ..verify::stream_options(
                 member.named_digest.as_deref(),
                 self.policy,
@@ -502,6 +506,7 @@ fn read_layer(
     };
     let opts = walk::ScanOptions {
         watch: hooks.watch,
+        decoder_limit: opened.decoder_limit,
         ..verify::scan_options(layer, policy, arrival, hooks.capture)?
     };
     // Only a blob digest names a scan: cached scans were verified against it.

@@ -19,7 +19,7 @@ pub mod store;
 use std::io::{self, Read};
 use std::path::Path;
 
-use crate::bytes::{Compression, VerifyPolicy, compression, digest, tar};
+use crate::bytes::{Compression, DecoderLimit, VerifyPolicy, compression, digest, tar};
 use crate::error::{Error, Result};
 use crate::model::{Format, HistoryStep, ImageInfo, LayerRef};
 pub use platform::PlatformSpec;
@@ -39,6 +39,9 @@ pub struct SelectOptions {
     pub registry: RegistryOptions,
     /// Read the manifest and config only, no layer (compressed sizes and history).
     pub manifest_only: bool,
+    /// The memory one decoder may use, for layers and for an archive compressed as a
+    /// whole; layers decoded in parallel each get this much.
+    pub decoder_limit: DecoderLimit,
 }
 
 /// An input opened and resolved to one image, ready to walk.
@@ -53,6 +56,8 @@ pub struct Opened {
     pub streamed: bool,
     /// The layers come over a network (fetched on demand; they can be fetched again).
     pub remote: bool,
+    /// The memory one layer decoder may use ([`SelectOptions::decoder_limit`]).
+    pub decoder_limit: DecoderLimit,
 }
 
 /// What a format module resolved.
@@ -248,7 +253,8 @@ struct Input {
 /// for standard input. One-pass inputs hand their layers to `walker` as they stream by.
 fn open_input(input: &str, opts: &SelectOptions, walker: &dyn MemberWalker) -> Result<Input> {
     let stream = |name: &str, reader: Box<dyn Read + Send>| -> Result<Input> {
-        let (c, reader) = compression::decompressing(reader).map_err(|e| Error::io(name, e))?;
+        let (c, reader) = compression::decompressing(reader, opts.decoder_limit)
+            .map_err(|e| Error::io(name, e))?;
         let store = StreamStore::read(name.to_string(), reader, walker)?;
         Ok(Input {
             store: Box::new(store),
@@ -448,6 +454,7 @@ pub fn open(input: &str, opts: &SelectOptions, walker: &dyn MemberWalker) -> Res
         notes: resolved.notes,
         streamed: opened.streamed,
         remote: opened.remote,
+        decoder_limit: opts.decoder_limit,
     })
 }
 

@@ -1,0 +1,116 @@
+//! Hostile numbers in an image: decoders asking for more memory than the limit,
+//! impossible sizes, malformed digests and whole-archive compression that does not
+//! check out. Each must be exit code 2 and one line naming what broke, never a panic.
+
+use std::path::{Path, PathBuf};
+
+use crate::util::builder::{Comp, Image, Layer, docker_archive};
+use crate::util::imgsize;
+use crate::util::reports::assert_error;
+
+/// A one-layer docker archive whose layer is compressed as `comp`.
+fn archive(dir: &Path, comp: Comp) -> PathBuf {
+    let image = Image::new("app").layer(
+        Layer::new("COPY app /app")
+            .fill("app/main.py", 3_000)
+            .comp(comp),
+    );
+    let path = dir.join("image.tar");
+    docker_archive(&image, &path).expect("docker archive");
+    path
+}
+
+fn report(input: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["report", "--format", "json", "--no-cache"];
+    args.extend_from_slice(extra);
+    let input = input.to_string_lossy();
+    args.push(&input);
+    imgsize(&args)
+}
+
+#[test]
+fn a_zstd_window_of_2_gib_is_refused_by_default() {
+    let dir = crate::util::tmp();
+    let input = archive(dir.path(), Comp::ZstdWindow(31));
+    let out = report(&input, &[]);
+    let err = assert_error(&out, "2 GiB zstd window");
+    assert!(err.contains("layer 0"), "{err}");
+    assert!(
+        err.contains(
+            "zstd stream asks for a window of 2147483648 bytes, over the decoder memory limit of 134217728 bytes"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("--max-decoder-memory"), "{err}");
+}
+
+#[test]
+fn a_raised_decoder_limit_accepts_a_larger_window() {
+    let dir = crate::util::tmp();
+    let input = archive(dir.path(), Comp::ZstdWindow(28));
+    let refused = report(&input, &[]);
+    let err = assert_error(&refused, "256 MiB zstd window");
+    assert!(err.contains("268435456 bytes"), "{err}");
+    let out = report(&input, &["--max-decoder-memory", "256MiB"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn an_xz_dictionary_over_the_limit_is_refused() {
+    let dir = crate::util::tmp();
+    // Property byte 36: a 1 GiB dictionary.
+    let input = archive(dir.path(), Comp::XzDict(36));
+    let out = report(&input, &["--max-decoder-memory", "64MiB"]);
+    let err = assert_error(&out, "1 GiB xz dictionary");
+    assert!(
+        err.contains(
+            "xz stream asks for a dictionary of 1073741824 bytes, over the decoder memory limit of 67108864 bytes"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("--max-decoder-memory"), "{err}");
+    // The same layer with its own dictionary (preset 1: 1 MiB) reads under the limit.
+    let plain = archive(dir.path(), Comp::XzDict(16));
+    let out = report(&plain, &["--max-decoder-memory", "64MiB"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_whole_archive_with_a_2_gib_zstd_window_is_refused() {
+    let dir = crate::util::tmp();
+    let input = archive(dir.path(), Comp::None);
+    let tar = std::fs::read(&input).expect("read");
+    let mut frame = Vec::new();
+    let mut enc = zstd::stream::write::Encoder::new(&mut frame, 3).expect("zstd");
+    std::io::Write::write_all(&mut enc, &tar).expect("zstd");
+    enc.finish().expect("zstd");
+    frame[5] = (31 - 10) << 3;
+    let zst = dir.path().join("image.tar.zst");
+    std::fs::write(&zst, frame).expect("write");
+    let out = report(&zst, &[]);
+    let err = assert_error(&out, "whole-archive zstd window");
+    assert!(err.contains("image.tar.zst"), "{err}");
+    assert!(
+        err.contains("over the decoder memory limit of 134217728 bytes"),
+        "{err}"
+    );
+    assert!(err.contains("--max-decoder-memory"), "{err}");
+}
+
+#[test]
+fn a_decoder_limit_under_1_mib_is_a_usage_error() {
+    let out = imgsize(&["report", "--max-decoder-memory", "1KiB", "x.tar"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("at least 1 MiB"), "{err}");
+}
