@@ -114,3 +114,47 @@ fn a_decoder_limit_under_1_mib_is_a_usage_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("at least 1 MiB"), "{err}");
 }
+
+/// An OCI layout whose index names its manifest by `digest` (the blob renamed to match).
+fn layout_naming_manifest(dir: &Path, digest: impl Fn(&str) -> String) -> PathBuf {
+    let image = Image::new("app").layer(Layer::new("COPY app /app").fill("app/main.py", 300));
+    let layout = dir.join("layout");
+    crate::util::builder::oci_layout(&image, &layout).expect("layout");
+    let index_path = layout.join("index.json");
+    let mut index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&index_path).expect("index")).expect("json");
+    let real = index["manifests"][0]["digest"]
+        .as_str()
+        .expect("digest")
+        .to_string();
+    let named = digest(&real);
+    index["manifests"][0]["digest"] = named.clone().into();
+    std::fs::write(&index_path, serde_json::to_vec(&index).expect("json")).expect("write");
+    let blob = |d: &str| layout.join("blobs/sha256").join(&d["sha256:".len()..]);
+    std::fs::rename(blob(&real), blob(&named)).expect("rename");
+    layout
+}
+
+#[test]
+fn an_uppercase_digest_is_not_lowercase_hex_not_a_mismatch() {
+    let dir = crate::util::tmp();
+    let layout = layout_naming_manifest(dir.path(), |d| {
+        format!("sha256:{}", d["sha256:".len()..].to_uppercase())
+    });
+    let out = report(&layout, &[]);
+    let err = assert_error(&out, "uppercase digest");
+    assert!(err.contains("is not lowercase hex"), "{err}");
+    assert!(!err.contains("mismatch"), "{err}");
+}
+
+#[test]
+fn a_short_digest_says_how_many_digits_it_has() {
+    let dir = crate::util::tmp();
+    let layout = layout_naming_manifest(dir.path(), |_| "sha256:abcd".to_string());
+    let out = report(&layout, &[]);
+    let err = assert_error(&out, "short digest");
+    assert!(
+        err.contains("digest sha256:abcd has 4 hex digits, sha256 needs 64"),
+        "{err}"
+    );
+}

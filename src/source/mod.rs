@@ -230,9 +230,10 @@ pub(crate) fn verify_named(
             expected: expected.to_string(),
             actual,
         }),
-        Err(digest::CheckError::Unsupported) => Err(Error::UnsupportedDigest {
+        Err(digest::CheckError::Malformed(reason)) => Err(Error::UnsupportedDigest {
             what: what.to_string(),
             digest: expected.to_string(),
+            reason,
         }),
     }
 }
