@@ -158,3 +158,95 @@ fn a_short_digest_says_how_many_digits_it_has() {
         "{err}"
     );
 }
+
+/// An OCI layout whose manifest (re-hashed, renamed, named again by the index) is
+/// changed by `edit`.
+fn layout_with_manifest(dir: &Path, edit: impl Fn(&mut serde_json::Value)) -> PathBuf {
+    let image =
+        Image::new("app").layer(Layer::new("COPY app /app").fill("app/main.py", 300).gzip());
+    let layout = dir.join("layout");
+    crate::util::builder::oci_layout(&image, &layout).expect("layout");
+    let index_path = layout.join("index.json");
+    let mut index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&index_path).expect("index")).expect("json");
+    let old = index["manifests"][0]["digest"]
+        .as_str()
+        .expect("digest")
+        .to_string();
+    let blobs = layout.join("blobs/sha256");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(blobs.join(&old[7..])).expect("manifest"))
+            .expect("json");
+    edit(&mut manifest);
+    let bytes = serde_json::to_vec(&manifest).expect("json");
+    let digest = imgsize::bytes::digest::digest_of(imgsize::bytes::Algorithm::Sha256, &bytes);
+    let hex = digest["sha256:".len()..].to_string();
+    std::fs::write(blobs.join(&hex), &bytes).expect("write");
+    index["manifests"][0]["digest"] = format!("sha256:{hex}").into();
+    index["manifests"][0]["size"] = bytes.len().into();
+    std::fs::write(&index_path, serde_json::to_vec(&index).expect("json")).expect("write");
+    layout
+}
+
+#[test]
+fn a_negative_layer_size_is_refused() {
+    let dir = crate::util::tmp();
+    let layout = layout_with_manifest(dir.path(), |m| m["layers"][0]["size"] = (-1).into());
+    let err = assert_error(&report(&layout, &[]), "size -1");
+    assert!(err.contains("layer 0 (sha256:"), "{err}");
+    assert!(err.contains("has key size -1, not a byte count"), "{err}");
+}
+
+#[test]
+fn a_negative_config_size_is_refused() {
+    let dir = crate::util::tmp();
+    let layout = layout_with_manifest(dir.path(), |m| m["config"]["size"] = (-5).into());
+    let err = assert_error(&report(&layout, &[]), "config size -5");
+    assert!(
+        err.contains("the descriptor of blob sha256:") && err.contains("has key size -5"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_pax_size_that_is_not_a_number_is_refused() {
+    for (key, value) in [("size", &b"12x"[..]), ("GNU.sparse.realsize", b"-1")] {
+        let dir = crate::util::tmp();
+        let image = Image::new("app").layer(
+            Layer::new("COPY app /app")
+                .fill("app/ok.txt", 10)
+                .pax(&[(key, value)])
+                .fill("app/main.py", 300),
+        );
+        let input = dir.path().join("image.tar");
+        docker_archive(&image, &input).expect("archive");
+        let err = assert_error(&report(&input, &[]), key);
+        assert!(err.contains("layer 0"), "{err}");
+        assert!(
+            err.contains(&format!(
+                "entry 2 (app/main.py): PAX key {key} is {:?}, not a decimal number",
+                String::from_utf8_lossy(value)
+            )),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_decimal_pax_size_is_read() {
+    let dir = crate::util::tmp();
+    let image = Image::new("app").layer(
+        Layer::new("COPY app /app")
+            .pax(&[("size", b"300"), ("mtime", b"1.5")])
+            .fill("app/main.py", 300),
+    );
+    let input = dir.path().join("image.tar");
+    docker_archive(&image, &input).expect("archive");
+    let out = report(&input, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -77,6 +77,8 @@ pub enum Item {
     Hardlink(String, String),
     /// A raw entry name written as an empty regular file (whiteouts, odd names).
     Marker(String),
+    /// A PAX extended header (`x`) with these records, for the next entry.
+    Pax(Vec<(String, Vec<u8>)>),
 }
 
 /// How a layer blob is compressed.
@@ -174,6 +176,16 @@ impl Layer {
             "{}/.wh..wh..opq",
             dir.trim_end_matches('/')
         )));
+        self
+    }
+    /// A PAX extended header with these records, applying to the next entry.
+    pub fn pax(mut self, records: &[(&str, &[u8])]) -> Self {
+        self.items.push(Item::Pax(
+            records
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_vec()))
+                .collect(),
+        ));
         self
     }
     pub fn gzip(mut self) -> Self {
@@ -315,6 +327,9 @@ pub fn write_tar(layer: &Layer, w: &mut dyn Write) -> io::Result<()> {
             Item::Marker(name) => {
                 let mut h = header(tar::EntryType::Regular, 0, 0o644);
                 b.append_data(&mut h, name, io::empty())?;
+            }
+            Item::Pax(records) => {
+                b.append_pax_extensions(records.iter().map(|(k, v)| (k.as_str(), v.as_slice())))?;
             }
         }
     }
