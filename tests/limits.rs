@@ -250,3 +250,78 @@ fn a_decimal_pax_size_is_read() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A docker archive compressed as a whole with gzip, then changed by `edit`.
+fn gzipped_archive(dir: &Path, edit: impl Fn(&mut Vec<u8>)) -> PathBuf {
+    let tar = std::fs::read(archive(dir, Comp::None)).expect("read");
+    let mut gz = crate::util::gzip(&tar);
+    edit(&mut gz);
+    let path = dir.join("image.tar.gz");
+    std::fs::write(&path, gz).expect("write");
+    path
+}
+
+/// What is done to a stream, how, and what the error must say.
+type Case = (&'static str, fn(&mut Vec<u8>), &'static str);
+
+#[test]
+fn a_whole_archive_gzip_trailer_is_checked() {
+    let dir = crate::util::tmp();
+    let fine = gzipped_archive(dir.path(), |_| {});
+    let out = report(&fine, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cases: [Case; 4] = [
+        (
+            "a flipped CRC byte",
+            |gz| {
+                let at = gz.len() - 8;
+                gz[at] ^= 0xff;
+            },
+            "corrupt gzip stream",
+        ),
+        (
+            "no trailer",
+            |gz| gz.truncate(gz.len() - 8),
+            "truncated: gzip stream ends early",
+        ),
+        (
+            "trailing garbage",
+            |gz| gz.extend_from_slice(b"garbage after the member"),
+            "after the end of the tar archive: invalid gzip header",
+        ),
+        (
+            "a second member that is not zeros",
+            |gz| gz.extend(crate::util::gzip(b"not padding")),
+            "data after the end of the tar archive",
+        ),
+    ];
+    for (what, edit, want) in cases {
+        let input = gzipped_archive(dir.path(), edit);
+        let err = assert_error(&report(&input, &[]), what);
+        assert!(err.contains("image.tar.gz"), "{what}: {err}");
+        assert!(err.contains(want), "{what}: {err}");
+    }
+}
+
+#[test]
+fn a_whole_archive_zstd_checksum_is_checked() {
+    let dir = crate::util::tmp();
+    let tar = std::fs::read(archive(dir.path(), Comp::None)).expect("read");
+    let mut frame = Vec::new();
+    let mut enc = zstd::stream::write::Encoder::new(&mut frame, 3).expect("zstd");
+    enc.include_checksum(true).expect("checksum");
+    std::io::Write::write_all(&mut enc, &tar).expect("zstd");
+    enc.finish().expect("zstd");
+    let last = frame.len() - 1;
+    frame[last] ^= 0xff;
+    let zst = dir.path().join("image.tar.zst");
+    std::fs::write(&zst, frame).expect("write");
+    let err = assert_error(&report(&zst, &[]), "zstd checksum");
+    assert!(err.contains("image.tar.zst"), "{err}");
+    assert!(err.contains("doesn't match checksum"), "{err}");
+}

@@ -238,6 +238,42 @@ pub(crate) fn verify_named(
     }
 }
 
+/// Read a whole-archive stream to its end after the tar's end-of-archive marker, so the
+/// decoder checks its trailer (gzip's CRC and length, zstd's checksum) and sees any
+/// bytes after the last member or frame. Only zero padding may follow the tar.
+fn after_the_archive(name: &str, c: Compression, reader: &mut dyn io::BufRead) -> Result<()> {
+    let mut padding = 0u64;
+    loop {
+        let buf = match reader.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                let kind = compression::decode_error(c, e.kind(), &e.to_string());
+                return Err(Error::invalid(
+                    name,
+                    format!("after the end of the tar archive: {kind}"),
+                ));
+            }
+        };
+        if buf.is_empty() {
+            return Ok(());
+        }
+        if let Some(at) = buf.iter().position(|&b| b != 0) {
+            return Err(Error::invalid(
+                name,
+                format!(
+                    "data after the end of the tar archive (a non-zero byte {} bytes \
+                     into what follows it)",
+                    padding + at as u64
+                ),
+            ));
+        }
+        let n = buf.len();
+        padding += n as u64;
+        reader.consume(n);
+    }
+}
+
 /// What the input turned out to be, before any image is resolved.
 struct Input {
     store: Box<dyn BlobStore>,
@@ -254,9 +290,12 @@ struct Input {
 /// for standard input. One-pass inputs hand their layers to `walker` as they stream by.
 fn open_input(input: &str, opts: &SelectOptions, walker: &dyn MemberWalker) -> Result<Input> {
     let stream = |name: &str, reader: Box<dyn Read + Send>| -> Result<Input> {
-        let (c, reader) = compression::decompressing(reader, opts.decoder_limit)
+        let (c, mut reader) = compression::decompressing(reader, opts.decoder_limit)
             .map_err(|e| Error::io(name, e))?;
-        let store = StreamStore::read(name.to_string(), reader, walker)?;
+        let store = StreamStore::read(name.to_string(), Box::new(&mut reader), walker)?;
+        if c.is_compressed() {
+            after_the_archive(name, c, &mut reader)?;
+        }
         Ok(Input {
             store: Box::new(store),
             outer: c.is_compressed().then_some(c),
