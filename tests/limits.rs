@@ -162,8 +162,14 @@ fn a_short_digest_says_how_many_digits_it_has() {
 /// An OCI layout whose manifest (re-hashed, renamed, named again by the index) is
 /// changed by `edit`.
 fn layout_with_manifest(dir: &Path, edit: impl Fn(&mut serde_json::Value)) -> PathBuf {
-    let image =
-        Image::new("app").layer(Layer::new("COPY app /app").fill("app/main.py", 300).gzip());
+    let mut image = Image::new("app");
+    for n in 0..3 {
+        image = image.layer(
+            Layer::new(&format!("COPY app{n} /app{n}"))
+                .fill(&format!("app{n}/main.py"), 300)
+                .gzip(),
+        );
+    }
     let layout = dir.join("layout");
     crate::util::builder::oci_layout(&image, &layout).expect("layout");
     let index_path = layout.join("index.json");
@@ -324,4 +330,20 @@ fn a_whole_archive_zstd_checksum_is_checked() {
     let err = assert_error(&report(&zst, &[]), "zstd checksum");
     assert!(err.contains("image.tar.zst"), "{err}");
     assert!(err.contains("doesn't match checksum"), "{err}");
+}
+
+#[test]
+fn declared_sizes_that_add_up_past_u64_are_refused() {
+    let dir = crate::util::tmp();
+    let layout = layout_with_manifest(dir.path(), |m| {
+        for n in 0..3 {
+            m["layers"][n]["size"] = i64::MAX.into();
+        }
+    });
+    let err = assert_error(&report(&layout, &["--manifest-only"]), "sizes past u64");
+    assert!(err.contains("layout"), "{err}");
+    assert!(
+        err.contains("layer 2: the layers' compressed sizes add up past 2^64 bytes"),
+        "{err}"
+    );
 }

@@ -225,8 +225,14 @@ impl LayerScan {
             None => Span::default(),
         };
         let path = self.push_name(path)?;
+        // Sizes come from tar headers: a sum past u64 is impossible, not a big layer.
+        self.figures.added_bytes = self.figures.added_bytes.checked_add(size).ok_or_else(|| {
+            LayerErrorKind::Limit(format!(
+                "entry {}: file sizes add up past 2^64 bytes",
+                self.figures.entries + 1
+            ))
+        })?;
         self.figures.counts.add(kind);
-        self.figures.added_bytes += size;
         self.figures.entries += 1;
         self.entries.push(Entry {
             path,
