@@ -583,6 +583,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn file_sizes_past_u64_are_refused() {
+        let mut scan = LayerScan::default();
+        scan.push(EntryKind::File, b"a", None, u64::MAX)
+            .expect("one file of 2^64 - 1 bytes");
+        let err = scan
+            .push(EntryKind::File, b"b", None, 1)
+            .expect_err("a sum past u64");
+        assert_eq!(
+            err.to_string(),
+            "entry 2: file sizes add up past 2^64 bytes"
+        );
+        assert_eq!(scan.figures.added_bytes, u64::MAX, "not wrapped");
+        assert_eq!(scan.entries.len(), 1, "the refused entry is not kept");
+    }
+
+    #[test]
     fn entries_stay_small() {
         assert_eq!(std::mem::size_of::<Entry>(), 32);
     }
