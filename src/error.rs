@@ -63,9 +63,14 @@ pub enum Error {
     /// The input holds no image at all.
     #[error("{path}: no image found ({reason})")]
     NoImage { path: String, reason: String },
-    /// A metadata document is named by a digest of an algorithm imgsize cannot check.
-    #[error("{what}: cannot verify digest {digest}: unsupported or malformed")]
-    UnsupportedDigest { what: String, digest: String },
+    /// A metadata document is named by a digest imgsize cannot check: an unknown
+    /// algorithm, or malformed (`reason` says how, quoting the digest).
+    #[error("{what}: cannot verify: {reason}")]
+    UnsupportedDigest {
+        what: String,
+        digest: String,
+        reason: String,
+    },
     /// A layer could not be read.
     #[error("{0}")]
     Layer(#[from] LayerError),
@@ -163,7 +168,8 @@ pub enum LayerErrorKind {
     DigestMismatch { expected: String, actual: String },
     #[error("size mismatch: manifest says {expected} bytes, blob has {actual}")]
     SizeMismatch { expected: u64, actual: u64 },
-    #[error("unsupported digest algorithm in {0}")]
+    /// The layer's digest cannot be checked; the text says why, quoting it.
+    #[error("cannot verify: {0}")]
     UnsupportedDigest(String),
     #[error("{0}")]
     Limit(String),

@@ -240,18 +240,22 @@ pub fn analysis(input: &str, options: &Options, hooks: &Hooks<'_>) -> Result<Ana
     };
     let streamer = Streamer {
         policy: select.verify,
+        decoder_limit: select.decoder_limit,
         hooks,
         started: AtomicBool::new(false),
     };
     let opened = source::open(input, select, &streamer)?;
     if select.manifest_only {
-        return Ok(manifest_analysis(&opened));
+        let analysis = manifest_analysis(&opened);
+        check_sums(&analysis, opened.store.describe())?;
+        return Ok(analysis);
     }
     let cache = match cacheable && !opened.streamed {
         true => layer_cache(&options.cache, opened.remote)?,
         false => None,
     };
     let mut analysis = walk_layers(&opened, select.verify, cache.as_ref(), &hooks);
+    check_sums(&analysis, opened.store.describe())?;
     analysis.readds = confirm_readds(&opened, &analysis, cache.as_ref());
     Ok(analysis)
 }
@@ -266,6 +270,34 @@ fn layer_cache(policy: &CachePolicy, remote: bool) -> Result<Option<LayerCache>>
             .and_then(|d| LayerCache::open(&d, LayerCache::DEFAULT_MAX_BYTES).ok())),
         CachePolicy::RegistryOnly => Ok(None),
     }
+}
+
+/// One figure of a layer, by name.
+type Figure = (&'static str, fn(&LayerFigures) -> u64);
+
+/// Refuse figures whose sums over the layers pass `u64`: each comes from tar headers
+/// or a descriptor's declared size, so such a sum is impossible, not a big image. Every
+/// total, base/yours split and table of the report sums some of them (or of the files
+/// they add up), so after this check none of those sums can wrap either.
+fn check_sums(a: &Analysis, input: &str) -> Result<()> {
+    let figures: [Figure; 4] = [
+        ("compressed sizes", |f| f.compressed_bytes),
+        ("uncompressed sizes", |f| f.uncompressed_bytes),
+        ("file sizes", |f| f.added_bytes),
+        ("sparse files' holes", |f| f.sparse_extra_bytes),
+    ];
+    for (name, figure) in figures {
+        let mut sum = 0u64;
+        for (i, f) in a.figures.iter().enumerate() {
+            sum = sum.checked_add(figure(f)).ok_or_else(|| {
+                Error::invalid(
+                    input,
+                    format!("layer {i}: the layers' {name} add up past 2^64 bytes"),
+                )
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// The analysis of an image whose layers are not read (`--manifest-only`): each
@@ -399,6 +431,7 @@ fn hash_files(
     let reader = opened.store.open(&layer.locator).ok()?;
     let opts = walk::ScanOptions {
         hash_files: Some(paths),
+        decoder_limit: opened.decoder_limit,
         ..walk::ScanOptions::default()
     };
     let scan = walk::scan(reader, &opts, &NoProgress).ok()?;
@@ -456,6 +489,7 @@ fn hashes_scan(key: &str, hashes: &HashMap<Vec<u8>, [u8; 32]>) -> LayerScan {
 /// Walks the layers of a one-pass input while they stream by, inside the source.
 struct Streamer<'a> {
     policy: VerifyPolicy,
+    decoder_limit: crate::bytes::DecoderLimit,
     hooks: Hooks<'a>,
     started: AtomicBool,
 }
@@ -471,6 +505,7 @@ impl MemberWalker for Streamer<'_> {
         }
         let opts = walk::ScanOptions {
             watch: self.hooks.watch,
+            decoder_limit: self.decoder_limit,
             ..verify::stream_options(
                 member.named_digest.as_deref(),
                 self.policy,
@@ -503,6 +538,7 @@ fn read_layer(
     };
     let opts = walk::ScanOptions {
         watch: hooks.watch,
+        decoder_limit: opened.decoder_limit,
         ..verify::scan_options(layer, policy, arrival, hooks.capture)?
     };
     // Only a blob digest names a scan: cached scans were verified against it.

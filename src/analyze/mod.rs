@@ -133,14 +133,19 @@ fn totals(figures: &[LayerFigures], visible: Visible, base: &Base) -> Totals {
         symlinks: visible.symlinks,
         ..Totals::default()
     };
+    // The pipeline refuses figures whose sums pass u64 (`pipeline::check_sums`), so
+    // these never saturate on its analyses; saturating keeps hand-made ones from
+    // wrapping.
     for f in figures {
-        t.compressed_bytes += f.compressed_bytes;
-        t.uncompressed_bytes += f.uncompressed_bytes;
-        t.stored_bytes += f.added_bytes;
-        t.content_bytes += f.content_bytes;
-        t.layer_files += f.counts.files;
+        t.compressed_bytes = t.compressed_bytes.saturating_add(f.compressed_bytes);
+        t.uncompressed_bytes = t.uncompressed_bytes.saturating_add(f.uncompressed_bytes);
+        t.stored_bytes = t.stored_bytes.saturating_add(f.added_bytes);
+        t.content_bytes = t.content_bytes.saturating_add(f.content_bytes);
+        t.layer_files = t.layer_files.saturating_add(f.counts.files);
     }
-    t.base_stored_bytes = figures[..base.layers].iter().map(|f| f.added_bytes).sum();
+    t.base_stored_bytes = figures[..base.layers]
+        .iter()
+        .fold(0u64, |s, f| s.saturating_add(f.added_bytes));
     t.wasted_bytes = t.stored_bytes - t.content_bytes.min(t.stored_bytes);
     t
 }
@@ -196,7 +201,10 @@ fn suggestions(
         base,
         owners: &owners,
         readds: &a.readds,
-        stored: a.figures.iter().map(|f| f.added_bytes).sum(),
+        stored: a
+            .figures
+            .iter()
+            .fold(0u64, |s, f| s.saturating_add(f.added_bytes)),
     });
     (categories, packages, findings)
 }

@@ -21,8 +21,127 @@ pub enum Compression {
 /// Bytes [`Compression::detect`] needs to see.
 pub const MAGIC_LEN: usize = 8;
 
+/// Bytes [`sniff`] reads ahead: enough for a zstd frame header or an xz stream header
+/// and its first block header, so a refused stream can say what it asked for.
+pub const SNIFF_LEN: usize = 64;
+
 /// Read buffer of the decoding stacks.
 pub const READ_BUF: usize = 256 * 1024;
+
+/// The memory one decoder may use, by default: 128 MiB. zstd accepts windows up to
+/// 128 MiB (window log 27, the largest `zstd --long` uses without `--long=N`), xz a
+/// memory limit of 128 MiB (twice what `xz -9`, a 64 MiB dictionary, needs).
+pub const DEFAULT_DECODER_MEMORY: u64 = 128 << 20;
+
+/// The memory one decoder may use for its window (zstd) or dictionary (xz). gzip needs
+/// 32 KiB whatever the stream says and is not limited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecoderLimit {
+    pub max_memory: u64,
+}
+
+impl Default for DecoderLimit {
+    fn default() -> Self {
+        DecoderLimit {
+            max_memory: DEFAULT_DECODER_MEMORY,
+        }
+    }
+}
+
+impl DecoderLimit {
+    /// The largest zstd window log within the limit (zstd takes 10 to 31).
+    pub fn zstd_window_log(self) -> u32 {
+        let log = 63 - self.max_memory.max(1).leading_zeros();
+        log.clamp(10, 31)
+    }
+
+    /// The error a decoder's refusal becomes: what the stream asks for, when its header
+    /// said, and the limit.
+    fn refused(self, compression: Compression, asks: Option<u64>) -> io::Error {
+        let what = match compression {
+            Compression::Xz => "dictionary",
+            _ => "window",
+        };
+        let asked = match asks {
+            Some(n) if n > self.max_memory => format!("a {what} of {n} bytes"),
+            _ => format!("a {what}"),
+        };
+        io::Error::new(
+            io::ErrorKind::OutOfMemory,
+            format!(
+                "{} stream asks for {asked}, over the decoder memory limit of {} bytes",
+                compression.name(),
+                self.max_memory
+            ),
+        )
+    }
+}
+
+/// The window a zstd frame header at the start of `head` declares, when `head` holds it.
+pub fn zstd_window(head: &[u8]) -> Option<u64> {
+    let [0x28, 0xb5, 0x2f, 0xfd, fhd, rest @ ..] = head else {
+        return None;
+    };
+    if fhd & 0x20 == 0 {
+        // Window_Descriptor: exponent and mantissa.
+        let wd = *rest.first()?;
+        let base = 1u64 << (10 + u32::from(wd >> 3));
+        return Some(base + base / 8 * u64::from(wd & 7));
+    }
+    // A single segment: the window is the frame's content size.
+    let dict_id = [0, 1, 2, 4][usize::from(fhd & 3)];
+    let size_len = [1, 2, 4, 8][usize::from(fhd >> 6)];
+    let field = rest.get(dict_id..dict_id + size_len)?;
+    let size = field
+        .iter()
+        .rev()
+        .fold(0u64, |v, &b| (v << 8) | u64::from(b));
+    Some(if size_len == 2 { size + 256 } else { size })
+}
+
+/// The LZMA2 dictionary the first block of an xz stream at the start of `head`
+/// declares, when `head` holds its header.
+pub fn xz_dictionary(head: &[u8]) -> Option<u64> {
+    fn varint(b: &[u8], at: &mut usize) -> Option<u64> {
+        let mut v = 0u64;
+        for i in 0..9 {
+            let byte = *b.get(*at)?;
+            *at += 1;
+            v |= u64::from(byte & 0x7f) << (7 * i);
+            if byte & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    }
+    if !head.starts_with(b"\xfd7zXZ\x00") {
+        return None;
+    }
+    let block = head.get(12..)?;
+    let flags = *block.get(1)?;
+    let mut at = 2;
+    if flags & 0x40 != 0 {
+        varint(block, &mut at)?;
+    }
+    if flags & 0x80 != 0 {
+        varint(block, &mut at)?;
+    }
+    for _ in 0..=(flags & 3) {
+        let id = varint(block, &mut at)?;
+        let len = usize::try_from(varint(block, &mut at)?).ok()?;
+        let props = block.get(at..at.checked_add(len)?)?;
+        at += len;
+        if id == 0x21 {
+            let p = *props.first()?;
+            return Some(match p {
+                40 => u64::from(u32::MAX),
+                0..=39 => (2 | u64::from(p & 1)) << (u32::from(p) / 2 + 11),
+                _ => return None,
+            });
+        }
+    }
+    None
+}
 
 impl Compression {
     /// Detect from the first bytes of a blob.
@@ -94,7 +213,7 @@ pub type Sniffed<R> = BufReader<Chain<Cursor<Vec<u8>>, R>>;
 /// Read the first bytes of `r`, detect its compression, and give back a buffered reader
 /// that still starts at the first byte.
 pub fn sniff<R: Read>(mut r: R) -> io::Result<(Compression, Sniffed<R>)> {
-    let head = read_head(&mut r, MAGIC_LEN)?;
+    let head = read_head(&mut r, SNIFF_LEN)?;
     let compression = Compression::detect(&head);
     Ok((
         compression,
@@ -108,27 +227,47 @@ pub enum Decoder<R: BufRead> {
     /// Uncompressed (or empty) input, passed through.
     Plain(R),
     Gzip(Box<flate2::bufread::MultiGzDecoder<R>>),
-    Zstd(Box<zstd::stream::read::Decoder<'static, R>>),
-    Xz(Box<liblzma::bufread::XzDecoder<R>>),
+    Zstd(Box<zstd::stream::read::Decoder<'static, R>>, Bound),
+    Xz(Box<liblzma::bufread::XzDecoder<R>>, Bound),
+}
+
+/// A decoder's memory limit and what the stream's first header asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct Bound {
+    limit: DecoderLimit,
+    asks: Option<u64>,
 }
 
 impl<R: BufRead> Decoder<R> {
-    /// The decoder for `compression`. zstd accepts windows up to 2 GiB (`--long`
-    /// layers); gzip and xz read every member or stream concatenated in the input.
-    pub fn new(compression: Compression, input: R) -> io::Result<Self> {
+    /// The decoder for `compression`, within `limit`: zstd accepts windows up to the
+    /// limit (rounded down to a power of two), xz streams whose decoder fits in it; a
+    /// stream that asks for more fails to read with [`io::ErrorKind::OutOfMemory`],
+    /// saying what it asked for and the limit. gzip and xz read every member or stream
+    /// concatenated in the input.
+    pub fn new(compression: Compression, mut input: R, limit: DecoderLimit) -> io::Result<Self> {
         Ok(match compression {
             Compression::Tar | Compression::Empty => Decoder::Plain(input),
             Compression::Gzip => {
                 Decoder::Gzip(Box::new(flate2::bufread::MultiGzDecoder::new(input)))
             }
             Compression::Zstd => {
+                let asks = zstd_window(input.fill_buf()?);
                 let mut d = zstd::stream::read::Decoder::with_buffer(input)?;
-                d.window_log_max(31)?;
-                Decoder::Zstd(Box::new(d))
+                d.window_log_max(limit.zstd_window_log())?;
+                Decoder::Zstd(Box::new(d), Bound { limit, asks })
             }
-            Compression::Xz => Decoder::Xz(Box::new(
-                liblzma::bufread::XzDecoder::new_multi_decoder(input),
-            )),
+            Compression::Xz => {
+                let asks = xz_dictionary(input.fill_buf()?);
+                let stream = liblzma::stream::Stream::new_stream_decoder(
+                    limit.max_memory,
+                    liblzma::stream::CONCATENATED,
+                )
+                .map_err(io::Error::from)?;
+                Decoder::Xz(
+                    Box::new(liblzma::bufread::XzDecoder::new_stream(input, stream)),
+                    Bound { limit, asks },
+                )
+            }
         })
     }
 
@@ -137,8 +276,8 @@ impl<R: BufRead> Decoder<R> {
         match self {
             Decoder::Plain(r) => r,
             Decoder::Gzip(d) => d.into_inner(),
-            Decoder::Zstd(d) => d.finish(),
-            Decoder::Xz(d) => d.into_inner(),
+            Decoder::Zstd(d, _) => d.finish(),
+            Decoder::Xz(d, _) => d.into_inner(),
         }
     }
 }
@@ -148,8 +287,24 @@ impl<R: BufRead> Read for Decoder<R> {
         match self {
             Decoder::Plain(r) => r.read(buf),
             Decoder::Gzip(d) => d.read(buf),
-            Decoder::Zstd(d) => d.read(buf),
-            Decoder::Xz(d) => d.read(buf),
+            Decoder::Zstd(d, bound) => d.read(buf).map_err(|e| {
+                if e.to_string().contains("too much memory") {
+                    bound.limit.refused(Compression::Zstd, bound.asks)
+                } else {
+                    e
+                }
+            }),
+            Decoder::Xz(d, bound) => d.read(buf).map_err(|e| {
+                let over = e
+                    .get_ref()
+                    .and_then(|inner| inner.downcast_ref::<liblzma::stream::Error>())
+                    .is_some_and(|inner| matches!(inner, liblzma::stream::Error::MemLimit));
+                if over {
+                    bound.limit.refused(Compression::Xz, bound.asks)
+                } else {
+                    e
+                }
+            }),
         }
     }
 }
@@ -158,9 +313,10 @@ impl<R: BufRead> Read for Decoder<R> {
 /// from its first bytes (whole archives: `docker save | gzip`).
 pub fn decompressing<'a>(
     r: Box<dyn Read + Send + 'a>,
+    limit: DecoderLimit,
 ) -> io::Result<(Compression, Box<dyn BufRead + Send + 'a>)> {
     let (compression, input) = sniff(r)?;
-    let out: Box<dyn BufRead + Send + 'a> = match Decoder::new(compression, input)? {
+    let out: Box<dyn BufRead + Send + 'a> = match Decoder::new(compression, input, limit)? {
         Decoder::Plain(input) => Box::new(input),
         decoder => Box::new(BufReader::with_capacity(READ_BUF, decoder)),
     };
@@ -182,6 +338,8 @@ pub fn decode_error(
             | io::ErrorKind::TimedOut
             | io::ErrorKind::NotConnected,
         ) => LayerErrorKind::Read(message.to_string()),
+        // A decoder refused a window or dictionary over its memory limit.
+        (_, io::ErrorKind::OutOfMemory) => LayerErrorKind::Limit(message.to_string()),
         (_, io::ErrorKind::UnexpectedEof) => {
             LayerErrorKind::Truncated(format!("{} stream ends early", compression.name()))
         }
@@ -267,7 +425,9 @@ mod tests {
             (xz, Compression::Xz),
             (text.clone(), Compression::Tar),
         ] {
-            let (c, mut r) = decompressing(Box::new(io::Cursor::new(blob))).expect("open");
+            let (c, mut r) =
+                decompressing(Box::new(io::Cursor::new(blob)), DecoderLimit::default())
+                    .expect("open");
             assert_eq!(c, want);
             let mut out = Vec::new();
             r.read_to_end(&mut out).expect("decode");
@@ -292,5 +452,45 @@ mod tests {
         assert_eq!(bad.to_string(), "corrupt zstd stream: Unknown frame");
         let plain = decode_error(Compression::Tar, io::ErrorKind::Other, "disk on fire");
         assert_eq!(plain.to_string(), "cannot open: disk on fire");
+    }
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::*;
+
+    #[test]
+    fn headers_say_what_a_stream_asks_for() {
+        // Window_Descriptor 0xa8: exponent 21, 2^31; 0x09: 2^11 + 1/8.
+        assert_eq!(
+            zstd_window(&[0x28, 0xb5, 0x2f, 0xfd, 0x04, 0xa8]),
+            Some(1 << 31)
+        );
+        assert_eq!(
+            zstd_window(&[0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x09]),
+            Some(2048 + 256)
+        );
+        // A single segment with a 2-byte content size: size + 256.
+        assert_eq!(
+            zstd_window(&[0x28, 0xb5, 0x2f, 0xfd, 0x60, 0x00, 0x01]),
+            Some(256 + 256)
+        );
+        assert_eq!(zstd_window(&[0x28, 0xb5, 0x2f, 0xfd, 0x04]), None, "cut");
+        assert_eq!(zstd_window(b"not zstd"), None);
+        let mut xz = Vec::new();
+        liblzma::read::XzEncoder::new(&b"some bytes"[..], 1)
+            .read_to_end(&mut xz)
+            .expect("xz");
+        assert_eq!(xz_dictionary(&xz), Some(1 << 20), "preset 1");
+        assert_eq!(xz_dictionary(&xz[..14]), None, "cut");
+    }
+
+    #[test]
+    fn the_limit_sets_the_zstd_window_log() {
+        let log = |max_memory| DecoderLimit { max_memory }.zstd_window_log();
+        assert_eq!(DecoderLimit::default().zstd_window_log(), 27);
+        assert_eq!(log((256 << 20) + 1), 28, "rounded down");
+        assert_eq!(log(1), 10);
+        assert_eq!(log(u64::MAX), 31);
     }
 }

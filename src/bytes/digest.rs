@@ -63,15 +63,41 @@ pub enum Algorithm {
 
 impl Algorithm {
     /// The algorithm of a digest string such as `sha256:abc…`, if supported and
-    /// well-formed (the right number of hex digits).
+    /// well-formed (the right number of lowercase hex digits, as the OCI spec has it).
     pub fn of(digest: &str) -> Option<Algorithm> {
-        let (alg, hex) = digest.split_once(':')?;
-        let (alg, len) = match alg {
+        Algorithm::parse(digest).ok()
+    }
+
+    /// The algorithm of a digest string, or what is wrong with it, in words that
+    /// quote the digest: `digest sha256:ABC… is not lowercase hex`.
+    pub fn parse(digest: &str) -> Result<Algorithm, String> {
+        let Some((alg, hex)) = digest.split_once(':') else {
+            return Err(format!(
+                "digest {digest} has no algorithm (it should read sha256:<hex>)"
+            ));
+        };
+        let (found, len) = match alg {
             "sha256" => (Algorithm::Sha256, 64),
             "sha512" => (Algorithm::Sha512, 128),
-            _ => return None,
+            _ => {
+                return Err(format!(
+                    "digest {digest}: algorithm {alg:?} is not supported (sha256, sha512 are)"
+                ));
+            }
         };
-        (hex.len() == len && hex.bytes().all(|b| b.is_ascii_hexdigit())).then_some(alg)
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!("digest {digest} is not hex"));
+        }
+        if hex.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(format!("digest {digest} is not lowercase hex"));
+        }
+        if hex.len() != len {
+            return Err(format!(
+                "digest {digest} has {} hex digits, {alg} needs {len}",
+                hex.len()
+            ));
+        }
+        Ok(found)
     }
 }
 
@@ -115,7 +141,7 @@ pub fn digest_of(alg: Algorithm, bytes: &[u8]) -> String {
 
 /// Check `bytes` against `expected`; returns the actual digest on mismatch.
 pub fn check(expected: &str, bytes: &[u8]) -> Result<(), CheckError> {
-    let alg = Algorithm::of(expected).ok_or(CheckError::Unsupported)?;
+    let alg = Algorithm::parse(expected).map_err(CheckError::Malformed)?;
     let actual = digest_of(alg, bytes);
     if actual == expected {
         Ok(())
@@ -127,7 +153,8 @@ pub fn check(expected: &str, bytes: &[u8]) -> Result<(), CheckError> {
 /// Why [`check`] failed.
 #[derive(Debug)]
 pub enum CheckError {
-    Unsupported,
+    /// The expected digest is not one imgsize can check; the text says why.
+    Malformed(String),
     Mismatch(String),
 }
 
@@ -200,7 +227,30 @@ mod tests {
         assert_eq!(Algorithm::of("md5:d41d8cd98f00b204e9800998ecf8427e"), None);
         assert!(check(empty, b"").is_ok());
         assert!(matches!(check(empty, b"x"), Err(CheckError::Mismatch(_))));
-        assert!(matches!(check("crc:1", b""), Err(CheckError::Unsupported)));
+        assert!(matches!(check("crc:1", b""), Err(CheckError::Malformed(_))));
+    }
+
+    #[test]
+    fn a_malformed_digest_says_what_is_wrong() {
+        let upper = format!("sha256:{}", "AB".repeat(32));
+        assert_eq!(
+            Algorithm::parse(&upper),
+            Err(format!("digest {upper} is not lowercase hex"))
+        );
+        assert_eq!(
+            Algorithm::parse("sha256:abcd"),
+            Err("digest sha256:abcd has 4 hex digits, sha256 needs 64".to_string())
+        );
+        assert_eq!(
+            Algorithm::parse("md5:d41d8cd98f00b204e9800998ecf8427e"),
+            Err("digest md5:d41d8cd98f00b204e9800998ecf8427e: algorithm \"md5\" is not supported (sha256, sha512 are)".to_string())
+        );
+        assert_eq!(
+            Algorithm::parse("sha256:xyz"),
+            Err("digest sha256:xyz is not hex".to_string())
+        );
+        assert!(Algorithm::parse("abc").is_err());
+        assert!(matches!(check(&upper, b""), Err(CheckError::Malformed(_))));
     }
 
     #[test]

@@ -12,6 +12,6 @@ pub mod parallel;
 pub mod progress;
 pub mod tar;
 
-pub use compression::{Compression, Decoder};
+pub use compression::{Compression, Decoder, DecoderLimit};
 pub use digest::{Algorithm, Hasher, Tap, VerifyPolicy};
 pub use progress::{NoProgress, Progress};

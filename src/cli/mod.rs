@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use imgsize::analyze::Budget;
 use imgsize::analyze::SummaryOptions;
-use imgsize::bytes::{Progress, VerifyPolicy};
+use imgsize::bytes::{DecoderLimit, Progress, VerifyPolicy};
 use imgsize::render::format::visible;
 use imgsize::render::{Document, Github, Json, Junit, Markdown, Renderer, Sarif, Table};
 use imgsize::source::registry::Credential;
@@ -206,6 +206,11 @@ struct CommonArgs {
     /// history, in seconds for any image size (`check` can gate on compressed and layers).
     #[arg(long)]
     manifest_only: bool,
+    /// The memory one decoder may use for a zstd window or an xz dictionary, as
+    /// `128MiB` or `2GiB` (default 128 MiB; at least 1 MiB). Layers decoded in parallel
+    /// each get this much.
+    #[arg(long, value_name = "SIZE", value_parser = decoder_memory, env = "IMGSIZE_MAX_DECODER_MEMORY")]
+    max_decoder_memory: Option<u64>,
     #[command(flatten)]
     registry: RegistryArgs,
 }
@@ -327,6 +332,27 @@ fn table_width(flag: Option<u16>) -> u16 {
         .max(40)
 }
 
+/// A `--max-decoder-memory` value: a size of at least 1 MiB.
+fn decoder_memory(text: &str) -> std::result::Result<u64, String> {
+    let bytes = imgsize::analyze::budget::parse_size(text)?;
+    if bytes < 1 << 20 {
+        return Err(format!("`{text}`: a decoder needs at least 1 MiB"));
+    }
+    Ok(bytes)
+}
+
+/// The hint a decoder's refusal gets: the flag that raises its limit.
+const DECODER_HINT: &str = " (raise it with --max-decoder-memory)";
+
+/// A problem line with the hint at the flag that would get past it, if any.
+fn hinted(problem: &str) -> String {
+    if problem.contains("decoder memory limit") {
+        format!("{problem}{DECODER_HINT}")
+    } else {
+        problem.to_string()
+    }
+}
+
 /// An error message that names the input, without saying it twice, with a hint at the
 /// flag that would get past it where there is one.
 fn named(input: &str, e: &imgsize::Error) -> anyhow::Error {
@@ -343,6 +369,7 @@ fn named(input: &str, e: &imgsize::Error) -> anyhow::Error {
         {
             " (a registry with a private CA: --ca-cert FILE)"
         }
+        _ if text.contains("decoder memory limit") => DECODER_HINT,
         _ => "",
     };
     // A Dockerfile's error is about that file, not the image; a registry's names the
@@ -376,6 +403,10 @@ impl CommonArgs {
                 verify,
                 registry: self.registry.options(inputs)?,
                 manifest_only: self.manifest_only,
+                decoder_limit: self
+                    .max_decoder_memory
+                    .map(|max_memory| DecoderLimit { max_memory })
+                    .unwrap_or_default(),
             },
             summary: SummaryOptions {
                 top: self.top,
@@ -417,7 +448,7 @@ fn report(args: &ReportArgs, explain: Option<&str>) -> Result<u8> {
         return Ok(EXIT_OK);
     }
     for p in &report.problems {
-        say("error", &with_input(&args.image, p));
+        say("error", &hinted(&with_input(&args.image, p)));
     }
     Ok(if report.complete { EXIT_OK } else { EXIT_ERROR })
 }
@@ -521,7 +552,7 @@ fn check(args: &CheckArgs) -> Result<u8> {
     // A closed pipe still leaves the verdict to the exit code.
     print(r, &document)?;
     for p in &report.problems {
-        say("error", &with_input(&r.image, p));
+        say("error", &hinted(&with_input(&r.image, p)));
     }
     Ok(if !report.complete {
         EXIT_ERROR

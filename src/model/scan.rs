@@ -225,8 +225,14 @@ impl LayerScan {
             None => Span::default(),
         };
         let path = self.push_name(path)?;
+        // Sizes come from tar headers: a sum past u64 is impossible, not a big layer.
+        self.figures.added_bytes = self.figures.added_bytes.checked_add(size).ok_or_else(|| {
+            LayerErrorKind::Limit(format!(
+                "entry {}: file sizes add up past 2^64 bytes",
+                self.figures.entries + 1
+            ))
+        })?;
         self.figures.counts.add(kind);
-        self.figures.added_bytes += size;
         self.figures.entries += 1;
         self.entries.push(Entry {
             path,
@@ -575,6 +581,22 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_sizes_past_u64_are_refused() {
+        let mut scan = LayerScan::default();
+        scan.push(EntryKind::File, b"a", None, u64::MAX)
+            .expect("one file of 2^64 - 1 bytes");
+        let err = scan
+            .push(EntryKind::File, b"b", None, 1)
+            .expect_err("a sum past u64");
+        assert_eq!(
+            err.to_string(),
+            "entry 2: file sizes add up past 2^64 bytes"
+        );
+        assert_eq!(scan.figures.added_bytes, u64::MAX, "not wrapped");
+        assert_eq!(scan.entries.len(), 1, "the refused entry is not kept");
+    }
 
     #[test]
     fn entries_stay_small() {

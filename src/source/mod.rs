@@ -19,7 +19,7 @@ pub mod store;
 use std::io::{self, Read};
 use std::path::Path;
 
-use crate::bytes::{Compression, VerifyPolicy, compression, digest, tar};
+use crate::bytes::{Compression, DecoderLimit, VerifyPolicy, compression, digest, tar};
 use crate::error::{Error, Result};
 use crate::model::{Format, HistoryStep, ImageInfo, LayerRef};
 pub use platform::PlatformSpec;
@@ -39,6 +39,9 @@ pub struct SelectOptions {
     pub registry: RegistryOptions,
     /// Read the manifest and config only, no layer (compressed sizes and history).
     pub manifest_only: bool,
+    /// The memory one decoder may use, for layers and for an archive compressed as a
+    /// whole; layers decoded in parallel each get this much.
+    pub decoder_limit: DecoderLimit,
 }
 
 /// An input opened and resolved to one image, ready to walk.
@@ -53,6 +56,8 @@ pub struct Opened {
     pub streamed: bool,
     /// The layers come over a network (fetched on demand; they can be fetched again).
     pub remote: bool,
+    /// The memory one layer decoder may use ([`SelectOptions::decoder_limit`]).
+    pub decoder_limit: DecoderLimit,
 }
 
 /// What a format module resolved.
@@ -225,10 +230,47 @@ pub(crate) fn verify_named(
             expected: expected.to_string(),
             actual,
         }),
-        Err(digest::CheckError::Unsupported) => Err(Error::UnsupportedDigest {
+        Err(digest::CheckError::Malformed(reason)) => Err(Error::UnsupportedDigest {
             what: what.to_string(),
             digest: expected.to_string(),
+            reason,
         }),
+    }
+}
+
+/// Read a whole-archive stream to its end after the tar's end-of-archive marker, so the
+/// decoder checks its trailer (gzip's CRC and length, zstd's checksum) and sees any
+/// bytes after the last member or frame. Only zero padding may follow the tar.
+fn after_the_archive(name: &str, c: Compression, reader: &mut dyn io::BufRead) -> Result<()> {
+    let mut padding = 0u64;
+    loop {
+        let buf = match reader.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                let kind = compression::decode_error(c, e.kind(), &e.to_string());
+                return Err(Error::invalid(
+                    name,
+                    format!("after the end of the tar archive: {kind}"),
+                ));
+            }
+        };
+        if buf.is_empty() {
+            return Ok(());
+        }
+        if let Some(at) = buf.iter().position(|&b| b != 0) {
+            return Err(Error::invalid(
+                name,
+                format!(
+                    "data after the end of the tar archive (a non-zero byte {} bytes \
+                     into what follows it)",
+                    padding + at as u64
+                ),
+            ));
+        }
+        let n = buf.len();
+        padding += n as u64;
+        reader.consume(n);
     }
 }
 
@@ -248,8 +290,12 @@ struct Input {
 /// for standard input. One-pass inputs hand their layers to `walker` as they stream by.
 fn open_input(input: &str, opts: &SelectOptions, walker: &dyn MemberWalker) -> Result<Input> {
     let stream = |name: &str, reader: Box<dyn Read + Send>| -> Result<Input> {
-        let (c, reader) = compression::decompressing(reader).map_err(|e| Error::io(name, e))?;
-        let store = StreamStore::read(name.to_string(), reader, walker)?;
+        let (c, mut reader) = compression::decompressing(reader, opts.decoder_limit)
+            .map_err(|e| Error::io(name, e))?;
+        let store = StreamStore::read(name.to_string(), Box::new(&mut reader), walker)?;
+        if c.is_compressed() {
+            after_the_archive(name, c, &mut reader)?;
+        }
         Ok(Input {
             store: Box::new(store),
             outer: c.is_compressed().then_some(c),
@@ -462,6 +508,7 @@ pub fn open(input: &str, opts: &SelectOptions, walker: &dyn MemberWalker) -> Res
         notes: resolved.notes,
         streamed: opened.streamed,
         remote: opened.remote,
+        decoder_limit: opts.decoder_limit,
     })
 }
 

@@ -59,6 +59,15 @@ impl Ctx<'_> {
     /// A small blob, checked against its descriptor; `None` when it is absent.
     fn read_blob(&self, desc: &Descriptor) -> Result<Option<Vec<u8>>> {
         let digest = desc.digest.clone().unwrap_or_default();
+        if self.opts.verify.checks_anything()
+            && let Some(size) = desc.size
+            && size < 0
+        {
+            return Err(Error::invalid(
+                self.store.describe(),
+                format!("the descriptor of blob {digest} has key size {size}, not a byte count"),
+            ));
+        }
         let Some(path) = blob_path(&digest) else {
             return Err(Error::invalid(
                 self.store.describe(),
@@ -372,7 +381,20 @@ fn resolve_manifest(ctx: &Ctx<'_>, desc: &Descriptor, manifest: &Manifest) -> Re
                 format!("layer {index} has a malformed digest {digest:?}"),
             )
         })?;
-        let declared_size = d.size.and_then(|s| u64::try_from(s).ok());
+        let declared_size = match d.size.map(u64::try_from) {
+            Some(Err(_)) if ctx.opts.verify.checks_anything() => {
+                return Err(Error::invalid(
+                    store.describe(),
+                    format!(
+                        "manifest {}: layer {index} ({digest}) has key size {}, not a byte count",
+                        desc.digest.as_deref().unwrap_or("?"),
+                        d.size.unwrap_or_default()
+                    ),
+                ));
+            }
+            Some(size) => size.ok(),
+            None => None,
+        };
         layers.push(LayerRef {
             index,
             locator,

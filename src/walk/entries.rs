@@ -123,18 +123,66 @@ fn check_components(path: &[u8], entry: usize) -> Result<(), LayerErrorKind> {
 }
 
 /// The bytes a regular file stores in the tar; a sparse file's holes are counted apart.
+/// Holes that add up past `u64` are impossible and refused.
 fn stored_size<R: Read>(
     entry: &tar::Entry<'_, R>,
     etype: EntryType,
     figures: &mut LayerFigures,
-) -> u64 {
+    index: usize,
+) -> Result<u64, LayerErrorKind> {
     if etype == EntryType::GNUSparse {
         let stored = entry.header().entry_size().unwrap_or(0);
-        figures.sparse_extra_bytes += entry.size().saturating_sub(stored);
-        stored
+        let holes = entry.size().saturating_sub(stored);
+        figures.sparse_extra_bytes =
+            figures
+                .sparse_extra_bytes
+                .checked_add(holes)
+                .ok_or_else(|| {
+                    LayerErrorKind::Limit(format!(
+                        "entry {}: sparse files' real sizes add up past 2^64 bytes",
+                        index + 1
+                    ))
+                })?;
+        Ok(stored)
     } else {
-        entry.size()
+        Ok(entry.size())
     }
+}
+
+/// PAX keys whose values are byte counts: the tar crate drops a value it cannot parse
+/// and falls back on the header's, so two readers could see two files.
+const PAX_NUMBERS: [&[u8]; 3] = [b"size", b"GNU.sparse.size", b"GNU.sparse.realsize"];
+
+/// Refuse an entry whose PAX extended header is malformed or gives a size that is not
+/// a decimal number.
+fn check_pax<R: Read>(entry: &mut tar::Entry<'_, R>, index: usize) -> Result<(), LayerErrorKind> {
+    let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+    let bad =
+        |what: String| LayerErrorKind::BadTar(format!("entry {} ({name}): {what}", index + 1));
+    let Some(extensions) = entry.pax_extensions().map_err(|e| tar_error(e, index))? else {
+        return Ok(());
+    };
+    for extension in extensions {
+        let extension =
+            extension.map_err(|e| bad(format!("malformed PAX extended header: {e}")))?;
+        let key = extension.key_bytes();
+        if !PAX_NUMBERS.contains(&key) {
+            continue;
+        }
+        let value = extension.value_bytes();
+        let number = std::str::from_utf8(value)
+            .ok()
+            .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|v| v.parse::<u64>().ok());
+        if number.is_none() {
+            return Err(bad(format!(
+                "PAX key {} is {:?}, not a decimal number of bytes under 2^64",
+                String::from_utf8_lossy(key),
+                String::from_utf8_lossy(value)
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Whether `path` is `watched`, under it or above it (a whiteout or a file there
@@ -180,6 +228,7 @@ pub fn walk_entries<R: Read + Seek>(
         if is_metadata(etype) {
             continue;
         }
+        check_pax(&mut entry, index)?;
         if normalize(&entry.path_bytes(), &mut path) {
             scan.figures.clamped_paths += 1;
         }
@@ -197,7 +246,7 @@ pub fn walk_entries<R: Read + Seek>(
             }
         };
         let size = match kind {
-            EntryKind::File => stored_size(&entry, etype, &mut scan.figures),
+            EntryKind::File => stored_size(&entry, etype, &mut scan.figures, index)?,
             _ => 0,
         };
         if kind == EntryKind::Hardlink {

@@ -11,7 +11,7 @@ use super::entries::{Capture, walk_entries};
 use super::skip::{ErrTap, Skipper};
 use crate::bytes::compression::{Decoder, decode_error, read_head, sniff};
 use crate::bytes::tar::{BLOCK, looks_like_tar};
-use crate::bytes::{Algorithm, Compression, Hasher, Progress, Tap};
+use crate::bytes::{Algorithm, Compression, DecoderLimit, Hasher, Progress, Tap};
 use crate::error::LayerErrorKind;
 use crate::model::LayerScan;
 
@@ -30,6 +30,8 @@ pub struct ScanOptions<'a> {
     /// Record the metadata of every entry at, under or above this normalised path
     /// (into `watched`), for `imgsize explain`.
     pub watch: Option<&'a [u8]>,
+    /// The memory the decoder may use (zstd window, xz dictionary).
+    pub decoder_limit: DecoderLimit,
 }
 
 fn open_error(e: std::io::Error) -> LayerErrorKind {
@@ -64,7 +66,8 @@ pub fn scan<'r>(
         scan.diff_digest = diff_hash.map(|a| Hasher::new(a).finish());
         return Ok(scan);
     }
-    let decoder = Decoder::new(compression, raw).map_err(decoding(compression))?;
+    let decoder =
+        Decoder::new(compression, raw, opts.decoder_limit).map_err(decoding(compression))?;
     // For an uncompressed layer the diff_id is the blob digest: hash once.
     let same_hash = compression == Compression::Tar && diff_hash == blob_hash;
     let mut plain = ErrTap::new(Tap::new(

@@ -23,8 +23,7 @@ pub fn scan_options<'a>(
     arrival: Arrival,
     capture: Option<&'a dyn Capture>,
 ) -> Result<ScanOptions<'a>, LayerErrorKind> {
-    let alg_of =
-        |d: &str| Algorithm::of(d).ok_or_else(|| LayerErrorKind::UnsupportedDigest(d.to_string()));
+    let alg_of = |d: &str| Algorithm::parse(d).map_err(LayerErrorKind::UnsupportedDigest);
     let (blob_hash, diff_hash) = match (&layer.check, policy.checks_anything()) {
         (_, false) | (DigestCheck::Nothing, true) => (None, None),
         (DigestCheck::Blob(d), true) => (Some(alg_of(d)?), None),
@@ -38,6 +37,7 @@ pub fn scan_options<'a>(
         capture,
         hash_files: None,
         watch: None,
+        decoder_limit: Default::default(),
     })
 }
 
@@ -61,6 +61,7 @@ pub fn stream_options<'a>(
         capture,
         hash_files: None,
         watch: None,
+        decoder_limit: Default::default(),
     }
 }
 

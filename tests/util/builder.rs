@@ -77,6 +77,8 @@ pub enum Item {
     Hardlink(String, String),
     /// A raw entry name written as an empty regular file (whiteouts, odd names).
     Marker(String),
+    /// A PAX extended header (`x`) with these records, for the next entry.
+    Pax(Vec<(String, Vec<u8>)>),
 }
 
 /// How a layer blob is compressed.
@@ -90,6 +92,12 @@ pub enum Comp {
     /// eStargz-like: gzip members, and a `stargz.index.json` tar entry after the tar's
     /// end-of-archive marker (counted in the diff_id, not in the filesystem).
     Estargz,
+    /// zstd whose frame header declares a window of 2^log bytes (the content is
+    /// small; only the header's Window_Descriptor is rewritten).
+    ZstdWindow(u8),
+    /// xz (preset 1) whose block header declares this LZMA2 dictionary property byte
+    /// (40 is 4 GiB; the header's CRC32 is rewritten to match).
+    XzDict(u8),
 }
 
 /// One layer and the instruction that made it.
@@ -168,6 +176,16 @@ impl Layer {
             "{}/.wh..wh..opq",
             dir.trim_end_matches('/')
         )));
+        self
+    }
+    /// A PAX extended header with these records, applying to the next entry.
+    pub fn pax(mut self, records: &[(&str, &[u8])]) -> Self {
+        self.items.push(Item::Pax(
+            records
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_vec()))
+                .collect(),
+        ));
         self
     }
     pub fn gzip(mut self) -> Self {
@@ -310,6 +328,9 @@ pub fn write_tar(layer: &Layer, w: &mut dyn Write) -> io::Result<()> {
                 let mut h = header(tar::EntryType::Regular, 0, 0o644);
                 b.append_data(&mut h, name, io::empty())?;
             }
+            Item::Pax(records) => {
+                b.append_pax_extensions(records.iter().map(|(k, v)| (k.as_str(), v.as_slice())))?;
+            }
         }
     }
     b.finish()
@@ -388,6 +409,38 @@ pub fn build_layer(layer: &Layer, dir: &Path, n: usize) -> io::Result<Built> {
             let mut enc = zstd::stream::write::Encoder::new(&mut out, 3)?;
             io::copy(&mut input, &mut enc)?;
             enc.finish()?;
+        }
+        Comp::ZstdWindow(log) => {
+            // A streaming encoder does not know the size: its frame has a
+            // Window_Descriptor (byte 5), not a single segment.
+            let mut frame = Vec::new();
+            let mut enc = zstd::stream::write::Encoder::new(&mut frame, 3)?;
+            io::copy(&mut input, &mut enc)?;
+            enc.finish()?;
+            assert_eq!(frame[4] & 0x20, 0, "not a single-segment frame");
+            frame[5] = (log - 10) << 3;
+            out.write_all(&frame)?;
+        }
+        Comp::XzDict(props) => {
+            let mut stream = Vec::new();
+            let mut tar = Vec::new();
+            input.read_to_end(&mut tar)?;
+            liblzma::read::XzEncoder::new(&tar[..], 1).read_to_end(&mut stream)?;
+            // Stream header (12 bytes), then the block header: its size byte, flags,
+            // LZMA2's filter flags (id 0x21, one property byte), padding, CRC32.
+            let len = (usize::from(stream[12]) + 1) * 4;
+            let header = 12..12 + len - 4;
+            let at = stream[header.clone()]
+                .windows(2)
+                .position(|w| w == [0x21, 0x01])
+                .expect("LZMA2 filter flags")
+                + 12
+                + 2;
+            stream[at] = props;
+            let mut crc = flate2::Crc::new();
+            crc.update(&stream[header.clone()]);
+            stream[header.end..header.end + 4].copy_from_slice(&crc.sum().to_le_bytes());
+            out.write_all(&stream)?;
         }
         Comp::None => unreachable!(),
     }
@@ -480,7 +533,8 @@ pub fn docker_archive(img: &Image, out: &Path) -> io::Result<()> {
         let name = match l.comp {
             Comp::None => format!("{:064x}/layer.tar", n + 1),
             Comp::Gzip | Comp::GzipMulti | Comp::Estargz => format!("{}.tar.gz", &l.digest[7..]),
-            Comp::Zstd => format!("{}.tar.zst", &l.digest[7..]),
+            Comp::Zstd | Comp::ZstdWindow(_) => format!("{}.tar.zst", &l.digest[7..]),
+            Comp::XzDict(_) => format!("{}.tar.xz", &l.digest[7..]),
         };
         append_file(&mut b, &name, &l.blob)?;
         layer_names.push(name);
@@ -509,7 +563,9 @@ fn layer_media_type(c: Comp) -> &'static str {
         Comp::Gzip | Comp::GzipMulti | Comp::Estargz => {
             "application/vnd.oci.image.layer.v1.tar+gzip"
         }
-        Comp::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
+        Comp::Zstd | Comp::ZstdWindow(_) => "application/vnd.oci.image.layer.v1.tar+zstd",
+        // No OCI media type names xz: compression is read off the magic bytes.
+        Comp::XzDict(_) => "application/vnd.oci.image.layer.v1.tar",
     }
 }
 
