@@ -131,8 +131,12 @@ fn agent(ca_cert: Option<&Path>) -> Result<Agent, String> {
     Ok(config.into())
 }
 
-/// Parse a `WWW-Authenticate` challenge: the scheme and its parameters.
-fn parse_challenge(value: &str) -> (String, Vec<(String, String)>) {
+/// Parse a `WWW-Authenticate` challenge: the scheme (lowercased) and its parameters
+/// (keys lowercased, quoted values unescaped), in order.
+///
+/// Public so that the fuzz targets (`fuzz/`) can reach it; the client is its only
+/// caller in the crate.
+pub fn parse_challenge(value: &str) -> (String, Vec<(String, String)>) {
     let value = value.trim();
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
     let mut params = Vec::new();
