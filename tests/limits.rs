@@ -52,12 +52,7 @@ fn a_raised_decoder_limit_accepts_a_larger_window() {
     let err = assert_error(&refused, "256 MiB zstd window");
     assert!(err.contains("268435456 bytes"), "{err}");
     let out = report(&input, &["--max-decoder-memory", "256MiB"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
 }
 
 #[test]
@@ -77,12 +72,7 @@ fn an_xz_dictionary_over_the_limit_is_refused() {
     // The same layer with its own dictionary (preset 1: 1 MiB) reads under the limit.
     let plain = archive(dir.path(), Comp::XzDict(16));
     let out = report(&plain, &["--max-decoder-memory", "64MiB"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
 }
 
 #[test]
@@ -249,12 +239,7 @@ fn a_decimal_pax_size_is_read() {
     let input = dir.path().join("image.tar");
     docker_archive(&image, &input).expect("archive");
     let out = report(&input, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
 }
 
 /// A docker archive compressed as a whole with gzip, then changed by `edit`.
@@ -275,12 +260,7 @@ fn a_whole_archive_gzip_trailer_is_checked() {
     let dir = crate::util::tmp();
     let fine = gzipped_archive(dir.path(), |_| {});
     let out = report(&fine, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let cases: [Case; 4] = [
         (
             "a flipped CRC byte",
@@ -345,5 +325,15 @@ fn declared_sizes_that_add_up_past_u64_are_refused() {
     assert!(
         err.contains("layer 2: the layers' compressed sizes add up past 2^64 bytes"),
         "{err}"
+    );
+}
+
+/// The run succeeded; its stderr is shown when it did not.
+fn assert_ok(out: &std::process::Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }
