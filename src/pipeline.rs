@@ -587,19 +587,11 @@ struct Merge {
 }
 
 impl Merge {
-    fn layer(
-        &mut self,
-        layer: &mut LayerRef,
-        stored_size: Option<u64>,
-        result: &std::result::Result<LayerScan, LayerErrorKind>,
-    ) {
+    fn layer(&mut self, layer: &mut LayerRef, stored_size: Option<u64>, result: LayerResult) {
         let i = layer.index;
         // Index fits: sources refuse more than u16::MAX layers.
-        let merged = result
-            .as_ref()
-            .map_err(Clone::clone)
-            .and_then(|scan| self.tree.apply(i as u16, scan).map(|s| (scan, s)));
-        let (scan, stats) = match merged {
+        let merged = result.and_then(|scan| self.tree.apply(i as u16, &scan).map(|s| (scan, s)));
+        let (mut scan, stats) = match merged {
             Ok(done) => done,
             Err(kind) => {
                 self.figures[i].compressed_bytes = layer.declared_size.or(stored_size).unwrap_or(0);
@@ -611,7 +603,7 @@ impl Merge {
                 return;
             }
         };
-        for w in &scan.watched {
+        for w in std::mem::take(&mut scan.watched) {
             let e = scan.entries[w.entry as usize];
             self.watched.push(WatchedEntry {
                 layer: i,
@@ -623,11 +615,11 @@ impl Merge {
                 gid: w.gid,
             });
         }
-        for (entry, content) in &scan.captured {
+        for (entry, content) in std::mem::take(&mut scan.captured) {
             self.captured.push(CapturedFile {
                 layer: i,
-                path: scan.text(scan.entries[*entry as usize].path).to_vec(),
-                content: content.clone(),
+                path: scan.text(scan.entries[entry as usize].path).to_vec(),
+                content,
             });
         }
         if layer.digest.is_none() {
@@ -635,13 +627,11 @@ impl Merge {
             let plain = scan.figures.compression == Some(crate::bytes::Compression::Tar);
             layer.digest = scan
                 .blob_digest
-                .clone()
+                .take()
                 .or_else(|| plain.then(|| layer.diff_id.clone()).flatten());
         }
-        self.figures[i] = LayerFigures {
-            dangling_hardlinks: stats.dangling_hardlinks,
-            ..scan.figures.clone()
-        };
+        scan.figures.dangling_hardlinks = stats.dangling_hardlinks;
+        self.figures[i] = scan.figures;
     }
 }
 
@@ -718,7 +708,9 @@ fn walk_layers(
             }
             result.clone()
         },
-        |i, result| merge.layer(&mut layers[i], sizes[i], &result),
+        // A blob read for one listing moves into the merge; one shared by several
+        // listings is copied for each.
+        |i, result| merge.layer(&mut layers[i], sizes[i], Arc::unwrap_or_clone(result)),
     );
     hooks.progress.finish();
     for (figures, visible) in merge
