@@ -511,9 +511,7 @@ impl Client {
             match self.send_following(url, headers, authorization) {
                 Ok(resp) if transient(resp.status().as_u16()) && attempt < RETRIES => {}
                 Ok(resp) => return Ok(resp),
-                Err((e, retry)) if retry && attempt < RETRIES => {
-                    let _ = e;
-                }
+                Err((_, true)) if attempt < RETRIES => {}
                 Err((e, _)) => return Err(e),
             }
             backoff(attempt);
