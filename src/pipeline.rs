@@ -210,6 +210,7 @@ pub fn snapshot(input: &str, options: &Options, hooks: &Hooks<'_>) -> Result<Sna
     let full = Options {
         summary: SummaryOptions {
             top: u32::MAX as usize,
+            tree_nodes: None,
             ..options.summary
         },
         ..options.clone()

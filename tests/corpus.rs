@@ -44,6 +44,7 @@ fn summary() -> SummaryOptions {
         top: 1000,
         depth: 8,
         base_layers: None,
+        tree_nodes: None,
     }
 }
 

@@ -577,6 +577,7 @@ fn every_corpus_image_against_itself_and_its_report() {
             top: u32::MAX as usize,
             depth: 3,
             base_layers: None,
+            tree_nodes: None,
         };
         let select = SelectOptions {
             verify: imgsize::bytes::VerifyPolicy::None,

@@ -54,6 +54,87 @@ fn sum(rows: &Value, field: &str) -> u64 {
     arr(rows).iter().map(|r| u(&r[field])).sum()
 }
 
+/// The tree's invariants (docs/json.md, `tree`): it holds every visible byte, each
+/// directory is the sum of its children, the counts add up and the cut holds.
+fn check_tree(tree: &Value, content: u64, layers: u64, what: &str) {
+    struct Seen {
+        nodes: u64,
+        pruned_bytes: u64,
+        pruned_entries: u64,
+    }
+    fn walk(n: &Value, min: u64, layers: u64, depth: usize, seen: &mut Seen, what: &str) {
+        let bytes = u(&n["bytes"]);
+        if bytes > 0 {
+            assert!(u(&n["layer"]) < layers, "{what}: layer of {n}");
+            assert!(n["category"].is_string(), "{what}: category of {n}");
+        }
+        match n["kind"].as_str() {
+            Some("pruned") => {
+                seen.pruned_bytes += bytes;
+                seen.pruned_entries += u(&n["entries"]);
+                assert!(bytes > 0, "{what}: an empty pruned node");
+            }
+            kind => assert!(
+                depth == 0 || bytes >= min,
+                "{what}: {kind:?} node of {bytes} bytes under the cut of {min}"
+            ),
+        }
+        let Some(children) = n.get("children") else {
+            return;
+        };
+        let children = arr(children);
+        assert_eq!(
+            sum(&Value::Array(children.clone()), "bytes"),
+            bytes,
+            "{what}: children add up"
+        );
+        // Files without bytes are counted, but have no node when they are pruned.
+        assert!(
+            sum(&Value::Array(children.clone()), "files") <= u(&n["files"]),
+            "{what}: files"
+        );
+        let pruned = children.iter().filter(|c| c["kind"] == "pruned").count();
+        assert!(pruned <= 1, "{what}: one pruned node per folder");
+        if pruned == 1 {
+            assert_eq!(
+                children.last().map(|c| &c["kind"]),
+                Some(&Value::from("pruned"))
+            );
+        }
+        for c in children {
+            seen.nodes += 1;
+            walk(c, min, layers, depth + 1, seen, what);
+        }
+    }
+    let mut seen = Seen {
+        nodes: 0,
+        pruned_bytes: 0,
+        pruned_entries: 0,
+    };
+    let root = &tree["root"];
+    assert_eq!(root["name"], "/", "{what}");
+    assert_eq!(
+        u(&root["bytes"]),
+        content,
+        "{what}: the tree holds every visible byte"
+    );
+    walk(root, u(&tree["min_bytes"]), layers, 0, &mut seen, what);
+    assert_eq!(seen.nodes, u(&tree["nodes"]), "{what}: tree.nodes");
+    assert!(
+        seen.nodes <= u(&tree["max_nodes"]),
+        "{what}: within the budget"
+    );
+    assert_eq!(
+        seen.pruned_bytes,
+        u(&tree["pruned_bytes"]),
+        "{what}: pruned_bytes"
+    );
+    assert!(
+        seen.pruned_entries <= u(&tree["pruned_entries"]),
+        "{what}: pruned_entries"
+    );
+}
+
 /// Validate against the schema and check every documented invariant.
 pub(crate) fn check(doc: &Value, what: &str) {
     let errors: Vec<String> = validator()
@@ -87,6 +168,10 @@ pub(crate) fn check(doc: &Value, what: &str) {
         wasted,
         "{what}: waste + waste_rest = wasted_bytes"
     );
+
+    if !doc["tree"].is_null() {
+        check_tree(&doc["tree"], content, u(&t["layers"]), what);
+    }
 
     // Real layers: each once, in index order, and they add up to the totals.
     let real: Vec<&Value> = arr(&doc["layers"])
@@ -562,8 +647,15 @@ fn corpus_reports_match_the_schema() {
             eprintln!("note: corpus fixture {name} is absent");
             continue;
         }
-        for depth in ["1", "3", "16"] {
-            let (doc, code) = report_json(&path, &["--depth", depth, "--top", "5"]);
+        for (depth, tree) in [
+            ("1", &["--tree", "--tree-nodes", "6"][..]),
+            ("3", &[][..]),
+            ("16", &["--tree"][..]),
+        ] {
+            let mut args = vec!["--depth", depth, "--top", "5"];
+            args.extend_from_slice(tree);
+            let (doc, code) = report_json(&path, &args);
+            assert_eq!(doc["tree"].is_null(), tree.is_empty(), "{name}");
             check(&doc, &format!("{name} --depth {depth}"));
             assert_eq!(code, if doc["complete"] == true { 0 } else { 2 }, "{name}");
         }

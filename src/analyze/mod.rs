@@ -15,6 +15,7 @@ pub mod layers;
 pub mod packages;
 pub mod paths;
 pub mod top;
+pub mod treemap;
 pub mod waste;
 
 pub use base::{Base, BaseRule};
@@ -27,6 +28,7 @@ pub use layers::{LayerRow, Step, instruction};
 pub use packages::{Manager, PackageRow, Packages};
 pub use paths::{PathRow, Visible};
 pub use top::{Rest, TopN};
+pub use treemap::{MapKind, MapNode, TreeMap};
 pub use waste::WasteRow;
 
 use crate::bytes::parallel;
@@ -42,6 +44,9 @@ pub struct SummaryOptions {
     /// How many layers the base image has, when the caller knows better than the
     /// history (`--base-layers`).
     pub base_layers: Option<usize>,
+    /// Keep the final filesystem as a tree of at most this many nodes
+    /// ([`treemap`]): the HTML report's treemap, `--tree` in the JSON.
+    pub tree_nodes: Option<usize>,
 }
 
 impl Default for SummaryOptions {
@@ -50,6 +55,7 @@ impl Default for SummaryOptions {
             top: 20,
             depth: 3,
             base_layers: None,
+            tree_nodes: None,
         }
     }
 }
@@ -110,6 +116,9 @@ pub struct Report {
     /// Only the manifest was read: compressed sizes, digests and history are known,
     /// every other figure is zero.
     pub manifest_only: bool,
+    /// The final filesystem cut to a node budget, when asked for
+    /// ([`SummaryOptions::tree_nodes`]).
+    pub tree: Option<TreeMap>,
 }
 
 impl Report {
@@ -183,16 +192,29 @@ fn notes(a: &Analysis) -> Vec<String> {
     notes
 }
 
-/// Categories, packages and findings: one branch of [`summarize`].
+/// What the suggestions branch of [`summarize`] computes.
+struct Suggestions {
+    categories: TopN<CategoryRow>,
+    packages: Packages,
+    findings: Findings,
+    tree: Option<TreeMap>,
+}
+
+/// Categories, packages, findings and the drawn tree: one branch of [`summarize`],
+/// all read off the same classified atoms.
 fn suggestions(
     a: &Analysis,
     layers: &[LayerRow],
     base: &Base,
-    top: usize,
-) -> (TopN<CategoryRow>, Packages, Findings) {
+    opts: &SummaryOptions,
+) -> Suggestions {
+    let top = opts.top;
     let app_layers = layers.iter().map(LayerRow::is_app).collect();
     let atoms = categories::classify(&a.tree, app_layers);
     let categories = categories::table(&categories::cells(&atoms), base, top);
+    let tree = opts
+        .tree_nodes
+        .map(|nodes| treemap::build(&a.tree, &atoms, nodes));
     let (packages, owners) = packages::table(a, base, top);
     let findings = findings::find(&findings::Inputs {
         tree: &a.tree,
@@ -206,7 +228,12 @@ fn suggestions(
             .iter()
             .fold(0u64, |s, f| s.saturating_add(f.added_bytes)),
     });
-    (categories, packages, findings)
+    Suggestions {
+        categories,
+        packages,
+        findings,
+        tree,
+    }
 }
 
 /// Summarise an analysis for rendering. The path and waste tables and the
@@ -216,8 +243,8 @@ pub fn summarize(a: &Analysis, opts: &SummaryOptions) -> Report {
     let base = base::boundary(a, opts.base_layers);
     let layers = layers::rows(a, &base);
     let steps = layers::steps(a, layers.len());
-    let ((categories, packages, findings), ((paths, visible), waste)) = parallel::join(
-        || suggestions(a, &layers, &base, opts.top),
+    let (s, ((paths, visible), waste)) = parallel::join(
+        || suggestions(a, &layers, &base, opts),
         || {
             (
                 paths::table(&a.tree, depth, opts.top),
@@ -236,15 +263,16 @@ pub fn summarize(a: &Analysis, opts: &SummaryOptions) -> Report {
         history_note: a.history_note.clone(),
         paths,
         waste,
-        packages,
-        findings,
+        packages: s.packages,
+        findings: s.findings,
         base,
-        categories,
+        categories: s.categories,
         options: SummaryOptions { depth, ..*opts },
         complete: problems.is_empty(),
         problems,
         notes: notes(a),
         dockerfile: None,
         manifest_only: a.manifest_only,
+        tree: s.tree,
     }
 }

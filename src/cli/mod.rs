@@ -14,7 +14,7 @@ use imgsize::analyze::Budget;
 use imgsize::analyze::SummaryOptions;
 use imgsize::bytes::{DecoderLimit, Progress, VerifyPolicy};
 use imgsize::render::format::visible;
-use imgsize::render::{Document, Github, Json, Junit, Markdown, Renderer, Sarif, Table};
+use imgsize::render::{Document, Github, Html, Json, Junit, Markdown, Renderer, Sarif, Table};
 use imgsize::source::registry::Credential;
 use imgsize::source::{PlatformSpec, RegistryOptions, SelectOptions};
 use imgsize::{CachePolicy, Hooks, Options};
@@ -106,6 +106,9 @@ enum OutputFormat {
     Junit,
     /// SARIF 2.1.0 (check and report).
     Sarif,
+    /// One self-contained HTML page: a treemap, the layers, the suggestions, the
+    /// tables (report and diff).
+    Html,
 }
 
 /// `--verify`: which blobs are hashed against their digests.
@@ -211,8 +214,25 @@ struct CommonArgs {
     /// each get this much.
     #[arg(long, value_name = "SIZE", value_parser = decoder_memory, env = "IMGSIZE_MAX_DECODER_MEMORY")]
     max_decoder_memory: Option<u64>,
+    /// Put the final filesystem in the JSON report as a tree (`tree`), cut to
+    /// --tree-nodes nodes; the HTML report always has it.
+    #[arg(long)]
+    tree: bool,
+    /// Most nodes of that tree: entries too small for a node of their own are
+    /// folded into one "pruned" node per folder, which says what it holds.
+    #[arg(long, default_value_t = imgsize::analyze::treemap::DEFAULT_NODES, value_name = "N", value_parser = nodes)]
+    tree_nodes: usize,
     #[command(flatten)]
     registry: RegistryArgs,
+}
+
+/// `--tree-nodes`: at least 1.
+fn nodes(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// How to reach registries.
@@ -412,6 +432,8 @@ impl CommonArgs {
                 top: self.top,
                 depth: usize::from(self.depth),
                 base_layers: self.base_layers,
+                tree_nodes: (self.tree || matches!(self.format, OutputFormat::Html))
+                    .then_some(self.tree_nodes),
             },
             dockerfile: self.dockerfile.clone(),
             target: self.target.clone(),
@@ -462,6 +484,7 @@ fn renderer(format: OutputFormat, width: Option<u16>) -> Box<dyn Renderer> {
         OutputFormat::Markdown => Box::new(Markdown),
         OutputFormat::Junit => Box::new(Junit),
         OutputFormat::Sarif => Box::new(Sarif),
+        OutputFormat::Html => Box::new(Html),
     }
 }
 

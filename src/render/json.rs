@@ -12,8 +12,8 @@ use crate::analyze::budget::{Amount, Origin, Outcome, Unit};
 use crate::analyze::diff::{Change, Diff, DiffRest, Side};
 use crate::analyze::dockerfile::Located;
 use crate::analyze::{
-    self, CategoryRow, Explanation, Finding, LayerRow, Now, PackageRow, PathRow, Report, Step,
-    Tally, WasteRow,
+    self, CategoryRow, Explanation, Finding, LayerRow, MapKind, MapNode, Now, PackageRow, PathRow,
+    Report, Step, Tally, TreeMap, WasteRow,
 };
 use crate::model::{HistoryStep, ImageInfo, NodeKind, SnapshotLine};
 
@@ -47,6 +47,55 @@ struct Doc<'a> {
     problems: &'a [String],
     notes: &'a [String],
     dockerfile: Option<DockerfileDoc<'a>>,
+    /// With `--tree` (and always in the HTML report): the final filesystem, pruned.
+    tree: Option<TreeDoc<'a>>,
+}
+
+#[derive(Serialize)]
+struct TreeDoc<'a> {
+    max_nodes: usize,
+    min_bytes: u64,
+    nodes: usize,
+    pruned_bytes: u64,
+    pruned_entries: u64,
+    root: NodeDoc<'a>,
+}
+
+/// One node of the tree: `entries` only on pruned nodes, `children` only on
+/// directories.
+struct NodeDoc<'a>(&'a MapNode);
+
+impl Serialize for NodeDoc<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let n = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("name", &n.name)?;
+        m.serialize_entry("kind", n.kind.code())?;
+        m.serialize_entry("bytes", &n.bytes)?;
+        m.serialize_entry("files", &n.files)?;
+        m.serialize_entry("layer", &n.layer)?;
+        m.serialize_entry("category", &n.category.map(|c| c.code()))?;
+        if n.kind == MapKind::Pruned {
+            m.serialize_entry("entries", &n.entries)?;
+        }
+        if n.kind == MapKind::Dir {
+            let children: Vec<NodeDoc<'_>> = n.children.iter().map(NodeDoc).collect();
+            m.serialize_entry("children", &children)?;
+        }
+        m.end()
+    }
+}
+
+fn tree(t: &TreeMap) -> TreeDoc<'_> {
+    TreeDoc {
+        max_nodes: t.max_nodes,
+        min_bytes: t.min_bytes,
+        nodes: t.nodes,
+        pruned_bytes: t.pruned_bytes,
+        pruned_entries: t.pruned_entries,
+        root: NodeDoc(&t.root),
+    }
 }
 
 #[derive(Serialize)]
@@ -528,6 +577,7 @@ fn doc(r: &Report) -> Doc<'_> {
             unmatched_lines: &d.unmatched_lines,
             notes: &d.notes,
         }),
+        tree: r.tree.as_ref().map(tree),
     }
 }
 
@@ -929,6 +979,21 @@ fn diff_doc(d: &Diff) -> DiffDoc<'_> {
             .collect(),
         notes: &d.notes,
     }
+}
+
+/// A report or a diff as compact JSON, the document `--format json` prints: what the
+/// HTML report embeds. Other documents are unsupported.
+pub(crate) fn write_compact(d: &Document<'_>, out: &mut dyn Write) -> io::Result<()> {
+    match d {
+        Document::Report(r) => serde_json::to_writer(out, &doc(r))?,
+        Document::Diff(d) => serde_json::to_writer(out, &diff_doc(d))?,
+        Document::Explain(..) | Document::Check(..) => {
+            return Err(super::unsupported(
+                "--format html shows report and diff; use json, table or markdown here",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Renders documents as one pretty-printed JSON document each (`--format json`).

@@ -6,6 +6,7 @@
 pub mod diff_table;
 pub mod format;
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -45,6 +46,7 @@ pub trait Renderer {
 }
 
 pub use github::Github;
+pub use html::Html;
 pub use json::Json;
 pub use junit::Junit;
 pub use markdown::Markdown;

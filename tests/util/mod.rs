@@ -33,6 +33,7 @@ pub fn analyze(input: &Path) -> imgsize::Result<Report> {
             top: 1000,
             depth: 8,
             base_layers: None,
+            tree_nodes: None,
         },
     )
 }

@@ -1,0 +1,144 @@
+//! The HTML report (`--format html`): one self-contained page for a report or a diff.
+//! The page is a fixed shell around the document `--format json` prints, embedded as
+//! data, and the script and style sheet built from `html/web/` (committed minified in
+//! `html/web/dist/`, rebuilt by `npm run build` there; its README says how). The
+//! script draws everything from the embedded data, so this renderer computes nothing.
+//!
+//! Nothing leaves the page: the Content-Security-Policy allows no fetch, frame, font
+//! or image source but inline `data:`. Text from the image reaches the page only as
+//! JSON data (with every `<` written `\u003c`, so no string can close the `<script>`
+//! element) and the script inserts it as text, never as markup.
+
+use std::io::{self, Write};
+
+use super::{Document, Renderer, format, json};
+
+/// The page's script: the treemap layout (d3-hierarchy) and the views.
+const SCRIPT: &str = include_str!("html/web/dist/imgsize.js");
+/// The page's style sheet.
+const STYLE: &str = include_str!("html/web/dist/imgsize.css");
+
+/// Renders a report or a diff as one HTML page.
+pub struct Html;
+
+impl Renderer for Html {
+    fn render(&self, d: &Document<'_>, out: &mut dyn Write) -> io::Result<()> {
+        let (kind, title) = match d {
+            Document::Report(r) => (
+                "report",
+                name(r.image.reference.as_deref(), &r.image.source),
+            ),
+            Document::Diff(d) => (
+                "diff",
+                format!(
+                    "{} → {}",
+                    name(d.old.reference.as_deref(), &d.old.source),
+                    name(d.new.reference.as_deref(), &d.new.source)
+                ),
+            ),
+            Document::Explain(..) | Document::Check(..) => {
+                return Err(super::unsupported(
+                    "--format html shows report and diff; use json, table or markdown here",
+                ));
+            }
+        };
+        // The data first, so an unsupported document writes nothing.
+        let mut data = Vec::new();
+        json::write_compact(d, &mut ScriptSafe(&mut data))?;
+        write!(
+            out,
+            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+             <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n\
+             <meta name=\"generator\" content=\"imgsize {}\">\n\
+             <title>imgsize: {}</title>\n<style>{STYLE}</style>\n</head><body>\n\
+             <noscript>This report needs JavaScript; the same figures are in \
+             <code>imgsize {kind} --format json</code>.</noscript>\n\
+             <script type=\"application/json\" id=\"imgsize-data\" data-kind=\"{kind}\">",
+            env!("CARGO_PKG_VERSION"),
+            escape(&title),
+        )?;
+        out.write_all(&data)?;
+        write!(
+            out,
+            "</script>\n<script>{SCRIPT}</script>\n</body></html>\n"
+        )
+    }
+}
+
+/// No network, no plugins, no frames: inline script and style and `data:` images only.
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; \
+                   img-src data:; base-uri 'none'; form-action 'none'";
+
+/// An image's name for the title: its reference, else the input as given.
+fn name(reference: Option<&str>, source: &str) -> String {
+    reference.unwrap_or(source).to_string()
+}
+
+/// Text as HTML character data: control and bidi characters made visible
+/// ([`format::visible`]), then `&`, `<`, `>` and quotes escaped.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in format::visible(text).chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Writes JSON with every `<` as `\u003c`. JSON has `<` only inside strings, where the
+/// escape means the same character, so the data is unchanged, and no `</script>` or
+/// `<!--` can appear in the element's text.
+struct ScriptSafe<'a>(&'a mut Vec<u8>);
+
+impl Write for ScriptSafe<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        for chunk in buf.split_inclusive(|&b| b == b'<') {
+            match chunk.split_last() {
+                Some((b'<', head)) => {
+                    self.0.extend_from_slice(head);
+                    self.0.extend_from_slice(b"\\u003c");
+                }
+                _ => self.0.extend_from_slice(chunk),
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_cannot_close_its_script_element() {
+        let mut out = Vec::new();
+        let json = serde_json::to_vec(&serde_json::json!({
+            "path": "</script><script>alert(1)</script><!--",
+        }))
+        .expect("json");
+        ScriptSafe(&mut out).write_all(&json).expect("write");
+        let text = String::from_utf8(out).expect("utf-8");
+        assert!(!text.contains('<'), "{text}");
+        let back: serde_json::Value = serde_json::from_str(&text).expect("still JSON");
+        assert_eq!(back["path"], "</script><script>alert(1)</script><!--");
+    }
+
+    #[test]
+    fn titles_are_escaped_text() {
+        assert_eq!(
+            escape("a<b>&\"c'\u{1b}[31m"),
+            "a&lt;b&gt;&amp;&quot;c&#39;\\x1b[31m"
+        );
+    }
+}
