@@ -12,6 +12,7 @@ mod diff;
 mod dockerfile;
 mod formats;
 mod hostile;
+mod html;
 mod limits;
 mod packages;
 mod registry;

@@ -1,0 +1,322 @@
+//! The HTML report and the tree it draws: exact tree figures on the sample, the page
+//! embedding the same JSON `--format json` prints, names from a hostile image staying
+//! data, the page size on a 30,000-file image, and the page in a real browser
+//! (Debian's chromium, driven by tests/browser/drive.mjs): it renders, a click into a
+//! folder moves the breadcrumb, search finds a path, the keyboard works, and there is
+//! no console error and no network request.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::util::builder::{Image, Layer, docker_archive};
+use crate::util::{imgsize, tmp};
+
+const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample.tar");
+
+/// Run imgsize; stdout as text, asserting exit 0.
+fn run(args: &[&str]) -> String {
+    let out = imgsize(args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "imgsize {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+fn json(args: &[&str]) -> Value {
+    serde_json::from_str(&run(args)).expect("JSON")
+}
+
+/// The data element's text and its `data-kind`.
+fn embedded(page: &str) -> (Value, String) {
+    let open = "<script type=\"application/json\" id=\"imgsize-data\" data-kind=\"";
+    let at = page.find(open).expect("the data element") + open.len();
+    let kind_end = at + page[at..].find('"').expect("kind");
+    let kind = page[at..kind_end].to_string();
+    let start = kind_end + 2;
+    let end = start + page[start..].find("</script>").expect("the data's end");
+    let data = &page[start..end];
+    assert!(!data.contains('<'), "a raw < in the data");
+    (serde_json::from_str(data).expect("the data is JSON"), kind)
+}
+
+/// The node at `path` (`/usr/lib`), or panic.
+fn node<'a>(tree: &'a Value, path: &str) -> &'a Value {
+    path.split('/')
+        .filter(|p| !p.is_empty())
+        .fold(&tree["root"], |n, name| {
+            n["children"]
+                .as_array()
+                .and_then(|c| c.iter().find(|c| c["name"] == name))
+                .unwrap_or_else(|| panic!("no {name} in {path}"))
+        })
+}
+
+#[test]
+fn the_sample_tree_has_exact_figures() {
+    let doc = json(&["report", SAMPLE, "--format", "json", "--tree"]);
+    let tree = &doc["tree"];
+    // 15 files, 39 dirs, 1 symlink; the 4 entries without bytes get no node.
+    assert_eq!(tree["nodes"], 51);
+    assert_eq!(tree["min_bytes"], 1);
+    assert_eq!(tree["pruned_bytes"], 0);
+    assert_eq!(tree["pruned_entries"], 4);
+    assert_eq!(tree["root"]["bytes"], 796_085);
+    assert_eq!(tree["root"]["bytes"], doc["totals"]["content_bytes"]);
+    let at = |path: &str| {
+        let n = node(tree, path);
+        (
+            n["kind"].as_str().unwrap_or_default().to_string(),
+            n["bytes"].as_u64().unwrap_or_default(),
+            n["layer"].as_u64(),
+            n["category"].as_str().unwrap_or_default().to_string(),
+        )
+    };
+    let row = |k: &str, b: u64, l: u64, c: &str| (k.to_string(), b, Some(l), c.to_string());
+    assert_eq!(at("/usr"), row("dir", 529_000, 3, "other"));
+    assert_eq!(at("/root/.cache/pip"), row("dir", 70_000, 3, "pip-cache"));
+    assert_eq!(
+        at("/usr/local/lib/python3.12/site-packages/numpy/_core/tests"),
+        row("dir", 21_000, 3, "tests")
+    );
+    assert_eq!(
+        at("/var/cache/apt/archives/gcc-12_12.2.0-14_amd64.deb"),
+        row("file", 41_000, 1, "apt-archives")
+    );
+    assert_eq!(at("/app/.git"), row("dir", 30_000, 6, "vcs"));
+    // Biggest first.
+    let names: Vec<&str> = tree["root"]["children"]
+        .as_array()
+        .expect("children")
+        .iter()
+        .map(|c| c["name"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(names, ["usr", "bin", "root", "var", "app", "etc"]);
+}
+
+#[test]
+fn a_node_budget_folds_the_smallest_into_pruned_nodes() {
+    let doc = json(&[
+        "report",
+        SAMPLE,
+        "--format",
+        "json",
+        "--tree-nodes",
+        "10",
+        "--tree",
+    ]);
+    let tree = &doc["tree"];
+    // /usr (529,000) and its single-child chain down to site-packages (216,000 each)
+    // keep their nodes; keeping the 190,000-byte /usr/lib chain too would need 11.
+    assert_eq!(tree["min_bytes"], 190_001);
+    assert_eq!(tree["nodes"], 8);
+    assert_eq!(tree["pruned_bytes"], 796_085);
+    assert_eq!(tree["pruned_entries"], 50);
+    let root = tree["root"]["children"].as_array().expect("children");
+    assert_eq!(root.len(), 2);
+    assert_eq!(root[1]["kind"], "pruned");
+    assert_eq!(root[1]["bytes"], 796_085 - 529_000);
+    assert_eq!(root[1]["files"], 7);
+    assert_eq!(root[1]["entries"], 27);
+    let sp = node(tree, "/usr/local/lib/python3.12/site-packages");
+    assert_eq!(sp["children"][0]["kind"], "pruned");
+    assert_eq!(sp["children"][0]["bytes"], 216_000);
+    assert_eq!(sp["children"][0]["layer"], 3);
+    // Without --tree, the JSON has none.
+    let plain = json(&["report", SAMPLE, "--format", "json"]);
+    assert!(plain["tree"].is_null());
+}
+
+#[test]
+fn the_page_embeds_the_json_report() {
+    let page = run(&["report", SAMPLE, "--format", "html"]);
+    assert!(page.starts_with("<!doctype html>"));
+    assert!(page.contains("<title>imgsize: sample/python-app:1.0</title>"));
+    assert!(page.contains("Content-Security-Policy\" content=\"default-src 'none';"));
+    let (data, kind) = embedded(&page);
+    assert_eq!(kind, "report");
+    let doc = json(&["report", SAMPLE, "--format", "json", "--tree"]);
+    assert_eq!(
+        data, doc,
+        "the page's data is the JSON report with its tree"
+    );
+    crate::schema::check(&data, "the HTML page's data");
+    // Self-contained: nothing is loaded from anywhere.
+    for needle in ["src=\"http", "href=\"http", "@import", "url(http", "<link"] {
+        assert!(!page.contains(needle), "the page holds {needle}");
+    }
+}
+
+#[test]
+fn the_diff_page_embeds_the_json_diff() {
+    let dir = tmp();
+    let (old, new) = (dir.path().join("v1.tar"), dir.path().join("v2.tar"));
+    docker_archive(&crate::diff::v1(), &old).expect("v1");
+    docker_archive(&crate::diff::v2(), &new).expect("v2");
+    let (old, new) = (old.to_string_lossy(), new.to_string_lossy());
+    let page = run(&["diff", &old, &new, "--format", "html"]);
+    let (data, kind) = embedded(&page);
+    assert_eq!(kind, "diff");
+    assert_eq!(data, json(&["diff", &old, &new, "--format", "json"]));
+}
+
+#[test]
+fn html_is_for_report_and_diff_only() {
+    for args in [
+        &["explain", SAMPLE, "/usr", "--format", "html"][..],
+        &["check", SAMPLE, "--limit", "compressed=1GB", "--format", "html"][..],
+    ] {
+        let out = imgsize(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--format html shows report and diff"), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+/// An image whose names and history try to break out of the page.
+fn hostile() -> Image {
+    Image::new("evil/<script>alert(1)</script>:1").layer(
+        Layer::new("/bin/sh -c echo '</script><script>alert(2)</script>'")
+            .fill("app/<img src=x onerror=alert(3)>.bin", 50_000)
+            .fill("app/<!--x/y\u{202e}z.txt", 20_000)
+            .fill("app/normal.txt", 10_000),
+    )
+}
+
+#[test]
+fn names_from_the_image_stay_data() {
+    let dir = tmp();
+    let path = dir.path().join("evil.tar");
+    docker_archive(&hostile(), &path).expect("fixture");
+    let page = run(&["report", &path.to_string_lossy(), "--format", "html"]);
+    // The shell's own two script elements close; nothing else does.
+    assert_eq!(page.matches("</script>").count(), 2);
+    assert!(!page.contains("<img"));
+    assert!(!page.contains("<!--x"));
+    assert!(page.contains("<title>imgsize: evil/&lt;script&gt;alert(1)&lt;/script&gt;:1</title>"));
+    let (data, _) = embedded(&page);
+    let app = node(&data["tree"], "/app");
+    let names: Vec<&str> = app["children"]
+        .as_array()
+        .expect("children")
+        .iter()
+        .map(|c| c["name"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        names,
+        ["<img src=x onerror=alert(3)>.bin", "<!--x", "normal.txt"]
+    );
+    assert_eq!(
+        node(&data["tree"], "/app/<!--x")["children"][0]["name"],
+        "y\u{202e}z.txt"
+    );
+    assert_eq!(
+        data["layers"][0]["created_by"],
+        "/bin/sh -c echo '</script><script>alert(2)</script>'"
+    );
+}
+
+/// 30,000 files in 1,500 folders of three levels, sizes spread over four orders of
+/// magnitude (like a real tree's), in one uncompressed layer.
+fn wide() -> Image {
+    let mut layer = Layer::new("/bin/sh -c ./install-everything");
+    for i in 0..30_000u64 {
+        let size = match i % 100 {
+            0 => 40_000 + i,
+            1..=9 => 4_000 + i % 997,
+            _ => 100 + (i * 37) % 1_500,
+        };
+        let path = format!(
+            "opt/pkg{:02}/mod{:02}/lib{:03}/file-{i:05}.py",
+            i % 20,
+            (i / 20) % 15,
+            (i / 300) % 5
+        );
+        layer = layer.fill(&path, size);
+    }
+    Image::new("wide/app:1").layer(layer)
+}
+
+#[test]
+fn the_page_of_a_30k_file_image_stays_small() {
+    let dir = tmp();
+    let path = dir.path().join("wide.tar");
+    docker_archive(&wide(), &path).expect("fixture");
+    let page = run(&["report", &path.to_string_lossy(), "--format", "html"]);
+    assert!(page.len() < 2_000_000, "{} bytes", page.len());
+    let (data, _) = embedded(&page);
+    let tree = &data["tree"];
+    assert_eq!(tree["max_nodes"], 5000);
+    let nodes = tree["nodes"].as_u64().expect("nodes");
+    assert!((4_000..=5_000).contains(&nodes), "{nodes} nodes");
+    // 30,000 files and 1,500 + 300 + 20 + 1 folders: all but the drawn ones pruned.
+    assert!(tree["pruned_entries"].as_u64().expect("entries") > 25_000);
+    assert_eq!(tree["root"]["files"], 30_000);
+    assert_eq!(tree["root"]["bytes"], data["totals"]["content_bytes"]);
+    crate::schema::check(&data, "wide");
+    // A smaller budget, a smaller page.
+    let small = run(&[
+        "report",
+        &path.to_string_lossy(),
+        "--format",
+        "html",
+        "--tree-nodes",
+        "500",
+    ]);
+    assert!(
+        small.len() < page.len() / 3,
+        "{} vs {}",
+        small.len(),
+        page.len()
+    );
+}
+
+// ---- In a real browser ----
+
+/// The browser driver, when chromium and the driver's node modules are here. Without
+/// them the browser tests print a note and pass, except under CI (`CI` set), where
+/// `.ci/run` installs both and a missing one is a failure.
+fn driver() -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    let chromium = Path::new("/usr/bin/chromium").exists();
+    let modules = root.join("node_modules/playwright-core").exists();
+    if chromium && modules {
+        return Some(root.join("drive.mjs"));
+    }
+    let missing = format!(
+        "the browser tests need /usr/bin/chromium (apt-get install chromium) and \
+         tests/browser/node_modules (npm ci --prefix tests/browser); chromium: {chromium}, \
+         modules: {modules}"
+    );
+    assert!(std::env::var_os("CI").is_none(), "{missing}");
+    eprintln!("note: skipped: {missing}");
+    None
+}
+
+/// Drive a page; the driver's observations.
+fn drive(driver: &Path, page: &Path, shot: &Path, extra: &[&str]) -> Value {
+    let out = Command::new("node")
+        .arg(driver)
+        .arg(page)
+        .arg(shot)
+        .args(extra)
+        .output()
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "drive.mjs failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "drive.mjs printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
