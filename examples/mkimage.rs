@@ -13,6 +13,10 @@
 //! - `whiteouts`: a 20k-file base layer, then a layer with 5,000 whiteouts of base files
 //!   (and a few new files).
 //! - `sample`: a tiny image with every kind of entry.
+//! - `python`: about 1 GB and 30k files laid out like a `FROM python` app: a Debian
+//!   base with docs and locales, a compiler toolchain, the interpreter, site-packages
+//!   with their tests and bytecode, a pip cache, apt lists and a `.git` folder (the
+//!   HTML report's bench image).
 //!
 //! `--format docker` (the default) writes a `docker save` archive with uncompressed
 //! layers; `--format oci-archive` writes the same image with gzip layers as an OCI
@@ -164,8 +168,127 @@ fn sample() -> Image {
         )
 }
 
+/// `count` files of sizes around `mean` bytes under `dir/NAME-i.ext`, spread over
+/// `folders` sub-folders.
+fn spread(
+    mut layer: Layer,
+    dir: &str,
+    count: u64,
+    folders: u64,
+    mean: u64,
+    ext: &str,
+    seed: u64,
+) -> Layer {
+    for i in 0..count {
+        let h = mix(seed << 32 | i);
+        // From mean/8 to about 4x the mean, most below it, like real trees.
+        let size = mean / 8 + (h % (mean * 2)) * ((h >> 40) % 4 + 1) / 4;
+        let path = match folders {
+            1 => format!("{dir}/f{i:05}.{ext}"),
+            _ => format!("{dir}/m{:03}/f{i:05}.{ext}", i % folders),
+        };
+        layer = layer.data(&path, fill(size, h));
+    }
+    layer
+}
+
+fn python() -> Image {
+    const PKGS: [&str; 12] = [
+        "numpy",
+        "pandas",
+        "scipy",
+        "torch",
+        "grpc",
+        "botocore",
+        "sqlalchemy",
+        "pyarrow",
+        "matplotlib",
+        "lxml",
+        "cryptography",
+        "pydantic",
+    ];
+    let mut base = Layer::new("/bin/sh -c #(nop) ADD file:0d2c0e5b1f in / ");
+    base = spread(base, "usr/lib/x86_64-linux-gnu", 2_500, 40, 40_000, "so", 1);
+    base = spread(base, "usr/bin", 600, 1, 40_000, "bin", 2);
+    base = spread(base, "usr/share/doc", 3_000, 300, 2_500, "gz", 3);
+    base = spread(base, "usr/share/locale", 1_500, 100, 8_000, "mo", 4);
+    base = spread(base, "usr/share/zoneinfo", 1_800, 60, 1_500, "tz", 5);
+    base = spread(base, "var/lib/dpkg/info", 1_200, 1, 1_200, "list", 6);
+    let mut apt = Layer::new(
+        "/bin/sh -c apt-get update && apt-get install -y --no-install-recommends build-essential libpq-dev",
+    );
+    apt = spread(
+        apt,
+        "usr/lib/gcc/x86_64-linux-gnu/12",
+        300,
+        4,
+        600_000,
+        "a",
+        7,
+    );
+    apt = spread(apt, "usr/include", 2_500, 120, 6_000, "h", 8);
+    apt = spread(apt, "var/lib/apt/lists", 40, 1, 1_000_000, "Packages", 9);
+    apt = spread(apt, "var/cache/apt/archives", 60, 1, 900_000, "deb", 10);
+    let mut py =
+        Layer::new("/bin/sh -c set -eux; ./configure --enable-optimizations && make install");
+    py = spread(py, "usr/local/lib/python3.12", 1_800, 60, 20_000, "py", 11);
+    py = spread(
+        py,
+        "usr/local/lib/python3.12/test",
+        900,
+        30,
+        25_000,
+        "py",
+        12,
+    );
+    let mut pip = Layer::new("/bin/sh -c pip install -r requirements.txt");
+    for (k, name) in PKGS.iter().enumerate() {
+        let root = format!("usr/local/lib/python3.12/site-packages/{name}");
+        pip = spread(
+            pip,
+            &root,
+            700,
+            20,
+            30_000 + 5_000 * k as u64,
+            "py",
+            20 + k as u64,
+        );
+        pip = spread(
+            pip,
+            &format!("{root}/tests"),
+            250,
+            10,
+            12_000,
+            "py",
+            40 + k as u64,
+        );
+        pip = spread(
+            pip,
+            &format!("{root}/__pycache__"),
+            150,
+            1,
+            15_000,
+            "pyc",
+            60 + k as u64,
+        );
+    }
+    pip = spread(pip, "root/.cache/pip/http-v2", 120, 16, 900_000, "body", 80);
+    let mut app = Layer::new("COPY . /app # buildkit");
+    app = spread(app, "app/src", 400, 20, 6_000, "py", 90);
+    app = spread(app, "app/.git/objects", 600, 40, 20_000, "pack", 91);
+    Image::new("bench/python-app:latest")
+        .layer(base)
+        .step("/bin/sh -c #(nop)  ENV LANG=C.UTF-8")
+        .layer(apt)
+        .layer(py)
+        .step("/bin/sh -c #(nop) WORKDIR /app")
+        .layer(pip)
+        .layer(app)
+        .step("/bin/sh -c #(nop)  CMD [\"python\" \"main.py\"]")
+}
+
 fn usage() -> ExitCode {
-    eprintln!("usage: mkimage big|many|whiteouts|sample OUT [--format docker|oci-archive]");
+    eprintln!("usage: mkimage big|many|whiteouts|sample|python OUT [--format docker|oci-archive]");
     ExitCode::from(2)
 }
 
@@ -182,6 +305,7 @@ fn main() -> ExitCode {
         "many" => many(),
         "whiteouts" => whiteouts(),
         "sample" => sample(),
+        "python" => python(),
         _ => return usage(),
     };
     let entries: usize = img.layers.iter().map(|l| l.items.len()).sum();

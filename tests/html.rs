@@ -168,7 +168,14 @@ fn the_diff_page_embeds_the_json_diff() {
 fn html_is_for_report_and_diff_only() {
     for args in [
         &["explain", SAMPLE, "/usr", "--format", "html"][..],
-        &["check", SAMPLE, "--limit", "compressed=1GB", "--format", "html"][..],
+        &[
+            "check",
+            SAMPLE,
+            "--limit",
+            "compressed=1GB",
+            "--format",
+            "html",
+        ][..],
     ] {
         let out = imgsize(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
