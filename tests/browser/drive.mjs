@@ -187,7 +187,7 @@ async function driveReport(page, out, opts, html) {
 async function driveDiff(page, out) {
   out.headings = await texts(page, 'h1, h2');
   out.sections = await page.$$eval('section', (els) => els.map((e) => e.id));
-  out.tables = await page.$$eval('table[id]', (els) => Object.fromEntries(els.map((t) => [t.id, t.tBodies[0] ? t.tBodies[0].rows.length : 0])));
+  out.tables = await page.$$eval('table[id]', (els) => Object.fromEntries(els.map((t) => [t.id, t.tBodies[0] ? Array.from(t.tBodies[0].rows).filter((r) => !r.querySelector('td.empty')).length : 0])));
 }
 
 async function main() {

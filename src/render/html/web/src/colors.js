@@ -53,10 +53,17 @@ export function viridis(t) {
   return rgbToHex(a.map((v, k) => v + (b[k] - v) * f));
 }
 
+const TINTS = new Map();
 /** `hex` mixed with white: amount 0 is the colour, 1 is white. */
 export function tint(hex, amount) {
-  const c = hexToRgb(hex);
-  return rgbToHex(c.map((v) => v + (255 - v) * amount));
+  const key = `${hex}/${amount}`;
+  let out = TINTS.get(key);
+  if (out === undefined) {
+    const c = hexToRgb(hex);
+    out = rgbToHex(c.map((v) => v + (255 - v) * amount));
+    TINTS.set(key, out);
+  }
+  return out;
 }
 
 function luminance(hex) {
@@ -67,12 +74,18 @@ function luminance(hex) {
   return 0.2126 * r + 0.7152 * g + 0.0722 * b;
 }
 
+const INKS = new Map();
 /** Black or white, whichever contrasts more with `hex`. */
 export function textOn(hex) {
-  const l = luminance(hex);
-  const onBlack = (l + 0.05) / 0.05;
-  const onWhite = 1.05 / (l + 0.05);
-  return onBlack >= onWhite ? '#111111' : '#ffffff';
+  let out = INKS.get(hex);
+  if (out === undefined) {
+    const l = luminance(hex);
+    const onBlack = (l + 0.05) / 0.05;
+    const onWhite = 1.05 / (l + 0.05);
+    out = onBlack >= onWhite ? '#111111' : '#ffffff';
+    INKS.set(hex, out);
+  }
+  return out;
 }
 
 /**

@@ -59,7 +59,7 @@ function categoryBars(d) {
   if (!cats.length) return h('p', { class: 'muted' }, 'No category changed.');
   const W = 1000;
   const labelW = 190;
-  const barW = W - labelW - 200;
+  const barW = W - labelW - 280;
   const max = Math.max(1, ...cats.map((c) => Math.max(c.bytes.old, c.bytes.new)));
   const rows = [];
   let y = 2;
@@ -68,7 +68,7 @@ function categoryBars(d) {
     const nw = (c.bytes.new / max) * barW;
     rows.push(s('g', { class: 'ch-row' },
       s('title', null, `${visible(c.category)}: ${size(c.bytes.old)} to ${size(c.bytes.new)} (${signedSize(c.bytes.delta)})`),
-      s('rect', { x: 0, y, width: 12, height: 12, fill: family(c.category).color, rx: 2 }),
+      s('rect', { x: 0, y: y + 6, width: 12, height: 12, fill: family(c.category).color, rx: 2 }),
       s('text', { x: 18, y: y + 16, class: 'ch-label' }, clip(c.category, 26)),
       s('rect', { x: labelW, y, width: Math.max(c.bytes.old ? 1 : 0, ow).toFixed(1), height: 11, class: 'bar-old' }),
       s('rect', { x: labelW, y: y + 13, width: Math.max(c.bytes.new ? 1 : 0, nw).toFixed(1), height: 11, class: 'bar-new' }),

@@ -24,16 +24,17 @@ export function signedSize(delta) {
   return (d > 0 ? '+' : '-') + size(Math.abs(d));
 }
 
-const INT = new Intl.NumberFormat('en-US');
 /** An integer with thousands separators: "1,234,567". */
 export function int(n) {
-  return INT.format(Number(n) || 0);
+  const v = Math.round(Number(n) || 0);
+  const s = String(Math.abs(v)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return v < 0 ? `-${s}` : s;
 }
 
 export function signedInt(n) {
   const d = Number(n) || 0;
   if (d === 0) return '0';
-  return (d > 0 ? '+' : '-') + INT.format(Math.abs(d));
+  return (d > 0 ? '+' : '-') + int(Math.abs(d));
 }
 
 /** `part` of `whole` in percent with one decimal, or a dash. */

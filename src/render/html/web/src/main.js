@@ -6,6 +6,11 @@ import { renderReport } from './report.js';
 import { renderDiff } from './diff.js';
 import './licenses.js';
 
+// Performance marks for the benchmark (performance.getEntriesByType('mark')).
+function mark(name) {
+  if (window.performance && performance.mark) performance.mark(name);
+}
+
 function showError(err) {
   const msg = err && err.message ? err.message : String(err);
   const box = h('div', { class: 'box box-problem fatal', role: 'alert', id: 'imgsize-error' },
@@ -20,14 +25,18 @@ function run() {
   const dataEl = document.getElementById('imgsize-data');
   if (!dataEl) throw new Error('the page holds no report data (#imgsize-data is missing)');
   const kind = dataEl.getAttribute('data-kind') || 'report';
+  mark('imgsize:start');
   const data = JSON.parse(dataEl.textContent);
+  mark('imgsize:parsed');
   const root = h('div', { class: 'page', id: 'imgsize-app' });
   let view;
   if (kind === 'diff' || data.kind === 'diff') view = renderDiff(data, root);
   else if (kind === 'report') view = renderReport(data, root);
   else throw new Error(`unknown data-kind "${kind}"`);
+  mark('imgsize:built');
   document.body.append(root);
   view.start();
+  mark('imgsize:drawn');
   document.body.dataset.ready = '1';
 }
 

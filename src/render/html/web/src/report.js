@@ -56,7 +56,7 @@ function header(r) {
   return h('header', { class: 'page-head' },
     h('p', { class: 'eyebrow' }, 'imgsize report'),
     h('h1', { id: 'image-ref' }, visible(ref)),
-    h('dl', { class: 'facts' }, facts.map(([k, v]) => [h('dt', null, k), h('dd', null, v)])),
+    h('dl', { class: 'facts' }, facts.map(([k, v]) => h('div', null, h('dt', null, k), h('dd', null, v)))),
     cards, problems, notes);
 }
 

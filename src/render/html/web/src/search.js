@@ -9,12 +9,18 @@ import { size, int, visible } from './format.js';
 const MAX_RESULTS = 15;
 
 export function createSearch(treemap, tree) {
-  const entries = [];
-  treemap.root.each((n) => {
-    if (n.data.kind === 'pruned' || !n.parent) return;
-    entries.push({ node: n, lower: n.path.toLowerCase(), name: String(n.data.name).toLowerCase() });
-  });
-  const byPath = new Map(entries.map((e) => [e.node.path, e.node]));
+  // the index is built on first use, not while the page loads.
+  let entries = null;
+  let byPath = null;
+  function index() {
+    if (entries) return;
+    entries = [];
+    treemap.root.each((n) => {
+      if (n.data.kind === 'pruned' || !n.parent) return;
+      entries.push({ node: n, lower: n.path.toLowerCase(), name: String(n.data.name).toLowerCase() });
+    });
+    byPath = new Map(entries.map((e) => [e.node.path, e.node]));
+  }
 
   const inputId = 'path-search';
   const listId = 'search-results';
@@ -81,6 +87,7 @@ export function createSearch(treemap, tree) {
       note.textContent = '';
       return;
     }
+    index();
     const hits = [];
     for (const e of entries) if (e.lower.includes(q)) hits.push(e);
     hits.sort((a, b) => {
@@ -132,6 +139,7 @@ export function createSearch(treemap, tree) {
       if (options.length) setActive(active <= 0 ? options.length - 1 : active - 1);
     } else if (e.key === 'Enter') {
       e.preventDefault();
+      index();
       const exact = byPath.get(input.value.trim().replace(/\/+$/, ''));
       if (active >= 0 && options[active]) choose(options[active]);
       else if (exact) choose({ node: exact, pruned: false, query: input.value });

@@ -46,6 +46,10 @@ export function prepareTree(tree) {
   return root;
 }
 
+function files(k) {
+  return `${int(k)} ${k === 1 ? 'file' : 'files'}`;
+}
+
 function kindWord(n) {
   switch (n.data.kind) {
     case 'dir': return 'folder';
@@ -64,6 +68,7 @@ export function createTreemap(report, { onNavigate } = {}) {
   const colorsByLayer = layerColors(report.layers || []);
   const total = root.data.bytes || root.value || 1;
 
+  let lastWidth = 0;
   const state = { current: root, mode: 'layer', highlight: null, focusPath: null };
   const boxNode = new WeakMap();
   let focusables = [];
@@ -88,7 +93,7 @@ export function createTreemap(report, { onNavigate } = {}) {
   }
   function ariaLabel(n) {
     const parts = [`${kindWord(n)} ${displayPath(n)}`, size(n.data.bytes)];
-    if (n.data.kind === 'dir' || n.data.kind === 'pruned') parts.push(`${int(n.data.files)} files`);
+    if (n.data.kind === 'dir' || n.data.kind === 'pruned') parts.push(files(n.data.files));
     parts.push(layerText(n, false), `category ${n.data.category ? visible(n.data.category) : 'none'}`);
     return parts.join(', ');
   }
@@ -172,11 +177,17 @@ export function createTreemap(report, { onNavigate } = {}) {
   }
 
   // ---- layout and drawing -------------------------------------------------------
-  function size2(w, hgt) { return { w, h: hgt }; }
+  // The drawing width, estimated from the window and the page's paddings (see
+  // style.css) instead of measured: measuring would force a layout of the whole page
+  // before the first paint. The <svg> is scaled to its box by CSS, so a small error
+  // only scales the drawing a little.
   function dims() {
-    const w = Math.max(320, Math.floor(frame.clientWidth || 1200));
-    const hh = Math.round(Math.max(360, Math.min(620, w * 0.52)));
-    return size2(w, hh);
+    const vw = window.innerWidth || 1280;
+    const pagePad = vw <= 720 ? 14 : 24;
+    const w = Math.max(300, Math.min(vw, 1240) - 2 * pagePad - 2 * 21 - 2);
+    const hh = Math.round(Math.max(340, Math.min(620, w * 0.52)));
+    lastWidth = w;
+    return { w, h: hh };
   }
 
   function tileChildren(node, x0, y0, x1, y1) {
@@ -286,8 +297,8 @@ export function createTreemap(report, { onNavigate } = {}) {
 
     const shown = items.length;
     const hidden = countDescendantsToDepth(cur) - shown;
-    svg.setAttribute('aria-label', `Treemap of ${visible(cur.path)}: ${size(cur.data.bytes)} in ${int(cur.data.files)} files; ${int((cur.children || []).length)} entries`);
-    status.textContent = `${visible(cur.path)}: ${size(cur.data.bytes)}, ${int(cur.data.files)} files, ${percent(cur.data.bytes, total)} of the image's content.`
+    svg.setAttribute('aria-label', `Treemap of ${visible(cur.path)}: ${size(cur.data.bytes)} in ${files(cur.data.files)}; ${int((cur.children || []).length)} entries`);
+    status.textContent = `${visible(cur.path)}: ${size(cur.data.bytes)}, ${files(cur.data.files)}, ${percent(cur.data.bytes, total)} of the image's content.`
       + (hidden > 0 ? ` ${int(hidden)} boxes too small to draw here; open a folder to see them.` : '');
     renderCrumbs();
     renderAltTable();
@@ -368,7 +379,7 @@ export function createTreemap(report, { onNavigate } = {}) {
     tip.append(
       h('div', { class: 'tip-path' }, displayPath(n)),
       h('div', null, `${size(n.data.bytes)} (${int(n.data.bytes)} bytes)`
-        + (n.data.kind === 'file' ? '' : `, ${int(n.data.files)} files`)
+        + (n.data.kind === 'file' ? '' : `, ${files(n.data.files)}`)
         + (n.data.kind === 'pruned' ? `, each entry under ${size(tree.min_bytes)}` : '')),
       h('div', null, layerRow),
       h('div', null, `Category: ${categoryText(n)}`),
@@ -470,12 +481,14 @@ export function createTreemap(report, { onNavigate } = {}) {
     }
   });
 
-  let lastWidth = 0;
+  let resizeTimer = 0;
   window.addEventListener('resize', () => {
-    const w = frame.clientWidth;
-    if (Math.abs(w - lastWidth) < 8) return;
-    lastWidth = w;
-    render();
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => {
+      const before = lastWidth;
+      dims();
+      if (Math.abs(lastWidth - before) >= 8) render();
+    }, 120);
   });
 
   /** Zoom to the folder holding `node` and mark `node`. */
@@ -488,7 +501,6 @@ export function createTreemap(report, { onNavigate } = {}) {
   function start() {
     renderLegend();
     render();
-    lastWidth = frame.clientWidth;
   }
 
   return { element, start, root, zoomTo, reveal, state };
