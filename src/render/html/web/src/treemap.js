@@ -140,12 +140,16 @@ export function createTreemap(report, { onNavigate } = {}) {
   const toggle = h('fieldset', { class: 'toggle', id: 'treemap-colour' },
     h('legend', null, 'Colour by'), radio('layer', 'Layer'), radio('category', 'Category'));
 
-  const pruneNote = h('p', { class: 'muted', id: 'treemap-pruned' },
-    tree.pruned_entries > 0
-      ? `To keep this page small, entries under ${size(tree.min_bytes)} were folded into grey hatched boxes: `
-        + `${int(tree.pruned_entries)} entries holding ${size(tree.pruned_bytes)} (${percent(tree.pruned_bytes, total)} of the content). `
-        + `The tree has ${int(tree.nodes)} boxes in all (budget ${int(tree.max_nodes)}).`
-      : `Every entry is shown (${int(tree.nodes)} boxes).`);
+  let pruneText;
+  if (!tree.pruned_entries) pruneText = `Every entry is shown (${int(tree.nodes)} boxes).`;
+  else if (!tree.pruned_bytes) {
+    pruneText = `${int(tree.pruned_entries)} entries without bytes of their own (empty files and folders, symlinks, names whose content another name counts) are left out. The tree has ${int(tree.nodes)} boxes.`;
+  } else {
+    pruneText = `To keep this page small, entries under ${size(tree.min_bytes)} were folded into grey hatched boxes: `
+      + `${int(tree.pruned_entries)} entries holding ${size(tree.pruned_bytes)} (${percent(tree.pruned_bytes, total)} of the content). `
+      + `The tree has ${int(tree.nodes)} boxes in all (budget ${int(tree.max_nodes)}).`;
+  }
+  const pruneNote = h('p', { class: 'muted', id: 'treemap-pruned' }, pruneText);
 
   const element = h('div', { class: 'treemap' },
     h('div', { class: 'tm-controls' }, toggle, legend),
