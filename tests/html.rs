@@ -327,3 +327,197 @@ fn drive(driver: &Path, page: &Path, shot: &Path, extra: &[&str]) -> Value {
         )
     })
 }
+
+/// Write a report or diff page into `dir`, drive it, and check what every page must
+/// do: render, with no error, no warning, no request and nothing injected.
+fn browse(dir: &Path, name: &str, args: &[&str], extra: &[&str]) -> Option<Value> {
+    let driver = driver()?;
+    let page = dir.join(format!("{name}.html"));
+    std::fs::write(&page, run(args)).expect("write the page");
+    let shot = dir.join(format!("{name}.png"));
+    let seen = drive(&driver, &page, &shot, extra);
+    assert_eq!(seen["ready"], "1", "{name}: {seen:#}");
+    for key in [
+        "console_errors",
+        "console_warnings",
+        "page_errors",
+        "requests",
+    ] {
+        assert_eq!(seen[key], serde_json::json!([]), "{name}: {key}");
+    }
+    assert!(seen["error_box"].is_null(), "{name}");
+    assert!(seen["pwned"].is_null(), "{name}");
+    assert_eq!(
+        seen["injected"],
+        serde_json::json!({"scripts": 2, "imgs": 0, "iframes": 0}),
+        "{name}"
+    );
+    let png = std::fs::read(&shot).expect("the screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "{name}: screenshot"
+    );
+    Some(seen)
+}
+
+#[test]
+fn the_report_works_in_a_browser() {
+    let dir = tmp();
+    let Some(seen) = browse(
+        dir.path(),
+        "sample",
+        &["report", SAMPLE, "--format", "html"],
+        &["--search", "libc.so"],
+    ) else {
+        return;
+    };
+    assert_eq!(
+        seen["headings"],
+        serde_json::json!([
+            "sample/python-app:1.0",
+            "Where the bytes are",
+            "Layers",
+            "Suggestions",
+            "Categories",
+            "Packages",
+            "Wasted bytes"
+        ])
+    );
+    // One tab stop in the treemap, every box labelled.
+    assert_eq!(seen["treemap_tab_stops"], 1);
+    assert_eq!(
+        seen["treemap_label"],
+        "Treemap of /: 796.09 kB in 15 files; 6 entries"
+    );
+    // A click into the biggest folder moves the breadcrumb.
+    assert_eq!(seen["breadcrumb_before"], serde_json::json!(["/"]));
+    assert_eq!(seen["clicked_folder"], "/usr");
+    assert_eq!(
+        seen["breadcrumb_after_click"],
+        serde_json::json!(["/", "usr"])
+    );
+    // Search finds the file, opens its folder and marks it.
+    let search = &seen["search"];
+    assert_eq!(
+        search["results"],
+        serde_json::json!(["/usr/lib/x86_64-linux-gnu/libc.so.6"])
+    );
+    assert_eq!(
+        search["breadcrumb_after"],
+        serde_json::json!(["/", "usr", "lib", "x86_64-linux-gnu"])
+    );
+    assert_eq!(search["highlighted"], "/usr/lib/x86_64-linux-gnu/libc.so.6");
+    // The keyboard: arrows move between boxes, Enter opens, Escape goes back.
+    let keys = &seen["keyboard"];
+    assert_eq!(
+        keys["start"],
+        "folder /usr, 529.00 kB, 8 files, layer 3, category other"
+    );
+    assert_ne!(keys["after_arrow_right"], keys["start"]);
+    let entered = keys["enter_on"].as_str().expect("a folder");
+    let crumb: Vec<&str> = entered.split('/').filter(|p| !p.is_empty()).collect();
+    let mut expected = vec!["/"];
+    expected.extend(crumb);
+    assert_eq!(keys["breadcrumb_after_enter"], serde_json::json!(expected));
+    assert_eq!(keys["breadcrumb_after_escape"], serde_json::json!(["/"]));
+    // The colour toggle switches the legend from layers to category groups.
+    let colour = &seen["colour"];
+    assert_eq!(
+        colour["legend_before"],
+        serde_json::json!(["0", "1", "2", "3", "6", "smaller entries"])
+    );
+    assert_eq!(colour["checked_after"], "category");
+    assert!(
+        colour["legend_after"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|g| g == "Package caches"))
+    );
+    // A column header sorts its table, and says so.
+    let sort = &seen["sort"];
+    assert_eq!(sort["aria_sort_after"], "ascending");
+    let mut sorted: Vec<String> = serde_json::from_value(sort["before"].clone()).expect("rows");
+    sorted.sort();
+    assert_eq!(sort["after"], serde_json::json!(sorted));
+}
+
+#[test]
+fn hostile_names_stay_text_in_a_browser() {
+    let dir = tmp();
+    let image = dir.path().join("evil.tar");
+    docker_archive(&hostile(), &image).expect("fixture");
+    let image = image.to_string_lossy();
+    let Some(seen) = browse(
+        dir.path(),
+        "evil",
+        &["report", &image, "--format", "html"],
+        &["--search", "onerror"],
+    ) else {
+        return;
+    };
+    // The name is found as the text it is, and nothing of it ran.
+    assert_eq!(
+        seen["search"]["results"],
+        serde_json::json!(["/app/<img src=x onerror=alert(3)>.bin"])
+    );
+}
+
+#[test]
+fn the_diff_page_works_in_a_browser() {
+    let dir = tmp();
+    let (old, new) = (dir.path().join("v1.tar"), dir.path().join("v2.tar"));
+    docker_archive(&crate::diff::v1(), &old).expect("v1");
+    docker_archive(&crate::diff::v2(), &new).expect("v2");
+    let (old, new) = (old.to_string_lossy(), new.to_string_lossy());
+    let args = ["diff", &old, &new, "--format", "html"];
+    let Some(seen) = browse(dir.path(), "diff", &args, &[]) else {
+        return;
+    };
+    let doc = json(&["diff", &old, &new, "--format", "json"]);
+    let rows = |key: &str| doc[key].as_array().map_or(0, Vec::len);
+    for section in [
+        "diff-totals",
+        "diff-categories",
+        "diff-paths",
+        "diff-packages",
+        "diff-findings",
+        "diff-layers",
+    ] {
+        assert!(
+            seen["sections"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|id| id == section)),
+            "{section}: {seen:#}"
+        );
+    }
+    assert_eq!(seen["tables"]["diff-paths-table"], rows("paths"));
+    assert_eq!(seen["tables"]["diff-packages-table"], rows("packages"));
+    assert_eq!(seen["tables"]["diff-layers-table"], rows("layers"));
+    assert_eq!(seen["tables"]["diff-findings-table"], rows("findings"));
+    assert!(rows("paths") > 0 && rows("packages") > 0 && rows("findings") > 0);
+}
+
+#[test]
+fn a_30k_file_page_works_in_a_browser() {
+    let dir = tmp();
+    let image = dir.path().join("wide.tar");
+    docker_archive(&wide(), &image).expect("fixture");
+    let image = image.to_string_lossy();
+    let Some(seen) = browse(
+        dir.path(),
+        "wide",
+        &["report", &image, "--format", "html"],
+        &["--search", "/opt/pkg19/mod14/lib004/file-29999.py"],
+    ) else {
+        return;
+    };
+    assert_eq!(seen["breadcrumb_after_click"][0], "/");
+    assert_eq!(seen["breadcrumb_after_click"][1], "opt");
+    // A small file has no box of its own: the search offers, and marks, the
+    // "smaller entries" box of its deepest folder in the tree.
+    let search = &seen["search"];
+    let marked = search["highlighted"].as_str().unwrap_or_default();
+    assert!(
+        marked.starts_with("/opt/pkg19") && "/opt/pkg19/mod14/lib004".starts_with(marked),
+        "{search:#}"
+    );
+}
