@@ -521,3 +521,35 @@ fn a_30k_file_page_works_in_a_browser() {
         "{search:#}"
     );
 }
+
+/// The page's colours stay apart for colour-blind readers: tests/browser/palette.mjs
+/// simulates protanopia, deuteranopia and tritanopia (Machado et al. 2009) on the
+/// colours the page uses. Needs only node.
+#[test]
+fn the_colours_survive_colour_blindness() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/palette.mjs");
+    let out = match Command::new("node").arg(&script).output() {
+        Ok(out) => out,
+        Err(e) => {
+            assert!(std::env::var_os("CI").is_none(), "node: {e}");
+            eprintln!("note: skipped: no node ({e})");
+            return;
+        }
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    for vision in ["normal", "protanopia", "deuteranopia", "tritanopia"] {
+        let v = &seen[vision];
+        // Category families: clearly different at a glance (CIE76 ΔE above 15;
+        // Okabe-Ito's grey "other" beside its reddish purple was 7.1 for deuteranopes).
+        let families = v["families_min_de"].as_f64().expect("families");
+        assert!(families >= 15.0, "{vision}: {v}");
+        // Layers: the ramp never collapses.
+        let layers = v["layers_ramp_min_de"].as_f64().expect("layers");
+        assert!(layers >= 20.0, "{vision}: {v}");
+    }
+}

@@ -17,7 +17,7 @@ export const FAMILIES = [
   { id: 'dev', name: 'Dev files and toolchains', color: '#E69F00', categories: ['dev-files', 'toolchain'] },
   { id: 'vcs', name: 'VCS, logs and temp', color: '#009E73', categories: ['vcs', 'logs-temp'] },
   { id: 'app', name: 'Application', color: '#0072B2', categories: ['app'] },
-  { id: 'other', name: 'Other', color: '#999999', categories: ['other'] },
+  { id: 'other', name: 'Other', color: '#CCCCCC', categories: ['other'] },
 ];
 
 const FAMILY_OF = new Map();
