@@ -33,7 +33,7 @@ image() {
       echo "$ROOT/bench-data/python.tar" ;;
     big)
       # The 2 GB, 200k-file image of compare.sh; only when it has been built.
-      [ -f bench-data/big.tar ] && echo "$ROOT/bench-data/big.tar" ;;
+      for f in big.tar big-oci.tar; do [ -f "bench-data/$f" ] && { echo "$ROOT/bench-data/$f"; break; }; done ;;
   esac
 }
 

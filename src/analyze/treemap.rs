@@ -64,6 +64,22 @@ pub struct MapNode {
     pub children: Vec<MapNode>,
 }
 
+impl MapNode {
+    /// A node with no bytes yet.
+    fn empty(name: String, kind: MapKind) -> Self {
+        MapNode {
+            name,
+            kind,
+            bytes: 0,
+            files: 0,
+            layer: None,
+            category: None,
+            entries: 0,
+            children: Vec::new(),
+        }
+    }
+}
+
 /// The drawn tree and what the cut left out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TreeMap {
@@ -258,16 +274,7 @@ pub fn build(tree: &FsTree, atoms: &Atoms<'_>, max_nodes: usize) -> TreeMap {
         nodes: 0,
         pruned_bytes: 0,
         pruned_entries: 0,
-        root: MapNode {
-            name: "/".to_string(),
-            kind: MapKind::Dir,
-            bytes: 0,
-            files: 0,
-            layer: None,
-            category: None,
-            entries: 0,
-            children: Vec::new(),
-        },
+        root: MapNode::empty("/".to_string(), MapKind::Dir),
     };
     let ctx = Ctx {
         tree,
@@ -320,16 +327,7 @@ impl Ctx<'_> {
         if tree.kind(id) != NodeKind::Dir {
             return node;
         }
-        let mut pruned = MapNode {
-            name: String::new(),
-            kind: MapKind::Pruned,
-            bytes: 0,
-            files: 0,
-            layer: None,
-            category: None,
-            entries: 0,
-            children: Vec::new(),
-        };
+        let mut pruned = MapNode::empty(String::new(), MapKind::Pruned);
         for c in tree.children(id) {
             let ci = c as usize;
             if self.s.bytes[ci] >= self.min_bytes && depth < MAX_DEPTH {
