@@ -561,3 +561,28 @@ fn the_colours_survive_colour_blindness() {
         assert!(layers >= 20.0, "{vision}: {v}");
     }
 }
+
+#[test]
+fn manifest_only_and_empty_images_render_without_a_treemap() {
+    let dir = tmp();
+    let empty = dir.path().join("empty.tar");
+    docker_archive(
+        &Image::new("empty/app:1").layer(Layer::new("/bin/sh -c mkdir /data").dir("data")),
+        &empty,
+    )
+    .expect("fixture");
+    let empty = empty.to_string_lossy();
+    for (name, args) in [
+        (
+            "manifest",
+            vec!["report", SAMPLE, "--manifest-only", "--format", "html"],
+        ),
+        ("empty", vec!["report", &empty, "--format", "html"]),
+    ] {
+        let Some(seen) = browse(dir.path(), name, &args, &[]) else {
+            return;
+        };
+        assert_eq!(seen["treemap_boxes"], 0, "{name}");
+        assert!(seen["treemap_label"].is_null(), "{name}");
+    }
+}

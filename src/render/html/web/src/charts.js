@@ -21,7 +21,11 @@ function legendItems(items) {
 
 /** One bar per real layer: visible content, then the part hidden later. */
 export function layerTimeline(report) {
-  const real = (report.layers || []).filter((l) => !l.empty_layer && l.index !== null);
+  // With --manifest-only only the compressed sizes are known: the bars show those.
+  const real = (report.layers || []).filter((l) => !l.empty_layer && l.index !== null)
+    .map((l) => (report.manifest_only
+      ? { ...l, added_bytes: l.compressed_bytes, content_bytes: l.compressed_bytes, wasted_bytes: 0 }
+      : l));
   const meta = (report.layers || []).filter((l) => l.empty_layer || l.index === null);
   const groups = [
     { name: 'Base image', rows: real.filter((l) => l.scope === 'base') },
@@ -74,8 +78,12 @@ export function layerTimeline(report) {
       h('ul', { class: 'meta-steps' }, meta.map((l) => h('li', null, h('code', null, clip(instruction(l.created_by) || '-', 140))))))
     : null;
   return h('figure', { class: 'chart-figure' },
-    h('figcaption', { id: capId }, `What each of the ${real.length} layers ships: bytes still visible in the final image, and bytes a later layer hides (waste). Bars are to scale; the biggest layer ships ${size(max)}.`),
-    legendItems([['sw-content', 'Still visible (your layers)'], ['sw-base', 'Still visible (base image)'], ['sw-waste', 'Hidden later (wasted)']]),
+    h('figcaption', { id: capId }, report.manifest_only
+      ? `The compressed size of each of the ${real.length} layers (only the manifest was read). Bars are to scale; the biggest layer is ${size(max)}.`
+      : `What each of the ${real.length} layers ships: bytes still visible in the final image, and bytes a later layer hides (waste). Bars are to scale; the biggest layer ships ${size(max)}.`),
+    legendItems(report.manifest_only
+      ? [['sw-content', 'Compressed (your layers)'], ['sw-base', 'Compressed (base image)']]
+      : [['sw-content', 'Still visible (your layers)'], ['sw-base', 'Still visible (base image)'], ['sw-waste', 'Hidden later (wasted)']]),
     svg,
     h('details', { class: 'alt' }, h('summary', null, 'Show as table'), table),
     metaNote);

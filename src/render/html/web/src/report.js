@@ -37,6 +37,19 @@ function header(r) {
   ].filter(Boolean);
   const proj = r.projected || { saved_bytes: 0, stored_bytes: t.stored_bytes };
   const base = r.base || {};
+  if (r.manifest_only) {
+    // Only the manifest was read: the figures that need the layers are unknown, not 0.
+    const unknown = 'needs the layers (run without --manifest-only)';
+    return h('header', { class: 'page-head' },
+      h('p', { class: 'eyebrow' }, 'imgsize report (manifest only)'),
+      h('h1', { id: 'image-ref' }, visible(ref)),
+      h('dl', { class: 'facts' }, facts.map(([k, v]) => h('div', null, h('dt', null, k), h('dd', null, v)))),
+      h('div', { class: 'cards', id: 'totals' },
+        card('Compressed', size(t.compressed_bytes), 'what a pull downloads'),
+        card('Layers', int(t.layers), base.layers ? `${int(base.layers)} from the base image` : 'no base image recognised'),
+        card('Content', '–', unknown),
+        card('Wasted', '–', unknown)));
+  }
   const cards = h('div', { class: 'cards', id: 'totals' },
     card('Content', size(t.content_bytes), 'visible in a container'),
     card('Wasted', size(t.wasted_bytes), `${percent(t.wasted_bytes, t.stored_bytes)} of stored, hidden by later layers`, t.wasted_bytes > 0 ? 'warn' : null),
@@ -156,7 +169,13 @@ export function renderReport(r, root) {
   root.append(main);
 
   let treemap = null;
-  if (r.tree && r.tree.root) {
+  if (r.manifest_only) {
+    main.append(section('filesystem', 'Where the bytes are', null,
+      h('p', { class: 'muted' }, 'Only the manifest and config were read (--manifest-only): the layers list their compressed sizes, and the filesystem, waste, categories, packages and suggestions need the layers themselves.')));
+  } else if (r.tree && r.tree.root && !r.tree.root.bytes) {
+    main.append(section('filesystem', 'Where the bytes are', null,
+      h('p', { class: 'muted' }, 'The final filesystem holds no file content.')));
+  } else if (r.tree && r.tree.root) {
     treemap = createTreemap(r);
     const search = createSearch(treemap, r.tree);
     main.append(section('filesystem', 'Where the bytes are',
