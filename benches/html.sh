@@ -43,8 +43,10 @@ if command -v diving >/dev/null && command -v curl >/dev/null; then
   DIVING_PID=$!
   for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/ping" >/dev/null && break; sleep 0.1; done
   # What diving's page downloads before any analysis: its index and assets.
-  DIVING_ASSETS=$(curl -s "http://127.0.0.1:$PORT/" | grep -oE '(src|href)="/[^"]+"' \
-    | sed -E 's/^(src|href)="//; s/"$//' | sort -u \
+  # (What the index references, gzip-compressed as served; chunks loaded later are not
+  # counted, so this is a lower bound.)
+  DIVING_ASSETS=$({ curl -s "http://127.0.0.1:$PORT/" | grep -oE '(src|href)="\.?/[^"]+"' || true; } \
+    | sed -E 's/^(src|href)="\.?//; s/"$//' | sort -u \
     | while read -r p; do curl -s --compressed -o /dev/null -w '%{size_download}\n' "http://127.0.0.1:$PORT$p"; done \
     | awk '{s+=$1} END {print s+0}')
 fi
@@ -69,22 +71,28 @@ for name in $IMAGES; do
   diving_row=""
   if [ -n "${DIVING_PID:-}" ]; then
     url="http://127.0.0.1:$PORT/api/analyze?image=$(python3 -c 'import sys,urllib.parse; print(urllib.parse.quote("file://"+sys.argv[1]))' "$img")"
-    hyperfine -N -w1 -r "$RUNS" --export-json "$OUT/dv.json" -n diving "curl -sf -o /dev/null $url" >/dev/null 2>&1 || true
-    payload=$(curl -s --compressed -o /dev/null -w '%{size_download}' "$url" || echo 0)
-    rss=$(awk '/VmHWM/ {print $2}' "/proc/$DIVING_PID/status")
-    diving_row=$(python3 - "$OUT/dv.json" "$payload" "${DIVING_ASSETS:-0}" "$rss" <<'PY'
+    status=$(curl -s -o "$OUT/dv.body" -w '%{http_code}' "$url" || echo 000)
+    if [ "$status" != 200 ]; then
+      msg=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("message","")[:70].replace("|","/"))' "$OUT/dv.body" 2>/dev/null || echo "HTTP $status")
+      diving_row="| $name | | diving web | fails: $msg | | | | | |"
+    else
+      hyperfine -N -w1 -r "$RUNS" --export-json "$OUT/dv.json" -n diving "curl -sf -o /dev/null $url" >/dev/null 2>&1 || true
+      payload=$(curl -s --compressed -o /dev/null -w '%{size_download}' "$url" || echo 0)
+      rss=$(awk '/VmHWM/ {print $2}' "/proc/$DIVING_PID/status")
+      diving_row=$(python3 - "$OUT/dv.json" "$payload" "${DIVING_ASSETS:-0}" "$rss" "$name" <<'PY'
 import json, sys
 try:
     ms = json.load(open(sys.argv[1]))["results"][0]["median"] * 1000
 except Exception:
     ms = float("nan")
-payload, assets, rss = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-print(f"| diving web | {ms:.0f} (analysis API) | {rss/1000:.0f} (server peak so far) | {payload + assets} ({payload} analysis + {assets} assets) | | | needs its server |")
+payload, assets, rss, name = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+print(f"| {name} | | diving web | {ms:.0f} (analysis API) | {rss/1000:.0f} (server, peak so far) | {payload + assets} ({payload} analysis + {assets} assets, gzip) | | | needs its server |")
 PY
 )
+    fi
   fi
   python3 - "$OUT" "$name" <<'PY'
-import json, statistics, sys
+import gzip, json, statistics, sys
 out, name = sys.argv[1], sys.argv[2]
 hf = {r["command"]: r["median"] * 1000 for r in json.load(open(f"{out}/hf.json"))["results"]}
 mem = {f: int(open(f"{out}/{f}.mem").read().split()[-1]) / 1000 for f in ("html", "json")}
@@ -96,8 +104,9 @@ t = doc["tree"]
 ready = [float(x) for x in open(f"{out}/ready").read().split() if x != "None"]
 files = doc["totals"]["files"]
 pruned = f'{t["pruned_entries"]} entries, {t["pruned_bytes"]/1e6:.1f} MB'
-print(f"| {name} | {files} | imgsize html | {hf['html']:.0f} | {mem['html']:.1f} | {len(page.encode())} | {t['nodes']} | {pruned} | {statistics.median(ready):.0f} |")
+gz = len(gzip.compress(page.encode(), 6, mtime=0))
+print(f"| {name} | {files} | imgsize html | {hf['html']:.0f} | {mem['html']:.1f} | {len(page.encode())} ({gz} gzip) | {t['nodes']} | {pruned} | {statistics.median(ready):.0f} |")
 print(f"| {name} | {files} | imgsize json | {hf['json']:.0f} | {mem['json']:.1f} | | | | |")
 PY
-  [ -n "$diving_row" ] && echo "${diving_row/| diving/| $name | | diving}"
+  if [ -n "$diving_row" ]; then echo "$diving_row"; fi
 done
