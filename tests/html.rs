@@ -137,6 +137,20 @@ fn the_page_embeds_the_json_report() {
     assert!(page.starts_with("<!doctype html>"));
     assert!(page.contains("<title>imgsize: sample/python-app:1.0</title>"));
     assert!(page.contains("Content-Security-Policy\" content=\"default-src 'none';"));
+    // The one script allowed is the page's own, by its hash: no inline handler or
+    // injected element could run.
+    let script = page
+        .rsplit_once("<script>")
+        .and_then(|(_, rest)| rest.split_once("</script>"))
+        .map(|(script, _)| script)
+        .expect("the page's script");
+    let hash = {
+        use base64::Engine;
+        use sha2::{Digest, Sha256};
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(script.as_bytes()))
+    };
+    assert!(page.contains(&format!("script-src 'sha256-{hash}';")));
+    assert!(!page.contains("script-src 'unsafe-inline'"));
     let (data, kind) = embedded(&page);
     assert_eq!(kind, "report");
     let doc = json(&["report", SAMPLE, "--format", "json", "--tree"]);

@@ -5,7 +5,7 @@
 //! script draws everything from the embedded data, so this renderer computes nothing.
 //!
 //! Nothing leaves the page: the Content-Security-Policy allows no fetch, frame, font
-//! or image source but inline `data:`. Text from the image reaches the page only as
+//! or image source but inline `data:`, and no script but the page's own, by its hash. Text from the image reaches the page only as
 //! JSON data (with every `<` written `\u003c`, so no string can close the `<script>`
 //! element) and the script inserts it as text, never as markup.
 
@@ -49,12 +49,13 @@ impl Renderer for Html {
             out,
             "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-             <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n\
+             <meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\n\
              <meta name=\"generator\" content=\"imgsize {}\">\n\
              <title>imgsize: {}</title>\n<style>{STYLE}</style>\n</head><body>\n\
              <noscript>This report needs JavaScript; the same figures are in \
              <code>imgsize {kind} --format json</code>.</noscript>\n\
              <script type=\"application/json\" id=\"imgsize-data\" data-kind=\"{kind}\">",
+            csp(),
             env!("CARGO_PKG_VERSION"),
             escape(&title),
         )?;
@@ -66,9 +67,19 @@ impl Renderer for Html {
     }
 }
 
-/// No network, no plugins, no frames: inline script and style and `data:` images only.
-const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; \
-                   img-src data:; base-uri 'none'; form-action 'none'";
+/// The page's Content-Security-Policy: no network, no plugins, no frames, `data:`
+/// images, inline style, and one script, the page's own, allowed by its SHA-256. Even
+/// markup that got into the page could run no script of its own: no `<script>`, no
+/// `onerror=` handler, no `javascript:` link.
+fn csp() -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(SCRIPT));
+    format!(
+        "default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{hash}'; \
+         img-src data:; base-uri 'none'; form-action 'none'"
+    )
+}
 
 /// An image's name for the title: its reference, else the input as given.
 fn name(reference: Option<&str>, source: &str) -> String {
