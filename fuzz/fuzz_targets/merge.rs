@@ -87,8 +87,19 @@ fuzz_target!(|data: &[u8]| {
         notes: Vec::new(),
         manifest_only: false,
     };
-    let report = summarize(&analysis, &SummaryOptions::default());
+    // A small node budget, so the tree's cut and folding run on every input.
+    let options = SummaryOptions {
+        tree_nodes: Some(1 + data.len() % 40),
+        ..SummaryOptions::default()
+    };
+    let report = summarize(&analysis, &options);
+    let tree = report.tree.as_ref().expect("a tree was asked for");
+    assert!(tree.nodes <= tree.max_nodes, "the tree keeps to its budget");
     if all_merged {
+        assert_eq!(
+            tree.root.bytes, report.totals.content_bytes,
+            "the tree holds every visible byte"
+        );
         let t = &report.totals;
         assert_eq!(
             t.stored_bytes,
