@@ -10,9 +10,17 @@ use super::categories::{Atoms, Category};
 use crate::model::FsTree;
 use crate::model::tree::{NodeKind, ROOT};
 
-/// The default node budget: enough to show every folder and file above about 0.02% of
-/// a big image, and a page far under 2 MB.
-pub const DEFAULT_NODES: usize = 5000;
+/// The default node budget: on a 1 GB image of 30,000 files, every entry above about
+/// 35 kB (0.003%) keeps a box, in a page of about 1 MB.
+pub const DEFAULT_NODES: usize = 10_000;
+
+/// What the drawn tree may weigh as JSON, names included: with it a page stays under
+/// 2 MB whatever the names are (a tar name may be 64 KiB long). Each node is counted
+/// as its name's length plus [`NODE_BYTES`] for the rest of its fields.
+pub const MAX_TREE_BYTES: u64 = 1_500_000;
+
+/// About what a node's fields but its name take in the JSON.
+const NODE_BYTES: u64 = 100;
 
 /// Directories this deep keep no children of their own: all of them are folded into
 /// one pruned node. Real trees are far shallower; the bound keeps the JSON readable
@@ -179,9 +187,9 @@ impl Mix {
 }
 
 /// The smallest byte count that keeps a node of its own when at most `max_nodes`
-/// nodes (kept ones and one pruned node per kept directory with folded bytes) may be
-/// drawn. Parents hold at least their children's bytes, so the kept set is closed
-/// under ancestors.
+/// nodes (kept ones and one pruned node per kept directory with folded bytes),
+/// weighing at most [`MAX_TREE_BYTES`], may be drawn. Parents hold at least their
+/// children's bytes, so the kept set is closed under ancestors.
 fn cut(tree: &FsTree, s: &Sums, max_nodes: usize) -> u64 {
     let mut sizes: Vec<u64> = s
         .order
@@ -192,15 +200,20 @@ fn cut(tree: &FsTree, s: &Sums, max_nodes: usize) -> u64 {
     sizes.sort_unstable_by(|a, b| b.cmp(a));
     // The cut that keeps the `keep` biggest (fewer on a tie at the edge).
     let min = |keep: usize| sizes.get(keep).map_or(1, |&next| next + 1);
-    // The most nodes kept within the budget: drawn nodes grow with `keep`, up to the
-    // pruned nodes a tie can add or save, so a binary search finds the edge.
+    let fits = |min: u64| {
+        let (nodes, weight) = drawn(tree, s, min);
+        nodes <= max_nodes && weight <= MAX_TREE_BYTES
+    };
+    // The most nodes kept within the budget: drawn nodes and their weight grow with
+    // `keep`, up to the pruned nodes a tie can add or save, so a binary search finds
+    // the edge.
     let (mut lo, mut hi) = (0, max_nodes.min(sizes.len()));
-    if drawn(tree, s, min(hi)) <= max_nodes {
+    if fits(min(hi)) {
         return min(hi);
     }
     while hi - lo > 1 {
         let mid = lo + (hi - lo) / 2;
-        if drawn(tree, s, min(mid)) <= max_nodes {
+        if fits(min(mid)) {
             lo = mid;
         } else {
             hi = mid;
@@ -209,13 +222,15 @@ fn cut(tree: &FsTree, s: &Sums, max_nodes: usize) -> u64 {
     min(lo)
 }
 
-/// Nodes drawn with a cut at `min` bytes.
-fn drawn(tree: &FsTree, s: &Sums, min: u64) -> usize {
+/// Nodes drawn with a cut at `min` bytes, and their weight as JSON.
+fn drawn(tree: &FsTree, s: &Sums, min: u64) -> (usize, u64) {
     let mut kept = 0;
+    let mut weight = 0;
     let mut folded = vec![false; tree.node_count()];
     for &id in &s.order {
         if s.bytes[id as usize] >= min {
             kept += 1;
+            weight += NODE_BYTES + tree.name(id).len() as u64;
         } else if s.bytes[id as usize] > 0 {
             // Folded into its parent's pruned node when the parent has a node.
             let p = tree.parent(id).unwrap_or(ROOT);
@@ -224,7 +239,8 @@ fn drawn(tree: &FsTree, s: &Sums, min: u64) -> usize {
             }
         }
     }
-    kept + folded.iter().filter(|&&f| f).count()
+    let pruned = folded.iter().filter(|&&f| f).count();
+    (kept + pruned, weight + NODE_BYTES * pruned as u64)
 }
 
 /// The tree cut to `max_nodes` nodes.
@@ -500,6 +516,36 @@ mod tests {
         // d100 to d119 and the file.
         assert_eq!(n.entries, 21);
         assert_eq!(m.pruned_bytes, 4096);
+        assert_eq!(m.nodes, check(&m.root));
+    }
+
+    /// Names count: a tree of long names is cut to its weight, not only its nodes.
+    fn weight(n: &MapNode) -> u64 {
+        n.children
+            .iter()
+            .map(|c| NODE_BYTES + c.name.len() as u64 + weight(c))
+            .sum()
+    }
+
+    #[test]
+    fn long_names_are_cut_to_the_weight_budget() {
+        let rows: Vec<(String, u64)> = (0..200u64)
+            .map(|i| (format!("d/{i:03}{}", "x".repeat(20_000)), 1_000 + i))
+            .collect();
+        let rows: Vec<(&str, u64)> = rows.iter().map(|(p, s)| (p.as_str(), *s)).collect();
+        let t = tree(&[&rows]);
+        let atoms = classify(&t, vec![true]);
+        let m = build(&t, &atoms, DEFAULT_NODES);
+        assert!(weight(&m.root) <= MAX_TREE_BYTES, "{}", weight(&m.root));
+        // 200 names of 20 kB would weigh 4 MB: about 74 of them fit.
+        let d = find(&m.root, &["d"]);
+        assert!(
+            (60..=75).contains(&(d.children.len() - 1)),
+            "{}",
+            d.children.len()
+        );
+        assert_eq!(d.children.last().map(|c| c.kind), Some(MapKind::Pruned));
+        assert_eq!(m.root.bytes, (0..200).map(|i| 1_000 + i).sum::<u64>());
         assert_eq!(m.nodes, check(&m.root));
     }
 
