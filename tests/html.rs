@@ -341,6 +341,45 @@ fn long_names_cannot_grow_the_page_past_2_mb() {
     assert_eq!(tree["root"]["bytes"], data["totals"]["content_bytes"]);
 }
 
+#[test]
+fn a_saved_report_with_a_deep_tree_reads_back() {
+    // A file 200 folders down: the tree folds below 48 levels, so the saved report
+    // stays within the nesting serde_json reads back.
+    let deep: String = (0..200).map(|i| format!("d{i}/")).collect();
+    let dir = tmp();
+    let image = dir.path().join("deep.tar");
+    docker_archive(
+        &Image::new("deep/app:1")
+            .layer(Layer::new("/bin/sh -c ./deep").fill(&format!("{deep}f"), 4_096)),
+        &image,
+    )
+    .expect("fixture");
+    let image = image.to_string_lossy();
+    let saved = dir.path().join("deep.json");
+    std::fs::write(
+        &saved,
+        run(&["report", &image, "--format", "json", "--tree"]),
+    )
+    .expect("save");
+    let saved = saved.to_string_lossy();
+    let diff = json(&["diff", &saved, &image, "--format", "json"]);
+    assert_eq!(diff["totals"]["content_bytes"]["delta"], 0, "{diff:#}");
+    let out = imgsize(&[
+        "check",
+        &image,
+        "--baseline",
+        &saved,
+        "--limit",
+        "growth.bytes=0",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 // ---- In a real browser ----
 
 /// The browser driver, when chromium and the driver's node modules are here. Without
