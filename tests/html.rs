@@ -199,6 +199,22 @@ fn html_is_for_report_and_diff_only() {
     }
 }
 
+#[test]
+fn tree_is_refused_where_no_document_has_one() {
+    for args in [
+        &["diff", SAMPLE, SAMPLE, "--tree"][..],
+        &["explain", SAMPLE, "/usr", "--tree"][..],
+    ] {
+        let out = imgsize(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("--tree puts the report's tree in the JSON"),
+            "{err}"
+        );
+    }
+}
+
 /// An image whose names and history try to break out of the page.
 fn hostile() -> Image {
     Image::new("evil/<script>window.__pwned=1</script>:1").layer(

@@ -447,6 +447,9 @@ impl CommonArgs {
 }
 
 fn report(args: &ReportArgs, explain: Option<&str>) -> Result<u8> {
+    if explain.is_some() {
+        no_tree(args, "explain")?;
+    }
     let options = args.options(&[&args.image])?;
     let bar = Bar::new(!args.no_progress);
     let hooks = Hooks {
@@ -620,7 +623,19 @@ fn read_baseline(path: &Path) -> Result<imgsize::analyze::budget::Baseline> {
     Ok(imgsize::analyze::budget::Baseline::from(&snapshot))
 }
 
+/// `--tree` only shapes documents that carry a report; elsewhere it is refused
+/// rather than ignored.
+fn no_tree(args: &CommonArgs, command: &str) -> Result<()> {
+    if args.tree {
+        anyhow::bail!(
+            "--tree puts the report's tree in the JSON of report and check; {command} has none"
+        );
+    }
+    Ok(())
+}
+
 fn diff(args: &DiffArgs) -> Result<u8> {
+    no_tree(&args.common, "diff")?;
     let options = args.common.options(&[&args.old, &args.new])?;
     let bar = Bar::new(!args.common.no_progress);
     let hooks = Hooks {
