@@ -220,19 +220,15 @@ struct CommonArgs {
     tree: bool,
     /// Most nodes of that tree: entries too small for a node of their own are
     /// folded into one "pruned" node per folder, which says what it holds.
-    #[arg(long, default_value_t = imgsize::analyze::treemap::DEFAULT_NODES, value_name = "N", value_parser = nodes)]
+    #[arg(
+        long,
+        default_value_t = imgsize::analyze::treemap::DEFAULT_NODES,
+        value_name = "N",
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+    )]
     tree_nodes: usize,
     #[command(flatten)]
     registry: RegistryArgs,
-}
-
-/// `--tree-nodes`: at least 1.
-fn nodes(s: &str) -> Result<usize, String> {
-    match s.parse::<usize>() {
-        Ok(0) => Err("must be at least 1".to_string()),
-        Ok(n) => Ok(n),
-        Err(e) => Err(e.to_string()),
-    }
 }
 
 /// How to reach registries.

@@ -11,6 +11,8 @@
 
 use std::io::{self, Write};
 
+use super::diff_table::side_name;
+use super::junit::xml_escape;
 use super::{Document, Renderer, format, json};
 
 /// The page's script: the treemap layout (d3-hierarchy) and the views.
@@ -23,28 +25,34 @@ pub struct Html;
 
 impl Renderer for Html {
     fn render(&self, d: &Document<'_>, out: &mut dyn Write) -> io::Result<()> {
+        // The data first, so an unsupported document writes nothing.
+        let mut data = Vec::new();
         let (kind, title) = match d {
-            Document::Report(r) => (
-                "report",
-                name(r.image.reference.as_deref(), &r.image.source),
-            ),
-            Document::Diff(d) => (
-                "diff",
-                format!(
-                    "{} → {}",
-                    name(d.old.reference.as_deref(), &d.old.source),
-                    name(d.new.reference.as_deref(), &d.new.source)
-                ),
-            ),
+            Document::Report(r) => {
+                json::report_compact(r, &mut ScriptSafe(&mut data))?;
+                let image = &r.image;
+                (
+                    "report",
+                    image
+                        .reference
+                        .as_deref()
+                        .unwrap_or(&image.source)
+                        .to_string(),
+                )
+            }
+            Document::Diff(d) => {
+                json::diff_compact(d, &mut ScriptSafe(&mut data))?;
+                (
+                    "diff",
+                    format!("{} → {}", side_name(&d.old), side_name(&d.new)),
+                )
+            }
             Document::Explain(..) | Document::Check(..) => {
                 return Err(super::unsupported(
                     "--format html shows report and diff; use json, table or markdown here",
                 ));
             }
         };
-        // The data first, so an unsupported document writes nothing.
-        let mut data = Vec::new();
-        json::write_compact(d, &mut ScriptSafe(&mut data))?;
         write!(
             out,
             "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
@@ -81,26 +89,10 @@ fn csp() -> String {
     )
 }
 
-/// An image's name for the title: its reference, else the input as given.
-fn name(reference: Option<&str>, source: &str) -> String {
-    reference.unwrap_or(source).to_string()
-}
-
 /// Text as HTML character data: control and bidi characters made visible
-/// ([`format::visible`]), then `&`, `<`, `>` and quotes escaped.
+/// ([`format::visible`]), then escaped as for XML, which HTML reads the same.
 fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in format::visible(text).chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    xml_escape(&format::visible(text))
 }
 
 /// Writes JSON with every `<` as `\u003c`. JSON has `<` only inside strings, where the
@@ -149,7 +141,7 @@ mod tests {
     fn titles_are_escaped_text() {
         assert_eq!(
             escape("a<b>&\"c'\u{1b}[31m"),
-            "a&lt;b&gt;&amp;&quot;c&#39;\\x1b[31m"
+            "a&lt;b&gt;&amp;&quot;c&apos;\\x1b[31m"
         );
     }
 }
