@@ -356,20 +356,21 @@ fn confirm_readds(opened: &Opened, a: &Analysis, cache: Option<&LayerCache>) -> 
     if opened.streamed || candidates.is_empty() {
         return candidates
             .into_iter()
-            .map(|(waste, node)| ReAdd {
-                waste,
-                node,
+            .map(|c| ReAdd {
+                waste: c.waste,
+                node: c.node,
+                upper_waste: c.upper_waste,
                 confirmed: false,
             })
             .collect();
     }
     let paths: Vec<Vec<u8>> = candidates
         .iter()
-        .map(|&(_, node)| a.tree.path_bytes(node))
+        .map(|c| a.tree.path_bytes(c.node))
         .collect();
     let mut wanted: BTreeMap<usize, HashSet<Vec<u8>>> = BTreeMap::new();
-    for (&(waste, _), path) in candidates.iter().zip(&paths) {
-        let w = a.tree.waste()[waste as usize];
+    for (c, path) in candidates.iter().zip(&paths) {
+        let w = a.tree.waste()[c.waste as usize];
         wanted
             .entry(w.added_layer.into())
             .or_default()
@@ -397,12 +398,13 @@ fn confirm_readds(opened: &Opened, a: &Analysis, cache: Option<&LayerCache>) -> 
     candidates
         .into_iter()
         .zip(&paths)
-        .filter_map(|((waste, node), path)| {
-            let w = a.tree.waste()[waste as usize];
+        .filter_map(|(c, path)| {
+            let w = a.tree.waste()[c.waste as usize];
             let lower = digest(w.added_layer, path)?;
             (digest(w.removed_layer, path)? == lower).then_some(ReAdd {
-                waste,
-                node,
+                waste: c.waste,
+                node: c.node,
+                upper_waste: c.upper_waste,
                 confirmed: true,
             })
         })

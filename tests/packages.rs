@@ -229,9 +229,10 @@ fn package_files_are_found_through_a_merged_usr_symlink() {
     );
 }
 
-/// The multi-stage projection is the build-only closure plus the build layer's caches;
-/// dpkg's docs filter saves the man page but keeps copyright files; the base image's
-/// cache is a base-scope finding, summed apart.
+/// The multi-stage projection is what a runtime stage leaves out: the build-only
+/// closure's files and dpkg's lists of them (5 × `var/lib/dpkg/info/*.list`, 248
+/// bytes), plus the build layer's caches; dpkg's docs filter saves the man page but
+/// keeps copyright files; the base image's cache is a base-scope finding, summed apart.
 #[test]
 fn multi_stage_docs_and_base_findings_come_from_the_packages() {
     let r = report();
@@ -252,13 +253,13 @@ fn multi_stage_docs_and_base_findings_come_from_the_packages() {
     assert_eq!(
         got,
         vec![
-            ("multi-stage", "yours", 1, 3850 + 2000, 3850 + 2000),
+            ("multi-stage", "yours", 1, 3850 + 2000 + 248, 3850 + 2000 + 248),
             ("docs-locales", "yours", 1, 60, 60),
             ("apt-lists", "yours", 1, 0, 2000),
             ("apt-archives", "base", 0, 123, 123),
         ]
     );
-    assert_eq!(r.findings.saved_bytes, 5910);
+    assert_eq!(r.findings.saved_bytes, 6158);
     assert_eq!(r.findings.base_saved_bytes, 123);
     let multi = &r.findings.rows[0];
     assert_eq!(multi.confidence, "medium");
@@ -274,20 +275,72 @@ fn multi_stage_docs_and_base_findings_come_from_the_packages() {
     assert!(docs.fix.contains("path-include=/usr/share/doc/*/copyright"));
 }
 
-/// With the compiler inside the base image, nothing of yours is to blame: a base-scope,
-/// low-confidence `full-base` finding estimates what a slim variant drops.
+/// With the compiler inside the base image and a RUN of yours building on it, the
+/// multi-stage build is yours: a build stage on this base, a runtime stage on its slim
+/// variant. The runtime stage leaves out the base's build-only closure (3,850 bytes)
+/// and dpkg's lists of it (248), its caches (2,000 + 123) and its hidden bytes (the
+/// first `var/lib/dpkg/status`, 58); of your layers it keeps everything (all visible
+/// and needed). No `full-base` beside it: one structural change leads.
 #[test]
-fn a_base_with_compilers_is_a_full_base_finding() {
+fn a_base_with_compilers_and_your_build_is_a_multi_stage_finding() {
     let dir = tmp();
     let path = dir.path().join("image.tar");
     docker_archive(&image(), &path).expect("write fixture");
+    let r = analyze_base_layers(&path, 2);
+    assert_eq!(
+        codes(&r),
+        vec![
+            ("multi-stage", "yours", 6279, "medium"),
+            ("apt-lists", "base", 0, "medium"),
+            ("apt-archives", "base", 0, "medium"),
+        ]
+    );
+    assert_eq!(r.findings.saved_bytes, 6279);
+    let multi = &r.findings.rows[0];
+    assert_eq!(multi.layer, 2, "the layer to change is yours");
+    assert!(multi.fix.contains("slim variant"), "{}", multi.fix);
+    let s = r.findings.structural.as_ref().expect("a structural change");
+    assert!(s.slim_base);
+    assert_eq!(s.projection.saved_bytes, 6279);
+    assert_eq!(r.findings.fixes.saved_bytes, 0, "no edit of yours saves anything");
+}
+
+/// With the compiler inside the base image and nothing of yours that runs, only
+/// another base removes it: a base-scope, low-confidence `full-base` finding estimates
+/// what a slim variant drops (the closure's files and dpkg's lists of them).
+#[test]
+fn a_base_with_compilers_under_copies_only_is_a_full_base_finding() {
+    let dir = tmp();
+    let path = dir.path().join("image.tar");
+    let mut img = image();
+    img.layers.remove(2); // the pip install RUN
+    docker_archive(&img, &path).expect("write fixture");
+    let r = analyze_base_layers(&path, 2);
+    assert_eq!(
+        codes(&r),
+        vec![
+            ("full-base", "base", 3850 + 248, "low"),
+            ("apt-lists", "base", 2000, "medium"),
+            ("apt-archives", "base", 123, "medium"),
+        ]
+    );
+    assert_eq!(r.findings.saved_bytes, 0);
+    assert_eq!(r.findings.base_saved_bytes, 6221);
+    assert!(r.findings.rows[0].fix.contains("slim"));
+    let s = r.findings.structural.as_ref().expect("a structural change");
+    assert_eq!((s.rule.code(), s.projection.saved_bytes), ("full-base", 4098));
+}
+
+fn analyze_base_layers(path: &std::path::Path, base_layers: usize) -> Report {
     let summary = imgsize::analyze::SummaryOptions {
-        base_layers: Some(2),
+        base_layers: Some(base_layers),
         ..Default::default()
     };
-    let r = crate::util::analyze_with(&path, &crate::util::verify_all(), summary).expect("analyze");
-    let got: Vec<(&str, &str, u64, &str)> = r
-        .findings
+    crate::util::analyze_with(path, &crate::util::verify_all(), summary).expect("analyze")
+}
+
+fn codes(r: &Report) -> Vec<(&str, &str, u64, &str)> {
+    r.findings
         .rows
         .iter()
         .map(|f| {
@@ -298,16 +351,5 @@ fn a_base_with_compilers_is_a_full_base_finding() {
                 f.confidence,
             )
         })
-        .collect();
-    assert_eq!(
-        got,
-        vec![
-            ("full-base", "base", 3850, "low"),
-            ("apt-lists", "base", 2000, "medium"),
-            ("apt-archives", "base", 123, "medium"),
-        ]
-    );
-    assert_eq!(r.findings.saved_bytes, 0);
-    assert_eq!(r.findings.base_saved_bytes, 5973);
-    assert!(r.findings.rows[0].fix.contains("slim"));
+        .collect()
 }

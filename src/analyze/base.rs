@@ -27,6 +27,10 @@ pub enum BaseRule {
     BuildKit,
     /// The largest gap in the history's `created` times.
     CreatedGap,
+    /// The first layers have no instruction (an imported or `ADD`-ed root
+    /// filesystem): no Dockerfile edit changes them, so they are the base's, and the
+    /// history tells nothing later.
+    NoInstruction,
     /// Nothing tells: every layer is counted as yours.
     Unknown,
 }
@@ -39,6 +43,7 @@ impl BaseRule {
             BaseRule::BuildKit => "buildkit-comment",
             BaseRule::History => "history",
             BaseRule::CreatedGap => "created-gap",
+            BaseRule::NoInstruction => "no-instruction",
             BaseRule::Unknown => "unknown",
         }
     }
@@ -154,7 +159,20 @@ fn by_created_gap(history: &[HistoryStep]) -> Option<usize> {
     (gap >= 3600).then_some(at)
 }
 
-/// Decide the boundary.
+/// Layers at the start made by steps with no instruction (`created_by` empty or
+/// missing: an imported root filesystem), when a later layer has one; else 0.
+fn leading_without_instruction(history: &[HistoryStep]) -> usize {
+    let made: Vec<bool> = history
+        .iter()
+        .filter(|h| h.layer.is_some())
+        .map(|h| h.created_by.as_deref().is_some_and(|c| !c.trim().is_empty()))
+        .collect();
+    let lead = made.iter().take_while(|&&has| !has).count();
+    if lead < made.len() { lead } else { 0 }
+}
+
+/// Decide the boundary. Whatever the history rules say, a leading layer with no
+/// instruction is the base's (only `--base-layers` overrides that).
 pub fn boundary(a: &Analysis, flag: Option<usize>) -> Base {
     let n = a.layers.len();
     let lined_up = a.history_note.is_none() && !a.history.is_empty();
@@ -170,6 +188,12 @@ pub fn boundary(a: &Analysis, flag: Option<usize>) -> Base {
         (b, BaseRule::CreatedGap)
     } else {
         (0, BaseRule::Unknown)
+    };
+    let lead = if lined_up { leading_without_instruction(&a.history) } else { 0 };
+    let (layers, rule) = if rule != BaseRule::Flag && lead > layers {
+        (lead, BaseRule::NoInstruction)
+    } else {
+        (layers, rule)
     };
     Base {
         layers,

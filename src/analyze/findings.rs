@@ -1,17 +1,19 @@
 //! Suggestions: what to change in which RUN/COPY step, and what it saves.
 //!
-//! Every rule is mechanical: it names the shipped bytes its fix removes, as
-//! [`Atom`]s (a visible file's content, or one hidden copy), so the projection is
-//! those bytes exactly and a rebuild with the fix shows it (docs/accuracy.md measures
-//! it). Rules are documented in docs/rules.md.
+//! A fix is an edit of the scans ([`super::projection`]): the file entries it drops
+//! from the layers, with the re-added copies that no longer happen once they are gone.
+//! Every rule names those entries as [`Atom`]s (a visible file's content, or one
+//! hidden copy), so its projection is their bytes exactly and a rebuild with the fix
+//! shows it (docs/accuracy.md measures it). Rules are documented in docs/rules.md.
 //!
 //! `bytes` is what a fix alone saves; `incremental_bytes` what it saves once the
 //! findings listed before it are applied. Fixes overlap (apt lists that a later layer
 //! deletes are both an `apt-lists` and a `deleted-later` finding; a `.dockerignore`
-//! that drops `.git` also shrinks the `chmod -R` layer that re-added it), so each
-//! finding claims atoms and an atom already claimed counts once: the incremental
-//! figures add up to the projected saving. Your layers' findings come first (you fix
-//! them by editing your RUN lines); the base image's follow and are summed apart.
+//! that drops `.git` also empties the `chmod -R` layer's copy of it), so each finding
+//! claims its edit's atoms and an atom already claimed counts once: the incremental
+//! figures add up to the projected saving. A multi-stage build is one more edit: the
+//! image becomes its runtime stage. Your layers' findings come first (you fix them by
+//! editing your Dockerfile); the base image's follow and are summed apart.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
@@ -20,8 +22,9 @@ use super::base::Base;
 use super::categories::{Atoms, Category};
 use super::layers::LayerRow;
 use super::packages::Owners;
+use super::projection::Scans;
 use crate::model::tree::WasteCause;
-use crate::model::{FsTree, ReAdd};
+use crate::model::{FsTree, HistoryStep, ReAdd};
 
 /// A rule's stable id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -184,6 +187,29 @@ pub struct Finding {
     pub fix: String,
 }
 
+/// A projected size: what the image would store once a change is made.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Projection {
+    /// `stored_bytes` after the change.
+    pub stored_bytes: u64,
+    /// What the change removes.
+    pub saved_bytes: u64,
+}
+
+/// The best structural change: a multi-stage build (yours) or the base's slim variant
+/// (base), whichever leads; one of them at most.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Structural {
+    pub rule: Rule,
+    pub projection: Projection,
+    /// The runtime stage starts from the base's slim variant (the build-only closure,
+    /// dev files, caches and hidden bytes of the base left out), not the base itself.
+    pub slim_base: bool,
+    /// The slim variant by name, when the base's name or history tells it
+    /// (`python:3.12-slim` for `python:3.12`).
+    pub runtime_base: Option<String>,
+}
+
 /// All findings, in the order their incremental savings are counted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Findings {
@@ -194,6 +220,10 @@ pub struct Findings {
     pub stored_after: u64,
     /// Σ incremental_bytes of the base-scope findings, on top of yours.
     pub base_saved_bytes: u64,
+    /// Every edit of your RUN/COPY lines together (no structural change).
+    pub fixes: Projection,
+    /// The multi-stage build or slim base, alone.
+    pub structural: Option<Structural>,
 }
 
 /// What the rules read besides the atoms.
@@ -204,6 +234,8 @@ pub struct Inputs<'a> {
     pub base: &'a Base,
     pub owners: &'a Owners,
     pub readds: &'a [ReAdd],
+    /// The image's history, where the base's name may show (`ENV PYTHON_VERSION=…`).
+    pub history: &'a [HistoryStep],
     pub stored: u64,
 }
 
@@ -263,18 +295,46 @@ fn pip_installed(tree: &FsTree, node: u32, memo: &mut HashMap<u32, bool>) -> boo
     })
 }
 
-/// Gather every rule's atoms in one pass.
-fn candidates(inp: &Inputs<'_>) -> Candidates {
+/// Facts of each layer the per-atom loops ask, computed once.
+struct LayerFacts {
+    /// Yours (not the base's) and read without error.
+    yours: Vec<bool>,
+    /// A COPY/ADD of yours.
+    app: Vec<bool>,
+}
+
+impl LayerFacts {
+    fn new(inp: &Inputs<'_>) -> Self {
+        let n = inp.layers.len();
+        LayerFacts {
+            yours: (0..n)
+                .map(|l| !inp.base.holds(l) && inp.layers[l].error.is_none())
+                .collect(),
+            app: inp.layers.iter().map(LayerRow::is_app).collect(),
+        }
+    }
+
+    fn yours(&self, l: usize) -> bool {
+        self.yours.get(l) == Some(&true)
+    }
+
+    fn app(&self, l: usize) -> bool {
+        self.app.get(l) == Some(&true)
+    }
+}
+
+/// Whether the path where an atom's content ends (its last re-added copy) was
+/// deleted by a layer above the one that shipped it: a whiteout or an opaque
+/// directory, not a rewrite.
+fn deleted_later(inp: &Inputs<'_>, scans: &Scans, i: u32, layer: u16) -> bool {
+    let last = inp.atoms.get(scans.last_copy(i));
+    matches!(last.hidden, Some((removed, cause)) if cause != WasteCause::Overwritten && removed > layer)
+}
+
+/// Gather every edit rule's atoms in one pass: the entries each fix drops, before the
+/// re-adds they take along.
+fn candidates(inp: &Inputs<'_>, facts: &LayerFacts, scans: &Scans) -> Candidates {
     let mut out = Candidates::default();
-    // Per-layer facts, once: the loop below runs for every file of the image.
-    let n = inp.layers.len();
-    let yours: Vec<bool> = (0..n)
-        .map(|l| !inp.base.holds(l) && inp.layers[l].error.is_none())
-        .collect();
-    let app: Vec<bool> = inp.layers.iter().map(LayerRow::is_app).collect();
-    let build_layer: Vec<bool> = (0..n)
-        .map(|l| inp.owners.build_layers.contains(&l))
-        .collect();
     let base_has_build = inp.owners.build_layers.iter().any(|&l| inp.base.holds(l));
     let any_dpkg = inp.owners.dpkg.contains(&true);
     let any_build = inp.owners.build.contains(&true);
@@ -282,7 +342,7 @@ fn candidates(inp: &Inputs<'_>) -> Candidates {
     let mut installed_memo = HashMap::new();
     for (i, a) in inp.atoms.iter().enumerate() {
         let (i, l) = (i as u32, a.layer as usize);
-        let (yours, app) = (yours.get(l) == Some(&true), app.get(l) == Some(&true));
+        let (yours, app) = (facts.yours(l), facts.app(l));
         let owned = |any: bool, o: &[bool]| any && a.inode != u32::MAX && o[a.inode as usize];
         if a.category.is_cache() {
             let scope = if yours { Scope::Yours } else { Scope::Base };
@@ -298,11 +358,8 @@ fn candidates(inp: &Inputs<'_>) -> Candidates {
             }
             continue;
         }
-        match a.hidden {
-            Some((removed, cause)) if cause != WasteCause::Overwritten && removed as usize > l => {
-                out.add((Rule::DeletedLater, Scope::Yours, l), i)
-            }
-            _ => {}
+        if a.hidden.is_some() && deleted_later(inp, scans, i, a.layer) {
+            out.add((Rule::DeletedLater, Scope::Yours, l), i)
         }
         match a.category {
             Category::Vcs | Category::Bytecode if app => {
@@ -317,19 +374,17 @@ fn candidates(inp: &Inputs<'_>) -> Candidates {
         if owned(any_dpkg, &inp.owners.dpkg) && excluded(inp.tree, a.node, &mut memo) {
             out.add((Rule::DocsLocales, Scope::Yours, l), i);
         }
-        if owned(any_build, &inp.owners.build)
-            || (build_layer[l] && (a.hidden.is_some() || a.category.is_cache()))
-        {
-            out.add((Rule::MultiStage, Scope::Yours, 0), i);
-        }
     }
-    add_readds(inp, &mut out);
+    add_readds(inp, facts, &mut out);
     out
 }
 
 /// A re-add's lower copy and upper copy, as atoms.
 fn readd_atoms(inp: &Inputs<'_>, r: &ReAdd) -> Option<(u32, u32)> {
-    let upper = inp.atoms.of_inode[inp.tree.inode(r.node)? as usize];
+    let upper = match r.upper_waste {
+        Some(j) => inp.atoms.of_waste(j),
+        None => inp.atoms.of_inode[inp.tree.inode(r.node)? as usize],
+    };
     (upper != u32::MAX).then(|| (inp.atoms.of_waste(r.waste), upper))
 }
 
@@ -344,36 +399,123 @@ fn readds_on_purpose(row: Option<&LayerRow>) -> bool {
     })
 }
 
-/// `chmod-duplicate` claims the upper copies; a fix that stops a lower layer from
-/// shipping a file also stops the re-add (drop `.git` and the `chmod -R` layer has no
-/// `.git` to copy).
-fn add_readds(inp: &Inputs<'_>, out: &mut Candidates) {
-    let mut upper_of: HashMap<u32, u32> = HashMap::new();
+/// `chmod-duplicate` drops the upper copies, visible or hidden later: setting mode
+/// and owner where the files are added writes each file once.
+fn add_readds(inp: &Inputs<'_>, facts: &LayerFacts, out: &mut Candidates) {
     for r in inp.readds {
-        let Some((lower, upper)) = readd_atoms(inp, r) else {
+        let Some((_, upper)) = readd_atoms(inp, r) else {
             continue;
         };
         let l = inp.atoms.get(upper).layer as usize;
-        if !inp.base.holds(l) && readds_on_purpose(inp.layers.get(l)) {
+        if facts.yours(l) && readds_on_purpose(inp.layers.get(l)) {
             out.add((Rule::ChmodDuplicate, Scope::Yours, l), upper);
         }
-        upper_of.insert(lower, upper);
     }
-    if upper_of.is_empty() {
-        return;
+}
+
+/// Whether a file is inside what a language package manager installed
+/// (`site-packages`, `dist-packages`, `node_modules`): a runtime stage copies those
+/// folders whole.
+fn in_package_dir(tree: &FsTree, node: u32, memo: &mut HashMap<u32, bool>) -> bool {
+    let Some(dir) = tree.parent(node) else {
+        return false;
+    };
+    *memo.entry(dir).or_insert_with(|| {
+        tree.path_bytes(dir)
+            .split(|&b| b == b'/')
+            .any(|c| c == b"site-packages" || c == b"dist-packages" || c == b"node_modules")
+    })
+}
+
+/// The multi-stage edit: what a runtime stage would not carry, and whether it starts
+/// from the base's slim variant. `None` when no build toolchain is in the image, or it
+/// came with the base and none of your steps runs anything.
+///
+/// The runtime stage starts from the base when the toolchain came in your layers, and
+/// from the base's slim variant when it came with the base (its build-only closure,
+/// headers, static libraries, compilers, caches and hidden bytes left out); of your
+/// layers it keeps only the visible files a runtime needs: not caches, VCS folders,
+/// host bytecode, logs and temporary files, the build-only closure's files, compilers,
+/// headers outside installed packages, npm's devDependencies, nor any hidden copy.
+fn runtime_stage(inp: &Inputs<'_>, facts: &LayerFacts) -> Option<(Vec<u32>, bool)> {
+    let in_yours = inp.owners.build_layers.iter().any(|&l| facts.yours(l));
+    let in_base = inp.owners.build_layers.iter().any(|&l| inp.base.holds(l));
+    let you_run = (0..inp.layers.len()).any(|l| {
+        facts.yours(l)
+            && inp.layers[l]
+                .instruction
+                .as_deref()
+                .is_some_and(|i| i.starts_with("RUN "))
+    });
+    if !in_yours && !(in_base && you_run) {
+        return None;
     }
-    for ((rule, _, _), atoms) in out.0.iter_mut() {
-        if matches!(
-            rule,
-            Rule::Cache(_) | Rule::Dockerignore | Rule::DocsLocales
-        ) {
-            let extra: Vec<u32> = atoms
-                .iter()
-                .filter_map(|a| upper_of.get(a).copied())
-                .collect();
-            atoms.extend(extra);
+    let slim = in_base;
+    let owned = |o: &[bool], ino: u32| ino != u32::MAX && o.get(ino as usize) == Some(&true);
+    let mut memo = HashMap::new();
+    let mut drops = Vec::new();
+    for (i, a) in inp.atoms.iter().enumerate() {
+        let l = a.layer as usize;
+        let base = inp.base.holds(l);
+        if (base && !slim) || (!base && !facts.yours(l)) {
+            continue;
+        }
+        let c = a.category;
+        let build = owned(&inp.owners.build, a.inode)
+            || c == Category::Toolchain
+            || (c == Category::DevFiles && !in_package_dir(inp.tree, a.node, &mut memo));
+        let junk = !base
+            && (matches!(c, Category::Vcs | Category::LogsTemp)
+                || (facts.app(l) && c == Category::Bytecode)
+                || owned(&inp.owners.dev, a.inode));
+        if a.hidden.is_some() || c.is_cache() || build || junk {
+            drops.push(i as u32);
         }
     }
+    Some((drops, slim))
+}
+
+/// The slim variant of the base, when its name (`python:3.12`) or history (`ENV
+/// PYTHON_VERSION=3.12.7`) tells it.
+fn slim_name(inp: &Inputs<'_>) -> Option<String> {
+    const FAMILIES: [(&str, &str, usize); 4] = [
+        ("python", "PYTHON_VERSION=", 2),
+        ("node", "NODE_VERSION=", 1),
+        ("ruby", "RUBY_VERSION=", 2),
+        ("php", "PHP_VERSION=", 2),
+    ];
+    if let Some(name) = inp.base.name.as_deref() {
+        let short = name
+            .rsplit('/')
+            .next()
+            .unwrap_or(name)
+            .split('@')
+            .next()
+            .unwrap_or(name);
+        if let Some((repo, tag)) = short.split_once(':')
+            && FAMILIES.iter().any(|f| f.0 == repo)
+            && !tag.contains("slim")
+            && !tag.contains("alpine")
+        {
+            return Some(match tag.split_once('-') {
+                Some((v, distro)) => format!("{repo}:{v}-slim-{distro}"),
+                None => format!("{repo}:{tag}-slim"),
+            });
+        }
+    }
+    inp.history.iter().find_map(|h| {
+        let by = h.created_by.as_deref()?;
+        FAMILIES.iter().find_map(|&(repo, env, parts)| {
+            let at = by.find(env)? + env.len();
+            let version: Vec<&str> = by[at..]
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '.'))
+                .next()?
+                .split('.')
+                .take(parts)
+                .collect();
+            (!version[0].is_empty()).then(|| format!("{repo}:{}-slim", version.join(".")))
+        })
+    })
 }
 
 /// The layer's compressed / uncompressed ratio.
@@ -394,8 +536,43 @@ fn precompressed(name: &[u8]) -> bool {
     ENDINGS.iter().any(|e| name.ends_with(e))
 }
 
+/// Where the runtime stage of the multi-stage edit starts.
+struct Stage {
+    /// From the base's slim variant, not the base.
+    slim: bool,
+    /// That variant's name, when known.
+    name: Option<String>,
+}
+
+/// The multi-stage fix in words.
+fn multi_stage_fix(inp: &Inputs<'_>, stage: Option<&Stage>) -> String {
+    let names: Vec<&str> = inp
+        .owners
+        .build_only
+        .iter()
+        .take(4)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    match stage {
+        Some(Stage { slim: true, name }) => {
+            let runtime = match name {
+                Some(n) => format!("`{n}`"),
+                None => "the base's slim variant (no compilers, `-dev` packages or caches)".into(),
+            };
+            format!(
+                "the base image brings the build tools ({}): keep it as a build stage (`FROM <this base> AS build`, your RUN lines as they are) and start the runtime stage from {runtime}, with `COPY --from=build` of what runs (the installed packages, the app); the toolchain, caches, `.git` and hidden copies stay behind",
+                names.join(", ")
+            )
+        }
+        _ => format!(
+            "build in a separate stage (`FROM … AS build`) that installs the build tools ({}), and `COPY --from=build` only what runs (the built artifacts, the installed packages, the app) into a runtime stage that never installs them; caches, `.git` and hidden copies stay behind",
+            names.join(", ")
+        ),
+    }
+}
+
 /// The fix, worded for the finding's layers (`atoms` sorted).
-fn fix(key: Key, inp: &Inputs<'_>, atoms: &[u32]) -> String {
+fn fix(key: Key, inp: &Inputs<'_>, atoms: &[u32], stage: Option<&Stage>) -> String {
     let (rule, scope, layer) = key;
     let instr = inp
         .layers
@@ -406,6 +583,7 @@ fn fix(key: Key, inp: &Inputs<'_>, atoms: &[u32]) -> String {
         (Rule::Cache(_), Scope::Base) => "the base image's layers ship this cache: deleting it in your RUN ships the same bytes; a base image that cleans up, or a multi-stage build whose runtime stage starts from one, removes it".into(),
         (Rule::Cache(c), _) => Rule::cache_fix(c).into(),
         (Rule::Dockerignore, _) => "add `.git` (and `.hg`, `.svn`, `__pycache__`, `*.pyc`) to `.dockerignore`".into(),
+        (Rule::DeletedLater, _) if inp.layers.get(layer).is_some_and(LayerRow::is_app) => "leave these files out of the build context (`.dockerignore`) or copy only what the image needs; deleting them in a later layer ships them anyway".into(),
         (Rule::DeletedLater, _) => "delete these files in the RUN that creates them; deleting them in a later layer ships them anyway".into(),
         (Rule::ChmodDuplicate, _) => {
             let mut from: BTreeMap<usize, u64> = BTreeMap::new();
@@ -425,10 +603,7 @@ fn fix(key: Key, inp: &Inputs<'_>, atoms: &[u32]) -> String {
                 format!("this layer re-adds files of layer {lower} with the same content: set their mode and owner {at} instead")
             }
         }
-        (Rule::MultiStage, _) => {
-            let names: Vec<&str> = inp.owners.build_only.iter().take(4).map(|(n, _)| n.as_str()).collect();
-            format!("build in a separate stage (`FROM … AS build`) that installs the build tools ({}), and `COPY --from=build` only the built artifacts into a runtime stage that never installs them", names.join(", "))
-        }
+        (Rule::MultiStage, _) => multi_stage_fix(inp, stage),
         (Rule::DocsLocales, _) => format!("before `apt-get install` in this RUN, add `printf '{DPKG_EXCLUDES}' > /etc/dpkg/dpkg.cfg.d/01-nodoc` (or in an earlier RUN)"),
         (Rule::PackageTests, _) => "delete the packages' test suites in this RUN (e.g. `find / -xdev -depth -type d -path '*-packages/*/tests' -exec rm -rf {} +`), or install in a build stage and copy without them".into(),
         (Rule::Bytecode, _) => "`pip install --no-compile` in this RUN; Python compiles on first import instead, which costs start-up time (and writes nothing when the folder is read-only)".into(),
@@ -440,7 +615,13 @@ fn fix(key: Key, inp: &Inputs<'_>, atoms: &[u32]) -> String {
 }
 
 /// One finding from its key and atoms.
-fn finding(key: Key, atoms: &[u32], incremental: u64, inp: &Inputs<'_>) -> Finding {
+fn finding(
+    key: Key,
+    atoms: &[u32],
+    incremental: u64,
+    inp: &Inputs<'_>,
+    stage: Option<&Stage>,
+) -> Finding {
     let (rule, scope, mut layer) = key;
     let mut dirs: BTreeMap<u32, u64> = BTreeMap::new();
     let mut per_layer: BTreeMap<usize, u64> = BTreeMap::new();
@@ -457,10 +638,13 @@ fn finding(key: Key, atoms: &[u32], incremental: u64, inp: &Inputs<'_>) -> Findi
         compressed += a.bytes as f64 * r;
     }
     if matches!(rule, Rule::MultiStage | Rule::FullBase) {
+        // The layer to change: for multi-stage one of yours, though the base's may
+        // weigh more when the runtime stage starts from its slim variant.
         layer = per_layer
             .iter()
+            .filter(|(l, _)| rule == Rule::FullBase || !inp.base.holds(**l))
             .max_by_key(|(l, b)| (**b, Reverse(**l)))
-            .map_or(0, |(l, _)| *l);
+            .map_or(inp.base.layers, |(l, _)| *l);
     }
     let mut paths: Vec<(String, u64)> = dirs
         .into_iter()
@@ -486,13 +670,18 @@ fn finding(key: Key, atoms: &[u32], incremental: u64, inp: &Inputs<'_>) -> Findi
         } else {
             rule.confidence(scope)
         },
-        fix: fix((rule, scope, layer), inp, atoms),
+        fix: fix((rule, scope, layer), inp, atoms, stage),
     }
 }
 
 /// Order candidates greedily, each next the one that saves most on top of those
 /// before: lazily, since a candidate's gain only shrinks as others claim atoms.
-fn greedy(mut cands: Vec<(Key, Vec<u32>)>, claimed: &mut [bool], inp: &Inputs<'_>) -> Vec<Finding> {
+fn greedy(
+    mut cands: Vec<(Key, Vec<u32>)>,
+    claimed: &mut [bool],
+    inp: &Inputs<'_>,
+    stage: Option<&Stage>,
+) -> Vec<Finding> {
     let bytes = |i: &u32| inp.atoms.get(*i).bytes;
     let gain = |atoms: &[u32], claimed: &[bool]| {
         atoms
@@ -529,27 +718,96 @@ fn greedy(mut cands: Vec<(Key, Vec<u32>)>, claimed: &mut [bool], inp: &Inputs<'_
         for &i in &atoms {
             claimed[i as usize] = true;
         }
-        rows.push(finding(cands[c].0, &atoms, g, inp));
+        rows.push(finding(cands[c].0, &atoms, g, inp, stage));
     }
     rows
 }
 
-/// Find the suggestions: your layers' first, then the base image's.
-pub fn find(inp: &Inputs<'_>) -> Findings {
-    let mut yours = Vec::new();
-    let mut base = Vec::new();
-    for (key, mut atoms) in candidates(inp).0 {
-        atoms.sort_unstable();
-        atoms.dedup();
+/// Every candidate edit, closed over the re-adds it takes along, split by scope; the
+/// multi-stage edit among yours when it applies (and then no `full-base`).
+fn edits(inp: &Inputs<'_>) -> (Vec<(Key, Vec<u32>)>, Vec<(Key, Vec<u32>)>, Option<Stage>) {
+    let facts = LayerFacts::new(inp);
+    let scans = Scans::new(inp.tree, inp.atoms, inp.readds);
+    let runtime = runtime_stage(inp, &facts);
+    let (mut yours, mut base) = (Vec::new(), Vec::new());
+    for (key, seeds) in candidates(inp, &facts, &scans).0 {
+        let atoms = match key.0 {
+            // The files still exist: only the re-added copies go.
+            Rule::ChmodDuplicate => seeds,
+            Rule::FullBase if runtime.is_some() => continue,
+            _ => scans.closure(seeds),
+        };
         match key.1 {
             Scope::Yours => yours.push((key, atoms)),
             Scope::Base => base.push((key, atoms)),
         }
     }
+    let stage = runtime.map(|(drops, slim)| {
+        yours.push(((Rule::MultiStage, Scope::Yours, 0), drops));
+        Stage {
+            slim,
+            name: slim.then(|| slim_name(inp)).flatten(),
+        }
+    });
+    for (_, atoms) in yours.iter_mut().chain(base.iter_mut()) {
+        atoms.sort_unstable();
+        atoms.dedup();
+    }
+    (yours, base, stage)
+}
+
+/// The two headline projections: every edit of your RUN/COPY lines together, and the
+/// structural change (multi-stage, or the base's slim variant) alone.
+fn headlines(
+    inp: &Inputs<'_>,
+    yours: &[(Key, Vec<u32>)],
+    base: &[(Key, Vec<u32>)],
+    stage: Option<&Stage>,
+) -> (Projection, Option<Structural>) {
     let mut claimed = vec![false; inp.atoms.len()];
-    let mut rows = greedy(yours, &mut claimed, inp);
+    let mut saved = 0;
+    for (key, atoms) in yours {
+        if key.0 == Rule::MultiStage {
+            continue;
+        }
+        for &i in atoms {
+            if !std::mem::replace(&mut claimed[i as usize], true) {
+                saved += inp.atoms.get(i).bytes;
+            }
+        }
+    }
+    let fixes = Projection {
+        stored_bytes: inp.stored - saved,
+        saved_bytes: saved,
+    };
+    let structural = yours
+        .iter()
+        .chain(base)
+        .find(|(key, _)| matches!(key.0, Rule::MultiStage | Rule::FullBase))
+        .map(|(key, atoms)| {
+            let saved: u64 = atoms.iter().map(|&i| inp.atoms.get(i).bytes).sum();
+            Structural {
+                rule: key.0,
+                projection: Projection {
+                    stored_bytes: inp.stored - saved,
+                    saved_bytes: saved,
+                },
+                slim_base: key.0 == Rule::FullBase || stage.is_some_and(|s| s.slim),
+                runtime_base: stage.and_then(|s| s.name.clone()),
+            }
+        })
+        .filter(|s| s.projection.saved_bytes > 0);
+    (fixes, structural)
+}
+
+/// Find the suggestions: your layers' first, then the base image's.
+pub fn find(inp: &Inputs<'_>) -> Findings {
+    let (yours, base, stage) = edits(inp);
+    let (fixes, structural) = headlines(inp, &yours, &base, stage.as_ref());
+    let mut claimed = vec![false; inp.atoms.len()];
+    let mut rows = greedy(yours, &mut claimed, inp, stage.as_ref());
     let saved_bytes = rows.iter().map(|f| f.incremental_bytes).sum();
-    let base_rows = greedy(base, &mut claimed, inp);
+    let base_rows = greedy(base, &mut claimed, inp, stage.as_ref());
     let base_saved_bytes = base_rows.iter().map(|f| f.incremental_bytes).sum();
     rows.extend(base_rows);
     Findings {
@@ -557,5 +815,7 @@ pub fn find(inp: &Inputs<'_>) -> Findings {
         saved_bytes,
         stored_after: inp.stored - saved_bytes,
         base_saved_bytes,
+        fixes,
+        structural,
     }
 }

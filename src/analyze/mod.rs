@@ -14,6 +14,7 @@ pub mod findings;
 pub mod layers;
 pub mod packages;
 pub mod paths;
+pub mod projection;
 pub mod top;
 pub mod treemap;
 pub mod waste;
@@ -23,7 +24,7 @@ pub use budget::{Budget, Outcome, Status, Verdict};
 pub use categories::{Category, CategoryLayer, CategoryRow};
 pub use diff::Diff;
 pub use explain::{Explanation, LayerChange, Now, Tally};
-pub use findings::{Finding, Findings, Rule, Scope};
+pub use findings::{Finding, Findings, Projection, Rule, Scope, Structural};
 pub use layers::{LayerRow, Step, instruction};
 pub use packages::{Manager, PackageRow, Packages};
 pub use paths::{PathRow, Visible};
@@ -223,6 +224,7 @@ fn suggestions(
         base,
         owners: &owners,
         readds: &a.readds,
+        history: &a.history,
         stored: a
             .figures
             .iter()

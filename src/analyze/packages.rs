@@ -78,6 +78,9 @@ pub struct Owners {
     pub dpkg: Vec<bool>,
     /// Owned by a package of the build-only closure.
     pub build: Vec<bool>,
+    /// Owned by an npm package only a build needs (`"dev": true` in
+    /// `node_modules/.package-lock.json`: a devDependency and what only they pull in).
+    pub dev: Vec<bool>,
     /// Layers that installed a build-only package.
     pub build_layers: BTreeSet<usize>,
     /// The build-only packages, biggest first.
@@ -88,12 +91,13 @@ pub struct Owners {
 /// for every regular file, so it rejects on the file name first. (The walk bounds the
 /// size of what it captures.)
 pub fn wants(path: &[u8], _size: u64) -> bool {
-    const ENDINGS: [&[u8]; 6] = [
+    const ENDINGS: [&[u8]; 7] = [
         b"status",
         b"extended_states",
         b"installed",
         b"RECORD",
         b"package.json",
+        b".package-lock.json",
         b".list",
     ];
     if !ENDINGS.iter().any(|e| path.ends_with(e)) && !path.starts_with(b"var/lib/dpkg/status.d/") {
@@ -109,6 +113,9 @@ pub fn wants(path: &[u8], _size: u64) -> bool {
     }
     if named(b"RECORD") {
         return dir.ends_with(b".dist-info");
+    }
+    if named(b".package-lock.json") {
+        return split_parent(dir).1 == b"node_modules";
     }
     if named(b"package.json") {
         let (up, _) = split_parent(dir);
@@ -322,14 +329,45 @@ pub fn is_build_only(name: &str) -> bool {
         "gfortran",
         "patch",
         "linux-libc-dev",
+        // Fetchers and language toolchains a runtime stage does not carry: it gets
+        // the built artifacts and installed packages instead.
+        "git",
+        "git-man",
+        "subversion",
+        "mercurial",
+        "npm",
+        "yarnpkg",
+        "node-gyp",
+        "python3-pip",
+        "python3-pip-whl",
+        "rustc",
+        "cargo",
+        "maven",
+        "gradle",
+        "ant",
+        "default-jdk",
+        "default-jdk-headless",
     ];
-    const PREFIXES: &[&str] = &["gcc-", "g++-", "cpp-", "binutils-", "clang", "llvm"];
+    const PREFIXES: &[&str] = &[
+        "gcc-",
+        "g++-",
+        "cpp-",
+        "binutils-",
+        "clang",
+        "llvm",
+        "golang",
+        "gccgo",
+        "rustc-",
+        "cargo-",
+    ];
     if EXACT.contains(&name) || name == "gcc" || name == "g++" || name == "cpp" {
         return true;
     }
-    // gcc-12-base is the runtime libraries' common files, not the compiler.
-    !name.ends_with("-base")
-        && (name.ends_with("-dev") || PREFIXES.iter().any(|p| name.starts_with(p)))
+    // gcc-12-base is the runtime libraries' common files, not the compiler; a JDK
+    // compiles, its JRE runs.
+    let jdk = name.starts_with("openjdk-") && (name.ends_with("-jdk") || name.ends_with("-jdk-headless"));
+    jdk || (!name.ends_with("-base")
+        && (name.ends_with("-dev") || PREFIXES.iter().any(|p| name.starts_with(p))))
 }
 
 /// Top-level directories that merged-/usr systems make symlinks into `usr/`: package
@@ -474,6 +512,58 @@ fn apk(text: &str, layer: usize) -> Vec<(String, Record)> {
     out
 }
 
+/// Files owned by npm packages that only a build needs: every package that
+/// `node_modules/.package-lock.json` marks `"dev": true` (npm writes it since npm 7), by
+/// inode. The last copy of each lock file is the final word.
+fn npm_dev(a: &Analysis) -> Vec<bool> {
+    let mut dev = vec![false; a.tree.inodes().len()];
+    let mut locks: BTreeMap<&[u8], &[u8]> = BTreeMap::new();
+    for c in &a.captured {
+        if split_parent(&c.path).1 == b".package-lock.json" {
+            locks.insert(&c.path, &c.content);
+        }
+    }
+    for (path, content) in locks {
+        let project = split_parent(split_parent(path).0).0;
+        let Ok(doc) = serde_json::from_slice::<serde_json::Value>(content) else {
+            continue;
+        };
+        let Some(packages) = doc["packages"].as_object() else {
+            continue;
+        };
+        for (key, p) in packages {
+            if key.is_empty() || p["dev"].as_bool() != Some(true) {
+                continue;
+            }
+            let dir = join(project, &norm(key.as_bytes()));
+            for f in files_under(&a.tree, &dir) {
+                if let Some(ino) = a.tree.lookup(&f).and_then(|n| a.tree.inode(n)) {
+                    dev[ino as usize] = true;
+                }
+            }
+        }
+    }
+    dev
+}
+
+/// dpkg's own files about the packages of the build-only closure
+/// (`var/lib/dpkg/info/gcc-12.list`, `.md5sums`, maintainer scripts): gone with them.
+fn dpkg_bookkeeping(tree: &FsTree, closure: &BTreeSet<String>, build: &mut [bool]) {
+    let Some(info) = tree.lookup(b"var/lib/dpkg/info").filter(|_| !closure.is_empty()) else {
+        return;
+    };
+    for c in tree.children(info) {
+        let name = String::from_utf8_lossy(tree.name(c));
+        let pkg = name.split('.').next().unwrap_or("");
+        let pkg = pkg.split(':').next().unwrap_or(pkg);
+        if closure.contains(pkg)
+            && let Some(ino) = tree.inode(c)
+        {
+            build[ino as usize] = true;
+        }
+    }
+}
+
 /// The package table, biggest first, cut to `top`, and who owns each file.
 pub fn table(a: &Analysis, base: &Base, top: usize) -> (Packages, Owners) {
     let mut dpkg = Dpkg::default();
@@ -494,6 +584,7 @@ pub fn table(a: &Analysis, base: &Base, top: usize) -> (Packages, Owners) {
     let mut owners = Owners {
         dpkg: vec![false; n],
         build: vec![false; n],
+        dev: npm_dev(a),
         ..Owners::default()
     };
     let mut rows = Vec::new();
@@ -526,6 +617,7 @@ pub fn table(a: &Analysis, base: &Base, top: usize) -> (Packages, Owners) {
             name,
         });
     }
+    dpkg_bookkeeping(&a.tree, &closure, &mut owners.build);
     let sum = |f: fn(&PackageRow) -> bool| rows.iter().filter(|r| f(r)).map(|r| r.bytes).sum();
     let build_only_bytes = sum(|r| r.build_only);
     let build_closure_bytes = sum(|r| r.build_closure);

@@ -25,7 +25,7 @@ pub use snapshot::{
     Snapshot, SnapshotCategory, SnapshotFinding, SnapshotLayer, SnapshotLine, SnapshotPackage,
     SnapshotPath, SnapshotTotals,
 };
-pub use tree::{FsTree, MergeStats, NodeKind, WasteCause, WasteRecord};
+pub use tree::{FsTree, MergeStats, NodeKind, SameSize, WasteCause, WasteRecord};
 
 /// A file's content kept while walking because an analysis asked for it (package
 /// databases, say): the layer it is in, its path (normalised, no leading `/`).
@@ -51,11 +51,13 @@ pub struct WatchedEntry {
 
 /// A file a later layer re-added with the same content (only its mode or owner can
 /// differ): the lower copy is the waste record `waste` of the tree, the upper one the
-/// live `node`.
+/// file at `node` (live), or the waste record `upper_waste` when a later layer hid the
+/// re-added copy too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReAdd {
     pub waste: u32,
     pub node: u32,
+    pub upper_waste: Option<u32>,
     /// Both copies were hashed and are equal; `false` when the input could not be read
     /// twice (a stream) and only path and size agree.
     pub confirmed: bool,

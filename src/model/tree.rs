@@ -11,6 +11,7 @@
 //!
 //! No I/O here: input is [`LayerScan`]s.
 
+use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher as _};
 
 use hashbrown::HashTable;
@@ -106,6 +107,19 @@ pub struct WasteRecord {
     pub cause: WasteCause,
     /// The inode whose bytes these were ([`NONE`] for a file named like the root).
     pub inode: u32,
+}
+
+/// A file a later layer wrote again at the same path with the same size and another
+/// mode or owner ([`FsTree::same_size_readds`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SameSize {
+    /// The waste record of the lower copy.
+    pub waste: u32,
+    /// The node both copies are (or were last) at.
+    pub node: u32,
+    /// The waste record of the upper copy when a later layer hid it too; `None` while
+    /// it is visible.
+    pub upper_waste: Option<u32>,
 }
 
 /// Per-layer oddities met while merging.
@@ -624,30 +638,50 @@ impl FsTree {
     }
 
     /// Files a later layer re-added at the same path with the same size and another
-    /// mode or owner (a `chmod -R` or `chown -R` layer does that): (waste record index,
-    /// node). Only their content can tell whether the bytes are the same; the caller
-    /// hashes them.
-    pub fn same_size_readds(&self) -> Vec<(u32, u32)> {
+    /// mode or owner (a `chmod -R` or `chown -R` layer does that), whether the re-added
+    /// copy is still visible or was itself hidden later (a `chmod -R` over a `.git`
+    /// that a later RUN deletes). Only their content can tell whether the bytes are the
+    /// same; the caller hashes them.
+    pub fn same_size_readds(&self) -> Vec<SameSize> {
+        // The hidden copies by (node, layer that added them): where a hidden upper
+        // copy is found.
+        let mut hidden: HashMap<(u32, u16), u32> = HashMap::default();
+        for (i, w) in self.waste.iter().enumerate() {
+            if w.node != ROOT && w.bytes > 0 {
+                hidden.insert((w.node, w.added_layer), i as u32);
+            }
+        }
         let mut out = Vec::new();
         for (i, w) in self.waste.iter().enumerate() {
             if w.cause != WasteCause::Overwritten || w.bytes == 0 || w.node == ROOT {
                 continue;
             }
-            let n = self.nodes[w.node as usize];
-            if !n.alive || n.kind != NodeKind::File || n.inode == NONE {
+            if w.removed_layer <= w.added_layer {
                 continue;
             }
-            let (ino, old) = (
-                self.inodes[n.inode as usize],
+            let n = self.nodes[w.node as usize];
+            let live = (n.alive && n.kind == NodeKind::File && n.inode != NONE)
+                .then_some(n.inode)
+                .filter(|&ino| self.inodes[ino as usize].layer == w.removed_layer);
+            let (upper, upper_waste) = match live {
+                Some(ino) => (ino, None),
+                None => match hidden.get(&(w.node, w.removed_layer)) {
+                    Some(&j) => (self.waste[j as usize].inode, Some(j)),
+                    None => continue,
+                },
+            };
+            let (Some(new), Some(old)) = (
+                self.inodes.get(upper as usize),
                 self.inodes.get(w.inode as usize),
-            );
-            let changed = old.is_some_and(|o| o.attrs != ino.attrs);
-            if changed
-                && ino.layer == w.removed_layer
-                && ino.size == w.bytes
-                && ino.layer > w.added_layer
-            {
-                out.push((i as u32, w.node));
+            ) else {
+                continue;
+            };
+            if old.attrs != new.attrs && new.size == w.bytes {
+                out.push(SameSize {
+                    waste: i as u32,
+                    node: w.node,
+                    upper_waste,
+                });
             }
         }
         out
