@@ -253,7 +253,13 @@ fn multi_stage_docs_and_base_findings_come_from_the_packages() {
     assert_eq!(
         got,
         vec![
-            ("multi-stage", "yours", 1, 3850 + 2000 + 248, 3850 + 2000 + 248),
+            (
+                "multi-stage",
+                "yours",
+                1,
+                3850 + 2000 + 248,
+                3850 + 2000 + 248
+            ),
             ("docs-locales", "yours", 1, 60, 60),
             ("apt-lists", "yours", 1, 0, 2000),
             ("apt-archives", "base", 0, 123, 123),
@@ -302,7 +308,10 @@ fn a_base_with_compilers_and_your_build_is_a_multi_stage_finding() {
     let s = r.findings.structural.as_ref().expect("a structural change");
     assert!(s.slim_base);
     assert_eq!(s.projection.saved_bytes, 6279);
-    assert_eq!(r.findings.fixes.saved_bytes, 0, "no edit of yours saves anything");
+    assert_eq!(
+        r.findings.fixes.saved_bytes, 0,
+        "no edit of yours saves anything"
+    );
 }
 
 /// With the compiler inside the base image and nothing of yours that runs, only
@@ -328,7 +337,10 @@ fn a_base_with_compilers_under_copies_only_is_a_full_base_finding() {
     assert_eq!(r.findings.base_saved_bytes, 6221);
     assert!(r.findings.rows[0].fix.contains("slim"));
     let s = r.findings.structural.as_ref().expect("a structural change");
-    assert_eq!((s.rule.code(), s.projection.saved_bytes), ("full-base", 4098));
+    assert_eq!(
+        (s.rule.code(), s.projection.saved_bytes),
+        ("full-base", 4098)
+    );
 }
 
 fn analyze_base_layers(path: &std::path::Path, base_layers: usize) -> Report {

@@ -165,7 +165,11 @@ fn leading_without_instruction(history: &[HistoryStep]) -> usize {
     let made: Vec<bool> = history
         .iter()
         .filter(|h| h.layer.is_some())
-        .map(|h| h.created_by.as_deref().is_some_and(|c| !c.trim().is_empty()))
+        .map(|h| {
+            h.created_by
+                .as_deref()
+                .is_some_and(|c| !c.trim().is_empty())
+        })
         .collect();
     let lead = made.iter().take_while(|&&has| !has).count();
     if lead < made.len() { lead } else { 0 }
@@ -189,7 +193,11 @@ pub fn boundary(a: &Analysis, flag: Option<usize>) -> Base {
     } else {
         (0, BaseRule::Unknown)
     };
-    let lead = if lined_up { leading_without_instruction(&a.history) } else { 0 };
+    let lead = if lined_up {
+        leading_without_instruction(&a.history)
+    } else {
+        0
+    };
     let (layers, rule) = if rule != BaseRule::Flag && lead > layers {
         (lead, BaseRule::NoInstruction)
     } else {

@@ -241,6 +241,9 @@ pub struct Inputs<'a> {
 
 type Key = (Rule, Scope, usize);
 
+/// Candidate edits: each key with the atoms it drops.
+type Edits = Vec<(Key, Vec<u32>)>;
+
 /// The atoms each (rule, scope, layer) would remove.
 #[derive(Default)]
 struct Candidates(BTreeMap<Key, Vec<u32>>);
@@ -447,7 +450,7 @@ fn runtime_stage(inp: &Inputs<'_>, facts: &LayerFacts) -> Option<(Vec<u32>, bool
                 .as_deref()
                 .is_some_and(|i| i.starts_with("RUN "))
     });
-    if !in_yours && !(in_base && you_run) {
+    if !(in_yours || (in_base && you_run)) {
         return None;
     }
     let slim = in_base;
@@ -677,7 +680,7 @@ fn finding(
 /// Order candidates greedily, each next the one that saves most on top of those
 /// before: lazily, since a candidate's gain only shrinks as others claim atoms.
 fn greedy(
-    mut cands: Vec<(Key, Vec<u32>)>,
+    mut cands: Edits,
     claimed: &mut [bool],
     inp: &Inputs<'_>,
     stage: Option<&Stage>,
@@ -725,7 +728,7 @@ fn greedy(
 
 /// Every candidate edit, closed over the re-adds it takes along, split by scope; the
 /// multi-stage edit among yours when it applies (and then no `full-base`).
-fn edits(inp: &Inputs<'_>) -> (Vec<(Key, Vec<u32>)>, Vec<(Key, Vec<u32>)>, Option<Stage>) {
+fn edits(inp: &Inputs<'_>) -> (Edits, Edits, Option<Stage>) {
     let facts = LayerFacts::new(inp);
     let scans = Scans::new(inp.tree, inp.atoms, inp.readds);
     let runtime = runtime_stage(inp, &facts);
@@ -760,8 +763,8 @@ fn edits(inp: &Inputs<'_>) -> (Vec<(Key, Vec<u32>)>, Vec<(Key, Vec<u32>)>, Optio
 /// structural change (multi-stage, or the base's slim variant) alone.
 fn headlines(
     inp: &Inputs<'_>,
-    yours: &[(Key, Vec<u32>)],
-    base: &[(Key, Vec<u32>)],
+    yours: &Edits,
+    base: &Edits,
     stage: Option<&Stage>,
 ) -> (Projection, Option<Structural>) {
     let mut claimed = vec![false; inp.atoms.len()];

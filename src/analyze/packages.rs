@@ -365,7 +365,8 @@ pub fn is_build_only(name: &str) -> bool {
     }
     // gcc-12-base is the runtime libraries' common files, not the compiler; a JDK
     // compiles, its JRE runs.
-    let jdk = name.starts_with("openjdk-") && (name.ends_with("-jdk") || name.ends_with("-jdk-headless"));
+    let jdk =
+        name.starts_with("openjdk-") && (name.ends_with("-jdk") || name.ends_with("-jdk-headless"));
     jdk || (!name.ends_with("-base")
         && (name.ends_with("-dev") || PREFIXES.iter().any(|p| name.starts_with(p))))
 }
@@ -549,7 +550,10 @@ fn npm_dev(a: &Analysis) -> Vec<bool> {
 /// dpkg's own files about the packages of the build-only closure
 /// (`var/lib/dpkg/info/gcc-12.list`, `.md5sums`, maintainer scripts): gone with them.
 fn dpkg_bookkeeping(tree: &FsTree, closure: &BTreeSet<String>, build: &mut [bool]) {
-    let Some(info) = tree.lookup(b"var/lib/dpkg/info").filter(|_| !closure.is_empty()) else {
+    let Some(info) = tree
+        .lookup(b"var/lib/dpkg/info")
+        .filter(|_| !closure.is_empty())
+    else {
         return;
     };
     for c in tree.children(info) {

@@ -158,7 +158,9 @@ pub fn base_rule(rule: BaseRule) -> &'static str {
         BaseRule::BuildKit => "ends where the steps BuildKit built begin",
         BaseRule::History => "ends at its last CMD/ENTRYPOINT in the history",
         BaseRule::CreatedGap => "ends at the gap in the history's creation times",
-        BaseRule::NoInstruction => "its first layers have no instruction (an imported root filesystem)",
+        BaseRule::NoInstruction => {
+            "its first layers have no instruction (an imported root filesystem)"
+        }
         BaseRule::Unknown => "not recognised",
     }
 }
