@@ -15,6 +15,7 @@ mod hostile;
 mod html;
 mod limits;
 mod packages;
+mod projections;
 mod registry;
 mod rules;
 mod sample;
