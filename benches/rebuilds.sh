@@ -109,7 +109,7 @@ stop_daemon() {
 # ---------------------------------------------------------------------------- sources --
 # Deterministic sources, generated once into $WORK/src (delete it to regenerate).
 SEED=20240601
-GIT_ENV=(env GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
+GIT_ENV=(env GIT_CONFIG_GLOBAL="$WORK/src/empty.gitconfig" GIT_CONFIG_NOSYSTEM=1
   GIT_AUTHOR_NAME=dev GIT_AUTHOR_EMAIL=dev@example.com GIT_COMMITTER_NAME=dev
   GIT_COMMITTER_EMAIL=dev@example.com)
 
@@ -117,7 +117,8 @@ GIT_ENV=(env GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
 # incompressible, so git's zlib keeps them at full size) committed and later removed:
 # the working tree does not have them, the loose objects in .git do.
 make_git() { # DIR
-  local d=$1 i
+  local d=$1
+  : >"$WORK/src/empty.gitconfig"   # no user or system git config (not /dev/null: it may be a file)
   ( cd "$d"
     "${GIT_ENV[@]}" git init -q -b main .
     "${GIT_ENV[@]}" git add -A

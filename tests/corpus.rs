@@ -287,6 +287,22 @@ fn check_findings(ctx: &str, r: &Report, fails: &mut Vec<String>) {
     if f.saved_bytes + f.base_saved_bytes > r.totals.stored_bytes {
         fails.push(format!("{ctx}: findings save more than the image ships"));
     }
+    if f.fixes.saved_bytes > f.saved_bytes
+        || f.fixes.stored_bytes + f.fixes.saved_bytes != r.totals.stored_bytes
+    {
+        fails.push(format!("{ctx}: the fixes' headline does not add up"));
+    }
+    if let Some(s) = &f.structural {
+        let alone: Vec<u64> = f
+            .rows
+            .iter()
+            .filter(|x| x.rule == s.rule)
+            .map(|x| x.bytes)
+            .collect();
+        if alone != [s.projection.saved_bytes] {
+            fails.push(format!("{ctx}: the structural headline is not its finding"));
+        }
+    }
 }
 
 /// Compare a report with the inventory facts of its image; push mismatches.

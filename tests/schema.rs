@@ -314,6 +314,7 @@ pub(crate) fn check(doc: &Value, what: &str) {
             f["rule"]
         );
     }
+    headline_invariants(doc, stored, saved, what);
     let base = &doc["base"];
     assert_eq!(
         u(&base["base_stored_bytes"]) + u(&base["your_stored_bytes"]),
@@ -721,4 +722,48 @@ fn a_layer_failing_mid_merge_keeps_the_figures_adding_up() {
     let (doc, code) = report_json(&path, &[]);
     assert_eq!(code, 2);
     check(&doc, "limit error");
+}
+
+/// The two headline projections (invariant 12): every edit of yours together, and the
+/// structural change alone, which is its one finding's `bytes`.
+fn headline_invariants(doc: &serde_json::Value, stored: u64, saved: u64, what: &str) {
+    let fixes = &doc["projected"]["fixes"];
+    assert!(
+        u(&fixes["saved_bytes"]) <= saved,
+        "{what}: fixes within all yours"
+    );
+    assert_eq!(
+        u(&fixes["stored_bytes"]),
+        stored - u(&fixes["saved_bytes"]),
+        "{what}: fixes"
+    );
+    let s = &doc["projected"]["structural"];
+    if s.is_null() {
+        return;
+    }
+    let rule = &s["rule"];
+    let of_rule: Vec<&serde_json::Value> = arr(&doc["findings"])
+        .iter()
+        .filter(|f| &f["rule"] == rule)
+        .collect();
+    assert_eq!(of_rule.len(), 1, "{what}: one {rule} finding");
+    assert_eq!(
+        u(&s["saved_bytes"]),
+        u(&of_rule[0]["bytes"]),
+        "{what}: structural"
+    );
+    assert_eq!(
+        u(&s["stored_bytes"]),
+        stored - u(&s["saved_bytes"]),
+        "{what}"
+    );
+    let other = if rule == "multi-stage" {
+        "full-base"
+    } else {
+        "multi-stage"
+    };
+    assert!(
+        arr(&doc["findings"]).iter().all(|f| f["rule"] != other),
+        "{what}: one structural change leads"
+    );
 }

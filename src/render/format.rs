@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use humansize::{DECIMAL, format_size};
 
-use crate::analyze::{BaseRule, TopN};
+use crate::analyze::{BaseRule, Report, Rule, Scope, TopN};
 use crate::model::Platform;
 
 /// Human size with fixed decimals, so a column lines up (`879.00 kB`, `1.20 MB`).
@@ -36,6 +36,66 @@ pub fn percent(part: u64, whole: u64) -> String {
     } else {
         format!("{:.1}%", part as f64 * 100.0 / whole as f64)
     }
+}
+
+/// One of the two headline projections, in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Headline {
+    /// `after your fixes`, `with a multi-stage build`, `with a slim base`.
+    pub label: &'static str,
+    /// Stored bytes after the change.
+    pub stored: u64,
+    pub saved: u64,
+    /// The change that gets there.
+    pub how: String,
+}
+
+/// The report's headline projections: every edit of your RUN/COPY lines, and the
+/// structural change (multi-stage or slim base) when there is one. Empty without
+/// suggestions.
+pub fn headlines(r: &Report) -> Vec<Headline> {
+    let f = &r.findings;
+    let mut out = Vec::new();
+    let edits = f
+        .rows
+        .iter()
+        .filter(|x| x.scope == Scope::Yours && x.rule != Rule::MultiStage && x.bytes > 0)
+        .count();
+    if edits > 0 {
+        out.push(Headline {
+            label: "after your fixes",
+            stored: f.fixes.stored_bytes,
+            saved: f.fixes.saved_bytes,
+            how: format!(
+                "{edits} {} of your RUN/COPY lines",
+                if edits == 1 { "edit" } else { "edits" }
+            ),
+        });
+    }
+    if let Some(s) = &f.structural {
+        let (label, how) = match (s.rule, &s.runtime_base) {
+            (Rule::MultiStage, Some(name)) => (
+                "with a multi-stage build",
+                format!("a runtime stage on {}", visible(name)),
+            ),
+            (Rule::MultiStage, None) if s.slim_base => (
+                "with a multi-stage build",
+                "a runtime stage on the base's slim variant".to_string(),
+            ),
+            (Rule::MultiStage, None) => (
+                "with a multi-stage build",
+                "a runtime stage on the same base, without the build tools".to_string(),
+            ),
+            _ => ("with a slim base", "the base's slim variant".to_string()),
+        };
+        out.push(Headline {
+            label,
+            stored: s.projection.stored_bytes,
+            saved: s.projection.saved_bytes,
+            how,
+        });
+    }
+    out
 }
 
 /// A signed change in bytes, as [`size`] with its sign: `+1.20 MB`, `-3 B`, `0 B`.

@@ -293,6 +293,23 @@ struct Projected {
     saved_bytes: u64,
     stored_bytes: u64,
     base_saved_bytes: u64,
+    fixes: ProjectionDoc,
+    structural: Option<StructuralDoc>,
+}
+
+#[derive(Serialize)]
+struct ProjectionDoc {
+    stored_bytes: u64,
+    saved_bytes: u64,
+}
+
+#[derive(Serialize)]
+struct StructuralDoc {
+    rule: &'static str,
+    stored_bytes: u64,
+    saved_bytes: u64,
+    slim_base: bool,
+    runtime_base: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -566,6 +583,17 @@ fn doc(r: &Report) -> Doc<'_> {
             saved_bytes: r.findings.saved_bytes,
             stored_bytes: r.findings.stored_after,
             base_saved_bytes: r.findings.base_saved_bytes,
+            fixes: ProjectionDoc {
+                stored_bytes: r.findings.fixes.stored_bytes,
+                saved_bytes: r.findings.fixes.saved_bytes,
+            },
+            structural: r.findings.structural.as_ref().map(|s| StructuralDoc {
+                rule: s.rule.code(),
+                stored_bytes: s.projection.stored_bytes,
+                saved_bytes: s.projection.saved_bytes,
+                slim_base: s.slim_base,
+                runtime_base: s.runtime_base.clone(),
+            }),
         },
         problems: &r.problems,
         notes: &r.notes,

@@ -7,7 +7,7 @@
 
 use std::io::{self, Write};
 
-use super::format::{clip, percent, size, visible};
+use super::format::{clip, headlines, percent, size, visible};
 use super::verdict::{self, Item};
 use super::{Document, Renderer};
 use crate::analyze::{Report, Scope, Status, Verdict};
@@ -106,6 +106,17 @@ fn suggestions(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         size(r.totals.stored_bytes),
         size(r.findings.stored_after)
     )?;
+    for h in headlines(r) {
+        writeln!(
+            out,
+            "- {}: **{}** stored (−{}), {}",
+            h.label,
+            size(h.stored),
+            percent(h.saved, r.totals.stored_bytes),
+            h.how
+        )?;
+    }
+    writeln!(out)?;
     for (n, f) in yours.iter().take(SUGGESTIONS).enumerate() {
         let at = place(r, f.layer);
         let at = if at.is_empty() {

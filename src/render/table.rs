@@ -9,8 +9,8 @@ use comfy_table::{
 };
 
 use super::format::{
-    at_line, base_rule, clip, layer_list, layer_span, percent, platform, rest_label, short_digest,
-    size, size_or_dash, visible,
+    at_line, base_rule, clip, headlines, layer_list, layer_span, percent, platform, rest_label,
+    short_digest, size, size_or_dash, visible,
 };
 use super::{Document, Renderer, verdict};
 use crate::analyze::dockerfile::Located;
@@ -365,11 +365,11 @@ impl Table {
         } else {
             writeln!(
                 out,
-                "\nSuggestions (projected: {} -> {} stored, {} less)",
+                "\nSuggestions ({} stored now; together {} less)",
                 size(r.totals.stored_bytes),
-                size(f.stored_after),
                 size(f.saved_bytes)
             )?;
+            self.headlines(r, out)?;
             self.findings_table(r, &yours, f.saved_bytes, out)?;
         }
         if !base.is_empty() {
@@ -379,6 +379,25 @@ impl Table {
                 size(f.base_saved_bytes)
             )?;
             self.findings_table(r, &base, f.base_saved_bytes, out)?;
+        }
+        Ok(())
+    }
+
+    /// The two headline projections, a line each, sizes and percentages aligned.
+    fn headlines(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
+        let lines = headlines(r);
+        let label = lines.iter().map(|h| h.label.len()).max().unwrap_or(0);
+        let sizes: Vec<String> = lines.iter().map(|h| size(h.stored)).collect();
+        let width = sizes.iter().map(String::len).max().unwrap_or(0);
+        for (h, stored) in lines.iter().zip(&sizes) {
+            writeln!(
+                out,
+                "  {:<label$}  {:>width$}  {:>6}  {}",
+                h.label,
+                stored,
+                format!("-{}", percent(h.saved, r.totals.stored_bytes)),
+                h.how
+            )?;
         }
         Ok(())
     }
