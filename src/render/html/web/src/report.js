@@ -57,7 +57,7 @@ function header(r) {
     card('Compressed', size(t.compressed_bytes), 'what a pull downloads'),
     card('Files', int(t.files), `${int(t.dirs)} folders, ${int(t.symlinks)} symlinks`),
     card('Layers', int(t.layers), base.layers ? `${int(base.layers)} from the base image` : 'no base image recognised'),
-    card('After suggestions', size(proj.stored_bytes), proj.saved_bytes ? `saves ${size(proj.saved_bytes)} (${percent(proj.saved_bytes, t.stored_bytes)})` : 'nothing to save', proj.saved_bytes ? 'good' : null));
+    ...projectionCards(proj, t));
   const problems = (r.problems || []).length
     ? h('div', { class: 'box box-problem', role: 'alert', id: 'problems' },
       h('strong', null, 'Incomplete: some layers could not be read, so these figures are partial.'),
@@ -71,6 +71,23 @@ function header(r) {
     h('h1', { id: 'image-ref' }, visible(ref)),
     h('dl', { class: 'facts' }, facts.map(([k, v]) => h('div', null, h('dt', null, k), h('dd', null, v)))),
     cards, problems, notes);
+}
+
+// The two headline projections: every edit of your RUN/COPY lines, and the structural
+// change (a multi-stage build, or the base's slim variant) alone.
+function projectionCards(proj, t) {
+  const fixes = proj.fixes || { saved_bytes: proj.saved_bytes, stored_bytes: proj.stored_bytes };
+  const out = [card('After your fixes', size(fixes.stored_bytes),
+    fixes.saved_bytes ? `saves ${size(fixes.saved_bytes)} (${percent(fixes.saved_bytes, t.stored_bytes)}) by editing your RUN/COPY lines` : 'nothing to fix in your RUN/COPY lines',
+    fixes.saved_bytes ? 'good' : null)];
+  const s = proj.structural;
+  if (s) {
+    const multi = s.rule === 'multi-stage';
+    const from = s.runtime_base ? visible(s.runtime_base) : (s.slim_base ? "the base's slim variant" : 'the same base, without the build tools');
+    out.push(card(multi ? 'With a multi-stage build' : 'With a slim base', size(s.stored_bytes),
+      `saves ${size(s.saved_bytes)} (${percent(s.saved_bytes, t.stored_bytes)}): ${multi ? `a runtime stage on ${from}` : from}`, 'good'));
+  }
+  return out;
 }
 
 function findingsList(r) {
