@@ -289,4 +289,26 @@ mod tests {
         assert_eq!(epoch_seconds("2000-03-01T00:00:00Z"), Some(951_868_800));
         assert_eq!(epoch_seconds("yesterday"), None);
     }
+
+    #[test]
+    fn leading_layers_without_an_instruction_are_the_base() {
+        let t = "2024-01-01T00:00:00Z";
+        let imported = |layer| HistoryStep {
+            created_by: Some(String::new()),
+            ..step("", Some(layer), t)
+        };
+        let h = vec![
+            imported(0),
+            step("/bin/sh -c apt-get install -y gcc", Some(1), t),
+            step("COPY . /app", Some(2), t),
+        ];
+        assert_eq!(leading_without_instruction(&h), 1);
+        // A missing created_by is no instruction either.
+        let mut none = h.clone();
+        none[0].created_by = None;
+        assert_eq!(leading_without_instruction(&none), 1);
+        // Nothing has an instruction: nothing tells base from yours.
+        assert_eq!(leading_without_instruction(&[imported(0), imported(1)]), 0);
+        assert_eq!(leading_without_instruction(&h[1..]), 0);
+    }
 }
