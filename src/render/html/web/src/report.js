@@ -56,8 +56,8 @@ function header(r) {
     card('Stored', size(t.stored_bytes), 'file content in all layers'),
     card('Compressed', size(t.compressed_bytes), 'what a pull downloads'),
     card('Files', int(t.files), `${int(t.dirs)} folders, ${int(t.symlinks)} symlinks`),
-    card('Layers', int(t.layers), base.layers ? `${int(base.layers)} from the base image` : 'no base image recognised'),
-    ...projectionCards(proj, t));
+    card('Layers', int(t.layers), base.layers ? `${int(base.layers)} from the base image` : 'no base image recognised'));
+  const levers = h('div', { class: 'cards levers', id: 'projections', 'aria-label': 'Projected sizes' }, ...projectionCards(proj, t));
   const problems = (r.problems || []).length
     ? h('div', { class: 'box box-problem', role: 'alert', id: 'problems' },
       h('strong', null, 'Incomplete: some layers could not be read, so these figures are partial.'),
@@ -70,7 +70,7 @@ function header(r) {
     h('p', { class: 'eyebrow' }, 'imgsize report'),
     h('h1', { id: 'image-ref' }, visible(ref)),
     h('dl', { class: 'facts' }, facts.map(([k, v]) => h('div', null, h('dt', null, k), h('dd', null, v)))),
-    cards, problems, notes);
+    cards, levers, problems, notes);
 }
 
 // The two headline projections: every edit of your RUN/COPY lines, and the structural
