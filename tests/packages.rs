@@ -365,3 +365,93 @@ fn codes(r: &Report) -> Vec<(&str, &str, u64, &str)> {
         })
         .collect()
 }
+
+/// A Node service built naively: nodejs and npm from apt in your RUN, `npm install`
+/// with devDependencies. The runtime stage starts from the base, installs nodejs alone
+/// and copies the app with its production dependencies: it leaves out npm and what
+/// only npm pulled in (`node-semver`, with dpkg's lists of both), the devDependency
+/// `typescript` (`"dev": true` in `node_modules/.package-lock.json`), npm's cache and
+/// apt's lists.
+#[test]
+fn a_node_runtime_stage_leaves_npm_and_dev_dependencies_behind() {
+    let status = [
+        pkg("libc6", ""),
+        pkg("nodejs", "libc6"),
+        pkg("npm", "nodejs, node-semver"),
+        pkg("node-semver", "nodejs"),
+    ]
+    .concat();
+    let lock = br#"{"name": "app", "lockfileVersion": 3, "packages": {
+        "node_modules/express": {"version": "4.21.2"},
+        "node_modules/typescript": {"version": "5.7.2", "dev": true}}}"#;
+    let mut apt = Layer::new("/bin/sh -c apt-get update && apt-get install -y nodejs npm")
+        .file("var/lib/dpkg/status", status.as_bytes())
+        .file(
+            "var/lib/apt/extended_states",
+            b"Package: node-semver\nArchitecture: all\nAuto-Installed: 1\n\n",
+        )
+        .fill("var/lib/apt/lists/deb_Packages", 5000);
+    for (p, path, size) in [
+        ("nodejs", "usr/bin/node", 9000u64),
+        ("npm", "usr/share/nodejs/npm/index.js", 4000),
+        ("node-semver", "usr/share/nodejs/semver/index.js", 700),
+    ] {
+        apt = apt
+            .file(
+                &format!("var/lib/dpkg/info/{p}.list"),
+                format!("/{path}\n").as_bytes(),
+            )
+            .fill(path, size);
+    }
+    let img = Image::new("node:1")
+        .layer(
+            Layer::new("")
+                .file("var/lib/dpkg/status", pkg("libc6", "").as_bytes())
+                .fill("usr/lib/x86_64-linux-gnu/libc.so.6", 1000),
+        )
+        .layer(apt)
+        .layer(Layer::new("COPY . /app # buildkit").fill("app/server.js", 300))
+        .layer(
+            Layer::new("/bin/sh -c npm install")
+                .file("app/node_modules/.package-lock.json", lock)
+                .file(
+                    "app/node_modules/express/package.json",
+                    br#"{"name": "express", "version": "4.21.2"}"#,
+                )
+                .fill("app/node_modules/express/index.js", 600)
+                .file(
+                    "app/node_modules/typescript/package.json",
+                    br#"{"name": "typescript", "version": "5.7.2"}"#,
+                )
+                .fill("app/node_modules/typescript/lib/tsc.js", 3000)
+                .fill("root/.npm/_cacache/content-v2/sha512/ab/cd", 800),
+        );
+    let dir = tmp();
+    let path = dir.path().join("image.tar");
+    docker_archive(&img, &path).expect("write fixture");
+    let r = analyze(&path).expect("analyze");
+    assert_eq!(r.base.layers, 1, "the imported root filesystem is the base");
+    let multi = r
+        .findings
+        .rows
+        .iter()
+        .find(|f| f.rule.code() == "multi-stage")
+        .expect("a multi-stage finding");
+    // dpkg's lists of npm and node-semver.
+    let lists = ("/usr/share/nodejs/npm/index.js\n".len()
+        + "/usr/share/nodejs/semver/index.js\n".len()) as u64;
+    let ts_json = br#"{"name": "typescript", "version": "5.7.2"}"#.len() as u64;
+    assert_eq!(
+        multi.bytes,
+        4000 + 700 + lists + 3000 + ts_json + 800 + 5000,
+        "npm and node-semver with their lists, typescript, npm's cache, apt's lists"
+    );
+    assert!(
+        !r.findings
+            .structural
+            .as_ref()
+            .expect("structural")
+            .slim_base
+    );
+    assert!(multi.fix.contains("npm"), "{}", multi.fix);
+}
