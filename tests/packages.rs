@@ -455,3 +455,41 @@ fn a_node_runtime_stage_leaves_npm_and_dev_dependencies_behind() {
     );
     assert!(multi.fix.contains("npm"), "{}", multi.fix);
 }
+
+/// Bytecode that Debian's postinst scripts compiled goes with its package, though no
+/// package lists it: pip's goes with the build-only `python3-pip`, the standard
+/// library's stays with `python3`.
+#[test]
+fn compiled_bytecode_goes_with_the_package_of_its_source() {
+    let status = [pkg("python3", ""), pkg("python3-pip", "python3")].concat();
+    let dist = "usr/lib/python3/dist-packages/pip";
+    let img = Image::new("pip:1")
+        .layer(Layer::new("").fill("bin/sh", 100))
+        .layer(
+            Layer::new("/bin/sh -c apt-get install -y python3 python3-pip")
+                .file("var/lib/dpkg/status", status.as_bytes())
+                .file(
+                    "var/lib/dpkg/info/python3.list",
+                    b"/usr/lib/python3.11/os.py\n",
+                )
+                .file(
+                    "var/lib/dpkg/info/python3-pip.list",
+                    format!("/{dist}/__init__.py\n").as_bytes(),
+                )
+                .fill("usr/lib/python3.11/os.py", 400)
+                .fill("usr/lib/python3.11/__pycache__/os.cpython-311.pyc", 300)
+                .fill(&format!("{dist}/__init__.py"), 200)
+                .fill(&format!("{dist}/__pycache__/__init__.cpython-311.pyc"), 150),
+        );
+    let dir = tmp();
+    let path = dir.path().join("image.tar");
+    docker_archive(&img, &path).expect("write fixture");
+    let r = analyze(&path).expect("analyze");
+    let multi = r
+        .findings
+        .rows
+        .iter()
+        .find(|f| f.rule.code() == "multi-stage");
+    let pip_list = format!("/{dist}/__init__.py\n").len() as u64;
+    assert_eq!(multi.map(|f| f.bytes), Some(200 + 150 + pip_list));
+}

@@ -568,6 +568,33 @@ fn dpkg_bookkeeping(tree: &FsTree, closure: &BTreeSet<String>, build: &mut [bool
     }
 }
 
+/// Bytecode that Python wrote for a package's modules (`D/__pycache__/M.cpython-311.pyc`
+/// for `D/M.py`): Debian's postinst scripts compile them, so no package lists them, yet
+/// they go with the package. Marks each whose source is marked.
+fn bytecode_of_owned(tree: &FsTree, owned: &mut [bool]) {
+    for (node, ino) in tree.live_files() {
+        let name = tree.name(node);
+        if !name.ends_with(b".pyc") || owned[ino as usize] {
+            continue;
+        }
+        let Some(cache) = tree
+            .parent(node)
+            .filter(|&d| tree.name(d) == b"__pycache__")
+        else {
+            continue;
+        };
+        let module = name.split(|&b| b == b'.').next().unwrap_or(name);
+        let source = [module, b".py"].concat();
+        let src_ino = tree
+            .parent(cache)
+            .and_then(|dir| tree.child(dir, &source))
+            .and_then(|n| tree.inode(n));
+        if src_ino.is_some_and(|i| owned[i as usize]) {
+            owned[ino as usize] = true;
+        }
+    }
+}
+
 /// The package table, biggest first, cut to `top`, and who owns each file.
 pub fn table(a: &Analysis, base: &Base, top: usize) -> (Packages, Owners) {
     let mut dpkg = Dpkg::default();
@@ -622,6 +649,9 @@ pub fn table(a: &Analysis, base: &Base, top: usize) -> (Packages, Owners) {
         });
     }
     dpkg_bookkeeping(&a.tree, &closure, &mut owners.build);
+    if !closure.is_empty() {
+        bytecode_of_owned(&a.tree, &mut owners.build);
+    }
     let sum = |f: fn(&PackageRow) -> bool| rows.iter().filter(|r| f(r)).map(|r| r.bytes).sum();
     let build_only_bytes = sum(|r| r.build_only);
     let build_closure_bytes = sum(|r| r.build_closure);

@@ -200,7 +200,8 @@ impl FsTree {
         &self.names[n.name_off as usize..n.name_off as usize + n.name_len as usize]
     }
 
-    fn child(&self, parent: u32, name: &[u8]) -> Option<u32> {
+    /// The live child `name` of the directory `parent`.
+    pub fn child(&self, parent: u32, name: &[u8]) -> Option<u32> {
         let hash = self.hash(parent, name);
         self.table
             .find(spread(hash), |slot| {
