@@ -283,6 +283,7 @@ make_node_src() {
   },
   "devDependencies": {
     "@types/express": "4.17.21",
+    "@types/morgan": "1.9.9",
     "@types/node": "18.19.64",
     "eslint": "8.57.1",
     "typescript": "5.6.3"
