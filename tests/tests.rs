@@ -10,6 +10,7 @@ mod cli;
 mod corpus;
 mod diff;
 mod dockerfile;
+mod engine;
 mod formats;
 mod hostile;
 mod html;
