@@ -427,7 +427,8 @@ fn a_node_runtime_stage_leaves_npm_and_dev_dependencies_behind() {
                     br#"{"name": "typescript", "version": "5.7.2"}"#,
                 )
                 .fill("app/node_modules/typescript/lib/tsc.js", 3000)
-                .fill("root/.npm/_cacache/content-v2/sha512/ab/cd", 800),
+                .fill("root/.npm/_cacache/content-v2/sha512/ab/cd", 800)
+                .fill("root/.npm/_logs/2026-12-06T10_00_00Z-debug-0.log", 90),
         );
     let dir = tmp();
     let path = dir.path().join("image.tar");
@@ -446,9 +447,18 @@ fn a_node_runtime_stage_leaves_npm_and_dev_dependencies_behind() {
     let ts_json = br#"{"name": "typescript", "version": "5.7.2"}"#.len() as u64;
     assert_eq!(
         multi.bytes,
-        4000 + 700 + lists + 3000 + ts_json + 800 + 5000,
-        "npm and node-semver with their lists, typescript, npm's cache, apt's lists"
+        4000 + 700 + lists + 3000 + ts_json + 800 + 90 + 5000,
+        "npm and node-semver with their lists, typescript, npm's cache and logs, apt's lists"
     );
+    // `npm cache clean --force` keeps npm's logs: they are not the cache's.
+    let cache: Vec<u64> = r
+        .findings
+        .rows
+        .iter()
+        .filter(|f| f.rule.code() == "npm-cache")
+        .map(|f| f.bytes)
+        .collect();
+    assert_eq!(cache, vec![800]);
     assert!(
         !r.findings
             .structural

@@ -122,6 +122,8 @@ pub const RULES: &[(&str, Category)] = &[
     ("var/cache/apt/**", C::AptArchives),
     ("var/cache/apk/**", C::ApkCache),
     ("etc/apk/cache/**", C::ApkCache),
+    // `npm cache clean --force` empties the cache but keeps npm's logs.
+    ("~/.npm/_logs/**", C::LogsTemp),
     ("~/.npm/**", C::NpmCache),
     ("usr/local/share/.cache/yarn/**", C::YarnCache),
     ("~/.cache/yarn/**", C::YarnCache),
@@ -300,6 +302,20 @@ fn compile() -> Vec<Rule> {
     out
 }
 
+/// For each subtree rule, whether an earlier subtree rule names a folder below its own
+/// (its components, then more): first match wins, so that folder is the earlier rule's.
+fn exceptions(rules: &[Rule]) -> Vec<bool> {
+    (0..rules.len())
+        .map(|k| {
+            let r = &rules[k];
+            r.name.is_none()
+                && rules[..k].iter().any(|e| {
+                    e.name.is_none() && e.dir.len() > r.dir.len() && e.dir.starts_with(&r.dir)
+                })
+        })
+        .collect()
+}
+
 /// `*` within one component.
 fn component_matches(pat: &[u8], s: &[u8]) -> bool {
     match pat.iter().position(|&b| b == b'*') {
@@ -330,7 +346,8 @@ fn path_matches(pat: &[Vec<u8>], path: &[&[u8]]) -> bool {
 /// apply to its files.
 #[derive(Clone, PartialEq, Eq, Hash)]
 enum DirClass {
-    Subtree(Category),
+    /// A whole subtree, by the rule at this index.
+    Subtree(Category, u16),
     /// Name rules by index, and when they are all suffixes or exact names, the set of
     /// last bytes a matching name can have (a 256-bit set): most names are rejected by
     /// one lookup.
@@ -360,13 +377,19 @@ pub struct Classifier<'t> {
     interned: FxHashMap<DirClass, u32>,
     /// Per layer: yours and made by COPY/ADD.
     app_layers: Vec<bool>,
+    /// Per subtree rule: an earlier rule names a folder inside its subtree
+    /// (`~/.npm/_logs/**` before `~/.npm/**`), so its folders are not simply inherited.
+    excepted: Vec<bool>,
 }
 
 impl<'t> Classifier<'t> {
     pub fn new(tree: &'t FsTree, app_layers: Vec<bool>) -> Self {
+        let rules = compile();
+        let excepted = exceptions(&rules);
         Classifier {
             tree,
-            rules: compile(),
+            rules,
+            excepted,
             memo: vec![0; tree.node_count()],
             classes: Vec::new(),
             interned: FxHashMap::default(),
@@ -386,10 +409,14 @@ impl<'t> Classifier<'t> {
 
     /// The class of directory `dir` from its path.
     fn evaluate(&mut self, dir: u32, parent: Option<u32>) -> u32 {
-        if let Some(p) = parent
-            && let DirClass::Subtree(c) = self.classes[p as usize]
+        let inherited = match parent.map(|p| &self.classes[p as usize]) {
+            Some(&DirClass::Subtree(c, k)) => Some((c, k)),
+            _ => None,
+        };
+        if let Some((c, k)) = inherited
+            && !self.excepted[k as usize]
         {
-            return self.intern(DirClass::Subtree(c));
+            return self.intern(DirClass::Subtree(c, k));
         }
         let mut names: Vec<&[u8]> = Vec::new();
         let mut cur = dir;
@@ -398,6 +425,17 @@ impl<'t> Classifier<'t> {
             cur = up;
         }
         names.reverse();
+        if let Some((c, k)) = inherited {
+            // Inside a subtree with exceptions: an earlier subtree rule naming this
+            // folder wins; else the subtree goes on.
+            let earlier = self.rules[..k as usize]
+                .iter()
+                .position(|r| r.name.is_none() && r.dir_matches(&names));
+            return match earlier {
+                Some(i) => self.intern(DirClass::Subtree(self.rules[i].category, i as u16)),
+                None => self.intern(DirClass::Subtree(c, k)),
+            };
+        }
         let mut file_rules = Vec::new();
         for (i, r) in self.rules.iter().enumerate() {
             if !r.dir_matches(&names) {
@@ -406,7 +444,7 @@ impl<'t> Classifier<'t> {
             match r.name {
                 None => {
                     let c = r.category;
-                    return self.intern(DirClass::Subtree(c));
+                    return self.intern(DirClass::Subtree(c, i as u16));
                 }
                 Some(_) => file_rules.push(i as u16),
             }
@@ -448,7 +486,7 @@ impl<'t> Classifier<'t> {
         };
         let class = self.dir_class(parent);
         match &self.classes[class as usize] {
-            DirClass::Subtree(c) => *c,
+            DirClass::Subtree(c, _) => *c,
             DirClass::Names(rules, quick) => {
                 let name = self.tree.name(node);
                 if let Some(set) = quick {
@@ -702,14 +740,22 @@ mod tests {
         let rules = compile();
         let comps: Vec<&[u8]> = path.split('/').map(str::as_bytes).collect();
         let (dir, name) = comps.split_at(comps.len() - 1);
-        // The deepest ancestor directory claimed by a subtree rule wins, top down.
-        for depth in 0..=dir.len() {
-            if let Some(r) = rules
+        // The shallowest ancestor directory claimed by a subtree rule decides, unless an
+        // earlier rule names a folder further down inside it (first match wins).
+        let subtree = |d: usize, before: usize| {
+            rules[..before]
                 .iter()
-                .find(|r| r.name.is_none() && r.dir_matches(&dir[..depth]))
-            {
-                return Some(r.category);
+                .position(|r| r.name.is_none() && r.dir_matches(&dir[..d]))
+        };
+        if let Some(top) = (0..=dir.len()).find_map(|d| subtree(d, rules.len()).map(|k| (d, k))) {
+            let (d0, mut k) = top;
+            for d in d0 + 1..=dir.len() {
+                if let Some(j) = subtree(d, k).filter(|&j| rules[j].dir.starts_with(&rules[k].dir))
+                {
+                    k = j;
+                }
             }
+            return Some(rules[k].category);
         }
         rules
             .iter()
@@ -784,6 +830,15 @@ mod tests {
             ("usr/lib/gcc/x86_64-linux-gnu/12/cc1", Some(C::Toolchain)),
             ("usr/bin/x86_64-linux-gnu-gcc-12", Some(C::Toolchain)),
             ("var/log/dpkg.log", Some(C::LogsTemp)),
+            (
+                "root/.npm/_cacache/content-v2/sha512/ab/cd",
+                Some(C::NpmCache),
+            ),
+            (
+                "root/.npm/_logs/2026-01-01T00_00_00Z-debug-0.log",
+                Some(C::LogsTemp),
+            ),
+            ("home/app/.npm/_logs/x-debug-0.log", Some(C::LogsTemp)),
             ("usr/bin/python3", None),
             ("app/main.py", None),
         ] {
