@@ -372,14 +372,16 @@ fn codes(r: &Report) -> Vec<(&str, &str, u64, &str)> {
 /// A Node service built naively: nodejs and npm from apt in your RUN, `npm install`
 /// with devDependencies. The runtime stage starts from the base, installs nodejs alone
 /// and copies the app with its production dependencies: it leaves out npm and what
-/// only npm pulled in (`node-semver`, with dpkg's lists of both), the devDependency
+/// only npm pulled in (`node-semver`), what nodejs only recommends (`nodejs-doc`: the
+/// runtime stage installs with `--no-install-recommends`), with dpkg's lists of them, the devDependency
 /// `typescript` (`"dev": true` in `node_modules/.package-lock.json`), npm's cache and
 /// apt's lists.
 #[test]
 fn a_node_runtime_stage_leaves_npm_and_dev_dependencies_behind() {
     let status = [
         pkg("libc6", ""),
-        pkg("nodejs", "libc6"),
+        pkg("nodejs", "libc6").replace("\n\n", "\nRecommends: nodejs-doc\n\n"),
+        pkg("nodejs-doc", ""),
         pkg("npm", "nodejs, node-semver"),
         pkg("node-semver", "nodejs"),
     ]
@@ -391,13 +393,14 @@ fn a_node_runtime_stage_leaves_npm_and_dev_dependencies_behind() {
         .file("var/lib/dpkg/status", status.as_bytes())
         .file(
             "var/lib/apt/extended_states",
-            b"Package: node-semver\nArchitecture: all\nAuto-Installed: 1\n\n",
+            b"Package: node-semver\nArchitecture: all\nAuto-Installed: 1\n\nPackage: nodejs-doc\nArchitecture: all\nAuto-Installed: 1\n\n",
         )
         .fill("var/lib/apt/lists/deb_Packages", 5000);
     for (p, path, size) in [
         ("nodejs", "usr/bin/node", 9000u64),
         ("npm", "usr/share/nodejs/npm/index.js", 4000),
         ("node-semver", "usr/share/nodejs/semver/index.js", 700),
+        ("nodejs-doc", "usr/share/doc/nodejs/api/index.html", 1200),
     ] {
         apt = apt
             .file(
@@ -441,15 +444,20 @@ fn a_node_runtime_stage_leaves_npm_and_dev_dependencies_behind() {
         .iter()
         .find(|f| f.rule.code() == "multi-stage")
         .expect("a multi-stage finding");
-    // dpkg's lists of npm and node-semver.
+    // dpkg's lists of npm, node-semver and nodejs-doc.
     let lists = ("/usr/share/nodejs/npm/index.js\n".len()
-        + "/usr/share/nodejs/semver/index.js\n".len()) as u64;
+        + "/usr/share/nodejs/semver/index.js\n".len()
+        + "/usr/share/doc/nodejs/api/index.html\n".len()) as u64;
     let ts_json = br#"{"name": "typescript", "version": "5.7.2"}"#.len() as u64;
     assert_eq!(
         multi.bytes,
-        4000 + 700 + lists + 3000 + ts_json + 800 + 90 + 5000,
-        "npm and node-semver with their lists, typescript, npm's cache and logs, apt's lists"
+        4000 + 700 + 1200 + lists + 3000 + ts_json + 800 + 90 + 5000,
+        "npm, node-semver and nodejs-doc (only recommended) with their lists, typescript, \
+         npm's cache and logs, apt's lists"
     );
+    // apt's own autoremove keeps what a kept package recommends: nodejs-doc is not in
+    // the build-only closure, only out of a runtime stage.
+    assert_eq!(r.packages.build_closure, vec!["node-semver", "npm"]);
     // `npm cache clean --force` keeps npm's logs: they are not the cache's.
     let cache: Vec<u64> = r
         .findings

@@ -78,6 +78,10 @@ pub struct Owners {
     pub dpkg: Vec<bool>,
     /// Owned by a package of the build-only closure.
     pub build: Vec<bool>,
+    /// Owned by a dpkg package a runtime stage would not install: the build-only
+    /// closure without apt's recommends (`--no-install-recommends`), with dpkg's lists
+    /// of them and the bytecode compiled for them. Empty without build-only packages.
+    pub unneeded: Vec<bool>,
     /// Owned by an npm package only a build needs (`"dev": true` in
     /// `node_modules/.package-lock.json`: a devDependency and what only they pull in).
     pub dev: Vec<bool>,
@@ -139,7 +143,9 @@ struct Record {
     /// Normalised paths of its files.
     files: Vec<Vec<u8>>,
     layer: usize,
+    /// `Depends` and `Pre-Depends`.
     depends: Vec<Vec<String>>,
+    recommends: Vec<Vec<String>>,
     provides: Vec<String>,
     essential: bool,
 }
@@ -220,7 +226,7 @@ impl Dpkg {
         r.version = p.get("Version").cloned();
         r.depends = relations(p.get("Depends"));
         r.depends.extend(relations(p.get("Pre-Depends")));
-        r.depends.extend(relations(p.get("Recommends")));
+        r.recommends = relations(p.get("Recommends"));
         r.provides = relations(p.get("Provides")).into_iter().flatten().collect();
         r.essential = p.get("Essential").is_some_and(|e| e == "yes");
     }
@@ -274,8 +280,11 @@ impl Dpkg {
         }
     }
 
-    /// Purge `build` and autoremove: what goes.
-    fn closure(&self, build: &BTreeSet<String>) -> BTreeSet<String> {
+    /// Purge `build` and autoremove: what goes. apt keeps what a kept package
+    /// depends on or recommends; with `recommends` false, only what it depends on
+    /// (what a runtime stage installing its packages with `--no-install-recommends`
+    /// would not get either).
+    fn closure(&self, build: &BTreeSet<String>, recommends: bool) -> BTreeSet<String> {
         let mut providers: HashMap<&str, Vec<&str>> = HashMap::new();
         for (name, r) in &self.packages {
             providers.entry(name).or_default().push(name);
@@ -294,7 +303,9 @@ impl Dpkg {
             if build.contains(n) || !keep.insert(n) {
                 continue;
             }
-            for alt in &self.packages[n].depends {
+            let r = &self.packages[n];
+            let rec = if recommends { &r.recommends[..] } else { &[] };
+            for alt in r.depends.iter().chain(rec) {
                 for dep in alt {
                     for &p in providers.get(dep.as_str()).into_iter().flatten() {
                         stack.push(p);
@@ -595,6 +606,26 @@ fn bytecode_of_owned(tree: &FsTree, owned: &mut [bool]) {
     }
 }
 
+/// The files a runtime stage would not carry of the dpkg packages: those of the
+/// build-only packages and of everything only they, or only recommends, pull in.
+fn runtime_unneeded(tree: &FsTree, dpkg: &Dpkg, build: &BTreeSet<String>) -> Vec<bool> {
+    let mut out = vec![false; tree.inodes().len()];
+    if build.is_empty() {
+        return out;
+    }
+    let closure = dpkg.closure(build, false);
+    for name in &closure {
+        for f in &dpkg.packages[name].files {
+            if let Some(ino) = lookup_listed(tree, f).and_then(|n| tree.inode(n)) {
+                out[ino as usize] = true;
+            }
+        }
+    }
+    dpkg_bookkeeping(tree, &closure, &mut out);
+    bytecode_of_owned(tree, &mut out);
+    out
+}
+
 /// The package table, biggest first, cut to `top`, and who owns each file.
 pub fn table(a: &Analysis, base: &Base, top: usize) -> (Packages, Owners) {
     let mut dpkg = Dpkg::default();
@@ -608,7 +639,7 @@ pub fn table(a: &Analysis, base: &Base, top: usize) -> (Packages, Owners) {
     let closure = if build.is_empty() {
         BTreeSet::new()
     } else {
-        dpkg.closure(&build)
+        dpkg.closure(&build, true)
     };
     let n = a.tree.inodes().len();
     let mut seen = vec![false; n];
@@ -616,6 +647,7 @@ pub fn table(a: &Analysis, base: &Base, top: usize) -> (Packages, Owners) {
         dpkg: vec![false; n],
         build: vec![false; n],
         dev: npm_dev(a),
+        unneeded: runtime_unneeded(&a.tree, &dpkg, &build),
         ..Owners::default()
     };
     let mut rows = Vec::new();
