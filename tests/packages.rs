@@ -373,9 +373,9 @@ fn codes(r: &Report) -> Vec<(&str, &str, u64, &str)> {
 /// with devDependencies. The runtime stage starts from the base, installs nodejs alone
 /// and copies the app with its production dependencies: it leaves out npm and what
 /// only npm pulled in (`node-semver`), what nodejs only recommends (`nodejs-doc`: the
-/// runtime stage installs with `--no-install-recommends`), with dpkg's lists of them, the devDependency
-/// `typescript` (`"dev": true` in `node_modules/.package-lock.json`), npm's cache and
-/// apt's lists.
+/// runtime stage installs with `--no-install-recommends`), dpkg's lists of them, the
+/// devDependency `typescript` (`"dev": true` in `node_modules/.package-lock.json`),
+/// npm's cache and apt's lists.
 #[test]
 fn a_node_runtime_stage_leaves_npm_and_dev_dependencies_behind() {
     let status = [
