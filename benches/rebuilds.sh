@@ -587,7 +587,7 @@ record_time() { # NAME SECONDS
 save_image() { # NAME
   say "   docker save $1 -> $OUT/$1.tar"
   docker save -o "$OUT/$1.tar.part" "$1"
-  mv -f "$OUT/$1.tar.part" "$OUT/$1.tar"
+  chmod 644 "$OUT/$1.tar.part" && mv -f "$OUT/$1.tar.part" "$OUT/$1.tar"
   say "   saved $(human "$(stat -c %s "$OUT/$1.tar")")"
 }
 
@@ -740,7 +740,7 @@ compare() {
   local naive rc
   for naive in $(printf '%s\n' "$FIXES" | awk 'NF {print $2}' | awk '!seen[$0]++'); do
     saved "$naive" || { say "!! $OUT/$naive.tar missing: run benches/rebuilds.sh first" >&2; exit 2; }
-    say "== imgsize report $naive -> $OUT/$naive.report.json" >&2
+    say "== imgsize report $OUT/$naive.tar --format json --top 100000 > $OUT/$naive.report.json"
     rc=0
     "$IMGSIZE" report "$OUT/$naive.tar" --format json --top 100000 >"$OUT/$naive.report.json" 2>"$OUT/logs/$naive.report.err" || rc=$?
     [ "$rc" = 0 ] || say "!! imgsize exited $rc on $naive (see $OUT/logs/$naive.report.err)" >&2
@@ -788,6 +788,11 @@ for naive, rows in by_naive.items():
         else:
             real_s, err = "(not built)", ""
         print(f"| {fix} ({', '.join(rules)}) | {real_s} | {mib(proj)} | {err} |")
+    if any(len(rules) > 1 for _, rules in rows):
+        print()
+        print("Rows with several rules sum each rule's `bytes` (what that fix alone saves), so bytes two of")
+        print("the rules both claim (e.g. the .git copy a `chmod -R` re-added: dockerignore and")
+        print("chmod-duplicate) count twice there.")
     print()
     print("All findings (rule, scope, layer, bytes, incremental_bytes, compressed_bytes):")
     print()
