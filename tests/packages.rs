@@ -514,3 +514,75 @@ fn compiled_bytecode_goes_with_the_package_of_its_source() {
     let pip_list = format!("/{dist}/__init__.py\n").len() as u64;
     assert_eq!(multi.map(|f| f.bytes), Some(200 + 150 + pip_list));
 }
+
+/// pip installed from apt brings python3 as a dependency (apt marks it automatic): the
+/// runtime stage of a Python app still needs the interpreter, so only pip and what
+/// only it pulled in leave with the build tools.
+#[test]
+fn the_interpreter_of_pip_installed_packages_stays_in_the_runtime_stage() {
+    let status = [
+        pkg("python3", ""),
+        pkg("python3-pip", "python3, python3-setuptools"),
+        pkg("python3-setuptools", "python3"),
+        pkg("gcc", ""),
+    ]
+    .concat();
+    let auto =
+        "Package: python3\nAuto-Installed: 1\n\nPackage: python3-setuptools\nAuto-Installed: 1\n\n";
+    let mut apt = Layer::new("/bin/sh -c apt-get install -y python3-pip gcc")
+        .file("var/lib/dpkg/status", status.as_bytes())
+        .file("var/lib/apt/extended_states", auto.as_bytes());
+    for (p, path, size) in [
+        ("python3", "usr/bin/python3.11", 700u64),
+        (
+            "python3-pip",
+            "usr/lib/python3/dist-packages/pip/__init__.py",
+            200,
+        ),
+        (
+            "python3-setuptools",
+            "usr/lib/python3/dist-packages/setuptools/__init__.py",
+            90,
+        ),
+        ("gcc", "usr/bin/gcc-12", 500),
+    ] {
+        apt = apt
+            .file(
+                &format!("var/lib/dpkg/info/{p}.list"),
+                format!("/{path}\n").as_bytes(),
+            )
+            .fill(path, size);
+    }
+    let site = "usr/local/lib/python3.11/dist-packages";
+    let img = Image::new("py:1")
+        .layer(Layer::new("").fill("bin/sh", 100))
+        .layer(apt)
+        .layer(
+            Layer::new("/bin/sh -c pip install requests")
+                .file(
+                    &format!("{site}/requests-2.32.3.dist-info/RECORD"),
+                    b"requests/__init__.py,,\n",
+                )
+                .fill(&format!("{site}/requests/__init__.py"), 300),
+        );
+    let dir = tmp();
+    let path = dir.path().join("image.tar");
+    docker_archive(&img, &path).expect("write fixture");
+    let r = analyze(&path).expect("analyze");
+    let multi = r
+        .findings
+        .rows
+        .iter()
+        .find(|f| f.rule.code() == "multi-stage");
+    let lists: u64 = [
+        "/usr/lib/python3/dist-packages/pip/__init__.py\n",
+        "/usr/lib/python3/dist-packages/setuptools/__init__.py\n",
+        "/usr/bin/gcc-12\n",
+    ]
+    .iter()
+    .map(|l| l.len() as u64)
+    .sum();
+    assert_eq!(multi.map(|f| f.bytes), Some(200 + 90 + 500 + lists));
+    // apt's own autoremove would take python3 too: the closure apt reports says so.
+    assert!(r.packages.build_closure.contains(&"python3".to_string()));
+}

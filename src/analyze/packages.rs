@@ -284,7 +284,12 @@ impl Dpkg {
     /// depends on or recommends; with `recommends` false, only what it depends on
     /// (what a runtime stage installing its packages with `--no-install-recommends`
     /// would not get either).
-    fn closure(&self, build: &BTreeSet<String>, recommends: bool) -> BTreeSet<String> {
+    fn closure(
+        &self,
+        build: &BTreeSet<String>,
+        recommends: bool,
+        roots: &BTreeSet<String>,
+    ) -> BTreeSet<String> {
         let mut providers: HashMap<&str, Vec<&str>> = HashMap::new();
         for (name, r) in &self.packages {
             providers.entry(name).or_default().push(name);
@@ -296,7 +301,10 @@ impl Dpkg {
         let mut stack: Vec<&str> = self
             .packages
             .iter()
-            .filter(|(n, r)| !build.contains(*n) && (r.essential || !self.auto.contains(*n)))
+            .filter(|(n, r)| {
+                !build.contains(*n)
+                    && (r.essential || !self.auto.contains(*n) || roots.contains(*n))
+            })
             .map(|(n, _)| n.as_str())
             .collect();
         while let Some(n) = stack.pop() {
@@ -606,14 +614,38 @@ fn bytecode_of_owned(tree: &FsTree, owned: &mut [bool]) {
     }
 }
 
+/// The interpreters a runtime stage needs whatever apt marked them: Python's when pip
+/// installed packages (a `RECORD` outside Debian's own `usr/lib/python3/`), nodejs when
+/// npm did (a `node_modules` package). Installed as a dependency of pip or npm, they
+/// would otherwise leave with them.
+fn interpreters(a: &Analysis, dpkg: &Dpkg) -> BTreeSet<String> {
+    let pip = a
+        .captured
+        .iter()
+        .any(|c| split_parent(&c.path).1 == b"RECORD" && !c.path.starts_with(b"usr/lib/python3/"));
+    let npm = a
+        .captured
+        .iter()
+        .any(|c| split_parent(&c.path).1 == b"package.json");
+    dpkg.packages
+        .keys()
+        .filter(|n| {
+            (pip && (n.as_str() == "python3" || n.starts_with("python3.")))
+                || (npm && n.as_str() == "nodejs")
+        })
+        .cloned()
+        .collect()
+}
+
 /// The files a runtime stage would not carry of the dpkg packages: those of the
 /// build-only packages and of everything only they, or only recommends, pull in.
-fn runtime_unneeded(tree: &FsTree, dpkg: &Dpkg, build: &BTreeSet<String>) -> Vec<bool> {
+fn runtime_unneeded(a: &Analysis, dpkg: &Dpkg, build: &BTreeSet<String>) -> Vec<bool> {
+    let tree = &a.tree;
     let mut out = vec![false; tree.inodes().len()];
     if build.is_empty() {
         return out;
     }
-    let closure = dpkg.closure(build, false);
+    let closure = dpkg.closure(build, false, &interpreters(a, dpkg));
     for name in &closure {
         for f in &dpkg.packages[name].files {
             if let Some(ino) = lookup_listed(tree, f).and_then(|n| tree.inode(n)) {
@@ -639,7 +671,7 @@ pub fn table(a: &Analysis, base: &Base, top: usize) -> (Packages, Owners) {
     let closure = if build.is_empty() {
         BTreeSet::new()
     } else {
-        dpkg.closure(&build, true)
+        dpkg.closure(&build, true, &BTreeSet::new())
     };
     let n = a.tree.inodes().len();
     let mut seen = vec![false; n];
@@ -647,7 +679,7 @@ pub fn table(a: &Analysis, base: &Base, top: usize) -> (Packages, Owners) {
         dpkg: vec![false; n],
         build: vec![false; n],
         dev: npm_dev(a),
-        unneeded: runtime_unneeded(&a.tree, &dpkg, &build),
+        unneeded: runtime_unneeded(a, &dpkg, &build),
         ..Owners::default()
     };
     let mut rows = Vec::new();
