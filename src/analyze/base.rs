@@ -211,6 +211,56 @@ pub fn boundary(a: &Analysis, flag: Option<usize>) -> Base {
     }
 }
 
+/// Official images with a `-slim` variant: repository, the version variable their
+/// Dockerfiles set, and how many parts of that version their tags keep.
+const SLIM_FAMILIES: [(&str, &str, usize); 4] = [
+    ("python", "PYTHON_VERSION=", 2),
+    ("node", "NODE_VERSION=", 1),
+    ("ruby", "RUBY_VERSION=", 2),
+    ("php", "PHP_VERSION=", 2),
+];
+
+/// The slim variant of an image name: `python:3.12` → `python:3.12-slim`,
+/// `docker.io/library/python:3.12-bookworm` → `python:3.12-slim-bookworm`; `None` for
+/// other repositories, or a slim or alpine tag already.
+fn slim_of_name(name: &str) -> Option<String> {
+    let short = name.rsplit('/').next()?.split('@').next()?;
+    let (repo, tag) = short.split_once(':')?;
+    if !SLIM_FAMILIES.iter().any(|f| f.0 == repo) || tag.contains("slim") || tag.contains("alpine")
+    {
+        return None;
+    }
+    Some(match tag.split_once('-') {
+        Some((v, distro)) => format!("{repo}:{v}-slim-{distro}"),
+        None => format!("{repo}:{tag}-slim"),
+    })
+}
+
+/// The slim variant an official image's history names by its version variable:
+/// `ENV PYTHON_VERSION=3.12.7` → `python:3.12-slim`.
+fn slim_of_step(created_by: &str) -> Option<String> {
+    SLIM_FAMILIES.iter().find_map(|&(repo, var, parts)| {
+        let at = created_by.find(var)? + var.len();
+        let version: Vec<&str> = created_by[at..]
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '.'))
+            .next()?
+            .split('.')
+            .take(parts)
+            .collect();
+        (!version[0].is_empty()).then(|| format!("{repo}:{}-slim", version.join(".")))
+    })
+}
+
+/// The slim variant of the base, when its name (`python:3.12`) or history (`ENV
+/// PYTHON_VERSION=3.12.7`) tells it.
+pub fn slim_variant(base: &Base, history: &[HistoryStep]) -> Option<String> {
+    base.name.as_deref().and_then(slim_of_name).or_else(|| {
+        history
+            .iter()
+            .find_map(|h| h.created_by.as_deref().and_then(slim_of_step))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,5 +360,35 @@ mod tests {
         // Nothing has an instruction: nothing tells base from yours.
         assert_eq!(leading_without_instruction(&[imported(0), imported(1)]), 0);
         assert_eq!(leading_without_instruction(&h[1..]), 0);
+    }
+
+    #[test]
+    fn the_slim_variant_is_named_from_the_base_name_or_history() {
+        assert_eq!(
+            slim_of_name("python:3.12").as_deref(),
+            Some("python:3.12-slim")
+        );
+        assert_eq!(
+            slim_of_name("docker.io/library/python:3.12-bookworm").as_deref(),
+            Some("python:3.12-slim-bookworm")
+        );
+        assert_eq!(
+            slim_of_name("node:20@sha256:abc").as_deref(),
+            Some("node:20-slim")
+        );
+        assert_eq!(slim_of_name("python:3.12-slim"), None);
+        assert_eq!(slim_of_name("python:3.12-alpine"), None);
+        assert_eq!(slim_of_name("debian:bookworm"), None);
+        assert_eq!(slim_of_name("python"), None);
+        assert_eq!(
+            slim_of_step("/bin/sh -c #(nop)  ENV PYTHON_VERSION=3.12.7").as_deref(),
+            Some("python:3.12-slim")
+        );
+        assert_eq!(
+            slim_of_step("ENV NODE_VERSION=20.11.1").as_deref(),
+            Some("node:20-slim")
+        );
+        assert_eq!(slim_of_step("ENV PYTHON_VERSION="), None);
+        assert_eq!(slim_of_step("RUN apt-get install -y python3"), None);
     }
 }
