@@ -283,11 +283,7 @@ fn excluded(tree: &FsTree, node: u32, memo: &mut HashMap<u32, bool>) -> bool {
 /// `/usr/lib/python3/dist-packages` and are compiled by their postinst scripts, which
 /// no pip flag reaches).
 fn pip_installed(tree: &FsTree, node: u32, memo: &mut HashMap<u32, bool>) -> bool {
-    let Some(dir) = tree.parent(node) else {
-        return false;
-    };
-    *memo.entry(dir).or_insert_with(|| {
-        let path = tree.path_bytes(dir);
+    folder_is(tree, node, memo, |path| {
         let mut parts = path.split(|&b| b == b'/');
         let local_dist = parts.next() == Some(b"usr")
             && parts.next() == Some(b"local")
@@ -296,6 +292,22 @@ fn pip_installed(tree: &FsTree, node: u32, memo: &mut HashMap<u32, bool>) -> boo
             && parts.next() == Some(b"dist-packages");
         local_dist || path.split(|&b| b == b'/').any(|c| c == b"site-packages")
     })
+}
+
+/// Whether the folder holding the file at `node` passes `test` (given its path),
+/// asked once per folder: the per-atom loops run for every file of the image.
+fn folder_is(
+    tree: &FsTree,
+    node: u32,
+    memo: &mut HashMap<u32, bool>,
+    test: impl Fn(&[u8]) -> bool,
+) -> bool {
+    let Some(dir) = tree.parent(node) else {
+        return false;
+    };
+    *memo
+        .entry(dir)
+        .or_insert_with(|| test(&tree.path_bytes(dir)))
 }
 
 /// Facts of each layer the per-atom loops ask, computed once.
@@ -420,12 +432,8 @@ fn add_readds(inp: &Inputs<'_>, facts: &LayerFacts, out: &mut Candidates) {
 /// (`site-packages`, `dist-packages`, `node_modules`): a runtime stage copies those
 /// folders whole.
 fn in_package_dir(tree: &FsTree, node: u32, memo: &mut HashMap<u32, bool>) -> bool {
-    let Some(dir) = tree.parent(node) else {
-        return false;
-    };
-    *memo.entry(dir).or_insert_with(|| {
-        tree.path_bytes(dir)
-            .split(|&b| b == b'/')
+    folder_is(tree, node, memo, |path| {
+        path.split(|&b| b == b'/')
             .any(|c| c == b"site-packages" || c == b"dist-packages" || c == b"node_modules")
     })
 }
