@@ -646,12 +646,10 @@ fn runtime_unneeded(a: &Analysis, dpkg: &Dpkg, build: &BTreeSet<String>) -> Vec<
         return out;
     }
     let closure = dpkg.closure(build, false, &interpreters(a, dpkg));
+    let mut seen = vec![false; out.len()];
     for name in &closure {
-        for f in &dpkg.packages[name].files {
-            if let Some(ino) = lookup_listed(tree, f).and_then(|n| tree.inode(n)) {
-                out[ino as usize] = true;
-            }
-        }
+        let files = dpkg.packages[name].files.iter().map(Vec::as_slice);
+        measure(tree, files, &mut seen, |i| out[i as usize] = true);
     }
     dpkg_bookkeeping(tree, &closure, &mut out);
     bytecode_of_owned(tree, &mut out);

@@ -644,15 +644,10 @@ impl FsTree {
     /// that a later RUN deletes). Only their content can tell whether the bytes are the
     /// same; the caller hashes them.
     pub fn same_size_readds(&self) -> Vec<SameSize> {
-        // The hidden copies by (node, layer that added them): where a hidden upper
-        // copy is found.
-        let mut hidden: HashMap<(u32, u16), u32> = HashMap::default();
-        for (i, w) in self.waste.iter().enumerate() {
-            if w.node != ROOT && w.bytes > 0 {
-                hidden.insert((w.node, w.added_layer), i as u32);
-            }
-        }
         let mut out = Vec::new();
+        // Lower copies whose re-added copy is hidden too, by (node, layer that wrote
+        // the re-added copy): looked up among the waste records only when there are any.
+        let mut pending: HashMap<(u32, u16), Vec<u32>> = HashMap::default();
         for (i, w) in self.waste.iter().enumerate() {
             if w.cause != WasteCause::Overwritten || w.bytes == 0 || w.node == ROOT {
                 continue;
@@ -664,28 +659,59 @@ impl FsTree {
             let live = (n.alive && n.kind == NodeKind::File && n.inode != NONE)
                 .then_some(n.inode)
                 .filter(|&ino| self.inodes[ino as usize].layer == w.removed_layer);
-            let (upper, upper_waste) = match live {
-                Some(ino) => (ino, None),
-                None => match hidden.get(&(w.node, w.removed_layer)) {
-                    Some(&j) => (self.waste[j as usize].inode, Some(j)),
-                    None => continue,
-                },
-            };
-            let (Some(new), Some(old)) = (
-                self.inodes.get(upper as usize),
-                self.inodes.get(w.inode as usize),
-            ) else {
-                continue;
-            };
-            if old.attrs != new.attrs && new.size == w.bytes {
-                out.push(SameSize {
-                    waste: i as u32,
-                    node: w.node,
-                    upper_waste,
-                });
+            match live {
+                Some(ino) => self.push_same_size(i as u32, ino, None, &mut out),
+                None => pending
+                    .entry((w.node, w.removed_layer))
+                    .or_default()
+                    .push(i as u32),
             }
         }
+        if pending.is_empty() {
+            return out;
+        }
+        // The last hidden copy each (node, layer) wrote, as the merge left it.
+        let mut upper: HashMap<(u32, u16), u32> = HashMap::default();
+        for (j, w) in self.waste.iter().enumerate() {
+            let key = (w.node, w.added_layer);
+            if w.node != ROOT && w.bytes > 0 && pending.contains_key(&key) {
+                upper.insert(key, j as u32);
+            }
+        }
+        for (key, lowers) in pending {
+            if let Some(&j) = upper.get(&key) {
+                for i in lowers {
+                    self.push_same_size(i, self.waste[j as usize].inode, Some(j), &mut out);
+                }
+            }
+        }
+        out.sort_unstable_by_key(|c| c.waste);
         out
+    }
+
+    /// Keep the lower copy of waste record `lower` and the upper copy in `upper` (an
+    /// inode) when they have the same size and other attributes.
+    fn push_same_size(
+        &self,
+        lower: u32,
+        upper: u32,
+        upper_waste: Option<u32>,
+        out: &mut Vec<SameSize>,
+    ) {
+        let w = self.waste[lower as usize];
+        let (Some(new), Some(old)) = (
+            self.inodes.get(upper as usize),
+            self.inodes.get(w.inode as usize),
+        ) else {
+            return;
+        };
+        if old.attrs != new.attrs && new.size == w.bytes {
+            out.push(SameSize {
+                waste: lower,
+                node: w.node,
+                upper_waste,
+            });
+        }
     }
 
     /// Absolute path of a node, `/` for the root. Non-UTF-8 bytes are replaced.
