@@ -389,26 +389,22 @@ fn a_node_runtime_stage_leaves_npm_and_dev_dependencies_behind() {
     let lock = br#"{"name": "app", "lockfileVersion": 3, "packages": {
         "node_modules/express": {"version": "4.21.2"},
         "node_modules/typescript": {"version": "5.7.2", "dev": true}}}"#;
-    let mut apt = Layer::new("/bin/sh -c apt-get update && apt-get install -y nodejs npm")
+    let apt = Layer::new("/bin/sh -c apt-get update && apt-get install -y nodejs npm")
         .file("var/lib/dpkg/status", status.as_bytes())
         .file(
             "var/lib/apt/extended_states",
             b"Package: node-semver\nArchitecture: all\nAuto-Installed: 1\n\nPackage: nodejs-doc\nArchitecture: all\nAuto-Installed: 1\n\n",
         )
         .fill("var/lib/apt/lists/deb_Packages", 5000);
-    for (p, path, size) in [
-        ("nodejs", "usr/bin/node", 9000u64),
-        ("npm", "usr/share/nodejs/npm/index.js", 4000),
-        ("node-semver", "usr/share/nodejs/semver/index.js", 700),
-        ("nodejs-doc", "usr/share/doc/nodejs/api/index.html", 1200),
-    ] {
-        apt = apt
-            .file(
-                &format!("var/lib/dpkg/info/{p}.list"),
-                format!("/{path}\n").as_bytes(),
-            )
-            .fill(path, size);
-    }
+    let apt = installed(
+        apt,
+        &[
+            ("nodejs", "usr/bin/node", 9000),
+            ("npm", "usr/share/nodejs/npm/index.js", 4000),
+            ("node-semver", "usr/share/nodejs/semver/index.js", 700),
+            ("nodejs-doc", "usr/share/doc/nodejs/api/index.html", 1200),
+        ],
+    );
     let img = Image::new("node:1")
         .layer(
             Layer::new("")
@@ -521,30 +517,26 @@ fn the_interpreter_of_pip_installed_packages_stays_in_the_runtime_stage() {
     .concat();
     let auto =
         "Package: python3\nAuto-Installed: 1\n\nPackage: python3-setuptools\nAuto-Installed: 1\n\n";
-    let mut apt = Layer::new("/bin/sh -c apt-get install -y python3-pip gcc")
+    let apt = Layer::new("/bin/sh -c apt-get install -y python3-pip gcc")
         .file("var/lib/dpkg/status", status.as_bytes())
         .file("var/lib/apt/extended_states", auto.as_bytes());
-    for (p, path, size) in [
-        ("python3", "usr/bin/python3.11", 700u64),
-        (
-            "python3-pip",
-            "usr/lib/python3/dist-packages/pip/__init__.py",
-            200,
-        ),
-        (
-            "python3-setuptools",
-            "usr/lib/python3/dist-packages/setuptools/__init__.py",
-            90,
-        ),
-        ("gcc", "usr/bin/gcc-12", 500),
-    ] {
-        apt = apt
-            .file(
-                &format!("var/lib/dpkg/info/{p}.list"),
-                format!("/{path}\n").as_bytes(),
-            )
-            .fill(path, size);
-    }
+    let apt = installed(
+        apt,
+        &[
+            ("python3", "usr/bin/python3.11", 700),
+            (
+                "python3-pip",
+                "usr/lib/python3/dist-packages/pip/__init__.py",
+                200,
+            ),
+            (
+                "python3-setuptools",
+                "usr/lib/python3/dist-packages/setuptools/__init__.py",
+                90,
+            ),
+            ("gcc", "usr/bin/gcc-12", 500),
+        ],
+    );
     let site = "usr/local/lib/python3.11/dist-packages";
     let img = Image::new("py:1")
         .layer(Layer::new("").fill("bin/sh", 100))
@@ -580,4 +572,18 @@ fn multi_stage_bytes(img: &Image) -> Option<u64> {
         .iter()
         .find(|f| f.rule.code() == "multi-stage")
         .map(|f| f.bytes)
+}
+
+/// `layer` with each package's file written and dpkg's list naming it
+/// (`var/lib/dpkg/info/PACKAGE.list`): (package, path, size).
+fn installed(mut layer: Layer, files: &[(&str, &str, u64)]) -> Layer {
+    for (p, path, size) in files {
+        layer = layer
+            .file(
+                &format!("var/lib/dpkg/info/{p}.list"),
+                format!("/{path}\n").as_bytes(),
+            )
+            .fill(path, *size);
+    }
+    layer
 }
