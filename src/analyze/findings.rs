@@ -446,10 +446,10 @@ fn in_package_dir(tree: &FsTree, node: u32, memo: &mut HashMap<u32, bool>) -> bo
 /// from the base's slim variant when it came with the base (its build-only closure,
 /// headers, static libraries, compilers, caches and hidden bytes left out); of your
 /// layers it keeps only the visible files a runtime needs: not caches, VCS folders,
-/// host bytecode a COPY/ADD brought, logs and temporary files, the files of packages only the build needs (the
-/// build-only closure, its installs' recommends too: a runtime stage installs with
-/// `--no-install-recommends`), compilers, headers outside installed packages, npm's
-/// devDependencies, nor any hidden copy.
+/// host bytecode a COPY/ADD brought, logs and temporary files, the files of packages
+/// only the build needs (the build-only closure, its installs' recommends too: a
+/// runtime stage installs with `--no-install-recommends`), compilers, headers outside
+/// installed packages, npm's devDependencies, nor any hidden copy.
 fn runtime_stage(inp: &Inputs<'_>, facts: &LayerFacts) -> Option<(Vec<u32>, bool)> {
     let in_yours = inp.owners.build_layers.iter().any(|&l| facts.yours(l));
     let in_base = inp.owners.build_layers.iter().any(|&l| inp.base.holds(l));
