@@ -22,7 +22,7 @@ use super::base::Base;
 use super::categories::{Atoms, Category};
 use super::layers::LayerRow;
 use super::packages::Owners;
-use super::projection::Scans;
+use super::projection::{self, Scans};
 use crate::model::tree::WasteCause;
 use crate::model::{FsTree, HistoryStep, ReAdd};
 
@@ -396,11 +396,7 @@ fn candidates(inp: &Inputs<'_>, facts: &LayerFacts, scans: &Scans) -> Candidates
 
 /// A re-add's lower copy and upper copy, as atoms.
 fn readd_atoms(inp: &Inputs<'_>, r: &ReAdd) -> Option<(u32, u32)> {
-    let upper = match r.upper_waste {
-        Some(j) => inp.atoms.of_waste(j),
-        None => inp.atoms.of_inode[inp.tree.inode(r.node)? as usize],
-    };
-    (upper != u32::MAX).then(|| (inp.atoms.of_waste(r.waste), upper))
+    projection::readd_atoms(inp.tree, inp.atoms, r)
 }
 
 /// A layer whose step re-adds files by design: a `chmod`/`chown` RUN, or a COPY/ADD

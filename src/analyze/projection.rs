@@ -21,6 +21,16 @@ use super::categories::Atoms;
 use crate::model::tree::WasteCause;
 use crate::model::{FsTree, ReAdd};
 
+/// A re-add's lower copy and upper copy, as atoms (the upper one visible, or hidden
+/// by a later layer).
+pub fn readd_atoms(tree: &FsTree, atoms: &Atoms<'_>, r: &ReAdd) -> Option<(u32, u32)> {
+    let upper = match r.upper_waste {
+        Some(j) => atoms.of_waste(j),
+        None => atoms.of_inode[tree.inode(r.node)? as usize],
+    };
+    (upper != u32::MAX).then(|| (atoms.of_waste(r.waste), upper))
+}
+
 /// The scans as edits see them: the re-add links between atoms.
 #[derive(Debug, Default)]
 pub struct Scans {
@@ -34,20 +44,11 @@ impl Scans {
     /// that older file for the step to rewrite. A copy of a copy (`chmod` then `chown`)
     /// keeps its link.
     pub fn new(tree: &FsTree, atoms: &Atoms<'_>, readds: &[ReAdd]) -> Scans {
-        let mut pairs = Vec::with_capacity(readds.len());
-        for r in readds {
-            let lower = atoms.of_waste(r.waste);
-            let upper = match r.upper_waste {
-                Some(j) => atoms.of_waste(j),
-                None => match tree.inode(r.node) {
-                    Some(ino) => atoms.of_inode[ino as usize],
-                    None => continue,
-                },
-            };
-            if upper != u32::MAX && upper != lower {
-                pairs.push((lower, upper));
-            }
-        }
+        let mut pairs: Vec<(u32, u32)> = readds
+            .iter()
+            .filter_map(|r| readd_atoms(tree, atoms, r))
+            .filter(|(lower, upper)| lower != upper)
+            .collect();
         if pairs.is_empty() {
             return Scans::default();
         }
@@ -75,11 +76,6 @@ impl Scans {
             .iter()
             .take_while(move |&&(l, _)| l == atom)
             .map(|&(_, u)| u)
-    }
-
-    /// Whether any re-add links exist.
-    pub fn is_empty(&self) -> bool {
-        self.links.is_empty()
     }
 
     /// The last copy of `atom`'s content along its re-adds (`atom` when none): where
