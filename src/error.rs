@@ -92,6 +92,10 @@ pub enum Error {
     /// A registry could not give the image (unreachable, refused, not found, bad TLS).
     #[error("{reference}: {message}")]
     Registry { reference: String, message: String },
+    /// Nothing answered at the registry's address (refused, no route, no name, a
+    /// timeout before any answer).
+    #[error("{reference}: {message}")]
+    RegistryUnreachable { reference: String, message: String },
     /// A registry refused the credentials, or wants some and none were found.
     #[error("{registry}: {message}")]
     RegistryAuth { registry: String, message: String },

@@ -61,25 +61,25 @@ fn image() -> Image {
 }
 
 /// The image written as an OCI layout in a fresh temporary directory.
-struct Setup {
+pub(crate) struct Setup {
     dir: TempDir,
     layout: PathBuf,
 }
 
 impl Setup {
-    fn new() -> Setup {
+    pub(crate) fn new() -> Setup {
         let dir = tempfile::tempdir().expect("temp dir");
         let layout = dir.path().join("layout");
         oci_layout(&image(), &layout).expect("write OCI layout");
         Setup { dir, layout }
     }
 
-    fn start(&self, faults: Faults) -> FakeRegistry {
+    pub(crate) fn start(&self, faults: Faults) -> FakeRegistry {
         FakeRegistry::start(&self.layout, faults)
     }
 
     /// The digest of layer `i` of the manifest.
-    fn layer(&self, i: usize) -> String {
+    pub(crate) fn layer(&self, i: usize) -> String {
         let read = |path: PathBuf| -> Value {
             serde_json::from_slice(&std::fs::read(path).expect("read layout")).expect("JSON")
         };
@@ -98,7 +98,7 @@ impl Setup {
     }
 
     /// The length of a blob of the layout.
-    fn blob_len(&self, digest: &str) -> usize {
+    pub(crate) fn blob_len(&self, digest: &str) -> usize {
         let len = std::fs::metadata(self.blob_path(digest))
             .expect("blob")
             .len();
@@ -107,7 +107,7 @@ impl Setup {
 }
 
 /// The report of the layout on disk (the fixture is deterministic: computed once).
-fn local() -> &'static Value {
+pub(crate) fn local() -> &'static Value {
     static LOCAL: OnceLock<Value> = OnceLock::new();
     LOCAL.get_or_init(|| {
         let setup = Setup::new();
@@ -116,20 +116,24 @@ fn local() -> &'static Value {
 }
 
 /// `imgsize report 127.0.0.1:P/app:1 --no-cache ARGS --format json`, isolated.
-fn imgsize(fake: &FakeRegistry, extra: &[&str]) -> Imgsize {
+pub(crate) fn imgsize(fake: &FakeRegistry, extra: &[&str]) -> Imgsize {
     let reference = fake.reference();
     let mut args = vec![reference.as_str(), "--no-cache"];
     args.extend_from_slice(extra);
     Imgsize::new(&report_args(&args))
 }
 
-fn with_user(cmd: Imgsize, user: &str, password: &str) -> Imgsize {
+pub(crate) fn with_user(cmd: Imgsize, user: &str, password: &str) -> Imgsize {
     cmd.env("IMGSIZE_REGISTRY_USERNAME", user)
         .env("IMGSIZE_REGISTRY_PASSWORD", password)
 }
 
 /// The report must equal the layout's; on failure, what the fake saw.
-fn assert_reports_like_the_layout(fake: &FakeRegistry, cmd: Imgsize, what: &str) -> Value {
+pub(crate) fn assert_reports_like_the_layout(
+    fake: &FakeRegistry,
+    cmd: Imgsize,
+    what: &str,
+) -> Value {
     let out = cmd.output();
     assert!(
         out.status.success(),
@@ -145,7 +149,7 @@ fn assert_reports_like_the_layout(fake: &FakeRegistry, cmd: Imgsize, what: &str)
 }
 
 /// An error (exit 2, one line, no panic) whose line has every one of `words`.
-fn assert_error_saying(out: &Output, what: &str, words: &[&str]) -> String {
+pub(crate) fn assert_error_saying(out: &Output, what: &str, words: &[&str]) -> String {
     let stderr = assert_error(out, what);
     assert!(
         stderr.starts_with("imgsize: error: "),
@@ -157,7 +161,7 @@ fn assert_error_saying(out: &Output, what: &str, words: &[&str]) -> String {
     stderr
 }
 
-fn statuses(requests: &[Request]) -> Vec<u16> {
+pub(crate) fn statuses(requests: &[Request]) -> Vec<u16> {
     requests.iter().map(|r| r.status).collect()
 }
 
@@ -196,7 +200,7 @@ fn other_gzip(len: usize) -> Vec<u8> {
     out
 }
 
-fn assert_quick(since: Instant, what: &str) {
+pub(crate) fn assert_quick(since: Instant, what: &str) {
     let took = since.elapsed();
     assert!(
         took < Duration::from_secs(5),

@@ -21,6 +21,7 @@ mod registry;
 mod rules;
 mod sample;
 mod schema;
+mod secrets;
 mod snapshots;
 mod terminal;
 mod tools;

@@ -15,7 +15,7 @@ use imgsize::analyze::SummaryOptions;
 use imgsize::bytes::{DecoderLimit, Progress, VerifyPolicy};
 use imgsize::render::format::visible;
 use imgsize::render::{Document, Github, Html, Json, Junit, Markdown, Renderer, Sarif, Table};
-use imgsize::source::registry::Credential;
+use imgsize::source::registry::{Credential, Limits};
 use imgsize::source::{PlatformSpec, RegistryOptions, SelectOptions};
 use imgsize::{CachePolicy, Hooks, Options};
 
@@ -249,6 +249,41 @@ struct RegistryArgs {
     /// Allow plain http to the registry (always allowed for localhost).
     #[arg(long)]
     insecure: bool,
+    /// How long each registry request may take to connect, and then to answer with
+    /// its headers (`30s`, `2m`; a bare number is seconds).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = timeout, env = "IMGSIZE_REQUEST_TIMEOUT")]
+    request_timeout: Duration,
+    /// A download that brings less than --min-rate a second over this much waiting
+    /// (or nothing for this long) has stalled: it is resumed where it stopped, at
+    /// most 4 times.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = timeout, env = "IMGSIZE_STALL_TIMEOUT")]
+    stall_timeout: Duration,
+    /// The slowest download that is not a stall, in bytes a second (`1kB`, `64KiB`).
+    #[arg(long, value_name = "SIZE", default_value = "1kB", value_parser = imgsize::analyze::budget::parse_size, env = "IMGSIZE_MIN_RATE")]
+    min_rate: u64,
+    /// Everything one registry image needs (requests, retries, waits, downloads)
+    /// ends by then, with an error (`10m`, `1h`; `0`: no deadline).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = duration, env = "IMGSIZE_DEADLINE")]
+    deadline: Duration,
+}
+
+/// A duration flag: `30s`, `1m 30s`, `500ms`, or a bare number of seconds.
+fn duration(text: &str) -> std::result::Result<Duration, String> {
+    let t = text.trim();
+    if let Ok(seconds) = t.parse::<u64>() {
+        return Ok(Duration::from_secs(seconds));
+    }
+    humantime::parse_duration(t)
+        .map_err(|e| format!("`{text}`: {e}; a duration is like 30s, 10m, 1m30s or 500ms"))
+}
+
+/// A timeout: a duration above zero.
+fn timeout(text: &str) -> std::result::Result<Duration, String> {
+    let d = duration(text)?;
+    if d.is_zero() {
+        return Err(format!("`{text}`: a timeout must be longer than zero"));
+    }
+    Ok(d)
 }
 
 impl RegistryArgs {
@@ -283,6 +318,12 @@ impl RegistryArgs {
             credential,
             ca_cert: self.ca_cert.clone(),
             insecure: self.insecure,
+            limits: Limits {
+                request: self.request_timeout,
+                stall: self.stall_timeout,
+                min_rate: self.min_rate,
+                deadline: Some(self.deadline).filter(|d| !d.is_zero()),
+            },
         })
     }
 }
@@ -380,7 +421,7 @@ fn named(input: &str, e: &imgsize::Error) -> anyhow::Error {
             " (log in with docker or podman, set IMGSIZE_REGISTRY_USERNAME and \
              IMGSIZE_REGISTRY_PASSWORD, or give --username with --password-stdin)"
         }
-        imgsize::Error::Registry { .. }
+        imgsize::Error::Registry { .. } | imgsize::Error::RegistryUnreachable { .. }
             if text.contains("certificate") || text.contains("UnknownIssuer") =>
         {
             " (a registry with a private CA: --ca-cert FILE)"
@@ -392,6 +433,7 @@ fn named(input: &str, e: &imgsize::Error) -> anyhow::Error {
     // image reference (normalised) or the registry itself.
     if let imgsize::Error::Dockerfile { .. }
     | imgsize::Error::Registry { .. }
+    | imgsize::Error::RegistryUnreachable { .. }
     | imgsize::Error::RegistryAuth { .. } = e
     {
         return anyhow::anyhow!("{text}{hint}");

@@ -330,9 +330,10 @@ fn open_input(input: &str, opts: &SelectOptions, walker: &dyn MemberWalker) -> R
             if e.kind() == io::ErrorKind::NotFound
                 && registry::reference::could_be_reference(input) =>
         {
-            // Not a file: a reference, most likely; say both when it is neither.
+            // Not a file: a reference, most likely; say both when it is neither (when
+            // the registry answered, the name was one).
             return remote(input).map_err(|e| match e {
-                Error::Registry { reference, message } => Error::Registry {
+                Error::RegistryUnreachable { reference, message } => Error::RegistryUnreachable {
                     reference,
                     message: format!("{message} (and there is no file or directory {input})"),
                 },

@@ -3,8 +3,11 @@
 //! distribution API on 127.0.0.1 (`GET`/`HEAD` of `/v2/`, `/v2/app/manifests/<tag or
 //! digest>`, `/v2/app/blobs/<digest>` with `Range: bytes=N-`), plain HTTP/1.1 parsed by
 //! hand, one thread and one request per connection, every request recorded (method,
-//! path, headers, the status answered). [`Faults`] make it ask for basic or bearer
-//! auth, send blobs to another origin, fail, cut or corrupt bodies, or redirect forever.
+//! path, headers, the status answered, when it came). [`Faults`] make it ask for basic
+//! or bearer auth, send blobs to another origin, fail (with `Retry-After`), cut,
+//! corrupt, stall or drip bodies, stall before the headers, echo the request's
+//! headers in an error body, serve an index of its own for the tag, or redirect
+//! forever.
 //!
 //! It owns serving and recording; it must not know what imgsize reports. The server
 //! stops when the [`FakeRegistry`] is dropped: its loops are bounded by a stop flag, a
@@ -19,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use serde_json::Value;
@@ -41,6 +44,8 @@ const MAX_CONNECTIONS: usize = 10_000;
 const REQUEST_LIMIT: usize = 64 << 10;
 /// A silent client is dropped after this long.
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
+/// A stall or a drip ends after this long (or when the server stops).
+const STALL_LIMIT: Duration = Duration::from_secs(60);
 
 /// What the server asks of clients before it serves them.
 #[derive(Clone, Debug, Default)]
@@ -65,6 +70,10 @@ pub enum Auth {
 pub enum Route {
     /// Every request, `/v2/` and the token service included.
     Any,
+    /// `/v2/`.
+    Ping,
+    /// The token service, `/token`.
+    Token,
     Manifests,
     Blobs,
     /// One blob, by digest.
@@ -90,6 +99,27 @@ pub struct Truncate {
     pub always: bool,
 }
 
+/// An error answer whose body repeats the request's head, headers and all, as some
+/// proxies and registries do.
+#[derive(Clone, Debug)]
+pub struct Echo {
+    pub route: Route,
+    pub status: u16,
+    /// A distribution-API error (`errors[].message`), or plain text.
+    pub json: bool,
+}
+
+/// How a body stops coming.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stall {
+    /// Nothing at all, not even the status line.
+    BeforeHeaders,
+    /// The headers and `after` bytes of the body, then silence.
+    After(usize),
+    /// The headers and `after` bytes of the body, then one byte every `every`.
+    Drip { after: usize, every: Duration },
+}
+
 /// What goes wrong, per test; `Faults::default()` is a well-behaved anonymous registry.
 #[derive(Clone, Debug, Default)]
 pub struct Faults {
@@ -106,6 +136,13 @@ pub struct Faults {
     pub wrong_blob: Option<(String, Vec<u8>)>,
     /// Requests on the route answer `302` forever.
     pub endless_redirect: Option<(Route, Loop)>,
+    /// `fail_first` answers carry this `Retry-After`.
+    pub retry_after: Option<String>,
+    pub echo: Option<Echo>,
+    /// Requests on the route stall; only the first one unless `always`.
+    pub stall: Option<(Route, Stall, bool)>,
+    /// The tag names this document (an index, say) instead of the layout's manifest.
+    pub tag_document: Option<Vec<u8>>,
 }
 
 impl Faults {
@@ -172,6 +209,30 @@ impl Faults {
         self.endless_redirect = Some((route, how));
         self
     }
+
+    pub fn retry_after(mut self, value: &str) -> Faults {
+        self.retry_after = Some(value.to_string());
+        self
+    }
+
+    pub fn echo(mut self, route: Route, status: u16, json: bool) -> Faults {
+        self.echo = Some(Echo {
+            route,
+            status,
+            json,
+        });
+        self
+    }
+
+    pub fn stall(mut self, route: Route, how: Stall, always: bool) -> Faults {
+        self.stall = Some((route, how, always));
+        self
+    }
+
+    pub fn tag_document(mut self, document: Vec<u8>) -> Faults {
+        self.tag_document = Some(document);
+        self
+    }
 }
 
 /// One request as received, and the status it was answered with.
@@ -183,6 +244,8 @@ pub struct Request {
     /// Header names in lower case, in the order received.
     pub headers: Vec<(String, String)>,
     pub status: u16,
+    /// When the request's head had been read.
+    pub at: Instant,
 }
 
 impl Request {
@@ -239,6 +302,8 @@ struct Shared {
     failed: Mutex<usize>,
     /// Whether a once-only truncation has happened.
     truncated: AtomicBool,
+    /// Whether a once-only stall has happened.
+    stalled: AtomicBool,
     stop: AtomicBool,
 }
 
@@ -261,6 +326,7 @@ impl FakeRegistry {
             requests: Mutex::new(Vec::new()),
             failed: Mutex::new(0),
             truncated: AtomicBool::new(false),
+            stalled: AtomicBool::new(false),
             stop: AtomicBool::new(false),
         });
         let server = shared.clone();
@@ -400,6 +466,8 @@ impl Route {
     fn matches(&self, target: &Target<'_>) -> bool {
         match (self, target) {
             (Route::Any, _) => true,
+            (Route::Ping, Target::Ping) => true,
+            (Route::Token, Target::Token) => true,
             (Route::Manifests, Target::Manifest(..)) => true,
             (Route::Blobs, Target::Blob(..)) => true,
             (Route::Blob(d), Target::Blob(_, digest)) => d == digest,
@@ -408,12 +476,14 @@ impl Route {
     }
 }
 
-/// A response; the body is cut after `cut` bytes (then the connection closes).
+/// A response; the body is cut after `cut` bytes (then the connection closes), or
+/// stalls.
 struct Reply {
     status: u16,
     headers: Vec<(&'static str, String)>,
     body: Vec<u8>,
     cut: Option<usize>,
+    stall: Option<Stall>,
 }
 
 impl Reply {
@@ -423,6 +493,7 @@ impl Reply {
             headers: Vec::new(),
             body,
             cut: None,
+            stall: None,
         }
     }
 
@@ -440,6 +511,23 @@ impl Reply {
     fn redirect(status: u16, location: String) -> Reply {
         Reply::new(status, Vec::new()).header("Location", location)
     }
+
+    /// An error whose text is the request's head.
+    fn echo(req: &Request, echo: &Echo) -> Reply {
+        // The Authorization header first, so that a client's cut of a long error
+        // body still holds it.
+        let mut headers = req.headers.clone();
+        headers.sort_by_key(|(k, _)| k != "authorization");
+        let mut head = format!("{} {}", req.method, req.path);
+        for (k, v) in &headers {
+            head.push_str(&format!("\n{k}: {v}"));
+        }
+        if echo.json {
+            return Reply::error(echo.status, "DENIED", &format!("request was {head}"));
+        }
+        Reply::new(echo.status, format!("request was {head}").into_bytes())
+            .header("Content-Type", "text/plain")
+    }
 }
 
 impl Shared {
@@ -456,6 +544,11 @@ impl Shared {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(request);
+        if reply.stall == Some(Stall::BeforeHeaders) {
+            self.idle(STALL_LIMIT);
+            let _ = stream.shutdown(Shutdown::Both);
+            return;
+        }
         let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
         for (k, v) in &reply.headers {
             head.push_str(&format!("{k}: {v}\r\n"));
@@ -469,11 +562,47 @@ impl Shared {
             (_, Some(cut)) => &reply.body[..cut.min(reply.body.len())],
             (_, None) => &reply.body[..],
         };
+        let sent = match reply.stall {
+            Some(Stall::After(n) | Stall::Drip { after: n, .. }) => n.min(body.len()),
+            _ => body.len(),
+        };
         let _ = stream
             .write_all(head.as_bytes())
-            .and_then(|()| stream.write_all(body))
+            .and_then(|()| stream.write_all(&body[..sent]))
             .and_then(|()| stream.flush());
+        match reply.stall {
+            Some(Stall::After(_)) => self.idle(STALL_LIMIT),
+            Some(Stall::Drip { every, .. }) => self.drip(&mut stream, &body[sent..], every),
+            _ => {}
+        }
         let _ = stream.shutdown(Shutdown::Both);
+    }
+
+    /// Wait this long, or until the server stops.
+    fn idle(&self, limit: Duration) {
+        let since = Instant::now();
+        while since.elapsed() < limit && !self.stop.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Send `rest` one byte at a time, `every` apart, until the client hangs up, the
+    /// server stops or the stall limit passes.
+    fn drip(&self, stream: &mut TcpStream, rest: &[u8], every: Duration) {
+        let since = Instant::now();
+        for byte in rest {
+            if since.elapsed() > STALL_LIMIT || self.stop.load(Ordering::SeqCst) {
+                return;
+            }
+            self.idle(every);
+            if stream
+                .write_all(std::slice::from_ref(byte))
+                .and_then(|()| stream.flush())
+                .is_err()
+            {
+                return;
+            }
+        }
     }
 
     fn answer(&self, req: &Request) -> Reply {
@@ -486,9 +615,40 @@ impl Shared {
             let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
             if *failed < *count {
                 *failed += 1;
-                return Reply::error(*status, "UNAVAILABLE", "injected failure");
+                let reply = Reply::error(*status, "UNAVAILABLE", "injected failure");
+                return match &faults.retry_after {
+                    Some(after) => reply.header("Retry-After", after.clone()),
+                    None => reply,
+                };
             }
         }
+        if let Some(echo) = &faults.echo
+            && echo.route.matches(&target)
+        {
+            let reply = Reply::echo(req, echo);
+            return match self.challenge().filter(|_| echo.status == 401) {
+                Some(challenge) => reply.header("WWW-Authenticate", challenge),
+                None => reply,
+            };
+        }
+        let reply = self.answer_target(req, target);
+        match &faults.stall {
+            Some((on, how, always)) if on.matches(&self::target(route)) => {
+                if *always || !self.stalled.swap(true, Ordering::SeqCst) {
+                    return Reply {
+                        stall: Some(*how),
+                        ..reply
+                    };
+                }
+                reply
+            }
+            _ => reply,
+        }
+    }
+
+    fn answer_target(&self, req: &Request, target: Target<'_>) -> Reply {
+        let route = req.path.split('?').next().unwrap_or(&req.path);
+        let faults = &self.faults;
         if let Target::Token = target {
             return self.token(req);
         }
@@ -525,21 +685,30 @@ impl Shared {
     /// The challenge for a request the auth mode refuses.
     fn refused(&self, req: &Request) -> Option<String> {
         let given = req.header("authorization");
+        let accepted = match &self.faults.auth {
+            Auth::Anonymous => return None,
+            Auth::Basic { user, password } => basic_header(user, password),
+            Auth::Bearer { .. } => format!("Bearer {TOKEN}"),
+        };
+        (given != Some(accepted.as_str()))
+            .then(|| self.challenge())
+            .flatten()
+    }
+
+    /// The `WWW-Authenticate` value of the auth mode.
+    fn challenge(&self) -> Option<String> {
         match &self.faults.auth {
             Auth::Anonymous => None,
-            Auth::Basic { user, password } => (given != Some(&basic_header(user, password)))
-                .then(|| "Basic realm=\"fake\"".to_string()),
+            Auth::Basic { .. } => Some("Basic realm=\"fake\"".to_string()),
             Auth::Bearer { .. } => {
                 let realm = self
                     .faults
                     .token_realm
                     .clone()
                     .unwrap_or_else(|| format!("{}/token", self.origin));
-                (given != Some(&format!("Bearer {TOKEN}"))).then(|| {
-                    format!(
-                        "Bearer realm=\"{realm}\",service=\"fake\",scope=\"repository:{NAME}:pull\""
-                    )
-                })
+                Some(format!(
+                    "Bearer realm=\"{realm}\",service=\"fake\",scope=\"repository:{NAME}:pull\""
+                ))
             }
         }
     }
@@ -568,6 +737,20 @@ impl Shared {
     }
 
     fn manifest(&self, reference: &str) -> Reply {
+        if let Some(document) = self
+            .faults
+            .tag_document
+            .as_ref()
+            .filter(|_| reference == TAG)
+        {
+            let media_type = serde_json::from_slice::<Value>(document)
+                .ok()
+                .and_then(|v| v["mediaType"].as_str().map(String::from))
+                .unwrap_or_else(|| "application/vnd.oci.image.index.v1+json".to_string());
+            return Reply::new(200, document.clone())
+                .header("Content-Type", media_type)
+                .header("Docker-Content-Digest", sha256(document));
+        }
         let digest = if reference == TAG {
             self.manifest_digest.as_str()
         } else {
@@ -697,6 +880,7 @@ fn read_request(stream: &mut TcpStream) -> Option<Request> {
         path,
         headers,
         status: 0,
+        at: Instant::now(),
     })
 }
 
@@ -707,6 +891,7 @@ fn reason(status: u16) -> &'static str {
         302 => "Found",
         307 => "Temporary Redirect",
         401 => "Unauthorized",
+        403 => "Forbidden",
         404 => "Not Found",
         416 => "Range Not Satisfiable",
         429 => "Too Many Requests",

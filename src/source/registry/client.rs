@@ -4,30 +4,36 @@
 //! identity token), basic auth, bounded retries of transient failures (connection
 //! errors, 429, 5xx), redirects followed by hand so that credentials never go to
 //! another host (whose refusals and challenges are its own, not the registry's), and
-//! blob bodies that resume with a `Range` request when a connection drops mid-layer.
-//! Nothing is written to disk.
+//! blob bodies ([`BlobReader`]) that resume with a `Range` request when a connection
+//! drops or stalls mid-layer. Every request runs under the [`Limits`]: a connect and
+//! header timeout, a per-read stall timeout and what is left of the image's deadline.
+//! Every message that leaves the client is scrubbed of the credentials
+//! ([`Secrets`]). Nothing is written to disk.
 
 use std::io::{self, Read};
 use std::path::Path;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::Deserialize;
 use ureq::http::Response;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
-use ureq::{Agent, Body, ResponseExt};
+use ureq::{Agent, Body, ResponseExt, Timeout};
 
 use super::auth::{Credential, Found};
+use super::download::{BlobReader, Limits, human};
 use super::reference::Reference;
+use super::secrets::Secrets;
 
-/// Transient failures retried per request (with backoff 0.25 s, 0.5 s, 1 s, 2 s).
+/// Transient failures retried per request (with backoff 0.25 s, 0.5 s, 1 s, 2 s, or
+/// what `Retry-After` asks).
 const RETRIES: u32 = 4;
 /// Redirects followed per request.
 const MAX_REDIRECTS: u32 = 8;
-/// A dropped layer download is resumed this many times.
-const RESUMES: u32 = 4;
 /// Error bodies are read up to this much, for the message.
 const ERROR_BODY_LIMIT: u64 = 16 << 10;
+/// Without a deadline, a `Retry-After` wait is cut to this.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
 
 /// The manifest and index types asked for, OCI and Docker schema 2.
 pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
@@ -42,6 +48,8 @@ pub enum Failure {
     Auth(String),
     /// The thing asked for is not there (404).
     NotFound(String),
+    /// Nothing answered: the registry could not be reached at all.
+    Unreachable(String),
     /// Anything else, with what was asked and what happened.
     Other(String),
 }
@@ -49,7 +57,10 @@ pub enum Failure {
 impl Failure {
     pub fn message(&self) -> &str {
         match self {
-            Failure::Auth(m) | Failure::NotFound(m) | Failure::Other(m) => m,
+            Failure::Auth(m)
+            | Failure::NotFound(m)
+            | Failure::Unreachable(m)
+            | Failure::Other(m) => m,
         }
     }
 }
@@ -79,6 +90,7 @@ pub struct Connect<'a> {
     pub ca_cert: Option<&'a Path>,
     /// Plain http allowed (always for a registry on this machine).
     pub allow_http: bool,
+    pub limits: Limits,
 }
 
 /// A connection to one repository of one registry.
@@ -91,9 +103,14 @@ pub struct Client {
     repository: String,
     credential: Option<Found>,
     auth: Mutex<AuthState>,
+    /// The credential's secrets and every token received, masked in messages.
+    secrets: Secrets,
+    limits: Limits,
+    /// When the image's time is up.
+    deadline: Option<Instant>,
 }
 
-fn agent(ca_cert: Option<&Path>) -> Result<Agent, String> {
+fn agent(ca_cert: Option<&Path>, limits: &Limits) -> Result<Agent, String> {
     let mut certs: Vec<Certificate<'static>> = Vec::new();
     let native = rustls_native_certs::load_native_certs();
     for c in native.certs {
@@ -123,9 +140,9 @@ fn agent(ca_cert: Option<&Path>) -> Result<Agent, String> {
         .http_status_as_error(false)
         .max_redirects(0)
         .user_agent(format!("imgsize/{}", env!("CARGO_PKG_VERSION")))
-        .timeout_connect(Some(Duration::from_secs(30)))
-        .timeout_recv_response(Some(Duration::from_secs(120)))
-        .timeout_per_read(Some(Duration::from_secs(120)))
+        .timeout_connect(Some(limits.request))
+        .timeout_recv_response(Some(limits.request))
+        .timeout_per_read(Some(limits.stall))
         .tls_config(TlsConfig::builder().root_certs(roots).build())
         .build();
     Ok(config.into())
@@ -208,8 +225,9 @@ fn encode(value: &str) -> String {
 }
 
 /// One line of an error body: the registry's `errors[].message`, or the start of
-/// the text, with control characters dropped.
-fn error_text(resp: Response<Body>) -> String {
+/// the text, with control characters dropped and the secrets masked (before the
+/// line is cut, so that no part of one is left).
+fn error_text(secrets: &Secrets, resp: Response<Body>) -> String {
     #[derive(Deserialize)]
     struct Errors {
         errors: Vec<ErrorItem>,
@@ -236,6 +254,7 @@ fn error_text(resp: Response<Body>) -> String {
             .join("; "),
         Err(_) => String::from_utf8_lossy(&body).into_owned(),
     };
+    let text = secrets.scrub(&text);
     let clean: String = text.chars().filter(|c| !c.is_control()).take(200).collect();
     clean.trim().to_string()
 }
@@ -255,15 +274,24 @@ fn transient(status: u16) -> bool {
     status == 429 || status == 408 || (500..=599).contains(&status) && status != 501
 }
 
+/// A failure worth another try: the connection, not a timeout (a request that timed
+/// out has had its time; trying again would multiply it).
 fn io_failure(e: &ureq::Error) -> bool {
-    matches!(
-        e,
-        ureq::Error::Io(_) | ureq::Error::Timeout(_) | ureq::Error::ConnectionFailed
-    )
+    matches!(e, ureq::Error::Io(_) | ureq::Error::ConnectionFailed)
 }
 
-fn backoff(attempt: u32) {
-    std::thread::sleep(Duration::from_millis(250 << attempt.min(4)));
+/// How long a 429 or 503 asks to wait: `Retry-After` in seconds or as an HTTP date.
+fn retry_after(resp: &Response<Body>) -> Option<Duration> {
+    let status = resp.status().as_u16();
+    if status != 429 && status != 503 {
+        return None;
+    }
+    let value = resp.headers().get("retry-after")?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(SystemTime::now()).unwrap_or_default())
 }
 
 /// A token service's answer.
@@ -277,14 +305,16 @@ struct TokenAnswer {
 
 impl Client {
     /// Connect: ping `/v2/` over https (then plain http where allowed), and learn
-    /// how requests are authorised.
+    /// how requests are authorised. The image's deadline starts now.
     pub fn connect(
         reference: &Reference,
         connect: &Connect<'_>,
         credential: Option<Found>,
     ) -> Result<Client, Failure> {
-        let agent = agent(connect.ca_cert).map_err(Failure::Other)?;
+        let limits = connect.limits;
+        let agent = agent(connect.ca_cert, &limits).map_err(Failure::Other)?;
         let host = reference.api_host();
+        let secrets = Secrets::of(credential.as_ref().map(|f| &f.credential));
         let mut client = Client {
             agent,
             base: format!("https://{host}"),
@@ -295,22 +325,32 @@ impl Client {
                 scheme: Scheme::Anonymous,
                 header: None,
             }),
+            secrets,
+            limits,
+            deadline: limits.deadline.map(|d| Instant::now() + d),
         };
-        let ping_url = format!("{}/v2/", client.base);
+        match client.ping(connect.allow_http) {
+            Ok(()) => Ok(client),
+            Err(f) => Err(client.scrubbed(f)),
+        }
+    }
+
+    fn ping(&mut self, allow_http: bool) -> Result<(), Failure> {
+        let host = self.base["https://".len()..].to_string();
+        let ping_url = format!("{}/v2/", self.base);
         // Where plain http is allowed, a failed https attempt is not retried: the
         // registry most likely speaks http.
-        let https = if connect.allow_http {
-            client
-                .send_following(&ping_url, None, None)
+        let https = if allow_http {
+            self.send_following(&ping_url, None, None)
                 .map_err(|(e, _)| e)
         } else {
-            client.send_retrying(&ping_url, None, None)
+            self.send_retrying(&ping_url, None, None)
         };
         let ping = match https {
             Ok(r) => r,
-            Err(https) if connect.allow_http => {
-                client.base = format!("http://{host}");
-                let http = client.send_retrying(&format!("{}/v2/", client.base), None, None);
+            Err(https) if allow_http => {
+                self.base = format!("http://{host}");
+                let http = self.send_retrying(&format!("{}/v2/", self.base), None, None);
                 match http {
                     Ok(r) if [200, 401, 404].contains(&r.status().as_u16()) => r,
                     // An https registry answers plain http with 400: the https error
@@ -322,13 +362,17 @@ impl Client {
                         )));
                     }
                     Err(http) => {
-                        return Err(Failure::Other(format!(
+                        return Err(Failure::Unreachable(format!(
                             "cannot reach the registry over https ({https}) or http ({http})"
                         )));
                     }
                 }
             }
-            Err(e) => return Err(Failure::Other(format!("cannot reach the registry: {e}"))),
+            Err(e) => {
+                return Err(Failure::Unreachable(format!(
+                    "cannot reach the registry: {e}"
+                )));
+            }
         };
         let status = ping.status().as_u16();
         if status == 401 {
@@ -338,14 +382,118 @@ impl Client {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("")
                 .to_string();
-            client.learn(&challenge)?;
+            self.learn(&challenge)?;
         } else if !(200..300).contains(&status) && status != 404 {
             return Err(Failure::Other(format!(
                 "GET /v2/: {}",
-                status_line(status, &error_text(ping))
+                status_line(status, &error_text(&self.secrets, ping))
             )));
         }
-        Ok(client)
+        Ok(())
+    }
+
+    /// A redirect's query (a CDN's signed URL) is a secret too: the whole of it, and
+    /// each value long enough to be a signature or a credential.
+    fn note_query(&self, url: &str) {
+        let Some((_, query)) = url.split_once('?') else {
+            return;
+        };
+        self.secrets.add(query);
+        for pair in query.split('&') {
+            if let Some((_, value)) = pair.split_once('=')
+                && value.len() >= 8
+            {
+                self.secrets.add(value);
+            }
+        }
+    }
+
+    /// A message with every secret masked.
+    pub fn scrub(&self, text: &str) -> String {
+        self.secrets.scrub(text)
+    }
+
+    fn scrubbed(&self, failure: Failure) -> Failure {
+        match failure {
+            Failure::Auth(m) => Failure::Auth(self.scrub(&m)),
+            Failure::NotFound(m) => Failure::NotFound(self.scrub(&m)),
+            Failure::Unreachable(m) => Failure::Unreachable(self.scrub(&m)),
+            Failure::Other(m) => Failure::Other(self.scrub(&m)),
+        }
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// What is left of the image's time; an error once it is up.
+    fn remaining(&self) -> Result<Option<Duration>, String> {
+        let Some(deadline) = self.deadline else {
+            return Ok(None);
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(self.past_deadline());
+        }
+        Ok(Some(left))
+    }
+
+    fn past_deadline(&self) -> String {
+        let d = self.limits.deadline.unwrap_or_default();
+        format!("the image's {} deadline has passed (--deadline)", human(d))
+    }
+
+    /// Sleep before a retry, unless that would pass the deadline.
+    pub(super) fn wait(&self, pause: Duration) -> Result<(), String> {
+        if let Some(left) = self.remaining()?
+            && pause >= left
+        {
+            return Err(format!(
+                "waiting {} more would pass the image's {} deadline (--deadline)",
+                human(pause),
+                human(self.limits.deadline.unwrap_or_default())
+            ));
+        }
+        std::thread::sleep(pause);
+        Ok(())
+    }
+
+    /// The backoff before retry number `attempt` (0-based): 0.25 s, doubling.
+    pub(super) fn backoff(attempt: u32) -> Duration {
+        Duration::from_millis(250 << attempt.min(4))
+    }
+
+    /// A request failure in words that name the limit it hit.
+    fn describe(&self, e: &ureq::Error) -> String {
+        let limits = &self.limits;
+        match e {
+            ureq::Error::Timeout(Timeout::Global) => self.past_deadline(),
+            ureq::Error::Timeout(Timeout::Resolve | Timeout::Connect) => format!(
+                "no connection within {} (--request-timeout)",
+                human(limits.request)
+            ),
+            ureq::Error::Timeout(
+                Timeout::SendRequest | Timeout::RecvResponse | Timeout::PerCall,
+            ) => format!(
+                "no answer within {} (--request-timeout)",
+                human(limits.request)
+            ),
+            ureq::Error::Timeout(_) => format!(
+                "nothing received for {} (--stall-timeout)",
+                human(limits.stall)
+            ),
+            e => e.to_string(),
+        }
+    }
+
+    /// A body read's failure in words, and whether resuming could help (not once the
+    /// deadline has passed).
+    pub(super) fn describe_io(&self, e: &io::Error) -> (String, bool) {
+        match e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()) {
+            Some(u @ ureq::Error::Timeout(Timeout::Global)) => (self.describe(u), false),
+            Some(u) => (self.describe(u), true),
+            None => (e.to_string(), true),
+        }
     }
 
     /// Take a challenge: remember the scheme and get the credential it needs.
@@ -394,10 +542,9 @@ impl Client {
             Scheme::Bearer { realm, service } => {
                 let scope = param("scope")
                     .unwrap_or_else(|| format!("repository:{}:pull", self.repository));
-                Some(format!(
-                    "Bearer {}",
-                    self.token(realm, service.as_deref(), &scope)?
-                ))
+                let token = self.token(realm, service.as_deref(), &scope)?;
+                self.secrets.add(&token);
+                Some(format!("Bearer {token}"))
             }
         };
         let mut state = self.auth.lock().unwrap_or_else(|p| p.into_inner());
@@ -438,6 +585,7 @@ impl Client {
         let credential = self.credential.as_ref().filter(|_| may_send);
         let sep = if realm.contains('?') { '&' } else { '?' };
         let url = format!("{realm}{sep}{}", query.join("&"));
+        let failed = |e: String| Failure::Other(format!("token service: {e}"));
         let resp = match credential.map(|f| &f.credential) {
             Some(Credential::IdentityToken(t)) => {
                 let mut form = vec![
@@ -449,10 +597,14 @@ impl Client {
                 if let Some(s) = service {
                     form.push(("service", s));
                 }
+                let left = self.remaining().map_err(failed)?;
                 self.agent
                     .post(realm)
+                    .config()
+                    .timeout_global(left)
+                    .build()
                     .send_form(form)
-                    .map_err(|e| Failure::Other(format!("token service: {e}")))?
+                    .map_err(|e| failed(self.describe(&e)))?
             }
             Some(Credential::Basic { username, password }) => self
                 .send_retrying(
@@ -460,14 +612,17 @@ impl Client {
                     None,
                     Some(&Credential::basic_header(username, password)),
                 )
-                .map_err(|e| Failure::Other(format!("token service: {e}")))?,
-            None => self
-                .send_retrying(&url, None, None)
-                .map_err(|e| Failure::Other(format!("token service: {e}")))?,
+                .map_err(failed)?,
+            None => self.send_retrying(&url, None, None).map_err(failed)?,
         };
+        self.token_answer(resp)
+    }
+
+    /// The token in a token service's answer, or why there is none.
+    fn token_answer(&self, resp: Response<Body>) -> Result<String, Failure> {
         let status = resp.status().as_u16();
         if status == 401 || status == 403 {
-            let detail = error_text(resp);
+            let detail = error_text(&self.secrets, resp);
             return Err(match &self.credential {
                 Some(_) => Failure::Auth(format!(
                     "authentication failed{}: the token service answered {}",
@@ -480,7 +635,7 @@ impl Client {
         if !(200..300).contains(&status) {
             return Err(Failure::Other(format!(
                 "token service: {}",
-                status_line(status, &error_text(resp))
+                status_line(status, &error_text(&self.secrets, resp))
             )));
         }
         let mut body = Vec::new();
@@ -488,7 +643,7 @@ impl Client {
             .into_reader()
             .take(1 << 20)
             .read_to_end(&mut body)
-            .map_err(|e| Failure::Other(format!("token service: {e}")))?;
+            .map_err(|e| Failure::Other(format!("token service: {}", self.describe_io(&e).0)))?;
         let answer: TokenAnswer = serde_json::from_slice(&body)
             .map_err(|_| Failure::Other("the token service's answer is not a token".to_string()))?;
         answer
@@ -498,8 +653,9 @@ impl Client {
             .ok_or_else(|| Failure::Other("the token service gave no token".to_string()))
     }
 
-    /// One request (following redirects by hand, retrying transient failures); the
-    /// response may have any status.
+    /// One request (following redirects by hand, retrying transient failures after
+    /// the backoff or what `Retry-After` asks, within the deadline); the response may
+    /// have any status.
     fn send_retrying(
         &self,
         url: &str,
@@ -508,13 +664,24 @@ impl Client {
     ) -> Result<Response<Body>, String> {
         let mut attempt = 0;
         loop {
-            match self.send_following(url, headers, authorization) {
-                Ok(resp) if transient(resp.status().as_u16()) && attempt < RETRIES => {}
+            let pause = match self.send_following(url, headers, authorization) {
+                Ok(resp) if transient(resp.status().as_u16()) && attempt < RETRIES => {
+                    match retry_after(&resp) {
+                        Some(asked) if self.deadline.is_none() => asked.min(MAX_RETRY_AFTER),
+                        Some(asked) => asked,
+                        None => Client::backoff(attempt),
+                    }
+                }
                 Ok(resp) => return Ok(resp),
-                Err((_, true)) if attempt < RETRIES => {}
+                Err((_, true)) if attempt < RETRIES => Client::backoff(attempt),
                 Err((e, _)) => return Err(e),
-            }
-            backoff(attempt);
+            };
+            self.wait(pause).map_err(|why| {
+                format!(
+                    "{}: the registry asked to try again later, and {why}",
+                    strip_query(url)
+                )
+            })?;
             attempt += 1;
         }
     }
@@ -529,7 +696,15 @@ impl Client {
         let first = origin(url).to_string();
         let mut current = url.to_string();
         for _ in 0..=MAX_REDIRECTS {
-            let mut req = self.agent.get(&current);
+            let left = self
+                .remaining()
+                .map_err(|e| (format!("{}: {e}", strip_query(&current)), false))?;
+            let mut req = self
+                .agent
+                .get(&current)
+                .config()
+                .timeout_global(left)
+                .build();
             for (k, v) in headers.unwrap_or(&[]) {
                 req = req.header(*k, v.as_str());
             }
@@ -538,7 +713,10 @@ impl Client {
             }
             let resp = req.call().map_err(|e| {
                 let retry = io_failure(&e);
-                (format!("{}: {e}", strip_query(&current)), retry)
+                (
+                    format!("{}: {}", strip_query(&current), self.describe(&e)),
+                    retry,
+                )
             })?;
             let status = resp.status().as_u16();
             if !(300..400).contains(&status) || status == 304 {
@@ -558,6 +736,7 @@ impl Client {
                     false,
                 ));
             }
+            self.note_query(&next);
             current = next;
         }
         Err((
@@ -568,8 +747,17 @@ impl Client {
 
     /// GET a registry path (`manifests/…`, `blobs/…`) of the repository, authorised,
     /// refreshing the token once when it is refused (it expired, or wants another
-    /// scope). Returns the 2xx response or says why not.
+    /// scope). Returns the 2xx response or says why not, with the secrets masked.
     pub fn get(&self, what: &str, headers: &[(&str, String)]) -> Result<Response<Body>, Failure> {
+        self.get_once_refreshed(what, headers)
+            .map_err(|f| self.scrubbed(f))
+    }
+
+    fn get_once_refreshed(
+        &self,
+        what: &str,
+        headers: &[(&str, String)],
+    ) -> Result<Response<Body>, Failure> {
         let url = format!("{}/v2/{}/{what}", self.base, self.repository);
         let mut refreshed = false;
         loop {
@@ -582,22 +770,8 @@ impl Client {
             let resp = self
                 .send_retrying(&url, Some(headers), header.as_deref())
                 .map_err(Failure::Other)?;
-            let status = resp.status().as_u16();
-            let answered_by = origin(&resp.get_uri().to_string()).to_string();
-            if answered_by != self.base && !(200..300).contains(&status) {
-                // A redirect target (a CDN) answered: its refusal is not the
-                // credentials' fault (they are not sent there) and its challenge is
-                // not this registry's to learn.
-                let detail = format!(
-                    "GET {what}: redirected to {answered_by}, which answered {}",
-                    status_line(status, &error_text(resp))
-                );
-                return Err(match status {
-                    404 => Failure::NotFound(detail),
-                    _ => Failure::Other(detail),
-                });
-            }
-            match status {
+            let resp = self.answered_here(what, resp)?;
+            match resp.status().as_u16() {
                 200..=299 => return Ok(resp),
                 401 if !refreshed => {
                     refreshed = true;
@@ -609,121 +783,65 @@ impl Client {
                         .to_string();
                     self.learn(&challenge)?;
                 }
-                401 | 403 => {
-                    let detail = status_line(status, &error_text(resp));
-                    return Err(match &self.credential {
-                        Some(_) => Failure::Auth(format!(
-                            "authentication failed{}: GET {what}: {detail}",
-                            self.origin_note()
-                        )),
-                        None if status == 401 => self.no_credentials(),
-                        None => Failure::Auth(format!("GET {what}: {detail} (anonymously)")),
-                    });
-                }
-                404 => {
-                    return Err(Failure::NotFound(format!(
-                        "GET {what}: {}",
-                        status_line(status, &error_text(resp))
-                    )));
-                }
-                _ => {
-                    return Err(Failure::Other(format!(
-                        "GET {what}: {}",
-                        status_line(status, &error_text(resp))
-                    )));
-                }
+                _ => return Err(self.refusal(what, resp)),
             }
         }
     }
 
-    /// A blob as a reader that resumes a dropped download where it stopped.
+    /// The response, unless a redirect target (a CDN) answered it with an error: its
+    /// refusal is not the credentials' fault (they are not sent there) and its
+    /// challenge is not this registry's to learn.
+    fn answered_here(&self, what: &str, resp: Response<Body>) -> Result<Response<Body>, Failure> {
+        let status = resp.status().as_u16();
+        let answered_by = origin(&resp.get_uri().to_string()).to_string();
+        if answered_by == self.base || (200..300).contains(&status) {
+            return Ok(resp);
+        }
+        let detail = format!(
+            "GET {what}: redirected to {answered_by}, which answered {}",
+            status_line(status, &error_text(&self.secrets, resp))
+        );
+        Err(match status {
+            404 => Failure::NotFound(detail),
+            _ => Failure::Other(detail),
+        })
+    }
+
+    /// Why the registry refused a GET, from its status and error body.
+    fn refusal(&self, what: &str, resp: Response<Body>) -> Failure {
+        let status = resp.status().as_u16();
+        let detail = status_line(status, &error_text(&self.secrets, resp));
+        match status {
+            401 | 403 => match &self.credential {
+                Some(_) => Failure::Auth(format!(
+                    "authentication failed{}: GET {what}: {detail}",
+                    self.origin_note()
+                )),
+                None if status == 401 => self.no_credentials(),
+                None => Failure::Auth(format!("GET {what}: {detail} (anonymously)")),
+            },
+            404 => Failure::NotFound(format!("GET {what}: {detail}")),
+            _ => Failure::Other(format!("GET {what}: {detail}")),
+        }
+    }
+
+    /// A blob as a reader that resumes a dropped or stalled download where it stopped.
     pub fn blob(&self, digest: &str) -> io::Result<BlobReader<'_>> {
         let what = format!("blobs/{digest}");
         let resp = self.get(&what, &[]).map_err(|f| match f {
             Failure::NotFound(m) => io::Error::new(io::ErrorKind::NotFound, m),
             f => io::Error::other(f.message().to_string()),
         })?;
-        Ok(BlobReader {
-            client: self,
+        Ok(BlobReader::new(
+            self,
             what,
-            body: Some(Box::new(resp.into_body().into_reader())),
-            pos: 0,
-            resumes: 0,
-        })
+            Box::new(resp.into_body().into_reader()),
+        ))
     }
 }
 
 fn strip_query(url: &str) -> &str {
     url.split('?').next().unwrap_or(url)
-}
-
-/// A blob body being downloaded; a connection that drops is resumed with `Range`.
-pub struct BlobReader<'a> {
-    client: &'a Client,
-    what: String,
-    body: Option<Box<dyn Read + Send>>,
-    pos: u64,
-    resumes: u32,
-}
-
-impl BlobReader<'_> {
-    fn resume(&mut self, cause: &io::Error) -> io::Result<()> {
-        self.body = None;
-        if self.resumes >= RESUMES {
-            // Not the decoder's "stream ends early": the network, not the blob, failed.
-            return Err(io::Error::new(
-                io::ErrorKind::ConnectionAborted,
-                format!(
-                    "GET {}: the download broke off {} times, last at byte {}: {cause}",
-                    self.what,
-                    self.resumes + 1,
-                    self.pos
-                ),
-            ));
-        }
-        self.resumes += 1;
-        backoff(self.resumes - 1);
-        let range = [("Range", format!("bytes={}-", self.pos))];
-        let resp = self.client.get(&self.what, &range).map_err(|f| {
-            io::Error::new(
-                io::ErrorKind::ConnectionAborted,
-                format!(
-                    "the download broke off at byte {} ({cause}), and resuming it failed: {}",
-                    self.pos,
-                    f.message()
-                ),
-            )
-        })?;
-        if resp.status().as_u16() != 206 {
-            return Err(io::Error::new(
-                io::ErrorKind::ConnectionAborted,
-                format!(
-                    "GET {}: the download broke off at byte {} ({cause}) and the registry cannot resume it",
-                    self.what, self.pos
-                ),
-            ));
-        }
-        self.body = Some(Box::new(resp.into_body().into_reader()));
-        Ok(())
-    }
-}
-
-impl Read for BlobReader<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            let Some(body) = self.body.as_mut() else {
-                return Err(io::Error::other(format!("GET {}: no body", self.what)));
-            };
-            match body.read(buf) {
-                Ok(n) => {
-                    self.pos += n as u64;
-                    return Ok(n);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => self.resume(&e)?,
-            }
-        }
-    }
 }
 
 #[cfg(test)]

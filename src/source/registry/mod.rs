@@ -8,7 +8,9 @@
 
 pub mod auth;
 pub mod client;
+pub mod download;
 pub mod reference;
+pub mod secrets;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -24,6 +26,7 @@ use crate::bytes::{Algorithm, digest};
 use crate::error::{Error, Result};
 pub use auth::Credential;
 use client::{Client, Connect, Failure, MANIFEST_ACCEPT};
+pub use download::Limits;
 pub use reference::Reference;
 
 /// How to reach registries and who to say we are.
@@ -36,6 +39,8 @@ pub struct RegistryOptions {
     pub ca_cert: Option<PathBuf>,
     /// Plain http allowed for any registry (always allowed for one on this machine).
     pub insecure: bool,
+    /// Timeouts and the image's deadline.
+    pub limits: Limits,
 }
 
 impl fmt::Debug for RegistryOptions {
@@ -44,6 +49,7 @@ impl fmt::Debug for RegistryOptions {
             .field("credential", &self.credential)
             .field("ca_cert", &self.ca_cert)
             .field("insecure", &self.insecure)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -72,6 +78,10 @@ fn registry_error(reference: &Reference, failure: Failure) -> Error {
     match failure {
         Failure::Auth(message) => Error::RegistryAuth {
             registry: reference.registry.clone(),
+            message,
+        },
+        Failure::Unreachable(message) => Error::RegistryUnreachable {
+            reference: reference.to_string(),
             message,
         },
         Failure::NotFound(message) | Failure::Other(message) => Error::Registry {
@@ -119,6 +129,7 @@ impl RegistryStore {
         let connect = Connect {
             ca_cert: opts.ca_cert.as_deref(),
             allow_http: opts.insecure || reference.is_local(),
+            limits: opts.limits,
         };
         let client = Client::connect(reference, &connect, credential).map_err(fail)?;
         let what = format!("manifests/{}", reference.manifest_ref());
