@@ -8,6 +8,7 @@ mod categories;
 mod check;
 mod cli;
 mod corpus;
+mod deadlines;
 mod diff;
 mod dockerfile;
 mod engine;
