@@ -15,6 +15,7 @@ mod engine;
 mod formats;
 mod hostile;
 mod html;
+mod indexes;
 mod limits;
 mod packages;
 mod projections;

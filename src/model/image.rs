@@ -32,7 +32,7 @@ impl Format {
 
 /// A platform as an image or index entry states it; any part may be missing.
 /// Displayed as `os/arch[/variant]`, with `?` for a missing os or architecture.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
 pub struct Platform {
     #[serde(default)]
     pub os: Option<String>,

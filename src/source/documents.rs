@@ -7,10 +7,13 @@
 //! therefore optional here, and callers decide what a missing field means. Media types
 //! are classified with `oci-spec`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::Arc;
 
 use oci_spec::image::MediaType;
 use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -62,9 +65,109 @@ pub struct Manifest {
     #[serde(default)]
     pub layers: Option<Vec<Descriptor>>,
     #[serde(default)]
-    pub manifests: Option<Vec<Descriptor>>,
+    pub manifests: Option<Children>,
     #[serde(default)]
     pub annotations: Option<BTreeMap<String, String>>,
+}
+
+/// An entry of an index, as much of it as choosing among the entries needs: no
+/// annotations, and the media type and platform shared with every entry that has the
+/// same (an index of a million entries names a handful of each).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Child {
+    pub media_type: Option<Arc<str>>,
+    pub digest: Option<Box<str>>,
+    pub size: Option<i64>,
+    pub platform: Option<Arc<Platform>>,
+    /// The entry says it is an artifact (`artifactType`), not an image.
+    pub artifact: bool,
+}
+
+impl Child {
+    /// The entry as a descriptor, to resolve it.
+    pub fn descriptor(&self) -> Descriptor {
+        Descriptor {
+            media_type: self.media_type.as_deref().map(str::to_string),
+            digest: self.digest.as_deref().map(str::to_string),
+            size: self.size,
+            annotations: None,
+            platform: self.platform.as_deref().cloned(),
+        }
+    }
+}
+
+/// The entries of an index, compact (see [`Child`]), read one at a time.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Children(pub Vec<Child>);
+
+impl std::ops::Deref for Children {
+    type Target = [Child];
+    fn deref(&self) -> &[Child] {
+        &self.0
+    }
+}
+
+/// One entry as JSON has it; dropped as soon as it is made compact.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawChild {
+    #[serde(default)]
+    media_type: Option<String>,
+    #[serde(default)]
+    digest: Option<String>,
+    #[serde(default)]
+    size: Option<i64>,
+    #[serde(default)]
+    platform: Option<Platform>,
+    #[serde(default)]
+    artifact_type: Option<IgnoredAny>,
+}
+
+impl<'de> Deserialize<'de> for Children {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> Visitor<'de> for Entries {
+            type Value = Children;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of descriptors")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Children, A::Error> {
+                let mut media_types: HashMap<String, Arc<str>> = HashMap::new();
+                let mut platforms: HashMap<Platform, Arc<Platform>> = HashMap::new();
+                let mut out = Vec::new();
+                while let Some(raw) = seq.next_element::<RawChild>()? {
+                    let media_type = raw.media_type.map(|m| {
+                        media_types
+                            .entry(m)
+                            .or_insert_with_key(|m| Arc::from(m.as_str()))
+                            .clone()
+                    });
+                    let platform = raw.platform.map(|p| {
+                        platforms
+                            .entry(p)
+                            .or_insert_with_key(|p| Arc::new(p.clone()))
+                            .clone()
+                    });
+                    out.push(Child {
+                        media_type,
+                        digest: raw.digest.map(String::into_boxed_str),
+                        size: raw.size,
+                        platform,
+                        artifact: raw.artifact_type.is_some(),
+                    });
+                }
+                out.shrink_to_fit();
+                Ok(Children(out))
+            }
+            fn visit_unit<E: de::Error>(self) -> std::result::Result<Children, E> {
+                Ok(Children::default())
+            }
+        }
+        deserializer.deserialize_any(Entries)
+    }
 }
 
 /// An image configuration (OCI, Docker, or a legacy v1 layer `json`).
@@ -130,16 +233,20 @@ pub enum DocKind {
     Other,
 }
 
-/// Parse a JSON document, naming `file` in the error.
+/// Parse a JSON document (an object), naming `file` in the error. Straight into `T`,
+/// with no tree of values in between: a large document costs what `T` keeps of it.
 pub fn parse<T: for<'de> Deserialize<'de>>(bytes: &[u8], file: &str) -> Result<T> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| Error::json(file, e))?;
-    if value.is_null() {
-        return Err(Error::invalid(file, "document is the JSON literal null"));
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => serde_json::from_slice(bytes).map_err(|e| Error::json(file, e)),
+        Some(b'n') if bytes.trim_ascii() == b"null" => {
+            Err(Error::invalid(file, "document is the JSON literal null"))
+        }
+        // Not JSON at all is a JSON error; JSON that is not an object is said so.
+        _ => match serde_json::from_slice::<IgnoredAny>(bytes) {
+            Err(e) => Err(Error::json(file, e)),
+            Ok(_) => Err(Error::invalid(file, "document is not a JSON object")),
+        },
     }
-    if !value.is_object() {
-        return Err(Error::invalid(file, "document is not a JSON object"));
-    }
-    serde_json::from_value(value).map_err(|e| Error::json(file, e))
 }
 
 /// Parse a docker-save `manifest.json`. Keys are matched case-insensitively, as Docker's

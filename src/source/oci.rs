@@ -5,8 +5,9 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::hash::{BuildHasher, RandomState};
 
-use super::documents::{self, Config, Descriptor, DocKind, Index, Manifest, REF_NAME};
+use super::documents::{self, Child, Config, Descriptor, DocKind, Index, Manifest, REF_NAME};
 use super::platform::PlatformSpec;
 use super::store::BlobStore;
 use super::{Candidate, Resolved, SelectOptions, choose, verify_named};
@@ -14,6 +15,57 @@ use crate::error::{Error, Result};
 use crate::model::{DigestCheck, ImageInfo, LayerRef};
 
 const MAX_DEPTH: usize = 8;
+/// Entries of one index without a platform fetched to find an image among them.
+const MAX_UNLABELLED: usize = 8;
+/// Platforms named in a message; the rest are counted.
+const PLATFORMS_SHOWN: usize = 20;
+
+/// The platforms an index offers, for a message: the first few by name, the others
+/// counted (each distinct one once), so that a message stays a line.
+#[derive(Clone, Default)]
+struct Offered {
+    names: BTreeSet<String>,
+    more: HashSet<u64>,
+    hasher: RandomState,
+}
+
+impl Offered {
+    fn add(&mut self, name: String) {
+        if self.names.contains(&name) {
+            return;
+        }
+        if self.names.len() < PLATFORMS_SHOWN {
+            self.names.insert(name);
+        } else {
+            self.more.insert(self.hasher.hash_one(&name));
+        }
+    }
+
+    fn extend(&mut self, other: Offered) {
+        for name in other.names {
+            self.add(name);
+        }
+        // Counted ones of another list are counted again here, by their hashes in it.
+        for h in other.more {
+            self.more.insert(h);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+impl std::fmt::Display for Offered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.names.iter().map(String::as_str).collect();
+        write!(f, "{}", names.join(", "))?;
+        if !self.more.is_empty() {
+            write!(f, ", and {} more", self.more.len())?;
+        }
+        Ok(())
+    }
+}
 
 /// The path of a blob in a layout, refusing digests that are not `alg:hex`.
 pub fn blob_path(digest: &str) -> Option<String> {
@@ -38,7 +90,7 @@ enum Found<T> {
     /// The blob is absent.
     Missing(String),
     /// No child of an index fits the platform; these platforms were seen.
-    Platforms(Vec<String>),
+    Platforms(Offered),
 }
 
 /// A manifest and the descriptor that named it.
@@ -77,7 +129,13 @@ impl Ctx<'_> {
         if self.store.size(&path).is_none() {
             return Ok(None);
         }
-        let bytes = self.store.read(&path)?;
+        // A registry says a named document is absent only when asked for it.
+        let bytes = match self.store.read(&path) {
+            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(None);
+            }
+            other => other?,
+        };
         verify_named(self.opts.verify, &digest, &bytes, &format!("blob {digest}"))?;
         if self.opts.verify.checks_anything()
             && let Some(size) = desc.size
@@ -144,26 +202,39 @@ impl Ctx<'_> {
         }
     }
 
-    /// Choose the child of an index for the wanted (or host) platform.
-    fn pick_child(&self, children: &[Descriptor], depth: usize) -> Result<Found<Named>> {
+    /// Choose the child of an index for the wanted (or host) platform, deciding from
+    /// the entries themselves: only an entry of the wanted platform, an entry without
+    /// a platform (at most [`MAX_UNLABELLED`] of them), or the one image entry of an
+    /// index that has a single one for another platform, is fetched. An index of a
+    /// hundred thousand entries for other platforms costs no request.
+    fn pick_child(&self, children: &[Child], depth: usize) -> Result<Found<Named>> {
         let explicit = self.opts.platform.as_ref();
         let host = PlatformSpec::host();
         let want = explicit.unwrap_or(&host);
-        let mut seen = Vec::new();
-        let mut fallback = Vec::new();
+        let mut seen = Offered::default();
+        let mut others: Vec<&Child> = Vec::new();
+        let mut unlabelled = 0;
         let mut missing = None;
         for child in children {
-            if let Some(p) = &child.platform {
-                if p.os.as_deref() == Some("unknown") {
-                    continue; // attestation manifests
-                }
-                seen.push(p.to_string());
-                if !want.matches_platform(p) {
-                    fallback.push(child);
-                    continue;
-                }
+            if child.artifact
+                || documents::doc_kind(child.media_type.as_deref()) == Some(DocKind::Other)
+            {
+                continue;
             }
-            match self.resolve(child, depth + 1)? {
+            match child.platform.as_deref() {
+                // Attestation manifests.
+                Some(p) if p.os.as_deref() == Some("unknown") => continue,
+                Some(p) => {
+                    seen.add(p.to_string());
+                    if !want.matches_platform(p) {
+                        others.push(child);
+                        continue;
+                    }
+                }
+                None if unlabelled == MAX_UNLABELLED => continue,
+                None => unlabelled += 1,
+            }
+            match self.resolve(&child.descriptor(), depth + 1)? {
                 Found::Image(found) => return Ok(Found::Image(found)),
                 Found::Platforms(more) => seen.extend(more),
                 // The wanted platform is listed but its blobs were not pulled.
@@ -177,18 +248,12 @@ impl Ctx<'_> {
             return Ok(Found::Missing(format!("{digest} (the {want} image)")));
         }
         // No child for the host: without an explicit platform, a single image is it.
-        if explicit.is_none() {
-            let mut images = Vec::new();
-            for child in fallback {
-                if let Found::Image(found) = self.resolve(child, depth + 1)? {
-                    images.push(found);
-                }
-            }
-            if images.len() == 1 {
-                return Ok(Found::Image(images.remove(0)));
-            }
+        if explicit.is_none()
+            && let [only] = others.as_slice()
+            && let Found::Image(found) = self.resolve(&only.descriptor(), depth + 1)?
+        {
+            return Ok(Found::Image(found));
         }
-        seen.dedup();
         Ok(Found::Platforms(seen))
     }
 }
@@ -241,7 +306,7 @@ fn no_image(
     path: String,
     opts: &SelectOptions,
     manifests: &[Descriptor],
-    platforms: BTreeSet<String>,
+    platforms: Offered,
     missing: BTreeSet<String>,
 ) -> Error {
     if !platforms.is_empty() {
@@ -252,7 +317,7 @@ fn no_image(
                 .unwrap_or_else(PlatformSpec::host)
                 .to_string(),
             path,
-            available: platforms.into_iter().collect::<Vec<_>>().join(", "),
+            available: platforms.to_string(),
         };
     }
     if let Some(digest) = missing.into_iter().next() {
@@ -291,7 +356,7 @@ pub(crate) fn resolve(store: &dyn BlobStore, opts: &SelectOptions) -> Result<Res
         memo: RefCell::new(HashMap::new()),
     };
     let mut missing = BTreeSet::new();
-    let mut platforms = BTreeSet::new();
+    let mut platforms = Offered::default();
     let result = choose(
         store,
         &candidates,
@@ -300,7 +365,7 @@ pub(crate) fn resolve(store: &dyn BlobStore, opts: &SelectOptions) -> Result<Res
             Found::Image((desc, manifest)) => match resolve_manifest(&ctx, &desc, &manifest) {
                 Ok(r) => Ok(Some(r)),
                 Err(Error::PlatformNotFound { available, .. }) => {
-                    platforms.insert(available);
+                    platforms.add(available);
                     Ok(None)
                 }
                 Err(e) => Err(e),

@@ -359,6 +359,11 @@ impl FakeRegistry {
         format!("127.0.0.1:{}", self.port)
     }
 
+    /// The OCI layout served.
+    pub fn layout(&self) -> &Path {
+        &self.shared.layout
+    }
+
     /// `http://127.0.0.1:PORT`.
     pub fn origin(&self) -> String {
         self.shared.origin.clone()

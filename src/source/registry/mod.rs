@@ -11,16 +11,17 @@ pub mod client;
 pub mod download;
 pub mod reference;
 pub mod secrets;
+mod served;
 
-use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Read};
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use serde::Deserialize;
 use serde_json::json;
 
-use super::documents::{self, Manifest, REF_NAME};
+use super::documents::{self, REF_NAME};
 use super::store::{BlobStore, METADATA_LIMIT, named_digest};
 use crate::bytes::{Algorithm, digest};
 use crate::error::{Error, Result};
@@ -28,6 +29,7 @@ pub use auth::Credential;
 use client::{Client, Connect, Failure, MANIFEST_ACCEPT};
 pub use download::Limits;
 pub use reference::Reference;
+use served::{Kind, Served};
 
 /// How to reach registries and who to say we are.
 #[derive(Clone, Default)]
@@ -54,24 +56,30 @@ impl fmt::Debug for RegistryOptions {
     }
 }
 
-/// What a digest named by a served document is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    /// A manifest or index: fetched from `/manifests/`.
-    Manifest,
-    /// A config or layer: fetched from `/blobs/`.
-    Blob,
-}
-
 /// A registry repository seen as an OCI layout.
 pub struct RegistryStore {
     name: String,
     client: Client,
     index: Vec<u8>,
-    /// Manifests and indexes fetched so far, by digest.
-    documents: Mutex<HashMap<String, std::sync::Arc<Vec<u8>>>>,
-    /// Digests the served documents name: their declared size and what they are.
-    known: Mutex<HashMap<String, (Option<u64>, Kind)>>,
+    /// Manifests and indexes fetched so far, and the digests they name.
+    served: Mutex<Served>,
+}
+
+/// A document's media type, all the rest of it skipped.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Typed {
+    #[serde(default)]
+    media_type: Option<String>,
+}
+
+/// A kept document as a reader, without a copy.
+struct Shared(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for Shared {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 fn registry_error(reference: &Reference, failure: Failure) -> Error {
@@ -91,9 +99,15 @@ fn registry_error(reference: &Reference, failure: Failure) -> Error {
     }
 }
 
-/// Read a response body of at most `limit` bytes.
-fn read_limited(body: impl Read, limit: u64, what: &str) -> std::result::Result<Vec<u8>, Failure> {
-    let mut out = Vec::new();
+/// Read a response body of at most `limit` bytes (`declared`: its Content-Length, to
+/// allocate once).
+fn read_limited(
+    body: impl Read,
+    declared: Option<u64>,
+    limit: u64,
+    what: &str,
+) -> std::result::Result<Vec<u8>, Failure> {
+    let mut out = Vec::with_capacity(declared.unwrap_or(0).min(limit + 1) as usize);
     body.take(limit + 1)
         .read_to_end(&mut out)
         .map_err(|e| Failure::Other(format!("GET {what}: {e}")))?;
@@ -146,9 +160,15 @@ impl RegistryStore {
             .map(|c| c.split(';').next().unwrap_or("").trim().to_string())
             .filter(|c| !c.is_empty());
         let served_digest = header("docker-content-digest");
-        let bytes =
-            read_limited(resp.into_body().into_reader(), METADATA_LIMIT, &what).map_err(fail)?;
-        let doc: Manifest = documents::parse(&bytes, &format!("{reference}: {what}"))?;
+        let declared = header("content-length").and_then(|l| l.parse().ok());
+        let bytes = read_limited(
+            resp.into_body().into_reader(),
+            declared,
+            METADATA_LIMIT,
+            &what,
+        )
+        .map_err(fail)?;
+        let doc: Typed = documents::parse(&bytes, &format!("{reference}: {what}"))?;
         let media_type = doc.media_type.clone().or(content_type);
         if let Some(mt) = media_type.as_deref().filter(|m| SCHEMA1.contains(m)) {
             return Err(Error::Registry {
@@ -189,68 +209,49 @@ impl RegistryStore {
             name: reference.to_string(),
             client,
             index: serde_json::to_vec(&index).unwrap_or_default(),
-            documents: Mutex::new(HashMap::new()),
-            known: Mutex::new(HashMap::new()),
+            served: Mutex::new(Served::default()),
         };
         store.keep(&digest, bytes);
         Ok(store)
     }
 
     /// Keep a served manifest or index, and note the digests it names.
-    fn keep(&self, digest: &str, bytes: Vec<u8>) -> std::sync::Arc<Vec<u8>> {
-        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
-        known.insert(
-            digest.to_string(),
-            (Some(bytes.len() as u64), Kind::Manifest),
-        );
-        if let Ok(doc) = serde_json::from_slice::<Manifest>(&bytes) {
-            let mut note = |d: &documents::Descriptor, kind: Kind| {
-                if let Some(digest) = &d.digest {
-                    let size = d.size.and_then(|s| u64::try_from(s).ok());
-                    known.entry(digest.clone()).or_insert((size, kind));
-                }
-            };
-            for d in doc.manifests.iter().flatten() {
-                note(d, Kind::Manifest);
-            }
-            for d in doc.config.iter().chain(doc.layers.iter().flatten()) {
-                note(d, Kind::Blob);
-            }
-        }
-        let bytes = std::sync::Arc::new(bytes);
-        self.documents
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(digest.to_string(), bytes.clone());
-        bytes
+    fn keep(&self, digest: &str, bytes: Vec<u8>) -> Arc<Vec<u8>> {
+        self.served().keep(digest, bytes)
     }
 
-    fn document(&self, digest: &str) -> Option<std::sync::Arc<Vec<u8>>> {
-        self.documents
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(digest)
-            .cloned()
-    }
-
-    fn kind(&self, digest: &str) -> Option<(Option<u64>, Kind)> {
-        self.known
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(digest)
-            .copied()
+    fn served(&self) -> std::sync::MutexGuard<'_, Served> {
+        self.served.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Fetch a manifest or index by digest (its content is checked by the layout).
-    fn fetch_manifest(&self, digest: &str) -> io::Result<std::sync::Arc<Vec<u8>>> {
+    fn fetch_manifest(&self, digest: &str) -> io::Result<Arc<Vec<u8>>> {
         let what = format!("manifests/{digest}");
         let resp = self
             .client
             .get(&what, &[("Accept", MANIFEST_ACCEPT.to_string())])
-            .map_err(|f| io::Error::other(f.message().to_string()))?;
-        let bytes = read_limited(resp.into_body().into_reader(), METADATA_LIMIT, &what)
-            .map_err(|f| io::Error::other(f.message().to_string()))?;
-        Ok(self.keep(digest, bytes))
+            .map_err(|f| match f {
+                // Named but not there: a blob missing from a layout, as the layout
+                // reader sees it.
+                Failure::NotFound(m) => io::Error::new(io::ErrorKind::NotFound, m),
+                f => io::Error::other(f.message().to_string()),
+            })?;
+        let declared = resp
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok()?.trim().parse().ok());
+        let bytes = read_limited(
+            resp.into_body().into_reader(),
+            declared,
+            METADATA_LIMIT,
+            &what,
+        )
+        .map_err(|f| io::Error::other(f.message().to_string()))?;
+        self.keep(digest, bytes);
+        // An index is let go once read: take it now.
+        self.served()
+            .take(digest)
+            .ok_or_else(|| io::Error::other(format!("GET {what}: not kept")))
     }
 }
 
@@ -264,11 +265,12 @@ impl BlobStore for RegistryStore {
             return Some(self.index.len() as u64);
         }
         let digest = named_digest(path)?;
-        if let Some(doc) = self.document(&digest) {
-            return Some(doc.len() as u64);
+        let served = self.served();
+        if let Some(size) = served.held_size(&digest) {
+            return Some(size);
         }
         // Sizes as the documents declare them; the walk checks them.
-        let (size, _) = self.kind(&digest)?;
+        let (size, _) = served.kind(&digest)?;
         Some(size.unwrap_or(0))
     }
 
@@ -283,14 +285,22 @@ impl BlobStore for RegistryStore {
             )
         };
         let digest = named_digest(path).ok_or_else(not_found)?;
-        if let Some(doc) = self.document(&digest) {
-            return Ok(Box::new(io::Cursor::new(doc.to_vec())));
+        let (held, kind) = {
+            let mut served = self.served();
+            (served.take(&digest), served.kind(&digest))
+        };
+        if let Some(doc) = held {
+            return Ok(Box::new(io::Cursor::new(Shared(doc))));
         }
-        match self.kind(&digest).ok_or_else(not_found)?.1 {
-            Kind::Manifest => Ok(Box::new(io::Cursor::new(
-                self.fetch_manifest(&digest)?.to_vec(),
-            ))),
-            Kind::Blob => Ok(Box::new(self.client.blob(&digest)?)),
+        match kind.ok_or_else(not_found)?.1 {
+            Kind::Manifest => Ok(Box::new(io::Cursor::new(Shared(
+                self.fetch_manifest(&digest)?,
+            )))),
+            Kind::Blob => {
+                // A config or layer: the image is chosen, its index no longer needed.
+                self.served().forget_children();
+                Ok(Box::new(self.client.blob(&digest)?))
+            }
         }
     }
 
