@@ -124,52 +124,95 @@ const SCHEMA1: [&str; 2] = [
     "application/vnd.docker.distribution.manifest.v1+prettyjws",
 ];
 
+/// The document a reference names, as the registry served it.
+struct Tagged {
+    bytes: Vec<u8>,
+    /// The `Content-Type`, without parameters.
+    content_type: Option<String>,
+    /// `Docker-Content-Digest`.
+    digest: Option<String>,
+}
+
+/// The credential for a reference: the one given, or the stored one.
+fn credential_for(reference: &Reference, opts: &RegistryOptions) -> Result<Option<auth::Found>> {
+    if let Some(c) = &opts.credential {
+        return Ok(Some(auth::Found {
+            credential: c.clone(),
+            origin: "the given user name and password".to_string(),
+        }));
+    }
+    auth::lookup(&reference.registry, &reference.repository).map_err(|m| Error::RegistryAuth {
+        registry: reference.registry.clone(),
+        message: m,
+    })
+}
+
+/// GET the manifest or index a reference names (by tag or digest).
+fn fetch_tagged(client: &Client, reference: &Reference, what: &str) -> Result<Tagged> {
+    let fail = |f| registry_error(reference, f);
+    let resp = client
+        .get(what, &[("Accept", MANIFEST_ACCEPT.to_string())])
+        .map_err(fail)?;
+    let header = |k: &str| {
+        resp.headers()
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().to_string())
+    };
+    let content_type = header("content-type")
+        .map(|c| c.split(';').next().unwrap_or("").trim().to_string())
+        .filter(|c| !c.is_empty());
+    let digest = header("docker-content-digest");
+    let declared = header("content-length").and_then(|l| l.parse().ok());
+    let bytes = read_limited(
+        resp.into_body().into_reader(),
+        declared,
+        METADATA_LIMIT,
+        what,
+    )
+    .map_err(fail)?;
+    Ok(Tagged {
+        bytes,
+        content_type,
+        digest,
+    })
+}
+
+/// The digest a reference's document goes by: a pinned digest (the layout's own
+/// verification checks it), or what a tag's document hashes to, which the registry
+/// must agree with.
+fn tagged_digest(reference: &Reference, what: &str, tagged: &Tagged) -> Result<String> {
+    if let Some(d) = &reference.digest {
+        return Ok(d.clone());
+    }
+    let computed = digest::digest_of(Algorithm::Sha256, &tagged.bytes);
+    if let Some(served) = tagged.digest.as_ref().filter(|s| s.starts_with("sha256:"))
+        && *served != computed
+    {
+        return Err(Error::DigestMismatch {
+            what: format!("{reference}: {what}"),
+            expected: served.clone(),
+            actual: computed,
+        });
+    }
+    Ok(computed)
+}
+
 impl RegistryStore {
     /// Connect to the reference's registry and fetch the manifest it points at.
     pub fn open(reference: &Reference, opts: &RegistryOptions) -> Result<RegistryStore> {
-        let fail = |f| registry_error(reference, f);
-        let credential = match &opts.credential {
-            Some(c) => Some(auth::Found {
-                credential: c.clone(),
-                origin: "the given user name and password".to_string(),
-            }),
-            None => auth::lookup(&reference.registry, &reference.repository).map_err(|m| {
-                Error::RegistryAuth {
-                    registry: reference.registry.clone(),
-                    message: m,
-                }
-            })?,
-        };
         let connect = Connect {
             ca_cert: opts.ca_cert.as_deref(),
             allow_http: opts.insecure || reference.is_local(),
             limits: opts.limits,
         };
-        let client = Client::connect(reference, &connect, credential).map_err(fail)?;
+        let credential = credential_for(reference, opts)?;
+        let client = Client::connect(reference, &connect, credential)
+            .map_err(|f| registry_error(reference, f))?;
         let what = format!("manifests/{}", reference.manifest_ref());
-        let resp = client
-            .get(&what, &[("Accept", MANIFEST_ACCEPT.to_string())])
-            .map_err(fail)?;
-        let header = |k: &str| {
-            resp.headers()
-                .get(k)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.trim().to_string())
-        };
-        let content_type = header("content-type")
-            .map(|c| c.split(';').next().unwrap_or("").trim().to_string())
-            .filter(|c| !c.is_empty());
-        let served_digest = header("docker-content-digest");
-        let declared = header("content-length").and_then(|l| l.parse().ok());
-        let bytes = read_limited(
-            resp.into_body().into_reader(),
-            declared,
-            METADATA_LIMIT,
-            &what,
-        )
-        .map_err(fail)?;
-        let doc: Typed = documents::parse(&bytes, &format!("{reference}: {what}"))?;
-        let media_type = doc.media_type.clone().or(content_type);
+        let tagged = fetch_tagged(&client, reference, &what)?;
+        let doc: Typed = documents::parse(&tagged.bytes, &format!("{reference}: {what}"))?;
+        let media_type = doc.media_type.or(tagged.content_type.clone());
         if let Some(mt) = media_type.as_deref().filter(|m| SCHEMA1.contains(m)) {
             return Err(Error::Registry {
                 reference: reference.to_string(),
@@ -178,30 +221,13 @@ impl RegistryStore {
                 ),
             });
         }
-        // A pinned digest is checked (by the layout's own verification); a tag's
-        // manifest is named by what it hashes to, and the registry must agree.
-        let digest = match &reference.digest {
-            Some(d) => d.clone(),
-            None => {
-                let computed = digest::digest_of(Algorithm::Sha256, &bytes);
-                if let Some(served) = served_digest.filter(|s| s.starts_with("sha256:"))
-                    && served != computed
-                {
-                    return Err(Error::DigestMismatch {
-                        what: format!("{reference}: {what}"),
-                        expected: served,
-                        actual: computed,
-                    });
-                }
-                computed
-            }
-        };
+        let digest = tagged_digest(reference, &what, &tagged)?;
         let index = json!({
             "schemaVersion": 2,
             "manifests": [{
                 "mediaType": media_type,
                 "digest": digest,
-                "size": bytes.len(),
+                "size": tagged.bytes.len(),
                 "annotations": { REF_NAME: reference.to_string() },
             }],
         });
@@ -211,7 +237,7 @@ impl RegistryStore {
             index: serde_json::to_vec(&index).unwrap_or_default(),
             served: Mutex::new(Served::default()),
         };
-        store.keep(&digest, bytes);
+        store.keep(&digest, tagged.bytes);
         Ok(store)
     }
 

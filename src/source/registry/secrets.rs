@@ -84,7 +84,7 @@ impl Secrets {
 }
 
 /// Percent-encoding as a query value (`%20`) or a form value (`+`) has it.
-fn percent(value: &str, form: bool) -> String {
+pub fn percent(value: &str, form: bool) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
@@ -164,5 +164,9 @@ mod tests {
             "GET https://***@cdn.example/x?y=1 and http://h/p and ftp://***@b"
         );
         assert_eq!(without_userinfo("no url: a@b"), "no url: a@b");
+        assert_eq!(
+            percent("repository:a/b:pull", false),
+            "repository%3Aa%2Fb%3Apull"
+        );
     }
 }
