@@ -33,7 +33,6 @@ fn write_index(layout: &Path, manifests: Vec<Value>) {
     std::fs::write(layout.join("index.json"), index.to_string()).expect("index.json");
 }
 
-#[test]
 fn a_blob_listed_many_times_is_read_once_and_merged_each_time() {
     const LISTINGS: usize = 3_000;
     let dir = tmp();
@@ -74,7 +73,6 @@ fn a_blob_listed_many_times_is_read_once_and_merged_each_time() {
     assert_eq!(r.totals.wasted_bytes, (LISTINGS as u64 - 1) * (4 << 20));
 }
 
-#[test]
 fn an_index_dag_is_resolved_per_node_not_per_path() {
     let dir = tmp();
     let layout = dir.path().join("oci");
@@ -110,7 +108,6 @@ fn an_index_dag_is_resolved_per_node_not_per_path() {
     assert!(stderr.contains("no container image"), "{stderr}");
 }
 
-#[test]
 fn many_names_for_one_manifest_are_gathered_in_linear_time() {
     const NAMES: usize = 40_000;
     let dir = tmp();
@@ -140,7 +137,6 @@ fn many_names_for_one_manifest_are_gathered_in_linear_time() {
 /// unreadable with a message naming the entry and the limit (each component would be a
 /// node of the merged tree: a 60 MB name was millions of them); the other layers are
 /// still reported.
-#[test]
 fn paths_too_deep_or_too_long_are_refused_by_layer() {
     let deep = format!("{}f", "d/".repeat(1_100));
     let long = format!("x/{}", "n".repeat(40_000)) + &format!("/{}", "m".repeat(30_000));
@@ -177,7 +173,6 @@ fn paths_too_deep_or_too_long_are_refused_by_layer() {
 
 /// A config with more history steps than twice the layer limit is refused (each step
 /// is a report row: a million would make gigabytes of tables); at the limit it reads.
-#[test]
 fn history_beyond_the_limit_is_refused() {
     let max = imgsize::source::MAX_HISTORY;
     let dir = tmp();
@@ -209,7 +204,6 @@ fn history_beyond_the_limit_is_refused() {
 /// A whole-archive-compressed stream is read once, so its small members are kept in
 /// memory until the manifest says which matter: 300 MiB of 1 MiB members of zeros (a
 /// few hundred kilobytes of gzip) is refused at the 256 MiB bound, naming the member.
-#[test]
 fn a_stream_of_many_small_members_is_refused_at_the_bound() {
     let mut tar = tar::Builder::new(Vec::new());
     let zeros = vec![0u8; 1 << 20];
@@ -234,3 +228,12 @@ fn a_stream_of_many_small_members_is_refused_at_the_bound() {
         "{stderr}"
     );
 }
+
+crate::tests![
+    a_blob_listed_many_times_is_read_once_and_merged_each_time,
+    an_index_dag_is_resolved_per_node_not_per_path,
+    many_names_for_one_manifest_are_gathered_in_linear_time,
+    paths_too_deep_or_too_long_are_refused_by_layer,
+    history_beyond_the_limit_is_refused,
+    a_stream_of_many_small_members_is_refused_at_the_bound,
+];

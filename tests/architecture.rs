@@ -133,7 +133,6 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
-#[test]
 fn imports_run_one_way() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
@@ -164,7 +163,6 @@ fn imports_run_one_way() {
     }
 }
 
-#[test]
 fn the_check_sees_every_spelling_of_an_import() {
     assert_eq!(
         violations("source", "use crate::walk::scan;\n"),
@@ -198,3 +196,8 @@ fn the_check_sees_every_spelling_of_an_import() {
     assert_eq!(violations("walk", "use crate::cache::LayerCache;").len(), 1);
     assert!(violations("pipeline", "use crate::cache::LayerCache;").is_empty());
 }
+
+crate::tests![
+    imports_run_one_way,
+    the_check_sees_every_spelling_of_an_import,
+];

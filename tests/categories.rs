@@ -53,7 +53,6 @@ fn python_app() -> Image {
         )
 }
 
-#[test]
 fn the_base_ends_at_its_cmd_and_every_byte_has_one_category() {
     let r = report(&python_app());
     assert_eq!(r.base.layers, 1);
@@ -102,7 +101,6 @@ fn the_base_ends_at_its_cmd_and_every_byte_has_one_category() {
     );
 }
 
-#[test]
 fn base_layers_can_be_set_and_without_any_sign_every_layer_is_yours() {
     let dir = tmp();
     let path = dir.path().join("image.tar");
@@ -126,7 +124,6 @@ fn base_layers_can_be_set_and_without_any_sign_every_layer_is_yours() {
 }
 
 /// docs/categories.md and the JSON Schema name every rule and every category.
-#[test]
 fn the_docs_list_every_rule_and_category() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let doc = std::fs::read_to_string(root.join("docs/categories.md")).expect("categories.md");
@@ -160,7 +157,6 @@ fn the_docs_list_every_rule_and_category() {
 }
 
 /// The suggestions on the same image: exact savings, alone and incremental.
-#[test]
 fn suggestions_project_what_each_fix_removes() {
     let r = report(&python_app());
     let got = crate::util::findings(&r);
@@ -198,7 +194,6 @@ fn suggestions_project_what_each_fix_removes() {
 }
 
 /// docs/rules.md documents every rule.
-#[test]
 fn the_rules_are_documented() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let doc = std::fs::read_to_string(root.join("docs/rules.md")).expect("rules.md");
@@ -209,7 +204,6 @@ fn the_rules_are_documented() {
 
 /// A re-add is a duplicate only when both copies hash the same; a stream, which cannot
 /// be read twice, can only match path and size, and says so.
-#[test]
 fn only_identical_readds_are_chmod_duplicates() {
     let img = Image::new("t:1")
         .layer(
@@ -247,7 +241,6 @@ fn only_identical_readds_are_chmod_duplicates() {
 
 /// The base-digest annotation decides when the input holds the base's manifest and its
 /// layers are the image's first; a base that is not there tells nothing.
-#[test]
 fn the_base_digest_annotation_counts_the_base_layers_when_the_base_is_there() {
     use crate::util::builder::{IndexEntry, oci_index_layout};
     let base = Image::new("base:1")
@@ -296,7 +289,6 @@ fn the_base_digest_annotation_counts_the_base_layers_when_the_base_is_there() {
 
 /// `explain` replays one folder's entries: who added it, who re-added it with another
 /// mode, who deleted what under it.
-#[test]
 fn explain_tells_who_added_chmod_ed_and_deleted_a_path() {
     use imgsize::analyze::{Now, Tally};
     let dir = tmp();
@@ -354,3 +346,14 @@ fn explain_tells_who_added_chmod_ed_and_deleted_a_path() {
         vec![(1, t(1, 3000), t(0, 0)), (3, t(0, 0), t(1, 3000))]
     );
 }
+
+crate::tests![
+    the_base_ends_at_its_cmd_and_every_byte_has_one_category,
+    base_layers_can_be_set_and_without_any_sign_every_layer_is_yours,
+    the_docs_list_every_rule_and_category,
+    suggestions_project_what_each_fix_removes,
+    the_rules_are_documented,
+    only_identical_readds_are_chmod_duplicates,
+    the_base_digest_annotation_counts_the_base_layers_when_the_base_is_there,
+    explain_tells_who_added_chmod_ed_and_deleted_a_path,
+];

@@ -75,7 +75,6 @@ fn row(key: &str, status: &str, limit: Value, measured: Value) -> (String, Strin
     (key.to_string(), status.to_string(), limit, measured)
 }
 
-#[test]
 fn every_kind_of_limit_against_the_sample() {
     let dir = tmp();
     let budget = dir.path().join("imgsize.toml");
@@ -165,7 +164,6 @@ fn every_kind_of_limit_against_the_sample() {
     assert_eq!(wasted["findings"].as_array().expect("indexes").len(), 2);
 }
 
-#[test]
 fn exit_codes_pass_fail_and_error() {
     let pass = check(&sample(), &["--limit", "compressed=1MB"]);
     assert_eq!(pass.status.code(), Some(0));
@@ -207,7 +205,6 @@ fn exit_codes_pass_fail_and_error() {
     assert!(String::from_utf8_lossy(&none.stderr).contains("no budgets to check"));
 }
 
-#[test]
 fn budget_file_errors_name_file_line_and_key() {
     let dir = tmp();
     let cases: &[(&str, &str)] = &[
@@ -268,7 +265,6 @@ fn budget_file_errors_name_file_line_and_key() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/imgsize.toml"));
 }
 
-#[test]
 fn the_default_budget_file_is_read_from_the_working_directory() {
     let dir = tmp();
     fs::write(dir.path().join("imgsize.toml"), "[budget]\nlayers = 3\n").expect("write");
@@ -284,7 +280,6 @@ fn the_default_budget_file_is_read_from_the_working_directory() {
     assert_eq!(doc["results"][0]["origin"]["line"], 2);
 }
 
-#[test]
 fn package_limits_see_every_package_not_only_the_top_rows() {
     let dir = tmp();
     let path = dir.path().join("pkgs.tar");
@@ -319,7 +314,6 @@ fn package_limits_see_every_package_not_only_the_top_rows() {
     assert_eq!(findings[i]["rule"], "multi-stage");
 }
 
-#[test]
 fn junit_is_xml_with_one_testcase_per_limit() {
     let dir = tmp();
     let budget = dir.path().join("imgsize.toml");
@@ -397,7 +391,7 @@ fn fix_patterns(v: &mut Value) {
 }
 
 /// The SARIF 2.1.0 schema, which .ci/run fetches (npm package @microsoft/jest-sarif).
-fn sarif_schema() -> Option<Value> {
+fn sarif_schema() -> Value {
     let path = std::env::var_os("IMGSIZE_SARIF_SCHEMA")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
@@ -409,19 +403,15 @@ fn sarif_schema() -> Option<Value> {
             // The published schema's `language` patterns have a stray `]` that no regex
             // engine accepts; they constrain a field imgsize never writes.
             fix_patterns(&mut schema);
-            Some(schema)
+            schema
         }
-        Err(_) => {
-            eprintln!(
-                "note: {} is absent (.ci/run fetches it); SARIF schema validation skipped",
-                path.display()
-            );
-            None
-        }
+        Err(_) => crate::util::harness::skip(format!(
+            "{} is absent (.ci/run fetches it with npm)",
+            path.display()
+        )),
     }
 }
 
-#[test]
 fn sarif_validates_and_has_a_result_per_failure_and_finding() {
     let dir = tmp();
     let budget = dir.path().join("imgsize.toml");
@@ -473,7 +463,9 @@ fn sarif_validates_and_has_a_result_per_failure_and_finding() {
     // Without --dockerfile a failed limit points at its line of the budget file.
     let loc = &results[4]["locations"][0]["physicalLocation"];
     assert_eq!(loc["region"]["startLine"], 11);
-    if let Some(schema) = sarif_schema() {
+    {
+        // Last: without the schema the test is skipped, its other checks done.
+        let schema = sarif_schema();
         let validator = jsonschema::validator_for(&schema).expect("schema compiles");
         let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{errors:#?}");
@@ -491,7 +483,6 @@ fn sarif_validates_and_has_a_result_per_failure_and_finding() {
     }
 }
 
-#[test]
 fn github_actions_get_workflow_commands_on_stderr() {
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_imgsize"))
         .env("GITHUB_ACTIONS", "true")
@@ -531,14 +522,12 @@ fn github_actions_get_workflow_commands_on_stderr() {
     assert_eq!(notices, 7, "{err}");
 }
 
-#[test]
 fn text_from_the_image_cannot_break_out_of_xml() {
     // Junit escapes text; an instruction with markup in it stays one attribute.
     let xml = imgsize::render::junit::xml_escape("RUN echo '</failure><x>' && \u{7}");
     assert!(!xml.contains('<') && !xml.contains('\u{7}'), "{xml}");
 }
 
-#[test]
 fn markdown_comment_snapshot() {
     let dir = tmp();
     let df = dir.path().join("Dockerfile");
@@ -571,7 +560,6 @@ fn markdown_comment_snapshot() {
     insta::assert_snapshot!("markdown_check", out);
 }
 
-#[test]
 fn the_step_summary_gets_the_markdown() {
     let dir = tmp();
     let summary = dir.path().join("summary.md");
@@ -591,7 +579,6 @@ fn the_step_summary_gets_the_markdown() {
     );
 }
 
-#[test]
 fn the_sample_budget_in_the_docs_parses_and_sets_every_key() {
     let doc = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/ci.md"))
         .expect("docs/ci.md");
@@ -623,12 +610,9 @@ fn the_sample_budget_in_the_docs_parses_and_sets_every_key() {
 /// On every corpus image: `paths./**` measures exactly the visible content (each
 /// hardlinked file once), every category budget its category's bytes, and a limit
 /// holds at the measured figure and fails one byte below it.
-#[test]
 fn corpus_budgets_measure_what_the_report_says() {
     use imgsize::analyze::budget::{Amount, Budget, Facts, check, measure_paths};
-    let Some(root) = crate::util::corpus() else {
-        return;
-    };
+    let root = crate::util::corpus();
     let inv: Value =
         serde_json::from_str(&fs::read_to_string(root.join("inventory.json")).expect("inventory"))
             .expect("inventory parses");
@@ -693,7 +677,6 @@ fn corpus_budgets_measure_what_the_report_says() {
     assert!(fails.is_empty(), "{}", fails.join("\n"));
 }
 
-#[test]
 fn an_incomplete_image_is_an_error_not_a_verdict() {
     use crate::util::builder::{Data, Image, Layer};
     let dir = tmp();
@@ -732,3 +715,20 @@ fn an_incomplete_image_is_an_error_not_a_verdict() {
         assert!(String::from_utf8_lossy(&o.stderr).contains("layer 1"));
     }
 }
+
+crate::tests![
+    every_kind_of_limit_against_the_sample,
+    exit_codes_pass_fail_and_error,
+    budget_file_errors_name_file_line_and_key,
+    the_default_budget_file_is_read_from_the_working_directory,
+    package_limits_see_every_package_not_only_the_top_rows,
+    junit_is_xml_with_one_testcase_per_limit,
+    sarif_validates_and_has_a_result_per_failure_and_finding,
+    github_actions_get_workflow_commands_on_stderr,
+    text_from_the_image_cannot_break_out_of_xml,
+    markdown_comment_snapshot,
+    the_step_summary_gets_the_markdown,
+    the_sample_budget_in_the_docs_parses_and_sets_every_key,
+    corpus_budgets_measure_what_the_report_says,
+    an_incomplete_image_is_an_error_not_a_verdict,
+];

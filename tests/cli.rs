@@ -84,7 +84,6 @@ pub(crate) fn rewrite_tar(src: &Path, dst: &Path, edit: impl Fn(&str, Vec<u8>) -
     out.into_inner().expect("finish");
 }
 
-#[test]
 fn help_exits_zero() {
     for args in [&["--help"][..], &["report", "--help"], &["--version"]] {
         let o = run(args);
@@ -94,7 +93,6 @@ fn help_exits_zero() {
     assert!(stdout(&run(&["--help"])).contains("report"));
 }
 
-#[test]
 fn usage_errors_exit_two() {
     let o = run(&[]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
@@ -104,7 +102,6 @@ fn usage_errors_exit_two() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
 
-#[test]
 fn good_image_prints_a_table() {
     let dir = tmp();
     let path = good_archive(dir.path());
@@ -119,7 +116,6 @@ fn good_image_prints_a_table() {
     assert!(out.lines().count() > 10, "{out}");
 }
 
-#[test]
 fn json_output_parses() {
     let dir = tmp();
     let path = good_archive(dir.path());
@@ -157,7 +153,6 @@ fn json_output_parses() {
     assert_eq!(s["totals"], v["totals"]);
 }
 
-#[test]
 fn missing_file() {
     let dir = tmp();
     let path = dir.path().join("nope.tar");
@@ -166,7 +161,6 @@ fn missing_file() {
     assert!(o.stdout.is_empty());
 }
 
-#[test]
 fn a_plain_tar_is_not_an_image() {
     let dir = tmp();
     let path = dir.path().join("layer.tar");
@@ -185,7 +179,6 @@ fn a_plain_tar_is_not_an_image() {
     assert_one_error(&report(&empty, &[]), &["empty.tar"]);
 }
 
-#[test]
 fn truncated_archive() {
     let dir = tmp();
     let path = good_archive(dir.path());
@@ -213,7 +206,6 @@ fn truncated_archive() {
 }
 
 /// A docker archive whose gzip layer has bytes overwritten in the deflate stream.
-#[test]
 fn corrupt_gzip_layer() {
     let dir = tmp();
     let good = dir.path().join("gz.tar");
@@ -258,7 +250,6 @@ fn corrupt_gzip_layer() {
 /// An OCI layout whose layer blob has one byte flipped (a file's content, so the tar
 /// stays valid): only the digest tells, and only `--verify all` hashes a local
 /// uncompressed layer.
-#[test]
 fn digest_mismatch() {
     let dir = tmp();
     let layout = dir.path().join("flipped");
@@ -298,7 +289,6 @@ fn digest_mismatch() {
 
 /// A compressed layer is hashed by default: a blob that decompresses to a valid tar
 /// but is not the one the manifest names (recompressed) is a digest mismatch.
-#[test]
 fn compressed_layers_are_verified_by_default() {
     let dir = tmp();
     let layout = dir.path().join("recompressed");
@@ -338,7 +328,6 @@ fn compressed_layers_are_verified_by_default() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
-#[test]
 fn malformed_manifest_json() {
     let dir = tmp();
     let good = good_archive(dir.path());
@@ -372,7 +361,6 @@ fn malformed_manifest_json() {
     assert_one_error(&report(&shape, &[]), &["shape.tar", "manifest.json"]);
 }
 
-#[test]
 fn bad_platform_value() {
     let dir = tmp();
     let path = good_archive(dir.path());
@@ -383,7 +371,6 @@ fn bad_platform_value() {
     }
 }
 
-#[test]
 fn absent_platform_names_wanted_and_available() {
     let dir = tmp();
     let path = good_archive(dir.path());
@@ -393,7 +380,6 @@ fn absent_platform_names_wanted_and_available() {
     assert_one_error(&o, &["image.tar", "linux/s390x", "linux/amd64"]);
 }
 
-#[test]
 fn unknown_image_lists_the_available_ones() {
     let dir = tmp();
     let path = good_archive(dir.path());
@@ -403,7 +389,6 @@ fn unknown_image_lists_the_available_ones() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
-#[test]
 fn closed_stdout_pipe_exits_zero() {
     let dir = tmp();
     let path = dir.path().join("many.tar");
@@ -437,7 +422,6 @@ fn closed_stdout_pipe_exits_zero() {
 /// Standard input is read once: large layers are walked while they stream by, and are
 /// still verified — against the diff_id in a classic archive, against the blob digest
 /// in an OCI archive.
-#[test]
 fn digest_mismatch_on_standard_input() {
     let dir = tmp();
     let img = Image::new("stream:1")
@@ -500,7 +484,6 @@ fn digest_mismatch_on_standard_input() {
 
 /// A crafted layer whose GNU long name claims 65 MiB (a few KB once gzipped) is refused
 /// with a clear error instead of being read into memory.
-#[test]
 fn oversized_long_name_is_refused() {
     let dir = tmp();
     let layout = dir.path().join("layout");
@@ -542,7 +525,6 @@ fn oversized_long_name_is_refused() {
     assert!(stderr(&o).contains("larger than 64 MiB"), "{}", stderr(&o));
 }
 
-#[test]
 fn explain_prints_a_path_history() {
     const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample.tar");
     let out = imgsize(&["explain", SAMPLE, "/root/.cache", "--width", "120"]);
@@ -561,3 +543,24 @@ fn explain_prints_a_path_history() {
     assert_eq!(doc["now"]["bytes"], 70000);
     assert_eq!(doc["layers"][0]["added"]["bytes"], 70000);
 }
+
+crate::tests![
+    help_exits_zero,
+    usage_errors_exit_two,
+    good_image_prints_a_table,
+    json_output_parses,
+    missing_file,
+    a_plain_tar_is_not_an_image,
+    truncated_archive,
+    corrupt_gzip_layer,
+    digest_mismatch,
+    compressed_layers_are_verified_by_default,
+    malformed_manifest_json,
+    bad_platform_value,
+    absent_platform_names_wanted_and_available,
+    unknown_image_lists_the_available_ones,
+    closed_stdout_pipe_exits_zero,
+    digest_mismatch_on_standard_input,
+    oversized_long_name_is_refused,
+    explain_prints_a_path_history,
+];

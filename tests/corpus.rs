@@ -437,9 +437,8 @@ fn verify_fails(name: &str) -> Option<&'static [&'static str]> {
         .map(|(_, why)| *why)
 }
 
-#[test]
 fn every_fixture_matches_the_inventory() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     let inv = inventory(&root);
     let mut fails = Vec::new();
     let mut checked = 0usize;
@@ -579,9 +578,8 @@ fn select_error(root: &Path, name: &str, image: Option<&str>, platform: Option<&
     }
 }
 
-#[test]
 fn dive_test_image_is_the_same_in_every_format() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     let base = load(&root, DIVE_VARIANTS[0]);
     assert!(base.complete, "{:?}", base.problems);
     assert_eq!(base.layers.len(), 14);
@@ -632,9 +630,8 @@ fn dive_test_image_is_the_same_in_every_format() {
     }
 }
 
-#[test]
 fn dive_multitag_archive_names_all_three_tags() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     let name = "converted/dive-test-docker-image/docker-archive-multitag.tar";
     let r = load(&root, name);
     assert!(
@@ -655,9 +652,8 @@ fn dive_multitag_archive_names_all_three_tags() {
     }
 }
 
-#[test]
 fn trivy_alpine_311_upstream_facts() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     let r = load(&root, "trivy/alpine-311.tar.gz");
     assert!(r.complete, "{:?}", r.problems);
     assert_eq!(r.image.tags, vec!["alpine:3.11".to_string()]);
@@ -686,9 +682,8 @@ fn trivy_alpine_311_upstream_facts() {
     assert_eq!(oci.totals.files, r.totals.files);
 }
 
-#[test]
 fn go_containerregistry_bundle_selects_each_image_by_name() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     let name = "go-containerregistry/tarball/test_bundle.tar";
     let one = "sha256:6e0b05049ed9c17d02e1a55e80d6599dbfcce7f4f4b022e3c673e685789c470e";
     let two = "sha256:930705ce23e3b6ed4c08746b6fe880089c864fbaf62482702ae3fdd66b8c7fe9";
@@ -717,9 +712,8 @@ fn go_containerregistry_bundle_selects_each_image_by_name() {
     );
 }
 
-#[test]
 fn go_containerregistry_link_follows_the_shared_layer() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     let name = "go-containerregistry/tarball/test_link.tar";
     let r = select(&root, name, Some("bazel/v1/tarball:test_image_3"), None);
     assert!(r.complete, "{:?}", r.problems);
@@ -733,9 +727,8 @@ fn go_containerregistry_link_follows_the_shared_layer() {
     assert_eq!(shared.added_bytes, 8);
 }
 
-#[test]
 fn go_containerregistry_layout_index() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     let name = "go-containerregistry/layout/test_index";
     // Ref name "1" is the plain OCI manifest of upstream TestImage.
     let r = select(&root, name, Some("1"), None);
@@ -768,9 +761,8 @@ fn go_containerregistry_layout_index() {
     assert_eq!(one.layers[0].uncompressed_bytes, 2048);
 }
 
-#[test]
 fn go_containerregistry_docker25_falls_back_to_manifest_json() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     let r = load(&root, "go-containerregistry/tarball/hello-world-v25.tar");
     assert!(r.complete, "{:?}", r.problems);
     assert_eq!(r.layers.len(), 1);
@@ -778,9 +770,8 @@ fn go_containerregistry_docker25_falls_back_to_manifest_json() {
     assert_eq!(r.totals.stored_bytes, 9136);
 }
 
-#[test]
 fn stereoscope_platform_selection() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     let multi = "stereoscope/multiplatform_oci_dir";
     for (platform, manifest) in [
         (
@@ -825,9 +816,8 @@ fn stereoscope_platform_selection() {
     assert_eq!(r.image.manifest_digest.as_deref(), Some(c1));
 }
 
-#[test]
 fn oras_hello_world_resolution() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     for name in [
         "oras-go/hello-world.tar",
         "oras-go/hello-world-prefixed-path.tar",
@@ -867,9 +857,8 @@ fn oras_hello_world_resolution() {
     }
 }
 
-#[test]
 fn oras_index_tag_latest_selects_the_image() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     // Upstream (readonlyoci_test.go:448-500) resolves tag `latest`, the index.json
     // ref name of these hybrid archives, to the manifest list and so to the only
     // present manifest, linux/amd64.
@@ -886,9 +875,8 @@ fn oras_index_tag_latest_selects_the_image() {
     }
 }
 
-#[test]
 fn docker_archive_of_another_platform_names_the_platform() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     let err = select_error(
         &root,
         "osv-scalibr/layerscanning/basic.tar",
@@ -901,9 +889,8 @@ fn docker_archive_of_another_platform_names_the_platform() {
     );
 }
 
-#[test]
 fn trivy_oci_tags() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     let name = "trivy/test_image_tag.oci";
     let r = select(&root, name, Some("0.0.1"), None);
     assert!(r.complete, "{:?}", r.problems);
@@ -921,9 +908,8 @@ fn trivy_oci_tags() {
     );
 }
 
-#[test]
 fn skopeo_two_images_list_both_names() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     for name in [
         "skopeo/docker-two-images.tar",
         "skopeo/docker-two-images.tar.xz",
@@ -946,9 +932,8 @@ fn skopeo_two_images_list_both_names() {
     }
 }
 
-#[test]
 fn jib_diff_ids_and_blob_digests() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     let diff_ids = [
         "sha256:5e701122d3347fae0758cd5b7f0692c686fcd07b0e7fd9c4a125fbdbbedc04dd",
         "sha256:f1ac3015bcbf0ada4750d728626eb10f0f585199e2b667dcd79e49f0e926178e",
@@ -972,9 +957,8 @@ fn jib_diff_ids_and_blob_digests() {
     assert_eq!(jib.totals.stored_bytes, 4071);
 }
 
-#[test]
 fn estargz_layer_stops_at_the_end_of_archive_marker() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     let r = load(&root, "dive/test-oci-estargz-image.tar");
     assert!(r.complete, "{:?}", r.problems);
     // The whole decompressed stream is the layer; the TOC after the end-of-archive
@@ -984,9 +968,8 @@ fn estargz_layer_stops_at_the_end_of_archive_marker() {
     assert_eq!(r.totals.files, 1);
 }
 
-#[test]
 fn broken_inputs_give_clear_errors() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     let expect_err = |name: &str, what: &[&str]| {
         let e = match analyze(&root.join(name)) {
             Ok(r) => panic!(
@@ -1063,9 +1046,8 @@ fn broken_inputs_give_clear_errors() {
     assert_eq!(legacy.layers.len(), 3);
 }
 
-#[test]
 fn legacy_layers_follow_the_parent_chain() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     // moby/emptyLayer.tar: 17d1… (root dir only, 512 B) <- 9c7c… (0-byte layer.tar)
     // <- 2544… (one 4-byte file, tagged matthughes/library-centos:6-2015.03.20).
     let r = load(&root, "moby/emptyLayer.tar");
@@ -1086,9 +1068,8 @@ fn legacy_layers_follow_the_parent_chain() {
     assert_eq!(r.totals.stored_bytes, 8);
 }
 
-#[test]
 fn docker_config_digest_is_the_content_digest() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     // The config member is named after test_image_1's config (6e0b0504…) but was
     // edited upstream afterwards: the image's config digest is what it hashes to.
     let r = load(
@@ -1103,9 +1084,8 @@ fn docker_config_digest_is_the_content_digest() {
 }
 
 /// Paths in the corpus the inventory does not know about (sanity check of the table).
-#[test]
 fn inventory_lists_fixtures_that_exist() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     let inv = inventory(&root);
     let missing: Vec<PathBuf> = fixtures(&inv)
         .into_iter()
@@ -1114,3 +1094,26 @@ fn inventory_lists_fixtures_that_exist() {
         .collect();
     assert!(missing.is_empty(), "{missing:?}");
 }
+
+crate::tests![
+    every_fixture_matches_the_inventory,
+    dive_test_image_is_the_same_in_every_format,
+    dive_multitag_archive_names_all_three_tags,
+    trivy_alpine_311_upstream_facts,
+    go_containerregistry_bundle_selects_each_image_by_name,
+    go_containerregistry_link_follows_the_shared_layer,
+    go_containerregistry_layout_index,
+    go_containerregistry_docker25_falls_back_to_manifest_json,
+    stereoscope_platform_selection,
+    oras_hello_world_resolution,
+    oras_index_tag_latest_selects_the_image,
+    docker_archive_of_another_platform_names_the_platform,
+    trivy_oci_tags,
+    skopeo_two_images_list_both_names,
+    jib_diff_ids_and_blob_digests,
+    estargz_layer_stops_at_the_end_of_archive_marker,
+    broken_inputs_give_clear_errors,
+    legacy_layers_follow_the_parent_chain,
+    docker_config_digest_is_the_content_digest,
+    inventory_lists_fixtures_that_exist,
+];

@@ -20,7 +20,6 @@ fn took_under(since: Instant, limit: Duration, what: &str) {
     assert!(took < limit, "{what}: took {took:?}, over {limit:?}");
 }
 
-#[test]
 fn a_layer_that_stalls_once_is_resumed_where_it_stopped() {
     let setup = Setup::new();
     let layer = setup.layer(1);
@@ -44,7 +43,6 @@ fn a_layer_that_stalls_once_is_resumed_where_it_stopped() {
     );
 }
 
-#[test]
 fn a_layer_that_always_stalls_fails_naming_the_stall_timeout() {
     let setup = Setup::new();
     let layer = setup.layer(1);
@@ -71,7 +69,6 @@ fn a_layer_that_always_stalls_fails_naming_the_stall_timeout() {
     assert_eq!(report["complete"], false);
 }
 
-#[test]
 fn a_layer_that_drips_fails_naming_the_minimum_rate() {
     let setup = Setup::new();
     let layer = setup.layer(1);
@@ -94,7 +91,6 @@ fn a_layer_that_drips_fails_naming_the_minimum_rate() {
     );
 }
 
-#[test]
 fn headers_that_never_come_fail_the_request_after_the_request_timeout() {
     let setup = Setup::new();
     let fake = setup.start(Faults::default().stall(Route::Manifests, Stall::BeforeHeaders, true));
@@ -120,7 +116,6 @@ fn headers_that_never_come_fail_the_request_after_the_request_timeout() {
     assert_eq!(manifests, 1, "{}", summary(&fake.requests()));
 }
 
-#[test]
 fn retry_after_in_seconds_and_as_a_date_is_honoured() {
     let setup = Setup::new();
     for date in [false, true] {
@@ -156,7 +151,6 @@ fn retry_after_in_seconds_and_as_a_date_is_honoured() {
     }
 }
 
-#[test]
 fn retry_after_past_the_deadline_fails_at_once() {
     let setup = Setup::new();
     let fake = setup.start(
@@ -181,7 +175,6 @@ fn retry_after_past_the_deadline_fails_at_once() {
     );
 }
 
-#[test]
 fn the_deadline_ends_a_download_that_never_stalls() {
     let setup = Setup::new();
     let layer = setup.layer(1);
@@ -206,7 +199,6 @@ fn the_deadline_ends_a_download_that_never_stalls() {
     );
 }
 
-#[test]
 fn limits_are_checked_on_the_command_line() {
     for (flag, value, says) in [
         (
@@ -223,3 +215,14 @@ fn limits_are_checked_on_the_command_line() {
         assert!(stderr.contains(says), "{flag} {value}: {stderr}");
     }
 }
+
+crate::tests![
+    a_layer_that_stalls_once_is_resumed_where_it_stopped,
+    a_layer_that_always_stalls_fails_naming_the_stall_timeout,
+    a_layer_that_drips_fails_naming_the_minimum_rate,
+    headers_that_never_come_fail_the_request_after_the_request_timeout,
+    retry_after_in_seconds_and_as_a_date_is_honoured,
+    retry_after_past_the_deadline_fails_at_once,
+    the_deadline_ends_a_download_that_never_stalls,
+    limits_are_checked_on_the_command_line,
+];

@@ -81,7 +81,6 @@ fn lines(history: &[(&str, bool)], dockerfile: &Path, extra: &[&str]) -> (Vec<Op
     (layers, doc["dockerfile"].clone())
 }
 
-#[test]
 fn real_buildah_histories_match_every_layer_of_the_final_stage() {
     let df = fixture("app").join("Dockerfile");
     for name in [
@@ -141,7 +140,6 @@ fn empty_lines(history: &[(&str, bool)], dockerfile: &Path) -> Vec<Option<u64>> 
         .collect()
 }
 
-#[test]
 fn classic_and_buildkit_forms_of_the_same_build_match_the_same_lines() {
     let df = fixture("app").join("Dockerfile");
     let classic = [
@@ -207,7 +205,6 @@ fn classic_and_buildkit_forms_of_the_same_build_match_the_same_lines() {
     assert_eq!(doc["unmatched_lines"], serde_json::json!([21]));
 }
 
-#[test]
 fn heredocs_stages_and_wrong_dockerfiles() {
     let dir = tmp();
     let df = dir.path().join("Dockerfile");
@@ -248,7 +245,6 @@ fn heredocs_stages_and_wrong_dockerfiles() {
     assert_eq!(layers, [None, None, None]);
 }
 
-#[test]
 fn dockerfile_errors_name_the_file_and_line() {
     let dir = tmp();
     let df = dir.path().join("Dockerfile");
@@ -293,7 +289,6 @@ fn dockerfile_errors_name_the_file_and_line() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/Dockerfile"));
 }
 
-#[test]
 fn check_points_failed_budgets_and_findings_at_dockerfile_lines() {
     let dir = tmp();
     let df = dir.path().join("Dockerfile");
@@ -344,7 +339,6 @@ fn check_points_failed_budgets_and_findings_at_dockerfile_lines() {
     assert_eq!(at(2), ("Dockerfile".to_string(), Some(4)));
 }
 
-#[test]
 fn diff_carries_the_lines_of_each_side_saved_reports_too() {
     let df = fixture("app").join("Dockerfile");
     let h = recorded("history-docker-format.json");
@@ -421,3 +415,12 @@ fn diff_carries_the_lines_of_each_side_saved_reports_too() {
     want_sorted.sort_by_key(|(_, l)| *l);
     assert_eq!(got, want_sorted, "{rows:?}");
 }
+
+crate::tests![
+    real_buildah_histories_match_every_layer_of_the_final_stage,
+    classic_and_buildkit_forms_of_the_same_build_match_the_same_lines,
+    heredocs_stages_and_wrong_dockerfiles,
+    dockerfile_errors_name_the_file_and_line,
+    check_points_failed_budgets_and_findings_at_dockerfile_lines,
+    diff_carries_the_lines_of_each_side_saved_reports_too,
+];

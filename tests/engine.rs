@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use imgsize::analyze::Report;
 
 use crate::util::analyze;
+use crate::util::harness::skip;
 
 const BASE: &str = "isz-engine/base:1";
 const SITE: &str = "usr/local/lib/python3.11/site-packages";
@@ -311,19 +312,6 @@ fn read_layers(archive: &Path) -> Vec<LayerFiles> {
         .collect()
 }
 
-fn ci() -> bool {
-    std::env::var_os("CI").is_some()
-}
-
-/// The environment lacks what the test needs: a skip note, or a failure under CI.
-fn unavailable(reason: &str) {
-    assert!(
-        !ci(),
-        "{reason}; CI must run the engine test (.ci/run installs docker.io and busybox-static)"
-    );
-    eprintln!("note: engine rebuild test skipped: {reason}");
-}
-
 /// A program on PATH (or in the usual sbin folders, where root's tools live).
 fn find_program(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
@@ -524,23 +512,17 @@ fn total(layers: &[LayerFiles]) -> u64 {
 
 /// Every single fix, rebuilt alone by the real engine, saves exactly what imgsize
 /// projects for it.
-#[test]
 fn every_fix_alone_projects_its_real_rebuild() {
     let (Some(dockerd), Some(docker)) = (find_program("dockerd"), find_program("docker")) else {
-        unavailable("dockerd or docker is not installed (apt-get install docker.io)");
-        return;
+        skip("dockerd or docker is not installed (apt-get install docker.io)");
     };
     let busybox = Path::new("/bin/busybox");
     if !busybox.is_file() {
-        unavailable("/bin/busybox is absent (apt-get install busybox-static)");
-        return;
+        skip("/bin/busybox is absent (apt-get install busybox-static)");
     }
     let mut engine = match Engine::start(&dockerd, docker) {
         Ok(engine) => engine,
-        Err(reason) => {
-            unavailable(&format!("cannot start a private dockerd: {reason}"));
-            return;
-        }
+        Err(reason) => skip(format!("cannot start a private dockerd: {reason}")),
     };
     let base = engine.dir().join("base.tar");
     write_base(&base, busybox);
@@ -672,3 +654,5 @@ fn every_fix_alone_projects_its_real_rebuild() {
         "{table}"
     );
 }
+
+crate::tests![every_fix_alone_projects_its_real_rebuild,];

@@ -31,7 +31,6 @@ fn pick(image: Option<&str>, platform: Option<&str>) -> SelectOptions {
     }
 }
 
-#[test]
 fn multi_member_gzip_and_estargz_layers() {
     for comp in [Comp::GzipMulti, Comp::Estargz] {
         let layer = base().comp(comp);
@@ -57,7 +56,6 @@ fn multi_member_gzip_and_estargz_layers() {
     }
 }
 
-#[test]
 fn docker_25_archives_and_jib_lowercase_keys_read_like_classic_ones() {
     let img = Image::new("svc:1").layer(base()).layer(app().gzip());
     let dir = tmp();
@@ -86,7 +84,6 @@ fn docker_25_archives_and_jib_lowercase_keys_read_like_classic_ones() {
     }
 }
 
-#[test]
 fn several_images_sharing_a_layer_through_a_symlink() {
     let one = Image::new("app:one").layer(base()).layer(app());
     let two = Image::new("app:two")
@@ -120,7 +117,6 @@ fn several_images_sharing_a_layer_through_a_symlink() {
     );
 }
 
-#[test]
 fn nested_multi_platform_index_with_a_missing_platform() {
     let amd = Image::new("multi").layer(base()).layer(app());
     let arm = Image::new("multi")
@@ -188,3 +184,10 @@ fn nested_multi_platform_index_with_a_missing_platform() {
         "{err}"
     );
 }
+
+crate::tests![
+    multi_member_gzip_and_estargz_layers,
+    docker_25_archives_and_jib_lowercase_keys_read_like_classic_ones,
+    several_images_sharing_a_layer_through_a_symlink,
+    nested_multi_platform_index_with_a_missing_platform,
+];

@@ -226,7 +226,6 @@ fn raw(fake: &FakeRegistry, request: &[u8]) -> (String, Vec<u8>) {
 
 /// The fake itself: HEAD, ranges, manifests by tag, unknown names, and a TLS
 /// handshake dropped unanswered and unrecorded.
-#[test]
 fn the_fake_registry_speaks_the_distribution_api() {
     let setup = Setup::new();
     let fake = setup.start(Faults::default());
@@ -274,7 +273,6 @@ fn the_fake_registry_speaks_the_distribution_api() {
     assert_eq!(seen, want.map(|(m, s)| (m.to_string(), s)));
 }
 
-#[test]
 fn bearer_anonymous_token_is_sent_with_every_request_after_it() {
     let setup = Setup::new();
     let fake = setup.start(Faults::bearer_anonymous());
@@ -315,7 +313,6 @@ fn bearer_anonymous_token_is_sent_with_every_request_after_it() {
     }
 }
 
-#[test]
 fn bearer_with_credentials_sends_them_to_the_token_service_only() {
     let setup = Setup::new();
     let fake = setup.start(Faults::bearer("user", "s3cret-pass"));
@@ -338,7 +335,6 @@ fn bearer_with_credentials_sends_them_to_the_token_service_only() {
     }
 }
 
-#[test]
 fn bearer_with_a_wrong_password_is_one_line_without_the_password() {
     let setup = Setup::new();
     let fake = setup.start(Faults::bearer("user", "s3cret-pass"));
@@ -419,17 +415,14 @@ fn credentials_from_a_helper(config: HelperConfig) {
     }
 }
 
-#[test]
 fn credentials_from_a_cred_helpers_entry() {
     credentials_from_a_helper(HelperConfig::CredHelpers);
 }
 
-#[test]
 fn credentials_from_the_creds_store() {
     credentials_from_a_helper(HelperConfig::CredsStore);
 }
 
-#[test]
 fn credentials_from_the_podman_auth_file() {
     use base64::Engine;
     let setup = Setup::new();
@@ -482,19 +475,16 @@ fn cdn_gets_no_credentials(faults: Faults) {
     }
 }
 
-#[test]
 fn cdn_redirect_strips_basic_credentials() {
     cdn_gets_no_credentials(Faults::basic("user", "pass"));
 }
 
-#[test]
 fn cdn_redirect_strips_the_bearer_token() {
     cdn_gets_no_credentials(Faults::bearer("user", "pass"));
 }
 
 /// A CDN that refuses a layer (an expired signed URL, say) is named with its answer;
 /// the registry's credentials, which were not sent there, are not blamed.
-#[test]
 fn cdn_refusal_is_not_blamed_on_the_credentials() {
     let setup = Setup::new();
     let layer = setup.layer(1);
@@ -515,7 +505,6 @@ fn cdn_refusal_is_not_blamed_on_the_credentials() {
 
 /// A CDN's own auth challenge does not replace the registry's: no token is fetched
 /// from a realm the CDN names, and the registry keeps getting its credentials.
-#[test]
 fn cdn_challenge_does_not_replace_the_registry_auth() {
     let setup = Setup::new();
     let cdn = setup.start(Faults::bearer_anonymous());
@@ -534,7 +523,6 @@ fn cdn_challenge_does_not_replace_the_registry_auth() {
 }
 
 /// A download cut at the CDN resumes there, with `Range` and still without credentials.
-#[test]
 fn cut_at_the_cdn_resumes_there_without_credentials() {
     let setup = Setup::new();
     let layer = setup.layer(1);
@@ -554,7 +542,6 @@ fn cut_at_the_cdn_resumes_there_without_credentials() {
 
 /// A token service on another origin over plain http gets no password; the token it
 /// gives anonymously is used.
-#[test]
 fn token_service_on_another_http_origin_gets_no_password() {
     let setup = Setup::new();
     let tokens = setup.start(Faults::bearer_anonymous());
@@ -572,7 +559,6 @@ fn token_service_on_another_http_origin_gets_no_password() {
     assert!(fake.token_requests().is_empty());
 }
 
-#[test]
 fn server_errors_on_a_layer_are_retried() {
     let setup = Setup::new();
     let layer = setup.layer(1);
@@ -581,7 +567,6 @@ fn server_errors_on_a_layer_are_retried() {
     assert_eq!(statuses(&fake.blob_gets(&layer)), [500, 500, 200]);
 }
 
-#[test]
 fn too_many_requests_on_blobs_are_retried() {
     let setup = Setup::new();
     let fake = setup.start(Faults::default().fail_first(Route::Blobs, 2, 429));
@@ -597,7 +582,6 @@ fn too_many_requests_on_blobs_are_retried() {
     assert_eq!(blobs.iter().filter(|s| **s == 200).count(), 4);
 }
 
-#[test]
 fn unavailable_ping_is_retried() {
     let setup = Setup::new();
     let fake = setup.start(Faults::default().fail_first(Route::Any, 2, 503));
@@ -611,7 +595,6 @@ fn unavailable_ping_is_retried() {
     assert_eq!(pings, [503, 503, 200]);
 }
 
-#[test]
 fn permanent_server_error_on_a_layer_names_it_and_the_status() {
     let setup = Setup::new();
     let layer = setup.layer(1);
@@ -625,7 +608,6 @@ fn permanent_server_error_on_a_layer_names_it_and_the_status() {
     assert_eq!(report["complete"], false);
 }
 
-#[test]
 fn body_cut_once_resumes_with_a_range_request() {
     let setup = Setup::new();
     let layer = setup.layer(1);
@@ -640,7 +622,6 @@ fn body_cut_once_resumes_with_a_range_request() {
     );
 }
 
-#[test]
 fn body_cut_every_time_is_an_error_naming_the_layer() {
     let setup = Setup::new();
     let layer = setup.layer(1);
@@ -661,7 +642,6 @@ fn body_cut_every_time_is_an_error_naming_the_layer() {
     }
 }
 
-#[test]
 fn other_gzip_of_the_same_length_is_a_digest_mismatch() {
     let setup = Setup::new();
     let layer = setup.layer(0);
@@ -673,7 +653,6 @@ fn other_gzip_of_the_same_length_is_a_digest_mismatch() {
 
 /// Bytes that are no layer fail as soon as the walker looks at them, before the digest
 /// is known: the error names the layer and what its content is not.
-#[test]
 fn garbage_of_the_same_length_is_not_a_layer() {
     let setup = Setup::new();
     let layer = setup.layer(2);
@@ -690,7 +669,6 @@ fn garbage_of_the_same_length_is_not_a_layer() {
     );
 }
 
-#[test]
 fn endless_redirect_of_a_blob_stops_quickly() {
     let setup = Setup::new();
     let layer = setup.layer(1);
@@ -703,7 +681,6 @@ fn endless_redirect_of_a_blob_stops_quickly() {
     assert_eq!(fake.blob_gets(&layer).len(), 1 + MAX_REDIRECTS);
 }
 
-#[test]
 fn endless_redirect_of_the_manifest_stops_quickly() {
     let setup = Setup::new();
     let fake = setup.start(Faults::default().endless_redirect(Route::Manifests, Loop::Alternate));
@@ -723,7 +700,6 @@ fn endless_redirect_of_the_manifest_stops_quickly() {
     assert_eq!(manifests, 1 + MAX_REDIRECTS);
 }
 
-#[test]
 fn manifest_only_fetches_no_layer() {
     let setup = Setup::new();
     let fake = setup.start(Faults::default());
@@ -737,3 +713,30 @@ fn manifest_only_fetches_no_layer() {
         );
     }
 }
+
+crate::tests![
+    the_fake_registry_speaks_the_distribution_api,
+    bearer_anonymous_token_is_sent_with_every_request_after_it,
+    bearer_with_credentials_sends_them_to_the_token_service_only,
+    bearer_with_a_wrong_password_is_one_line_without_the_password,
+    credentials_from_a_cred_helpers_entry,
+    credentials_from_the_creds_store,
+    credentials_from_the_podman_auth_file,
+    cdn_redirect_strips_basic_credentials,
+    cdn_redirect_strips_the_bearer_token,
+    cdn_refusal_is_not_blamed_on_the_credentials,
+    cdn_challenge_does_not_replace_the_registry_auth,
+    cut_at_the_cdn_resumes_there_without_credentials,
+    token_service_on_another_http_origin_gets_no_password,
+    server_errors_on_a_layer_are_retried,
+    too_many_requests_on_blobs_are_retried,
+    unavailable_ping_is_retried,
+    permanent_server_error_on_a_layer_names_it_and_the_status,
+    body_cut_once_resumes_with_a_range_request,
+    body_cut_every_time_is_an_error_naming_the_layer,
+    other_gzip_of_the_same_length_is_a_digest_mismatch,
+    garbage_of_the_same_length_is_not_a_layer,
+    endless_redirect_of_a_blob_stops_quickly,
+    endless_redirect_of_the_manifest_stops_quickly,
+    manifest_only_fetches_no_layer,
+];

@@ -11,6 +11,7 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::util::builder::{Image, Layer, docker_archive};
+use crate::util::harness::skip;
 use crate::util::{imgsize, tmp};
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample.tar");
@@ -56,7 +57,6 @@ fn node<'a>(tree: &'a Value, path: &str) -> &'a Value {
         })
 }
 
-#[test]
 fn the_sample_tree_has_exact_figures() {
     let doc = json(&["report", SAMPLE, "--format", "json", "--tree"]);
     let tree = &doc["tree"];
@@ -98,7 +98,6 @@ fn the_sample_tree_has_exact_figures() {
     assert_eq!(names, ["usr", "bin", "root", "var", "app", "etc"]);
 }
 
-#[test]
 fn a_node_budget_folds_the_smallest_into_pruned_nodes() {
     let doc = json(&[
         "report",
@@ -131,7 +130,6 @@ fn a_node_budget_folds_the_smallest_into_pruned_nodes() {
     assert!(plain["tree"].is_null());
 }
 
-#[test]
 fn the_page_embeds_the_json_report() {
     let page = run(&["report", SAMPLE, "--format", "html"]);
     assert!(page.starts_with("<!doctype html>"));
@@ -165,7 +163,6 @@ fn the_page_embeds_the_json_report() {
     }
 }
 
-#[test]
 fn the_diff_page_embeds_the_json_diff() {
     let dir = tmp();
     let (old, new) = (dir.path().join("v1.tar"), dir.path().join("v2.tar"));
@@ -178,7 +175,6 @@ fn the_diff_page_embeds_the_json_diff() {
     assert_eq!(data, json(&["diff", &old, &new, "--format", "json"]));
 }
 
-#[test]
 fn html_is_for_report_and_diff_only() {
     for args in [
         &["explain", SAMPLE, "/usr", "--format", "html"][..],
@@ -199,7 +195,6 @@ fn html_is_for_report_and_diff_only() {
     }
 }
 
-#[test]
 fn tree_is_refused_where_no_document_has_one() {
     for args in [
         &["diff", SAMPLE, SAMPLE, "--tree"][..],
@@ -225,7 +220,6 @@ fn hostile() -> Image {
     )
 }
 
-#[test]
 fn names_from_the_image_stay_data() {
     let dir = tmp();
     let path = dir.path().join("evil.tar");
@@ -295,7 +289,6 @@ fn wide() -> Image {
     Image::new("wide/app:1").layer(layer)
 }
 
-#[test]
 fn the_page_of_a_30k_file_image_stays_small() {
     let dir = tmp();
     let path = dir.path().join("wide.tar");
@@ -333,7 +326,6 @@ fn the_page_of_a_30k_file_image_stays_small() {
     );
 }
 
-#[test]
 fn long_names_cannot_grow_the_page_past_2_mb() {
     // 400 files of 8,000-byte names: 3.2 MB of names alone.
     let mut layer = Layer::new("/bin/sh -c ./make-long-names");
@@ -357,7 +349,6 @@ fn long_names_cannot_grow_the_page_past_2_mb() {
     assert_eq!(tree["root"]["bytes"], data["totals"]["content_bytes"]);
 }
 
-#[test]
 fn a_saved_report_with_a_deep_tree_reads_back() {
     // A file 200 folders down: the tree folds below 48 levels, so the saved report
     // stays within the nesting serde_json reads back.
@@ -398,24 +389,25 @@ fn a_saved_report_with_a_deep_tree_reads_back() {
 
 // ---- In a real browser ----
 
-/// The browser driver, when chromium and the driver's node modules are here. Without
-/// them the browser tests print a note and pass, except under CI (`CI` set), where
-/// `.ci/run` installs both and a missing one is a failure.
-fn driver() -> Option<PathBuf> {
+/// The browser driver; the test is skipped without node, chromium and the driver's
+/// node modules (a failure under CI, where `.ci/run` installs them).
+fn driver() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    let node = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     let chromium = Path::new("/usr/bin/chromium").exists();
     let modules = root.join("node_modules/playwright-core").exists();
-    if chromium && modules {
-        return Some(root.join("drive.mjs"));
+    if node && chromium && modules {
+        return root.join("drive.mjs");
     }
     let missing = format!(
-        "the browser tests need /usr/bin/chromium (apt-get install chromium) and \
-         tests/browser/node_modules (npm ci --prefix tests/browser); chromium: {chromium}, \
-         modules: {modules}"
+        "the browser tests need node, /usr/bin/chromium (apt-get install chromium) and \
+         tests/browser/node_modules (npm ci --prefix tests/browser); node: {node}, \
+         chromium: {chromium}, modules: {modules}"
     );
-    assert!(std::env::var_os("CI").is_none(), "{missing}");
-    eprintln!("note: skipped: {missing}");
-    None
+    skip(missing)
 }
 
 /// Drive a page; the driver's observations.
@@ -443,8 +435,8 @@ fn drive(driver: &Path, page: &Path, shot: &Path, extra: &[&str]) -> Value {
 
 /// Write a report or diff page into `dir`, drive it, and check what every page must
 /// do: render, with no error, no warning, no request and nothing injected.
-fn browse(dir: &Path, name: &str, args: &[&str], extra: &[&str]) -> Option<Value> {
-    let driver = driver()?;
+fn browse(dir: &Path, name: &str, args: &[&str], extra: &[&str]) -> Value {
+    let driver = driver();
     let page = dir.join(format!("{name}.html"));
     std::fs::write(&page, run(args)).expect("write the page");
     let shot = dir.join(format!("{name}.png"));
@@ -470,20 +462,17 @@ fn browse(dir: &Path, name: &str, args: &[&str], extra: &[&str]) -> Option<Value
         png.starts_with(b"\x89PNG") && png.len() > 10_000,
         "{name}: screenshot"
     );
-    Some(seen)
+    seen
 }
 
-#[test]
 fn the_report_works_in_a_browser() {
     let dir = tmp();
-    let Some(seen) = browse(
+    let seen = browse(
         dir.path(),
         "sample",
         &["report", SAMPLE, "--format", "html"],
         &["--search", "libc.so"],
-    ) else {
-        return;
-    };
+    );
     assert_eq!(
         seen["headings"],
         serde_json::json!([
@@ -553,20 +542,17 @@ fn the_report_works_in_a_browser() {
     assert_eq!(sort["after"], serde_json::json!(sorted));
 }
 
-#[test]
 fn hostile_names_stay_text_in_a_browser() {
     let dir = tmp();
     let image = dir.path().join("evil.tar");
     docker_archive(&hostile(), &image).expect("fixture");
     let image = image.to_string_lossy();
-    let Some(seen) = browse(
+    let seen = browse(
         dir.path(),
         "evil",
         &["report", &image, "--format", "html"],
         &["--search", "onerror"],
-    ) else {
-        return;
-    };
+    );
     // The name is found as the text it is, and nothing of it ran.
     assert_eq!(
         seen["search"]["results"],
@@ -574,7 +560,6 @@ fn hostile_names_stay_text_in_a_browser() {
     );
 }
 
-#[test]
 fn the_diff_page_works_in_a_browser() {
     let dir = tmp();
     let (old, new) = (dir.path().join("v1.tar"), dir.path().join("v2.tar"));
@@ -582,9 +567,7 @@ fn the_diff_page_works_in_a_browser() {
     docker_archive(&crate::diff::v2(), &new).expect("v2");
     let (old, new) = (old.to_string_lossy(), new.to_string_lossy());
     let args = ["diff", &old, &new, "--format", "html"];
-    let Some(seen) = browse(dir.path(), "diff", &args, &[]) else {
-        return;
-    };
+    let seen = browse(dir.path(), "diff", &args, &[]);
     let doc = json(&["diff", &old, &new, "--format", "json"]);
     let rows = |key: &str| doc[key].as_array().map_or(0, Vec::len);
     for section in [
@@ -609,7 +592,6 @@ fn the_diff_page_works_in_a_browser() {
     assert!(rows("paths") > 0 && rows("packages") > 0 && rows("findings") > 0);
 }
 
-#[test]
 fn a_30k_file_page_works_in_a_browser() {
     let dir = tmp();
     let image = dir.path().join("wide.tar");
@@ -620,14 +602,12 @@ fn a_30k_file_page_works_in_a_browser() {
         .min_by_key(|&i| wide_size(i))
         .map(wide_path)
         .expect("a file");
-    let Some(seen) = browse(
+    let seen = browse(
         dir.path(),
         "wide",
         &["report", &image, "--format", "html"],
         &["--search", &format!("/{small}")],
-    ) else {
-        return;
-    };
+    );
     assert_eq!(seen["breadcrumb_after_click"][0], "/");
     assert_eq!(seen["breadcrumb_after_click"][1], "opt");
     // A small file has no box of its own: the search offers, and marks, the
@@ -644,16 +624,11 @@ fn a_30k_file_page_works_in_a_browser() {
 /// The page's colours stay apart for colour-blind readers: tests/browser/palette.mjs
 /// simulates protanopia, deuteranopia and tritanopia (Machado et al. 2009) on the
 /// colours the page uses. Needs only node.
-#[test]
 fn the_colours_survive_colour_blindness() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/palette.mjs");
     let out = match Command::new("node").arg(&script).output() {
         Ok(out) => out,
-        Err(e) => {
-            assert!(std::env::var_os("CI").is_none(), "node: {e}");
-            eprintln!("note: skipped: no node ({e})");
-            return;
-        }
+        Err(e) => skip(format!("no node ({e})")),
     };
     assert!(
         out.status.success(),
@@ -673,7 +648,6 @@ fn the_colours_survive_colour_blindness() {
     }
 }
 
-#[test]
 fn manifest_only_and_empty_images_render_without_a_treemap() {
     let dir = tmp();
     let empty = dir.path().join("empty.tar");
@@ -690,10 +664,27 @@ fn manifest_only_and_empty_images_render_without_a_treemap() {
         ),
         ("empty", vec!["report", &empty, "--format", "html"]),
     ] {
-        let Some(seen) = browse(dir.path(), name, &args, &[]) else {
-            return;
-        };
+        let seen = browse(dir.path(), name, &args, &[]);
         assert_eq!(seen["treemap_boxes"], 0, "{name}");
         assert!(seen["treemap_label"].is_null(), "{name}");
     }
 }
+
+crate::tests![
+    the_sample_tree_has_exact_figures,
+    a_node_budget_folds_the_smallest_into_pruned_nodes,
+    the_page_embeds_the_json_report,
+    the_diff_page_embeds_the_json_diff,
+    html_is_for_report_and_diff_only,
+    tree_is_refused_where_no_document_has_one,
+    names_from_the_image_stay_data,
+    the_page_of_a_30k_file_image_stays_small,
+    long_names_cannot_grow_the_page_past_2_mb,
+    a_saved_report_with_a_deep_tree_reads_back,
+    the_report_works_in_a_browser,
+    hostile_names_stay_text_in_a_browser,
+    the_diff_page_works_in_a_browser,
+    a_30k_file_page_works_in_a_browser,
+    the_colours_survive_colour_blindness,
+    manifest_only_and_empty_images_render_without_a_treemap,
+];

@@ -77,7 +77,6 @@ fn serving(setup: &Setup, entries: impl FnOnce(&FakeRegistry) -> Vec<Value>) -> 
     setup.start(Faults::default().tag_document(doc))
 }
 
-#[test]
 fn an_index_without_the_platform_fetches_no_child_and_counts_the_rest() {
     let setup = Setup::new();
     let fake = serving(&setup, |_| foreign(100_002));
@@ -97,7 +96,6 @@ fn an_index_without_the_platform_fetches_no_child_and_counts_the_rest() {
     assert_eq!(child_fetches(&fake), 0, "{}", summary(&fake.requests()));
 }
 
-#[test]
 fn the_platforms_entry_among_many_is_the_only_child_fetched() {
     let setup = Setup::new();
     let fake = serving(&setup, |probe| {
@@ -111,7 +109,6 @@ fn the_platforms_entry_among_many_is_the_only_child_fetched() {
     assert_eq!(child_fetches(&fake), 1, "{}", summary(&fake.requests()));
 }
 
-#[test]
 fn the_one_image_of_an_index_for_another_platform_is_read() {
     let setup = Setup::new();
     let fake = serving(&setup, |probe| {
@@ -128,7 +125,6 @@ fn the_one_image_of_an_index_for_another_platform_is_read() {
     assert_eq!(child_fetches(&fake), 1, "{}", summary(&fake.requests()));
 }
 
-#[test]
 fn a_missing_entry_for_the_platform_is_named_as_such() {
     let setup = Setup::new();
     let (os, arch) = host();
@@ -147,7 +143,6 @@ fn a_missing_entry_for_the_platform_is_named_as_such() {
     assert_eq!(child_fetches(&fake), 1, "{}", summary(&fake.requests()));
 }
 
-#[test]
 fn entries_without_a_platform_are_tried_a_few_at_most() {
     let setup = Setup::new();
     let fake = serving(&setup, |_| {
@@ -160,7 +155,6 @@ fn entries_without_a_platform_are_tried_a_few_at_most() {
     assert_eq!(child_fetches(&fake), 8, "{}", summary(&fake.requests()));
 }
 
-#[test]
 fn no_file_or_directory_is_said_only_when_nothing_answered() {
     let setup = Setup::new();
     let fake = setup.start(Faults::default());
@@ -184,3 +178,12 @@ fn no_file_or_directory_is_said_only_when_nothing_answered() {
         ],
     );
 }
+
+crate::tests![
+    an_index_without_the_platform_fetches_no_child_and_counts_the_rest,
+    the_platforms_entry_among_many_is_the_only_child_fetched,
+    the_one_image_of_an_index_for_another_platform_is_read,
+    a_missing_entry_for_the_platform_is_named_as_such,
+    entries_without_a_platform_are_tried_a_few_at_most,
+    no_file_or_directory_is_said_only_when_nothing_answered,
+];

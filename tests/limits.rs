@@ -28,7 +28,6 @@ fn report(input: &Path, extra: &[&str]) -> std::process::Output {
     imgsize(&args)
 }
 
-#[test]
 fn a_zstd_window_of_2_gib_is_refused_by_default() {
     let dir = crate::util::tmp();
     let input = archive(dir.path(), Comp::ZstdWindow(31));
@@ -44,7 +43,6 @@ fn a_zstd_window_of_2_gib_is_refused_by_default() {
     assert!(err.contains("--max-decoder-memory"), "{err}");
 }
 
-#[test]
 fn a_raised_decoder_limit_accepts_a_larger_window() {
     let dir = crate::util::tmp();
     let input = archive(dir.path(), Comp::ZstdWindow(28));
@@ -55,7 +53,6 @@ fn a_raised_decoder_limit_accepts_a_larger_window() {
     assert_ok(&out);
 }
 
-#[test]
 fn an_xz_dictionary_over_the_limit_is_refused() {
     let dir = crate::util::tmp();
     // Property byte 36: a 1 GiB dictionary.
@@ -75,7 +72,6 @@ fn an_xz_dictionary_over_the_limit_is_refused() {
     assert_ok(&out);
 }
 
-#[test]
 fn a_whole_archive_with_a_2_gib_zstd_window_is_refused() {
     let dir = crate::util::tmp();
     let input = archive(dir.path(), Comp::None);
@@ -97,7 +93,6 @@ fn a_whole_archive_with_a_2_gib_zstd_window_is_refused() {
     assert!(err.contains("--max-decoder-memory"), "{err}");
 }
 
-#[test]
 fn a_decoder_limit_under_1_mib_is_a_usage_error() {
     let out = imgsize(&["report", "--max-decoder-memory", "1KiB", "x.tar"]);
     assert_eq!(out.status.code(), Some(2));
@@ -125,7 +120,6 @@ fn layout_naming_manifest(dir: &Path, digest: impl Fn(&str) -> String) -> PathBu
     layout
 }
 
-#[test]
 fn an_uppercase_digest_is_not_lowercase_hex_not_a_mismatch() {
     let dir = crate::util::tmp();
     let layout = layout_naming_manifest(dir.path(), |d| {
@@ -137,7 +131,6 @@ fn an_uppercase_digest_is_not_lowercase_hex_not_a_mismatch() {
     assert!(!err.contains("mismatch"), "{err}");
 }
 
-#[test]
 fn a_short_digest_says_how_many_digits_it_has() {
     let dir = crate::util::tmp();
     let layout = layout_naming_manifest(dir.path(), |_| "sha256:abcd".to_string());
@@ -184,7 +177,6 @@ fn layout_with_manifest(dir: &Path, edit: impl Fn(&mut serde_json::Value)) -> Pa
     layout
 }
 
-#[test]
 fn a_negative_layer_size_is_refused() {
     let dir = crate::util::tmp();
     let layout = layout_with_manifest(dir.path(), |m| m["layers"][0]["size"] = (-1).into());
@@ -193,7 +185,6 @@ fn a_negative_layer_size_is_refused() {
     assert!(err.contains("has key size -1, not a byte count"), "{err}");
 }
 
-#[test]
 fn a_negative_config_size_is_refused() {
     let dir = crate::util::tmp();
     let layout = layout_with_manifest(dir.path(), |m| m["config"]["size"] = (-5).into());
@@ -204,7 +195,6 @@ fn a_negative_config_size_is_refused() {
     );
 }
 
-#[test]
 fn a_pax_size_that_is_not_a_number_is_refused() {
     for (key, value) in [("size", &b"12x"[..]), ("GNU.sparse.realsize", b"-1")] {
         let dir = crate::util::tmp();
@@ -228,7 +218,6 @@ fn a_pax_size_that_is_not_a_number_is_refused() {
     }
 }
 
-#[test]
 fn a_decimal_pax_size_is_read() {
     let dir = crate::util::tmp();
     let image = Image::new("app").layer(
@@ -255,7 +244,6 @@ fn gzipped_archive(dir: &Path, edit: impl Fn(&mut Vec<u8>)) -> PathBuf {
 /// What is done to a stream, how, and what the error must say.
 type Case = (&'static str, fn(&mut Vec<u8>), &'static str);
 
-#[test]
 fn a_whole_archive_gzip_trailer_is_checked() {
     let dir = crate::util::tmp();
     let fine = gzipped_archive(dir.path(), |_| {});
@@ -294,7 +282,6 @@ fn a_whole_archive_gzip_trailer_is_checked() {
     }
 }
 
-#[test]
 fn a_whole_archive_zstd_checksum_is_checked() {
     let dir = crate::util::tmp();
     let tar = std::fs::read(archive(dir.path(), Comp::None)).expect("read");
@@ -312,7 +299,6 @@ fn a_whole_archive_zstd_checksum_is_checked() {
     assert!(err.contains("doesn't match checksum"), "{err}");
 }
 
-#[test]
 fn declared_sizes_that_add_up_past_u64_are_refused() {
     let dir = crate::util::tmp();
     let layout = layout_with_manifest(dir.path(), |m| {
@@ -337,3 +323,20 @@ fn assert_ok(out: &std::process::Output) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+crate::tests![
+    a_zstd_window_of_2_gib_is_refused_by_default,
+    a_raised_decoder_limit_accepts_a_larger_window,
+    an_xz_dictionary_over_the_limit_is_refused,
+    a_whole_archive_with_a_2_gib_zstd_window_is_refused,
+    a_decoder_limit_under_1_mib_is_a_usage_error,
+    an_uppercase_digest_is_not_lowercase_hex_not_a_mismatch,
+    a_short_digest_says_how_many_digits_it_has,
+    a_negative_layer_size_is_refused,
+    a_negative_config_size_is_refused,
+    a_pax_size_that_is_not_a_number_is_refused,
+    a_decimal_pax_size_is_read,
+    a_whole_archive_gzip_trailer_is_checked,
+    a_whole_archive_zstd_checksum_is_checked,
+    declared_sizes_that_add_up_past_u64_are_refused,
+];

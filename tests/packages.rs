@@ -111,7 +111,6 @@ fn report() -> Report {
     analyze(&path).expect("analyze")
 }
 
-#[test]
 fn packages_get_their_files_layer_and_build_role() {
     let r = report();
     let p = &r.packages;
@@ -187,7 +186,6 @@ fn packages_get_their_files_layer_and_build_role() {
     assert!(p.rows.rows.windows(2).all(|w| w[0].bytes >= w[1].bytes));
 }
 
-#[test]
 fn an_image_without_databases_lists_no_packages() {
     let dir = tmp();
     let path = dir.path().join("image.tar");
@@ -205,7 +203,6 @@ fn an_image_without_databases_lists_no_packages() {
 }
 
 /// Merged /usr: `lib` is a symlink to `usr/lib`, and dpkg's lists still say `/lib/…`.
-#[test]
 fn package_files_are_found_through_a_merged_usr_symlink() {
     let dir = tmp();
     let path = dir.path().join("image.tar");
@@ -233,7 +230,6 @@ fn package_files_are_found_through_a_merged_usr_symlink() {
 /// closure's files and dpkg's lists of them (5 × `var/lib/dpkg/info/*.list`, 248
 /// bytes), plus the build layer's caches; dpkg's docs filter saves the man page but
 /// keeps copyright files; the base image's cache is a base-scope finding, summed apart.
-#[test]
 fn multi_stage_docs_and_base_findings_come_from_the_packages() {
     let r = report();
     let got: Vec<(&str, &str, usize, u64, u64)> = r
@@ -287,7 +283,6 @@ fn multi_stage_docs_and_base_findings_come_from_the_packages() {
 /// and dpkg's lists of it (248), its caches (2,000 + 123) and its hidden bytes (the
 /// first `var/lib/dpkg/status`, 58); of your layers it keeps everything (all visible
 /// and needed). No `full-base` beside it: one structural change leads.
-#[test]
 fn a_base_with_compilers_and_your_build_is_a_multi_stage_finding() {
     let dir = tmp();
     let path = dir.path().join("image.tar");
@@ -320,7 +315,6 @@ fn a_base_with_compilers_and_your_build_is_a_multi_stage_finding() {
 /// With the compiler inside the base image and nothing of yours that runs, only
 /// another base removes it: a base-scope, low-confidence `full-base` finding estimates
 /// what a slim variant drops (the closure's files and dpkg's lists of them).
-#[test]
 fn a_base_with_compilers_under_copies_only_is_a_full_base_finding() {
     let dir = tmp();
     let path = dir.path().join("image.tar");
@@ -376,7 +370,6 @@ fn codes(r: &Report) -> Vec<(&str, &str, u64, &str)> {
 /// runtime stage installs with `--no-install-recommends`), dpkg's lists of them, the
 /// devDependency `typescript` (`"dev": true` in `node_modules/.package-lock.json`),
 /// npm's cache and apt's lists.
-#[test]
 fn a_node_runtime_stage_leaves_npm_and_dev_dependencies_behind() {
     let status = [
         pkg("libc6", ""),
@@ -476,7 +469,6 @@ fn a_node_runtime_stage_leaves_npm_and_dev_dependencies_behind() {
 /// Bytecode that Debian's postinst scripts compiled goes with its package, though no
 /// package lists it: pip's goes with the build-only `python3-pip`, the standard
 /// library's stays with `python3`.
-#[test]
 fn compiled_bytecode_goes_with_the_package_of_its_source() {
     let status = [pkg("python3", ""), pkg("python3-pip", "python3")].concat();
     let dist = "usr/lib/python3/dist-packages/pip";
@@ -506,7 +498,6 @@ fn compiled_bytecode_goes_with_the_package_of_its_source() {
 /// pip installed from apt brings python3 as a dependency (apt marks it automatic): the
 /// runtime stage of a Python app still needs the interpreter, so only pip and what
 /// only it pulled in leave with the build tools.
-#[test]
 fn the_interpreter_of_pip_installed_packages_stays_in_the_runtime_stage() {
     let status = [
         pkg("python3", ""),
@@ -587,3 +578,15 @@ fn installed(mut layer: Layer, files: &[(&str, &str, u64)]) -> Layer {
     }
     layer
 }
+
+crate::tests![
+    packages_get_their_files_layer_and_build_role,
+    an_image_without_databases_lists_no_packages,
+    package_files_are_found_through_a_merged_usr_symlink,
+    multi_stage_docs_and_base_findings_come_from_the_packages,
+    a_base_with_compilers_and_your_build_is_a_multi_stage_finding,
+    a_base_with_compilers_under_copies_only_is_a_full_base_finding,
+    a_node_runtime_stage_leaves_npm_and_dev_dependencies_behind,
+    compiled_bytecode_goes_with_the_package_of_its_source,
+    the_interpreter_of_pip_installed_packages_stays_in_the_runtime_stage,
+];

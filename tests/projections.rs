@@ -242,7 +242,6 @@ fn alone(r: &Report, rule: &str, layer: usize) -> Option<u64> {
 /// mistakes included (the `chmod -R` copy of `.git` goes with the `.dockerignore`, with
 /// leaving `.git` out, and with dropping the chmod; pip's cache with `PIP_NO_CACHE_DIR`
 /// and with deleting it where it is made).
-#[test]
 fn every_fix_alone_projects_its_rebuild() {
     let steps = naive();
     let r = report(&steps);
@@ -285,7 +284,6 @@ fn every_fix_alone_projects_its_rebuild() {
 
 /// Every fix of yours at once, rebuilt, ships what "after your fixes" says; the
 /// incremental figures add up to it.
-#[test]
 fn all_your_fixes_together_project_their_rebuild() {
     let steps = naive();
     let r = report(&steps);
@@ -310,7 +308,6 @@ fn all_your_fixes_together_project_their_rebuild() {
 /// caches, the hidden copies and the chmod layer stay in the build stage. imgsize keeps
 /// the naive image's dpkg status, which lists gcc-12 too, so it projects exactly that
 /// file's difference less.
-#[test]
 fn multi_stage_projects_the_runtime_stage() {
     let steps = naive();
     let r = report(&steps);
@@ -367,3 +364,9 @@ fn multi_stage_projects_the_runtime_stage() {
             .all(|f| f.layer >= 1)
     );
 }
+
+crate::tests![
+    every_fix_alone_projects_its_rebuild,
+    all_your_fixes_together_project_their_rebuild,
+    multi_stage_projects_the_runtime_stage,
+];

@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::util::builder::{
     Image, IndexEntry, Layer, docker_archive, oci_index_layout, oci_layout,
 };
-use crate::util::registry::{Imgsize, Registry, available};
+use crate::util::registry::{Imgsize, Registry, require_tools};
 use crate::util::reports::{
     assert_error, assert_json_eq, assert_same_report, remote, report, report_args, report_with,
 };
@@ -165,18 +165,14 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
-#[test]
 fn base64_matches_docker_auth_encoding() {
     assert_eq!(base64(b"user:pass"), "dXNlcjpwYXNz");
     assert_eq!(base64(b"ab"), "YWI=");
     assert_eq!(base64(b"a"), "YQ==");
 }
 
-#[test]
 fn anonymous_http_registry_reports_like_the_layout() {
-    if !available() {
-        return;
-    }
+    require_tools();
     let registry = Registry::http();
     let (path, src) = layout(&app_gzip(), registry.dir(), "app");
     registry.push(&src, "app:1");
@@ -196,11 +192,8 @@ fn anonymous_http_registry_reports_like_the_layout() {
     crate::schema::check(&got, "registry app:1");
 }
 
-#[test]
 fn by_digest_and_with_docker_prefix_the_same_figures() {
-    if !available() {
-        return;
-    }
+    require_tools();
     let registry = Registry::http();
     let (path, src) = layout(&app_gzip(), registry.dir(), "app");
     registry.push(&src, "app:1");
@@ -217,11 +210,8 @@ fn by_digest_and_with_docker_prefix_the_same_figures() {
 /// The sample is a docker archive: skopeo pushes it with a docker v2 schema 2 manifest
 /// and layers it compressed again, so compressed sizes come from the registry's manifest
 /// and everything else from the file.
-#[test]
 fn committed_sample_pushed_gives_the_local_figures() {
-    if !available() {
-        return;
-    }
+    require_tools();
     let registry = Registry::http();
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/sample.tar");
     registry.push(&format!("docker-archive:{}", sample.display()), "sample:1");
@@ -256,11 +246,8 @@ fn committed_sample_pushed_gives_the_local_figures() {
     assert_eq!(got["totals"]["compressed_bytes"], sizes.iter().sum::<u64>());
 }
 
-#[test]
 fn multi_platform_index_picks_the_platform_asked_for() {
-    if !available() {
-        return;
-    }
+    require_tools();
     let registry = Registry::http();
     let amd64 = app_gzip().platform("linux", "amd64");
     let arm64 = Image::new("app")
@@ -320,11 +307,8 @@ fn multi_platform_index_picks_the_platform_asked_for() {
 
 /// skopeo compresses the docker archive's plain layers with zstd on the way in; the
 /// figures of what the layers hold are those of the gzip original.
-#[test]
 fn zstd_layers_give_the_figures_of_the_gzip_original() {
-    if !available() {
-        return;
-    }
+    require_tools();
     let registry = Registry::http();
     let archive = registry.dir().join("app.tar");
     docker_archive(&app(), &archive).expect("write docker archive");
@@ -352,11 +336,8 @@ fn zstd_layers_give_the_figures_of_the_gzip_original() {
 }
 
 /// A TLS registry with basic auth, and each way to give imgsize the credentials.
-#[test]
 fn tls_registry_with_credentials_from_each_source() {
-    if !available() {
-        return;
-    }
+    require_tools();
     let registry = Registry::builder().tls().htpasswd("user", "pass").start();
     let (path, src) = layout(&app_gzip(), registry.dir(), "app");
     registry.push(&src, "app:1");
@@ -383,11 +364,8 @@ fn tls_registry_with_credentials_from_each_source() {
     assert_same_report(&from_stdin, &local, "--password-stdin");
 }
 
-#[test]
 fn wrong_password_is_an_error_naming_the_registry() {
-    if !available() {
-        return;
-    }
+    require_tools();
     let registry = Registry::builder().tls().htpasswd("user", "pass").start();
     let (_, src) = layout(&app_gzip(), registry.dir(), "app");
     registry.push(&src, "app:1");
@@ -418,11 +396,8 @@ fn wrong_password_is_an_error_naming_the_registry() {
     assert!(!stderr.contains(&auth), "leaks the auth string: {stderr}");
 }
 
-#[test]
 fn tls_registry_without_its_ca_is_a_certificate_error() {
-    if !available() {
-        return;
-    }
+    require_tools();
     let registry = Registry::builder().tls().htpasswd("user", "pass").start();
     let (_, src) = layout(&app_gzip(), registry.dir(), "app");
     registry.push(&src, "app:1");
@@ -438,11 +413,8 @@ fn tls_registry_without_its_ca_is_a_certificate_error() {
     );
 }
 
-#[test]
 fn unknown_tag_is_an_error_naming_it() {
-    if !available() {
-        return;
-    }
+    require_tools();
     let registry = Registry::http();
     let (_, src) = layout(&app_gzip(), registry.dir(), "app");
     registry.push(&src, "app:1");
@@ -456,11 +428,8 @@ fn unknown_tag_is_an_error_naming_it() {
 }
 
 /// `--manifest-only` reads sizes and digests off the manifest and fetches no layer.
-#[test]
 fn manifest_only_reads_the_manifest_and_no_layer() {
-    if !available() {
-        return;
-    }
+    require_tools();
     let registry = Registry::http();
     let (_, src) = layout(&app_gzip(), registry.dir(), "app");
     registry.push(&src, "app:1");
@@ -486,11 +455,8 @@ fn manifest_only_reads_the_manifest_and_no_layer() {
 
 /// A second report with the same `--cache-dir` fetches no layer again, and an image
 /// sharing base layers fetches only its own.
-#[test]
 fn cache_dir_fetches_each_layer_once() {
-    if !available() {
-        return;
-    }
+    require_tools();
     let registry = Registry::http();
     let (path, src) = layout(&app_gzip(), registry.dir(), "app");
     registry.push(&src, "app:1");
@@ -531,11 +497,8 @@ fn cache_dir_fetches_each_layer_once() {
 
 /// `check` and `diff` take registry references like `report` does, with the same
 /// figures as the layouts pushed.
-#[test]
 fn check_and_diff_read_registry_images() {
-    if !available() {
-        return;
-    }
+    require_tools();
     let registry = Registry::http();
     let (path, src) = layout(&app_gzip(), registry.dir(), "app");
     registry.push(&src, "app:1");
@@ -581,7 +544,6 @@ fn check_and_diff_read_registry_images() {
 
 /// `--cache-dir` serves archives and layouts too: the second report comes from the
 /// cache (its entries are there) and equals the first.
-#[test]
 fn cache_dir_serves_local_layouts_too() {
     let dir = crate::util::tmp();
     let (path, _) = layout(&app_gzip(), dir.path(), "app");
@@ -605,11 +567,8 @@ fn cache_dir_serves_local_layouts_too() {
 /// the two layers again to hash just those files (a confirmed chmod-duplicate, as from
 /// the local file); a second report with the same cache reads the hashes from the cache
 /// and downloads nothing.
-#[test]
 fn cached_reports_confirm_readds_without_downloading() {
-    if !available() {
-        return;
-    }
+    require_tools();
     let registry = Registry::http();
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/sample.tar");
     registry.push(&format!("docker-archive:{}", sample.display()), "sample:1");
@@ -655,3 +614,21 @@ fn cached_reports_confirm_readds_without_downloading() {
         "the second report downloads nothing"
     );
 }
+
+crate::tests![
+    base64_matches_docker_auth_encoding,
+    anonymous_http_registry_reports_like_the_layout,
+    by_digest_and_with_docker_prefix_the_same_figures,
+    committed_sample_pushed_gives_the_local_figures,
+    multi_platform_index_picks_the_platform_asked_for,
+    zstd_layers_give_the_figures_of_the_gzip_original,
+    tls_registry_with_credentials_from_each_source,
+    wrong_password_is_an_error_naming_the_registry,
+    tls_registry_without_its_ca_is_a_certificate_error,
+    unknown_tag_is_an_error_naming_it,
+    manifest_only_reads_the_manifest_and_no_layer,
+    cache_dir_fetches_each_layer_once,
+    check_and_diff_read_registry_images,
+    cache_dir_serves_local_layouts_too,
+    cached_reports_confirm_readds_without_downloading,
+];

@@ -40,7 +40,6 @@ fn waste(r: &Report) -> Vec<(String, u64, usize, usize, WasteCause)> {
     v
 }
 
-#[test]
 fn sizes_of_a_plain_two_layer_image() {
     let l0 = Layer::new("ADD rootfs.tar /")
         .dir("etc")
@@ -77,7 +76,6 @@ fn sizes_of_a_plain_two_layer_image() {
     assert!(r.waste.rows.is_empty());
 }
 
-#[test]
 fn overwritten_file_is_waste_of_the_lower_layer() {
     let r = report(
         &Image::new("t")
@@ -95,7 +93,6 @@ fn overwritten_file_is_waste_of_the_lower_layer() {
     assert_eq!(r.layers[1].content_bytes, 40);
 }
 
-#[test]
 fn whiteout_of_a_directory_wastes_its_whole_subtree() {
     let r = report(
         &Image::new("t")
@@ -119,7 +116,6 @@ fn whiteout_of_a_directory_wastes_its_whole_subtree() {
     assert_eq!(r.totals.files, 1);
 }
 
-#[test]
 fn whiteouts_do_not_touch_their_own_layer() {
     // The same layer re-creates the path it whites out (order in the tar irrelevant).
     let r = report(
@@ -131,7 +127,6 @@ fn whiteouts_do_not_touch_their_own_layer() {
     assert_eq!(r.totals.wasted_bytes, 10);
 }
 
-#[test]
 fn opaque_dir_hides_lower_content_wherever_the_marker_sits() {
     for marker_first in [true, false] {
         let upper = Layer::new("b");
@@ -160,7 +155,6 @@ fn opaque_dir_hides_lower_content_wherever_the_marker_sits() {
     }
 }
 
-#[test]
 fn hardlinks_count_once_and_survive_deleting_the_first_name() {
     let r = report(
         &Image::new("t")
@@ -190,7 +184,6 @@ fn hardlinks_count_once_and_survive_deleting_the_first_name() {
     assert_eq!(waste(&r).len(), 1);
 }
 
-#[test]
 fn dot_slash_and_plain_names_are_one_path() {
     let r = report(
         &Image::new("t")
@@ -202,7 +195,6 @@ fn dot_slash_and_plain_names_are_one_path() {
     assert_eq!(r.totals.files, 1);
 }
 
-#[test]
 fn file_replacing_a_directory_hides_the_subtree_and_back() {
     let r = report(
         &Image::new("t")
@@ -219,7 +211,6 @@ fn file_replacing_a_directory_hides_the_subtree_and_back() {
     assert_eq!(r.totals.wasted_bytes, 78);
 }
 
-#[test]
 fn the_last_entry_of_a_layer_wins() {
     let r = report(&Image::new("t").layer(Layer::new("a").fill("x", 10).fill("x", 6)));
     assert_eq!(r.totals.stored_bytes, 16);
@@ -230,7 +221,6 @@ fn the_last_entry_of_a_layer_wins() {
     );
 }
 
-#[test]
 fn symlinks_are_never_followed() {
     // /lib -> usr/lib in the base; a later layer's lib/ directory replaces the link
     // instead of writing through it.
@@ -249,7 +239,6 @@ fn symlinks_are_never_followed() {
     assert_eq!(r.totals.symlinks, 0);
 }
 
-#[test]
 fn every_container_format_gives_the_same_figures() {
     let img = Image::new("t:1")
         .layer(
@@ -302,7 +291,6 @@ fn every_container_format_gives_the_same_figures() {
     );
 }
 
-#[test]
 fn history_that_does_not_line_up_is_not_guessed() {
     let mut img = Image::new("t")
         .layer(Layer::new("a").fill("x", 1))
@@ -317,7 +305,6 @@ fn history_that_does_not_line_up_is_not_guessed() {
 
 /// Analyses can ask the walk to keep small files (package databases); the walk hands
 /// them over with their layer, in layer order, without a second pass.
-#[test]
 fn the_walk_captures_what_an_analysis_asks_for() {
     struct DpkgStatus;
     impl imgsize::walk::Capture for DpkgStatus {
@@ -375,3 +362,19 @@ fn the_walk_captures_what_an_analysis_asks_for() {
         assert_eq!(a.figures[0].added_bytes, 15 + 9);
     }
 }
+
+crate::tests![
+    sizes_of_a_plain_two_layer_image,
+    overwritten_file_is_waste_of_the_lower_layer,
+    whiteout_of_a_directory_wastes_its_whole_subtree,
+    whiteouts_do_not_touch_their_own_layer,
+    opaque_dir_hides_lower_content_wherever_the_marker_sits,
+    hardlinks_count_once_and_survive_deleting_the_first_name,
+    dot_slash_and_plain_names_are_one_path,
+    file_replacing_a_directory_hides_the_subtree_and_back,
+    the_last_entry_of_a_layer_wins,
+    symlinks_are_never_followed,
+    every_container_format_gives_the_same_figures,
+    history_that_does_not_line_up_is_not_guessed,
+    the_walk_captures_what_an_analysis_asks_for,
+];

@@ -66,7 +66,6 @@ fn committed() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/sample.tar")
 }
 
-#[test]
 fn committed_sample_is_what_the_builder_writes() {
     let dir = tmp();
     let fresh = dir.path().join("sample.tar");
@@ -82,7 +81,6 @@ fn committed_sample_is_what_the_builder_writes() {
     );
 }
 
-#[test]
 fn sample_figures() {
     let r = analyze(&committed()).expect("analyze sample");
     assert!(r.complete);
@@ -111,3 +109,5 @@ fn sample_figures() {
     assert_eq!(r.steps.len(), 10);
     assert_eq!(r.image.reference.as_deref(), Some("sample/python-app:1.0"));
 }
+
+crate::tests![committed_sample_is_what_the_builder_writes, sample_figures,];

@@ -89,7 +89,6 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 /// The registry's own answers: manifest and blob errors of each status, in JSON and
 /// in plain text, with Basic credentials given both ways.
-#[test]
 fn basic_credentials_echoed_by_the_registry_are_masked() {
     let setup = Setup::new();
     let layer = setup.layer(1);
@@ -113,7 +112,6 @@ fn basic_credentials_echoed_by_the_registry_are_masked() {
 
 /// A bearer token echoed by the registry, and the Basic credentials echoed by the
 /// token service.
-#[test]
 fn bearer_tokens_and_token_service_echoes_are_masked() {
     let setup = Setup::new();
     let layer = setup.layer(0);
@@ -136,7 +134,6 @@ fn bearer_tokens_and_token_service_echoes_are_masked() {
 
 /// A CDN that blobs are redirected to echoes its request, signed query and all; the
 /// layer's error is in every format that carries errors.
-#[test]
 fn a_cdn_echoing_its_signed_url_is_masked_in_every_format() {
     let setup = Setup::new();
     let layer = setup.layer(1);
@@ -179,3 +176,9 @@ fn a_cdn_echoing_its_signed_url_is_masked_in_every_format() {
         "the layer went to the CDN with its signature"
     );
 }
+
+crate::tests![
+    basic_credentials_echoed_by_the_registry_are_masked,
+    bearer_tokens_and_token_service_echoes_are_masked,
+    a_cdn_echoing_its_signed_url_is_masked_in_every_format,
+];

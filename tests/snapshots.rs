@@ -80,7 +80,6 @@ fn app_image() -> Image {
         .step("/bin/sh -c #(nop)  CMD [\"python3\" \"/app/main.py\"]")
 }
 
-#[test]
 fn table_of_a_docker_archive() {
     let dir = tmp();
     docker_archive(&app_image(), &dir.path().join("app.tar")).expect("write fixture");
@@ -90,7 +89,6 @@ fn table_of_a_docker_archive() {
 }
 
 /// `--top 3 --depth 2`: remainder rows in both tables.
-#[test]
 fn table_with_remainder_rows() {
     let dir = tmp();
     docker_archive(&app_image(), &dir.path().join("app.tar")).expect("write fixture");
@@ -100,7 +98,6 @@ fn table_with_remainder_rows() {
 }
 
 /// No history, one layer blob missing: an incomplete report that still prints.
-#[test]
 fn table_of_an_incomplete_image_without_history() {
     let mut img = Image::new("registry.example.com/team/service:2.0")
         .layer(
@@ -141,7 +138,6 @@ fn table_of_an_incomplete_image_without_history() {
     insta::assert_snapshot!("table_incomplete_no_history", out);
 }
 
-#[test]
 fn json_of_a_docker_archive() {
     let dir = tmp();
     docker_archive(&app_image(), &dir.path().join("app.tar")).expect("write fixture");
@@ -152,3 +148,10 @@ fn json_of_a_docker_archive() {
     assert_eq!(code, 0, "{err}");
     insta::assert_snapshot!("json_docker_archive", out);
 }
+
+crate::tests![
+    table_of_a_docker_archive,
+    table_with_remainder_rows,
+    table_of_an_incomplete_image_without_history,
+    json_of_a_docker_archive,
+];

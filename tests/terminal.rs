@@ -96,7 +96,6 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).expect("utf-8 output")
 }
 
-#[test]
 fn the_checker_finds_every_class() {
     for bad in [
         "\u{1b}", "\u{7}", "\u{8}", "\r", "\u{80}", "\u{9b}", "\u{9f}", "\u{202a}", "\u{202e}",
@@ -109,7 +108,6 @@ fn the_checker_finds_every_class() {
     assert!(forbidden("plain ✓ → … \\x1b \\u{202e}\n\t".as_bytes()).is_none());
 }
 
-#[test]
 fn table_and_markdown_reports_show_image_text_escaped() {
     let (_dir, bad, _) = fixtures();
     let o = imgsize(&[
@@ -139,7 +137,6 @@ fn table_and_markdown_reports_show_image_text_escaped() {
     assert!(out.contains("&#92;x07link"), "{out}");
 }
 
-#[test]
 fn json_keeps_the_original_characters() {
     let (_dir, bad, _) = fixtures();
     let o = imgsize(&[
@@ -175,7 +172,6 @@ fn json_keeps_the_original_characters() {
     assert_eq!(v["image"]["reference"].as_str(), Some(TAG));
 }
 
-#[test]
 fn error_lines_show_the_tag_and_path_escaped() {
     let (_dir, bad, _) = fixtures();
     let missing = "nope\u{1b}]8;;http://x\u{7}\u{202e}:1";
@@ -200,7 +196,6 @@ fn error_lines_show_the_tag_and_path_escaped() {
     );
 }
 
-#[test]
 fn explain_shows_the_path_and_its_layers_escaped() {
     let (_dir, bad, _) = fixtures();
     let path = format!("/{}", bad_path());
@@ -248,7 +243,6 @@ fn check(bad: &str, format: &str, github: bool) -> Output {
     .expect("run")
 }
 
-#[test]
 fn a_failed_check_shows_image_text_escaped() {
     let (_dir, bad, _) = fixtures();
     let o = check(&bad, "table", true);
@@ -280,7 +274,6 @@ fn a_failed_check_shows_image_text_escaped() {
     assert_output_clean("check --format junit", &o);
 }
 
-#[test]
 fn diff_shows_image_text_escaped() {
     let (_dir, bad, ok) = fixtures();
     for format in ["table", "markdown"] {
@@ -291,3 +284,13 @@ fn diff_shows_image_text_escaped() {
         assert!(out.contains("x1b") && out.contains("u{202e}"), "{out}");
     }
 }
+
+crate::tests![
+    the_checker_finds_every_class,
+    table_and_markdown_reports_show_image_text_escaped,
+    json_keeps_the_original_characters,
+    error_lines_show_the_tag_and_path_escaped,
+    explain_shows_the_path_and_its_layers_escaped,
+    a_failed_check_shows_image_text_escaped,
+    diff_shows_image_text_escaped,
+];

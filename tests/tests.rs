@@ -1,5 +1,8 @@
-//! imgsize's integration tests: one binary, modules by topic.
+//! imgsize's integration tests: one binary, modules by topic, run by the harness in
+//! `util::harness` so that a test that cannot run here is reported as ignored with its
+//! reason (and fails under CI).
 
+#[macro_use]
 mod util;
 
 mod amplification;
@@ -27,3 +30,39 @@ mod secrets;
 mod snapshots;
 mod terminal;
 mod tools;
+
+fn main() {
+    util::harness::quiet_skips();
+    let args = libtest_mimic::Arguments::from_args();
+    let trials: Vec<libtest_mimic::Trial> = [
+        amplification::trials(),
+        architecture::trials(),
+        categories::trials(),
+        check::trials(),
+        cli::trials(),
+        corpus::trials(),
+        deadlines::trials(),
+        diff::trials(),
+        dockerfile::trials(),
+        engine::trials(),
+        formats::trials(),
+        hostile::trials(),
+        html::trials(),
+        indexes::trials(),
+        limits::trials(),
+        packages::trials(),
+        projections::trials(),
+        registry::trials(),
+        rules::trials(),
+        sample::trials(),
+        schema::trials(),
+        secrets::trials(),
+        snapshots::trials(),
+        terminal::trials(),
+        tools::trials(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    libtest_mimic::run(&args, trials).exit();
+}

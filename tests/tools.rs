@@ -1,8 +1,8 @@
 //! Cross-checks against images written by other tools. skopeo re-encodes one of our
 //! images into every format it writes (re-compressing layers with its own gzip and zstd
 //! encoders), and imgsize must report the same filesystem figures for all of them.
-//! umoci builds layers from real filesystem changes, whiteouts included. Skipped, with a
-//! note, where a tool is not installed (`.ci/run` installs both).
+//! umoci builds layers from real filesystem changes, whiteouts included. Skipped (reported as
+//! ignored) where a tool is not installed (`.ci/run` installs both).
 
 use std::path::Path;
 use std::process::Command;
@@ -12,15 +12,15 @@ use imgsize::analyze::Report;
 use crate::util::builder::{Image, Layer, docker_archive};
 use crate::util::{analyze, tmp};
 
-fn available(tool: &str) -> bool {
+/// Skip the test unless `tool` is installed.
+fn require(tool: &str) {
     let ok = Command::new(tool)
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        eprintln!("note: {tool} is not installed; its cross-checks are skipped");
+        crate::util::harness::skip(format!("{tool} is not installed (apt-get install {tool})"));
     }
-    ok
 }
 
 fn run(tool: &str, args: &[&str]) {
@@ -82,11 +82,8 @@ fn figures(r: &Report) -> Figures {
     )
 }
 
-#[test]
 fn every_format_skopeo_writes_gives_the_same_figures() {
-    if !available("skopeo") {
-        return;
-    }
+    require("skopeo");
     let dir = tmp();
     let d = dir.path();
     let src = d.join("src.tar");
@@ -162,11 +159,8 @@ fn every_format_skopeo_writes_gives_the_same_figures() {
 
 /// umoci turns real filesystem changes into layers: a directory removed in the second
 /// layer becomes one `.wh.` marker, and everything below it is waste.
-#[test]
 fn umoci_whiteout_of_a_directory_wastes_its_files() {
-    if !available("umoci") {
-        return;
-    }
+    require("umoci");
     let dir = tmp();
     let layout = dir.path().join("layout");
     let bundle = dir.path().join("bundle");
@@ -207,3 +201,8 @@ fn umoci_whiteout_of_a_directory_wastes_its_files() {
             .all(|w| w.added_layer == 0 && w.removed_layer == 1)
     );
 }
+
+crate::tests![
+    every_format_skopeo_writes_gives_the_same_figures,
+    umoci_whiteout_of_a_directory_wastes_its_files,
+];

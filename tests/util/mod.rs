@@ -6,6 +6,7 @@
 
 pub mod builder;
 pub mod fake_registry;
+pub mod harness;
 pub mod registry;
 pub mod reports;
 
@@ -65,15 +66,14 @@ pub fn imgsize(args: &[&str]) -> Output {
         .expect("run imgsize")
 }
 
-/// The shared corpus, when present (`../shared/corpus` from the repository root).
-pub fn corpus() -> Option<PathBuf> {
+/// The shared corpus (`../shared/corpus` from the repository root); the test is
+/// skipped when it is absent.
+pub fn corpus() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if dir.join("inventory.json").is_file() {
-        Some(dir)
-    } else {
-        eprintln!("note: ../shared/corpus is absent; corpus tests skipped");
-        None
+    if !dir.join("inventory.json").is_file() {
+        harness::skip("../shared/corpus is absent (CI has it)");
     }
+    dir
 }
 
 /// Gzip a buffer (fast level), as `docker save | gzip` or a crafted layer would.

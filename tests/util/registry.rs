@@ -31,9 +31,9 @@ const TOOLS: &[(&str, &[&str])] = &[
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Whether every tool the registry tests need is installed; prints a note naming the
-/// missing ones otherwise (`.ci/run` installs them).
-pub fn available() -> bool {
+/// Skip the test unless every tool the registry tests need is installed (`.ci/run`
+/// installs them).
+pub fn require_tools() {
     let missing: Vec<&str> = TOOLS
         .iter()
         .filter(|(tool, args)| {
@@ -47,12 +47,11 @@ pub fn available() -> bool {
         .map(|(tool, _)| *tool)
         .collect();
     if !missing.is_empty() {
-        eprintln!(
-            "note: {} not installed; registry tests skipped",
+        super::harness::skip(format!(
+            "{} not installed (apt-get install skopeo docker-registry apache2-utils openssl)",
             missing.join(", ")
-        );
+        ));
     }
-    missing.is_empty()
 }
 
 /// What a registry to start looks like.
