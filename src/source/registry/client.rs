@@ -4,7 +4,7 @@
 //! identity token), basic auth, bounded retries of transient failures (connection
 //! errors, 429, 5xx), redirects followed by hand so that credentials never go to
 //! another host (whose refusals and challenges are its own, not the registry's), and
-//! blob bodies ([`BlobReader`]) that resume with a `Range` request when a connection
+//! blob bodies (`download::BlobReader`) that resume with a `Range` request when a connection
 //! drops or stalls mid-layer. Every request runs under the [`Limits`]: a connect and
 //! header timeout, a per-read stall timeout and what is left of the image's deadline.
 //! Every message that leaves the client is scrubbed of the credentials
@@ -17,7 +17,6 @@
 mod token;
 mod transport;
 
-use std::io;
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -27,7 +26,7 @@ use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, Body, ResponseExt};
 
 use super::auth::Found;
-use super::download::{BlobReader, Limits};
+use super::limits::Limits;
 use super::reference::Reference;
 use super::secrets::Secrets;
 pub use token::parse_challenge;
@@ -331,19 +330,5 @@ impl Client {
             404 => Failure::NotFound(format!("GET {what}: {detail}")),
             _ => Failure::Other(format!("GET {what}: {detail}")),
         }
-    }
-
-    /// A blob as a reader that resumes a dropped or stalled download where it stopped.
-    pub fn blob(&self, digest: &str) -> io::Result<BlobReader<'_>> {
-        let what = format!("blobs/{digest}");
-        let resp = self.get(&what, &[]).map_err(|f| match f {
-            Failure::NotFound(m) => io::Error::new(io::ErrorKind::NotFound, m),
-            f => io::Error::other(f.message().to_string()),
-        })?;
-        Ok(BlobReader::new(
-            self,
-            what,
-            Box::new(resp.into_body().into_reader()),
-        ))
     }
 }

@@ -1,4 +1,4 @@
-//! Time limits of registry traffic, and blob bodies read under them: a download that
+//! Blob bodies read under the time limits ([`Limits`]): a download that
 //! drops is resumed with a `Range` request; one that stalls (less than the minimum
 //! rate over a window of waiting) is resumed the same way; the image's deadline ends
 //! everything. The rate counts only the time spent waiting on the network, so a
@@ -7,48 +7,11 @@
 use std::io::{self, Read};
 use std::time::{Duration, Instant};
 
-use super::client::Client;
+use super::client::{Client, Failure};
+use super::limits::{Limits, human};
 
 /// A dropped or stalled download is resumed this many times.
 const RESUMES: u32 = 4;
-
-/// The time limits of one image's registry traffic.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Per request: connecting, then waiting for the response headers.
-    pub request: Duration,
-    /// A body that brings less than `min_rate` bytes a second over this much waiting
-    /// has stalled; so has one that brings nothing for this long.
-    pub stall: Duration,
-    /// Bytes a second, see `stall`.
-    pub min_rate: u64,
-    /// Everything one image needs (requests, retries, waits and downloads) ends by
-    /// then; `None`: no deadline.
-    pub deadline: Option<Duration>,
-}
-
-impl Limits {
-    pub const DEFAULT_REQUEST: Duration = Duration::from_secs(30);
-    pub const DEFAULT_STALL: Duration = Duration::from_secs(30);
-    pub const DEFAULT_MIN_RATE: u64 = 1000;
-    pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(600);
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            request: Limits::DEFAULT_REQUEST,
-            stall: Limits::DEFAULT_STALL,
-            min_rate: Limits::DEFAULT_MIN_RATE,
-            deadline: Some(Limits::DEFAULT_DEADLINE),
-        }
-    }
-}
-
-/// A duration as the flags take it: `30s`, `10m`, `1m 30s`, `500ms`.
-pub fn human(d: Duration) -> String {
-    humantime::format_duration(d).to_string()
-}
 
 /// Bytes received over time spent waiting for them, in windows of `Limits::stall`.
 #[derive(Default)]
@@ -70,6 +33,22 @@ impl Meter {
         let got = self.bytes;
         *self = Meter::default();
         slow.then_some(got)
+    }
+}
+
+impl Client {
+    /// A blob as a reader that resumes a dropped or stalled download where it stopped.
+    pub fn blob(&self, digest: &str) -> io::Result<BlobReader<'_>> {
+        let what = format!("blobs/{digest}");
+        let resp = self.get(&what, &[]).map_err(|f| match f {
+            Failure::NotFound(m) => io::Error::new(io::ErrorKind::NotFound, m),
+            f => io::Error::other(f.message().to_string()),
+        })?;
+        Ok(BlobReader::new(
+            self,
+            what,
+            Box::new(resp.into_body().into_reader()),
+        ))
     }
 }
 
@@ -201,6 +180,5 @@ mod tests {
         // A new window: 1000 bytes in 10 s is enough.
         assert_eq!(m.count(&limits, Duration::from_secs(9), 0), None);
         assert_eq!(m.count(&limits, Duration::from_secs(1), 1000), None);
-        assert_eq!(human(Duration::from_secs(90)), "1m 30s");
     }
 }

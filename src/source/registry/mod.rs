@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod client;
 pub mod download;
+pub mod limits;
 pub mod reference;
 pub mod secrets;
 mod served;
@@ -27,7 +28,7 @@ use crate::bytes::{Algorithm, digest};
 use crate::error::{Error, Result};
 pub use auth::Credential;
 use client::{Client, Connect, Failure, MANIFEST_ACCEPT};
-pub use download::Limits;
+pub use limits::Limits;
 pub use reference::Reference;
 use served::{Kind, Served};
 

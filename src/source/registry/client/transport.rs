@@ -11,7 +11,7 @@ use ureq::http::Response;
 use ureq::{Body, Timeout};
 
 use super::Client;
-use crate::source::registry::download::human;
+use crate::source::registry::limits::human;
 use crate::source::registry::secrets::Secrets;
 
 /// Transient failures retried per request (with backoff 0.25 s, 0.5 s, 1 s, 2 s, or
