@@ -6,23 +6,11 @@ use std::io::{self, Read, Seek};
 
 use tar::EntryType;
 
-use super::layer::ScanOptions;
-use super::skip::MAX_READ_RUN;
+use super::options::{MAX_CAPTURE, ScanOptions};
 use crate::bytes::tar::is_truncation;
 use crate::error::LayerErrorKind;
 use crate::model::path::{join, normalize, split_parent, within};
 use crate::model::{Attrs, EntryKind, LayerFigures, LayerScan, Watched};
-
-/// Decides which entries' contents are kept (for package databases and the like), or,
-/// as a hash selector, which are hashed. Files over [`MAX_CAPTURE`] bytes are never
-/// offered for keeping; any size may be hashed.
-pub trait Capture: Sync {
-    /// Whether to keep the content of the regular file at `path` of `size` bytes.
-    fn wants(&self, path: &[u8], size: u64) -> bool;
-}
-
-/// The largest file a [`Capture`] is offered.
-pub const MAX_CAPTURE: u64 = MAX_READ_RUN / 2;
 
 const WHITEOUT: &[u8] = b".wh.";
 const OPAQUE: &[u8] = b".wh..wh..opq";

@@ -7,32 +7,14 @@
 
 use std::io::{Cursor, Read};
 
-use super::entries::{Capture, walk_entries};
+use super::entries::walk_entries;
+use super::options::ScanOptions;
 use super::skip::{ErrTap, Skipper};
 use crate::bytes::compression::{Decoder, decode_error, read_head, sniff};
 use crate::bytes::tar::{BLOCK, looks_like_tar};
-use crate::bytes::{Algorithm, Compression, DecoderLimit, Hasher, Progress, Tap};
+use crate::bytes::{Compression, Hasher, Progress, Tap};
 use crate::error::LayerErrorKind;
 use crate::model::LayerScan;
-
-/// What to compute while walking.
-#[derive(Clone, Copy, Default)]
-pub struct ScanOptions<'a> {
-    /// Hash the stored blob with this algorithm.
-    pub blob_hash: Option<Algorithm>,
-    /// Hash the decompressed stream with this algorithm.
-    pub diff_hash: Option<Algorithm>,
-    /// Hash an uncompressed blob too (compressed ones always are when a hash is asked).
-    pub hash_plain: bool,
-    pub capture: Option<&'a dyn Capture>,
-    /// Hash the content of the regular files it selects (SHA-256, into `hashed`).
-    pub hash_files: Option<&'a dyn Capture>,
-    /// Record the metadata of every entry at, under or above this normalised path
-    /// (into `watched`), for `imgsize explain`.
-    pub watch: Option<&'a [u8]>,
-    /// The memory the decoder may use (zstd window, xz dictionary).
-    pub decoder_limit: DecoderLimit,
-}
 
 fn open_error(e: std::io::Error) -> LayerErrorKind {
     LayerErrorKind::Open(e.to_string())

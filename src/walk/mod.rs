@@ -15,9 +15,10 @@
 
 pub mod entries;
 pub mod layer;
+pub mod options;
 pub mod skip;
 pub mod verify;
 
-pub use entries::{Capture, MAX_CAPTURE};
-pub use layer::{ScanOptions, scan};
+pub use layer::scan;
+pub use options::{Capture, MAX_CAPTURE, ScanOptions};
 pub use skip::MAX_READ_RUN;

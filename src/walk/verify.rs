@@ -1,8 +1,8 @@
 //! Verification of a walked layer: what to hash under a [`VerifyPolicy`], and whether
 //! the scan is the blob the image names (declared size, blob digest or diff_id).
 
-use super::entries::Capture;
-use super::layer::ScanOptions;
+use super::options::Capture;
+use super::options::ScanOptions;
 use crate::bytes::{Algorithm, VerifyPolicy};
 use crate::error::LayerErrorKind;
 use crate::model::{DigestCheck, LayerRef, LayerScan};

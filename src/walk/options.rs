@@ -1,0 +1,36 @@
+//! What a walk is asked to compute: the [`ScanOptions`] of one layer, and the
+//! [`Capture`] selectors that choose which files are kept or hashed. Shared by the
+//! layer's reader stack (`layer`) and the entry loop (`entries`).
+
+use super::skip::MAX_READ_RUN;
+use crate::bytes::{Algorithm, DecoderLimit};
+
+/// Decides which entries' contents are kept (for package databases and the like), or,
+/// as a hash selector, which are hashed. Files over [`MAX_CAPTURE`] bytes are never
+/// offered for keeping; any size may be hashed.
+pub trait Capture: Sync {
+    /// Whether to keep the content of the regular file at `path` of `size` bytes.
+    fn wants(&self, path: &[u8], size: u64) -> bool;
+}
+
+/// The largest file a [`Capture`] is offered.
+pub const MAX_CAPTURE: u64 = MAX_READ_RUN / 2;
+
+/// What to compute while walking.
+#[derive(Clone, Copy, Default)]
+pub struct ScanOptions<'a> {
+    /// Hash the stored blob with this algorithm.
+    pub blob_hash: Option<Algorithm>,
+    /// Hash the decompressed stream with this algorithm.
+    pub diff_hash: Option<Algorithm>,
+    /// Hash an uncompressed blob too (compressed ones always are when a hash is asked).
+    pub hash_plain: bool,
+    pub capture: Option<&'a dyn Capture>,
+    /// Hash the content of the regular files it selects (SHA-256, into `hashed`).
+    pub hash_files: Option<&'a dyn Capture>,
+    /// Record the metadata of every entry at, under or above this normalised path
+    /// (into `watched`), for `imgsize explain`.
+    pub watch: Option<&'a [u8]>,
+    /// The memory the decoder may use (zstd window, xz dictionary).
+    pub decoder_limit: DecoderLimit,
+}
