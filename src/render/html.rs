@@ -11,7 +11,7 @@
 
 use std::io::{self, Write};
 
-use super::diff_table::side_name;
+use super::diff_view::side_name;
 use super::junit::xml_escape;
 use super::{Document, Renderer, format, json};
 

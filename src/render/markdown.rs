@@ -7,7 +7,8 @@
 
 use std::io::{self, Write};
 
-use super::format::{clip, headlines, percent, size, visible};
+use super::format::{clip, headlines, percent, size};
+use super::markdown_text::{code, escape, header, prose, row};
 use super::verdict::{self, Item};
 use super::{Document, Renderer};
 use crate::analyze::{Report, Scope, Status, Verdict};
@@ -17,55 +18,6 @@ pub struct Markdown;
 
 /// Suggestions listed in a comment.
 const SUGGESTIONS: usize = 5;
-
-/// Text made [`visible`] (line breaks and other controls become `\n`, `\x1b`, …),
-/// then escaped for HTML and for a table cell (`|` too).
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in visible(text).chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '|' => out.push_str("&#124;"),
-            '`' => out.push_str("&#96;"),
-            '\\' => out.push_str("&#92;"),
-            '*' => out.push_str("&#42;"),
-            '_' => out.push_str("&#95;"),
-            '[' => out.push_str("&#91;"),
-            ']' => out.push_str("&#93;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// imgsize's own text (a fix, with its `code` spans kept) on one line, the paths it
-/// quotes made [`visible`]. (Entities would show literally inside code spans; the
-/// text holds no markup to escape.)
-pub fn prose(text: &str) -> String {
-    visible(text).into_owned()
-}
-
-/// Text from an image as inline code.
-pub fn code(text: &str) -> String {
-    format!("<code>{}</code>", escape(text))
-}
-
-/// One table row of cells (already escaped).
-pub fn row(out: &mut dyn Write, cells: &[String]) -> io::Result<()> {
-    writeln!(out, "| {} |", cells.join(" | "))
-}
-
-/// A table header and its alignment row; `right` marks right-aligned columns.
-pub fn header(out: &mut dyn Write, names: &[&str], right: &[usize]) -> io::Result<()> {
-    writeln!(out, "| {} |", names.join(" | "))?;
-    let align: Vec<&str> = (0..names.len())
-        .map(|i| if right.contains(&i) { "---:" } else { "---" })
-        .collect();
-    writeln!(out, "|{}|", align.join("|"))
-}
 
 fn totals_line(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     let t = &r.totals;
@@ -191,11 +143,11 @@ fn item_line(item: &Item<'_>, r: &Report) -> String {
             )
         }
         Item::Example { path, bytes } => format!("{}: {}", code(path), size(*bytes)),
-        Item::Fix(f) => format!(
+        Item::Fix { finding: f, saves } => format!(
             "fix **{}** in layer {} (saves {}): {}",
             f.rule.code(),
             f.layer,
-            size(f.bytes),
+            size(*saves),
             prose(&f.fix)
         ),
         Item::After { bytes, max } => format!(
@@ -279,7 +231,7 @@ impl Renderer for Markdown {
         match doc {
             Document::Check(r, v) => check(r, v, out),
             Document::Report(r) => report(r, out),
-            Document::Diff(d) => super::markdown_diff::diff(d, out),
+            Document::Diff(d) => super::markdown_diff::diff(&super::diff_view::view(d), out),
             _ => Err(super::unsupported(
                 "--format markdown is for report, check and diff",
             )),

@@ -1,156 +1,50 @@
-//! `imgsize diff` as GitHub-flavoured markdown, for a pull-request comment or a step
-//! summary: the totals, then the layers, categories, paths, packages and findings
-//! that changed. Text that comes from an image (instructions, paths, names, versions)
-//! is escaped so it cannot break a table or inject markup.
+//! `imgsize diff` as GitHub-flavoured markdown ([`super::diff_view`] laid out as
+//! tables), for a pull-request comment or a step summary: the totals, then the
+//! sections that changed, and the notes. Text that comes from an image (instructions,
+//! paths, names, versions) is escaped so it cannot break a table or inject markup.
 
 use std::io::{self, Write};
 
-use super::diff_table::{LAYER_COLUMNS, LAYER_RIGHT, change_percent, index, rest_label, side_name};
-use super::format::{at_line, short_digest, signed_size, size};
-use super::markdown::{code, escape, header, row};
-use crate::analyze::diff::{Change, Diff, LayerStatus};
+use super::diff_view::{Cell, DiffView, Section};
+use super::markdown_text::{code, escape, header, row};
 
-fn changes(c: Change) -> [String; 3] {
-    [size(c.old), size(c.new), signed_size(c.delta)]
+/// A cell's text as markdown shows it.
+fn text(cell: &Cell) -> String {
+    match cell {
+        Cell::Own(t) => t.clone(),
+        Cell::Image(t) | Cell::Short(t, _) => escape(t),
+        Cell::Code(t) => code(t),
+        Cell::Digest(t) => format!("`{t}`"),
+    }
+}
+
+fn section(s: &Section, out: &mut dyn Write) -> io::Result<()> {
+    if s.empty.is_some() && s.rows.is_empty() {
+        return Ok(());
+    }
+    if let Some(title) = &s.title {
+        writeln!(out, "\n#### {title}\n")?;
+    }
+    header(out, s.columns, s.right)?;
+    for cells in &s.rows {
+        row(out, &cells.iter().map(text).collect::<Vec<_>>())?;
+    }
+    if let Some(rest) = &s.rest {
+        writeln!(out, "\n{}", escape(rest))?;
+    }
+    Ok(())
 }
 
 /// Write a diff as markdown.
-pub(crate) fn diff(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn diff(d: &DiffView, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "### imgsize diff: {} → {}\n",
-        escape(side_name(&d.old)),
-        escape(side_name(&d.new))
+        escape(&d.old),
+        escape(&d.new)
     )?;
-    let t = &d.totals;
-    header(out, &["figure", "old", "new", "change", "%"], &[1, 2, 3, 4])?;
-    for (name, c) in [
-        ("compressed", t.compressed_bytes),
-        ("uncompressed", t.uncompressed_bytes),
-        ("stored", t.stored_bytes),
-        ("content", t.content_bytes),
-        ("wasted", t.wasted_bytes),
-    ] {
-        let [a, b, delta] = changes(c);
-        row(out, &[name.to_string(), a, b, delta, change_percent(c)])?;
-    }
-    for (name, c) in [("files", t.files), ("layers", t.layers)] {
-        row(
-            out,
-            &[
-                name.to_string(),
-                c.old.to_string(),
-                c.new.to_string(),
-                format!("{:+}", c.delta),
-                change_percent(c),
-            ],
-        )?;
-    }
-
-    writeln!(out, "\n#### Layers\n")?;
-    header(out, &LAYER_COLUMNS, &LAYER_RIGHT)?;
-    for l in &d.layers {
-        let changed = l.status != LayerStatus::Unchanged;
-        let delta = |c: Change| {
-            if changed {
-                signed_size(c.delta)
-            } else {
-                String::new()
-            }
-        };
-        row(
-            out,
-            &[
-                l.status.code().to_string(),
-                index(l.old_index),
-                index(l.new_index),
-                format!("`{}`", short_digest(l.diff_id.as_deref())),
-                delta(l.compressed_bytes),
-                delta(l.added_bytes),
-                code(&at_line(
-                    l.line.as_ref().map(|x| (x.file.as_str(), x.line)),
-                    l.instruction.as_deref(),
-                )),
-            ],
-        )?;
-    }
-
-    if !d.categories.is_empty() {
-        writeln!(out, "\n#### Categories (shipped bytes)\n")?;
-        header(out, &["category", "old", "new", "change"], &[1, 2, 3])?;
-        for c in &d.categories {
-            let [a, b, delta] = changes(c.bytes);
-            row(out, &[escape(&c.category), a, b, delta])?;
-        }
-    }
-
-    if !d.paths.is_empty() {
-        writeln!(out, "\n#### Paths (depth {})\n", d.paths_depth)?;
-        header(out, &["status", "path", "old", "new", "change"], &[2, 3, 4])?;
-        for p in &d.paths {
-            let [a, b, delta] = changes(p.bytes);
-            row(
-                out,
-                &[p.status.code().to_string(), code(&p.path), a, b, delta],
-            )?;
-        }
-        if let Some(label) = rest_label("paths", d.paths_rest) {
-            writeln!(out, "\n{}", escape(&label))?;
-        }
-    }
-
-    if !d.packages.is_empty() {
-        writeln!(out, "\n#### Packages\n")?;
-        header(
-            out,
-            &["status", "package", "version", "old", "new", "change"],
-            &[3, 4, 5],
-        )?;
-        for p in &d.packages {
-            let version = match (&p.old_version, &p.new_version) {
-                (Some(a), Some(b)) if a != b => format!("{} → {}", escape(a), escape(b)),
-                (a, b) => escape(b.as_deref().or(a.as_deref()).unwrap_or("")),
-            };
-            let [a, b, delta] = changes(p.bytes);
-            row(
-                out,
-                &[
-                    p.status.code().to_string(),
-                    format!("{} {}", escape(&p.manager), escape(&p.name)),
-                    version,
-                    a,
-                    b,
-                    delta,
-                ],
-            )?;
-        }
-        if let Some(label) = rest_label("packages", d.packages_rest) {
-            writeln!(out, "\n{}", escape(&label))?;
-        }
-    }
-
-    if !d.findings.is_empty() {
-        writeln!(out, "\n#### Findings\n")?;
-        header(
-            out,
-            &["status", "rule", "scope", "bytes", "instruction"],
-            &[3],
-        )?;
-        for f in &d.findings {
-            row(
-                out,
-                &[
-                    f.status.code().to_string(),
-                    escape(&f.rule),
-                    escape(&f.scope),
-                    size(f.bytes),
-                    code(&at_line(
-                        f.line.as_ref().map(|x| (x.file.as_str(), x.line)),
-                        f.instruction.as_deref(),
-                    )),
-                ],
-            )?;
-        }
+    for s in &d.sections {
+        section(s, out)?;
     }
     if !d.notes.is_empty() {
         writeln!(out)?;

@@ -4,13 +4,16 @@
 //! remainder row's label) lives in [`format`], for every renderer to use.
 
 pub mod diff_table;
+pub mod diff_view;
 pub mod format;
+pub mod grid;
 pub mod github;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod markdown_diff;
+pub mod markdown_text;
 pub mod sarif;
 pub mod table;
 pub mod verdict;

@@ -4,14 +4,13 @@
 
 use std::io::{self, Write};
 
-use comfy_table::{
-    self as ct, Cell, CellAlignment, ColumnConstraint, ContentArrangement, Row, presets,
-};
+use comfy_table::{self as ct, Cell, ColumnConstraint};
 
 use super::format::{
     at_line, base_rule, clip, headlines, layer_list, layer_span, percent, platform, rest_label,
     short_digest, size, size_or_dash, visible,
 };
+use super::grid::{new_table, one_line};
 use super::{Document, Renderer, verdict};
 use crate::analyze::dockerfile::Located;
 use crate::analyze::{
@@ -24,27 +23,6 @@ use crate::model::NodeKind;
 pub struct Table {
     /// Total width to fit (the terminal's, or a default when not a terminal).
     pub width: u16,
-}
-
-/// A row that never wraps: long text is cut by the table at the column width.
-fn one_line(cells: Vec<Cell>) -> Row {
-    let mut row = Row::from(cells);
-    row.max_height(1);
-    row
-}
-
-pub(super) fn new_table(width: u16, header: &[&str], right: &[usize]) -> ct::Table {
-    let mut t = ct::Table::new();
-    t.load_style(presets::UTF8_FULL_CONDENSED.with_rounded_corners())
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(width)
-        .set_header(header.to_vec());
-    for &c in right {
-        if let Some(col) = t.column_mut(c) {
-            col.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-    t
 }
 
 /// Cells padded with blanks to `columns`.
@@ -696,7 +674,7 @@ impl Renderer for Table {
             Document::Report(r) => self.report(r, out),
             Document::Explain(r, e) => self.explain(r, e, out),
             Document::Check(r, v) => self.check(r, v, out),
-            Document::Diff(d) => super::diff_table::render(self.width, d, out),
+            Document::Diff(d) => super::diff_table::render(self.width, &super::diff_view::view(d), out),
         }
     }
 }
