@@ -11,7 +11,7 @@
 //! largest gap of an hour or more between steps making layers). Without any, every
 //! layer counts as yours.
 
-use super::layers::instruction;
+use super::instruction::instruction;
 use crate::model::{Analysis, HistoryStep};
 
 /// How the boundary was decided.

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Report;
 use super::budget::Baseline;
 use super::dockerfile::Located;
-use super::layers::instruction;
+use super::instruction::instruction;
 use crate::model::{
     Snapshot, SnapshotCategory, SnapshotFinding, SnapshotLayer, SnapshotLine, SnapshotPackage,
     SnapshotPath, SnapshotTotals,
