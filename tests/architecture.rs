@@ -1,7 +1,8 @@
 //! The import rule of docs/architecture.md, checked on the source tree: every room
-//! imports only the rooms below it, so the pipeline stays one-way.
+//! imports only the rooms below it, so the pipeline stays one-way; and inside a folder
+//! no files import each other in a circle.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Each room and the rooms it may import (besides itself). Read bottom up: the ground
@@ -197,7 +198,162 @@ fn the_check_sees_every_spelling_of_an_import() {
     assert!(violations("pipeline", "use crate::cache::LayerCache;").is_empty());
 }
 
+/// The sibling modules a file of `folder` (a `crate::` path like `analyze`, or
+/// `source::registry`) names: `super::NAME` and `crate::FOLDER::NAME`, code lines only.
+fn siblings_named(folder: &str, text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let full = format!("crate::{folder}::");
+    for line in text.lines() {
+        let code = line.trim_start();
+        if code.starts_with("//") {
+            continue;
+        }
+        for prefix in ["super::", full.as_str()] {
+            let mut rest = code;
+            while let Some(at) = rest.find(prefix) {
+                rest = &rest[at + prefix.len()..];
+                let name = first_ident(rest);
+                if !name.is_empty() && name != "super" {
+                    out.insert(name);
+                }
+            }
+            // `use super::{a::X, b}`: each name of the group.
+            if let Some(group) = code.strip_prefix(&format!("use {prefix}{{")) {
+                for part in group.split(',') {
+                    let name = first_ident(part.trim());
+                    if !name.is_empty() {
+                        out.insert(name);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A circle in a graph of modules, if there is one.
+fn circle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|n| n == node) {
+            let mut found = path[at..].to_vec();
+            found.push(node.to_string());
+            return Some(found);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_string());
+        for next in graph.get(node).into_iter().flatten() {
+            if let Some(found) = visit(next, graph, path, done) {
+                return Some(found);
+            }
+        }
+        path.pop();
+        done.insert(node.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    for node in graph.keys() {
+        if let Some(found) = visit(node, graph, &mut Vec::new(), &mut done) {
+            return Some(found);
+        }
+    }
+    None
+}
+
+/// The files of each folder under `src/` and the siblings each imports, by folder.
+fn folder_graphs(
+    src: &Path,
+    files: &[std::path::PathBuf],
+) -> BTreeMap<String, BTreeMap<String, BTreeSet<String>>> {
+    let mut graphs: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    for file in files {
+        let rel = file.strip_prefix(src).expect("under src");
+        let Some(parent) = rel.parent().filter(|p| !p.as_os_str().is_empty()) else {
+            continue;
+        };
+        let stem = rel
+            .file_stem()
+            .expect("file name")
+            .to_string_lossy()
+            .to_string();
+        if stem == "mod" {
+            continue;
+        }
+        let folder = parent.to_string_lossy().replace('/', "::");
+        let text = std::fs::read_to_string(file).expect("read");
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        graphs
+            .entry(folder.clone())
+            .or_default()
+            .insert(stem, siblings_named(&folder, code));
+    }
+    // Only edges to files of the same folder count.
+    for graph in graphs.values_mut() {
+        let names: BTreeSet<String> = graph.keys().cloned().collect();
+        for deps in graph.values_mut() {
+            deps.retain(|d| names.contains(d));
+        }
+    }
+    graphs
+}
+
+fn no_circle_inside_a_folder() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    let mut circles = Vec::new();
+    for (folder, graph) in folder_graphs(&src, &files) {
+        if let Some(found) = circle(&graph) {
+            circles.push(format!("src/{folder}: {}", found.join(" → ")));
+        }
+    }
+    assert!(
+        circles.is_empty(),
+        "files importing each other:\n{}",
+        circles.join("\n")
+    );
+}
+
+fn the_circle_check_can_fail() {
+    assert_eq!(
+        siblings_named(
+            "analyze",
+            "use super::layers::LayerRow;\nuse crate::analyze::base::Base;"
+        ),
+        BTreeSet::from(["base".to_string(), "layers".to_string()])
+    );
+    assert_eq!(
+        siblings_named(
+            "render",
+            "use super::{format, markdown::code};\n// super::table"
+        ),
+        BTreeSet::from(["format".to_string(), "markdown".to_string()])
+    );
+    let graph = |edges: &[(&str, &str)]| {
+        let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (a, b) in edges {
+            g.entry(a.to_string()).or_default().insert(b.to_string());
+            g.entry(b.to_string()).or_default();
+        }
+        g
+    };
+    assert_eq!(
+        circle(&graph(&[("a", "b"), ("b", "c"), ("c", "a")])),
+        Some(vec!["a".into(), "b".into(), "c".into(), "a".into()])
+    );
+    assert_eq!(circle(&graph(&[("a", "b"), ("b", "c"), ("a", "c")])), None);
+}
+
 crate::tests![
     imports_run_one_way,
     the_check_sees_every_spelling_of_an_import,
+    no_circle_inside_a_folder,
+    the_circle_check_can_fail,
 ];
