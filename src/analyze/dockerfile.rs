@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use super::layers::instruction;
+use super::instruction::instruction;
 use crate::model::HistoryStep;
 use crate::model::dockerfile::{Dockerfile, Instruction};
 
