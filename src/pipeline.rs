@@ -673,26 +673,9 @@ fn walk_layers(
         watched: Vec::new(),
     };
     let mut layers = opened.layers.clone();
-    // A blob listed several times (the same locator, digest and declared size) is read
-    // once; every listing is merged, as the image says.
-    let mut slot_of: HashMap<(&str, Option<&str>, Option<u64>), usize> = HashMap::new();
-    let slots: Vec<usize> = opened
-        .layers
-        .iter()
-        .map(|l| {
-            let next = slot_of.len();
-            *slot_of
-                .entry((l.locator.as_str(), l.digest.as_deref(), l.declared_size))
-                .or_insert(next)
-        })
-        .collect();
-    let mut uses = vec![0usize; slot_of.len()];
-    for &slot in &slots {
-        uses[slot] += 1;
-    }
+    let (slots, uses) = blob_slots(&opened.layers);
     // Only a blob listed more than once is kept after its merge.
-    let memo: Vec<OnceLock<Arc<LayerResult>>> =
-        (0..slot_of.len()).map(|_| OnceLock::new()).collect();
+    let memo: Vec<OnceLock<Arc<LayerResult>>> = (0..uses.len()).map(|_| OnceLock::new()).collect();
     parallel::ordered_wide(
         &jobs,
         opened.remote.then_some(REMOTE_WIDTH),
@@ -716,26 +699,54 @@ fn walk_layers(
         |i, result| merge.layer(&mut layers[i], sizes[i], Arc::unwrap_or_clone(result)),
     );
     hooks.progress.finish();
-    for (figures, visible) in merge
-        .figures
-        .iter_mut()
-        .zip(merge.tree.visible_bytes(layers.len()))
-    {
-        figures.content_bytes = visible;
+    merge.finish(opened, layers)
+}
+
+/// Each listing's blob slot, and how many listings each slot has: a blob listed
+/// several times (the same locator, digest and declared size) is read once, and every
+/// listing is merged, as the image says.
+fn blob_slots(layers: &[LayerRef]) -> (Vec<usize>, Vec<usize>) {
+    let mut slot_of: HashMap<(&str, Option<&str>, Option<u64>), usize> = HashMap::new();
+    let slots: Vec<usize> = layers
+        .iter()
+        .map(|l| {
+            let next = slot_of.len();
+            *slot_of
+                .entry((l.locator.as_str(), l.digest.as_deref(), l.declared_size))
+                .or_insert(next)
+        })
+        .collect();
+    let mut uses = vec![0usize; slot_of.len()];
+    for &slot in &slots {
+        uses[slot] += 1;
     }
-    merge.errors.sort_by_key(|e| e.index);
-    Analysis {
-        image: opened.image.clone(),
-        layers,
-        figures: merge.figures,
-        history: opened.history.clone(),
-        history_note: opened.history_note.clone(),
-        tree: merge.tree,
-        captured: merge.captured,
-        watched: merge.watched,
-        readds: Vec::new(),
-        layer_errors: merge.errors,
-        notes: opened.notes.clone(),
-        manifest_only: false,
+    (slots, uses)
+}
+
+impl Merge {
+    /// The analysis of the merged layers: each layer's visible bytes, errors in order.
+    fn finish(mut self, opened: &Opened, layers: Vec<LayerRef>) -> Analysis {
+        for (figures, visible) in self
+            .figures
+            .iter_mut()
+            .zip(self.tree.visible_bytes(layers.len()))
+        {
+            figures.content_bytes = visible;
+        }
+        self.errors.sort_by_key(|e| e.index);
+        Analysis {
+            image: opened.image.clone(),
+            layers,
+            figures: self.figures,
+            history: opened.history.clone(),
+            history_note: opened.history_note.clone(),
+            tree: self.tree,
+            captured: self.captured,
+            watched: self.watched,
+            readds: Vec::new(),
+            layer_errors: self.errors,
+            notes: opened.notes.clone(),
+            manifest_only: false,
+        }
     }
 }

@@ -98,64 +98,128 @@ fn located(at: Option<&Located>, text: &str) -> String {
     at_line(at.map(|a| (a.file.as_str(), a.line)), Some(text))
 }
 
-impl Table {
-    fn summary(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
-        let img = &r.image;
-        let name = img
-            .reference
-            .clone()
-            .or_else(|| img.config_digest.clone())
-            .unwrap_or_else(|| img.source.clone());
-        let mut format = img.format.clone();
-        if let Some(c) = &img.outer_compression {
-            format.push_str(&format!(" in {c}"));
-        }
+/// `1 file`, `2 files`.
+fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The image's name, format and platform, its config digest, and a warning when the
+/// figures are incomplete.
+fn image_lines(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let img = &r.image;
+    let name = img
+        .reference
+        .clone()
+        .or_else(|| img.config_digest.clone())
+        .unwrap_or_else(|| img.source.clone());
+    let mut format = img.format.clone();
+    if let Some(c) = &img.outer_compression {
+        format.push_str(&format!(" in {c}"));
+    }
+    writeln!(
+        out,
+        "Image {} ({}, {})",
+        visible(&name),
+        visible(&format),
+        platform(&img.platform)
+    )?;
+    if let Some(d) = &img.config_digest {
+        writeln!(out, "config {}", visible(d))?;
+    }
+    if !r.complete {
         writeln!(
             out,
-            "Image {} ({}, {})",
-            visible(&name),
-            visible(&format),
-            platform(&img.platform)
+            "WARNING: {} layer(s) could not be read: the figures below are incomplete (see the problems at the end)",
+            r.problems.len()
         )?;
-        if let Some(d) = &img.config_digest {
-            writeln!(out, "config {}", visible(d))?;
-        }
-        if !r.complete {
-            writeln!(
-                out,
-                "WARNING: {} layer(s) could not be read: the figures below are incomplete (see the problems at the end)",
-                r.problems.len()
-            )?;
-        }
+    }
+    Ok(())
+}
+
+/// Where the base image ends, and what the base and your layers ship.
+fn base_line(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let (t, b) = (&r.totals, &r.base);
+    let yours = t.your_stored_bytes();
+    match b.layers {
+        0 => writeln!(
+            out,
+            "Base image: {}; every layer is counted as yours ({} shipped)",
+            base_rule(b.rule),
+            size(yours)
+        ),
+        n => writeln!(
+            out,
+            "Base image: {} ({}{}), {} shipped; yours: {}, {} shipped",
+            layer_span(0, n),
+            base_rule(b.rule),
+            b.name
+                .as_deref()
+                .map(|n| format!(", {}", visible(n)))
+                .unwrap_or_default(),
+            size(t.base_stored_bytes),
+            layer_span(n, r.layers.len()),
+            size(yours)
+        ),
+    }
+}
+
+impl Table {
+    fn summary(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
+        image_lines(r, out)?;
+        writeln!(out, "{}", self.totals_table(r))?;
+        let t = &r.totals;
+        writeln!(
+            out,
+            "{}, {}, {} in the final filesystem",
+            counted(t.files, "file", "files"),
+            counted(t.dirs, "directory", "directories"),
+            counted(t.symlinks, "symlink", "symlinks")
+        )?;
+        base_line(r, out)
+    }
+
+    /// The five totals with what each means.
+    fn totals_table(&self, r: &Report) -> ct::Table {
         let t = &r.totals;
         let mut table = new_table(self.width, &["figure", "size", "bytes", "meaning"], &[1, 2]);
-        let rows: [(&str, u64, String); 5] = [
-            ("compressed", t.compressed_bytes, size(t.compressed_bytes)),
+        let wasted = format!(
+            "{} ({})",
+            size(t.wasted_bytes),
+            percent(t.wasted_bytes, t.stored_bytes)
+        );
+        let rows: [(&str, u64, String, &str); 5] = [
+            (
+                "compressed",
+                t.compressed_bytes,
+                size(t.compressed_bytes),
+                "layer blobs as stored and pulled",
+            ),
             (
                 "uncompressed",
                 t.uncompressed_bytes,
                 size(t.uncompressed_bytes),
+                "layer tars, decompressed",
             ),
-            ("stored", t.stored_bytes, size(t.stored_bytes)),
-            ("content", t.content_bytes, size(t.content_bytes)),
+            (
+                "stored",
+                t.stored_bytes,
+                size(t.stored_bytes),
+                "file content shipped in all layers",
+            ),
+            (
+                "content",
+                t.content_bytes,
+                size(t.content_bytes),
+                "file content a container sees",
+            ),
             (
                 "wasted",
                 t.wasted_bytes,
-                format!(
-                    "{} ({})",
-                    size(t.wasted_bytes),
-                    percent(t.wasted_bytes, t.stored_bytes)
-                ),
+                wasted,
+                "shipped but hidden: overwritten or deleted later",
             ),
         ];
-        let meanings = [
-            "layer blobs as stored and pulled",
-            "layer tars, decompressed",
-            "file content shipped in all layers",
-            "file content a container sees",
-            "shipped but hidden: overwritten or deleted later",
-        ];
-        for ((label, value, human), meaning) in rows.into_iter().zip(meanings) {
+        for (label, value, human, meaning) in rows {
             table.add_row(vec![
                 Cell::new(label),
                 Cell::new(human),
@@ -163,35 +227,7 @@ impl Table {
                 Cell::new(meaning),
             ]);
         }
-        writeln!(out, "{table}")?;
-        writeln!(
-            out,
-            "{} files, {} directories, {} symlinks in the final filesystem",
-            t.files, t.dirs, t.symlinks
-        )?;
-        let b = &r.base;
-        let yours = t.your_stored_bytes();
-        match b.layers {
-            0 => writeln!(
-                out,
-                "Base image: {}; every layer is counted as yours ({} shipped)",
-                base_rule(b.rule),
-                size(yours)
-            ),
-            n => writeln!(
-                out,
-                "Base image: {} ({}{}), {} shipped; yours: {}, {} shipped",
-                layer_span(0, n),
-                base_rule(b.rule),
-                b.name
-                    .as_deref()
-                    .map(|n| format!(", {}", visible(n)))
-                    .unwrap_or_default(),
-                size(t.base_stored_bytes),
-                layer_span(n, r.layers.len()),
-                size(yours)
-            ),
-        }
+        table
     }
 
     fn layers(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -674,7 +710,9 @@ impl Renderer for Table {
             Document::Report(r) => self.report(r, out),
             Document::Explain(r, e) => self.explain(r, e, out),
             Document::Check(r, v) => self.check(r, v, out),
-            Document::Diff(d) => super::diff_table::render(self.width, &super::diff_view::view(d), out),
+            Document::Diff(d) => {
+                super::diff_table::render(self.width, &super::diff_view::view(d), out)
+            }
         }
     }
 }

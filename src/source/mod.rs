@@ -286,62 +286,52 @@ struct Input {
     remote: bool,
 }
 
-/// Open the input: a directory, a tar archive (possibly compressed as a whole), or `-`
-/// for standard input. One-pass inputs hand their layers to `walker` as they stream by.
-fn open_input(input: &str, opts: &SelectOptions, walker: &dyn MemberWalker) -> Result<Input> {
-    let stream = |name: &str, reader: Box<dyn Read + Send>| -> Result<Input> {
-        let (c, mut reader) = compression::decompressing(reader, opts.decoder_limit)
-            .map_err(|e| Error::io(name, e))?;
-        let store = StreamStore::read(name.to_string(), Box::new(&mut reader), walker)?;
-        if c.is_compressed() {
-            after_the_archive(name, c, &mut reader)?;
-        }
-        Ok(Input {
-            store: Box::new(store),
-            outer: c.is_compressed().then_some(c),
-            is_dir: false,
-            streamed: true,
-            remote: false,
-        })
-    };
-    if input == "-" {
-        return stream("standard input", Box::new(io::stdin()));
+/// A one-pass input (standard input, an archive compressed as a whole): read to its
+/// end, large members handed to `walker` as they stream by.
+fn open_stream(
+    name: &str,
+    reader: Box<dyn Read + Send>,
+    opts: &SelectOptions,
+    walker: &dyn MemberWalker,
+) -> Result<Input> {
+    let (c, mut reader) =
+        compression::decompressing(reader, opts.decoder_limit).map_err(|e| Error::io(name, e))?;
+    let store = StreamStore::read(name.to_string(), Box::new(&mut reader), walker)?;
+    if c.is_compressed() {
+        after_the_archive(name, c, &mut reader)?;
     }
-    let remote = |text: &str| -> Result<Input> {
-        let reference = Reference::parse(text).map_err(|reason| Error::UnknownFormat {
-            path: input.to_string(),
-            reason: format!("not an image reference: {reason}"),
-        })?;
-        Ok(Input {
-            store: Box::new(registry::RegistryStore::open(&reference, &opts.registry)?),
-            outer: None,
-            is_dir: false,
-            streamed: false,
-            remote: true,
-        })
-    };
-    if let Some(text) = registry::reference::strip_scheme(input) {
-        return remote(text);
-    }
+    Ok(Input {
+        store: Box::new(store),
+        outer: c.is_compressed().then_some(c),
+        is_dir: false,
+        streamed: true,
+        remote: false,
+    })
+}
+
+/// An image reference (`text`, as `input` gave it) read from its registry.
+fn open_remote(input: &str, text: &str, opts: &SelectOptions) -> Result<Input> {
+    let reference = Reference::parse(text).map_err(|reason| Error::UnknownFormat {
+        path: input.to_string(),
+        reason: format!("not an image reference: {reason}"),
+    })?;
+    Ok(Input {
+        store: Box::new(registry::RegistryStore::open(&reference, &opts.registry)?),
+        outer: None,
+        is_dir: false,
+        streamed: false,
+        remote: true,
+    })
+}
+
+/// A file or directory that exists: a layout, a tar archive, or a compressed one.
+fn open_local(
+    input: &str,
+    meta: &std::fs::Metadata,
+    opts: &SelectOptions,
+    walker: &dyn MemberWalker,
+) -> Result<Input> {
     let path = Path::new(input);
-    let meta = match std::fs::metadata(path) {
-        Ok(meta) => meta,
-        Err(e)
-            if e.kind() == io::ErrorKind::NotFound
-                && registry::reference::could_be_reference(input) =>
-        {
-            // Not a file: a reference, most likely; say both when it is neither (when
-            // the registry answered, the name was one).
-            return remote(input).map_err(|e| match e {
-                Error::RegistryUnreachable { reference, message } => Error::RegistryUnreachable {
-                    reference,
-                    message: format!("{message} (and there is no file or directory {input})"),
-                },
-                e => e,
-            });
-        }
-        Err(e) => return Err(Error::io(input, e)),
-    };
     let local = |store: Box<dyn BlobStore>, is_dir| Input {
         store,
         outer: None,
@@ -363,12 +353,42 @@ fn open_input(input: &str, opts: &SelectOptions, walker: &dyn MemberWalker) -> R
         Compression::Empty => Err(unknown("the file is empty")),
         c if c.is_compressed() => {
             let file = std::fs::File::open(path).map_err(|e| Error::io(input, e))?;
-            stream(input, Box::new(file))
+            open_stream(input, Box::new(file), opts, walker)
         }
         _ if tar::looks_like_tar(&head) => Ok(local(Box::new(TarStore::new(path)?), false)),
         _ => Err(unknown(
             "not a tar archive, a compressed tar archive or an OCI layout directory",
         )),
+    }
+}
+
+/// Open the input: a directory, a tar archive (possibly compressed as a whole), `-`
+/// for standard input, or an image reference. One-pass inputs hand their layers to
+/// `walker` as they stream by.
+fn open_input(input: &str, opts: &SelectOptions, walker: &dyn MemberWalker) -> Result<Input> {
+    if input == "-" {
+        return open_stream("standard input", Box::new(io::stdin()), opts, walker);
+    }
+    if let Some(text) = registry::reference::strip_scheme(input) {
+        return open_remote(input, text, opts);
+    }
+    match std::fs::metadata(Path::new(input)) {
+        Ok(meta) => open_local(input, &meta, opts, walker),
+        Err(e)
+            if e.kind() == io::ErrorKind::NotFound
+                && registry::reference::could_be_reference(input) =>
+        {
+            // Not a file: a reference, most likely; say both when it is neither (when
+            // the registry answered, the name was one).
+            open_remote(input, input, opts).map_err(|e| match e {
+                Error::RegistryUnreachable { reference, message } => Error::RegistryUnreachable {
+                    reference,
+                    message: format!("{message} (and there is no file or directory {input})"),
+                },
+                e => e,
+            })
+        }
+        Err(e) => Err(Error::io(input, e)),
     }
 }
 

@@ -409,7 +409,8 @@ fn base_layers(ctx: &Ctx<'_>, digest: &str, ours: &[Descriptor]) -> Option<usize
     prefix.then_some(theirs.len())
 }
 
-fn resolve_manifest(ctx: &Ctx<'_>, desc: &Descriptor, manifest: &Manifest) -> Result<Resolved> {
+/// The image config a manifest names, read, parsed and checked against `--platform`.
+fn read_config(ctx: &Ctx<'_>, manifest: &Manifest) -> Result<(String, Config)> {
     let store = ctx.store;
     let config_desc = manifest.config.clone().unwrap_or_default();
     let config_digest = config_desc.digest.clone().unwrap_or_default();
@@ -434,42 +435,60 @@ fn resolve_manifest(ctx: &Ctx<'_>, desc: &Descriptor, manifest: &Manifest) -> Re
             available: platform.to_string(),
         });
     }
+    Ok((config_digest, config))
+}
+
+/// Layer `index` of a manifest as a layer to walk: its blob's path and declared size.
+fn layer_ref(
+    ctx: &Ctx<'_>,
+    manifest_digest: Option<&str>,
+    index: usize,
+    d: &Descriptor,
+    diff_id: Option<String>,
+) -> Result<LayerRef> {
+    let store = ctx.store;
+    let digest = d.digest.clone().unwrap_or_default();
+    let locator = blob_path(&digest).ok_or_else(|| {
+        Error::invalid(
+            store.describe(),
+            format!("layer {index} has a malformed digest {digest:?}"),
+        )
+    })?;
+    let declared_size = match d.size.map(u64::try_from) {
+        Some(Err(_)) if ctx.opts.verify.checks_anything() => {
+            return Err(Error::invalid(
+                store.describe(),
+                format!(
+                    "manifest {}: layer {index} ({digest}) has key size {}, not a byte count",
+                    manifest_digest.unwrap_or("?"),
+                    d.size.unwrap_or_default()
+                ),
+            ));
+        }
+        Some(size) => size.ok(),
+        None => None,
+    };
+    Ok(LayerRef {
+        index,
+        locator,
+        digest: Some(digest.clone()),
+        diff_id,
+        media_type: d.media_type.clone(),
+        declared_size,
+        check: DigestCheck::Blob(digest),
+    })
+}
+
+fn resolve_manifest(ctx: &Ctx<'_>, desc: &Descriptor, manifest: &Manifest) -> Result<Resolved> {
+    let (config_digest, config) = read_config(ctx, manifest)?;
     let descs = manifest.layers.clone().unwrap_or_default();
     let mut notes = Vec::new();
     let diff_ids = Resolved::diff_ids(&config, descs.len(), &mut notes);
-    let mut layers = Vec::with_capacity(descs.len());
-    for (index, d) in descs.iter().enumerate() {
-        let digest = d.digest.clone().unwrap_or_default();
-        let locator = blob_path(&digest).ok_or_else(|| {
-            Error::invalid(
-                store.describe(),
-                format!("layer {index} has a malformed digest {digest:?}"),
-            )
-        })?;
-        let declared_size = match d.size.map(u64::try_from) {
-            Some(Err(_)) if ctx.opts.verify.checks_anything() => {
-                return Err(Error::invalid(
-                    store.describe(),
-                    format!(
-                        "manifest {}: layer {index} ({digest}) has key size {}, not a byte count",
-                        desc.digest.as_deref().unwrap_or("?"),
-                        d.size.unwrap_or_default()
-                    ),
-                ));
-            }
-            Some(size) => size.ok(),
-            None => None,
-        };
-        layers.push(LayerRef {
-            index,
-            locator,
-            digest: Some(digest.clone()),
-            diff_id: diff_ids.get(index).cloned(),
-            media_type: d.media_type.clone(),
-            declared_size,
-            check: DigestCheck::Blob(digest),
-        });
-    }
+    let layers = descs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| layer_ref(ctx, desc.digest.as_deref(), i, d, diff_ids.get(i).cloned()))
+        .collect::<Result<Vec<_>>>()?;
     let annotation = |key: &str| {
         manifest
             .annotations

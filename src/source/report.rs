@@ -107,8 +107,9 @@ pub fn read_snapshot(path: &Path) -> Result<Snapshot> {
     snapshot_of(&file, &doc)
 }
 
-/// [`read_snapshot`] of a document already parsed; `file` names it in errors.
-pub fn snapshot_of(file: &str, doc: &Value) -> Result<Snapshot> {
+/// The report inside a document: imgsize's own, of a schema version this imgsize reads,
+/// and a report or a check (whose report it is).
+fn report_in<'a>(file: &str, doc: &'a Value) -> Result<&'a Value> {
     if !doc.is_object() {
         return Err(err(
             file,
@@ -128,38 +129,41 @@ pub fn snapshot_of(file: &str, doc: &Value) -> Result<Snapshot> {
         ));
     }
     let version = doc.get("schema_version");
-    match version.and_then(Value::as_u64) {
-        Some(v) if SUPPORTED_SCHEMA_VERSIONS.contains(&v) => {}
-        _ => {
-            return Err(err(
-                file,
-                "schema_version",
-                format!(
-                    "{} is not a version this imgsize reads (it reads {}); use the imgsize that wrote it",
-                    version.map_or_else(|| "absent".to_string(), Value::to_string),
-                    SUPPORTED_SCHEMA_VERSIONS
-                        .iter()
-                        .map(u64::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ));
-        }
+    if !version
+        .and_then(Value::as_u64)
+        .is_some_and(|v| SUPPORTED_SCHEMA_VERSIONS.contains(&v))
+    {
+        return Err(err(
+            file,
+            "schema_version",
+            format!(
+                "{} is not a version this imgsize reads (it reads {}); use the imgsize that wrote it",
+                version.map_or_else(|| "absent".to_string(), Value::to_string),
+                SUPPORTED_SCHEMA_VERSIONS
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
     }
-    let doc = match doc.get("kind").and_then(Value::as_str) {
-        None | Some("report") => doc,
+    match doc.get("kind").and_then(Value::as_str) {
+        None | Some("report") => Ok(doc),
         Some("check") => match doc.get("report") {
-            Some(r) if r.is_object() => r,
-            _ => return Err(err(file, "report", "a check document without its report")),
+            Some(r) if r.is_object() => Ok(r),
+            _ => Err(err(file, "report", "a check document without its report")),
         },
-        Some(other) => {
-            return Err(err(
-                file,
-                "kind",
-                format!("a {other:?} document, not a report"),
-            ));
-        }
-    };
+        Some(other) => Err(err(
+            file,
+            "kind",
+            format!("a {other:?} document, not a report"),
+        )),
+    }
+}
+
+/// [`read_snapshot`] of a document already parsed; `file` names it in errors.
+pub fn snapshot_of(file: &str, doc: &Value) -> Result<Snapshot> {
+    let doc = report_in(file, doc)?;
     let image: ImageDoc = field(file, doc, "image")?;
     let layers: Vec<LayerDoc> = field(file, doc, "layers")?;
     let layers = layers
