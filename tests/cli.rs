@@ -378,6 +378,12 @@ fn absent_platform_names_wanted_and_available() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let o = report(&path, &["--platform", "linux/s390x"]);
     assert_one_error(&o, &["image.tar", "linux/s390x", "linux/amd64"]);
+    // It was given: no hint to give it.
+    assert!(
+        !stderr(&o).contains("pick one with --platform"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 fn unknown_image_lists_the_available_ones() {

@@ -412,11 +412,14 @@ fn hinted(problem: &str) -> String {
 
 /// An error message that names the input, without saying it twice, with a hint at the
 /// flag that would get past it where there is one.
-fn named(input: &str, e: &imgsize::Error) -> anyhow::Error {
+///
+/// `platform_given`: `--platform` (or `IMGSIZE_PLATFORM`) was given, so a missing
+/// platform is not answered with a hint to give it.
+fn named(input: &str, e: &imgsize::Error, platform_given: bool) -> anyhow::Error {
     let text = e.to_string();
     let hint = match e {
         imgsize::Error::UnsupportedDigest { .. } => " (--verify none skips digest checks)",
-        imgsize::Error::PlatformNotFound { .. } => " (pick one with --platform)",
+        imgsize::Error::PlatformNotFound { .. } if !platform_given => " (pick one with --platform)",
         imgsize::Error::RegistryAuth { .. } if text.contains("no credentials") => {
             " (log in with docker or podman, set IMGSIZE_REGISTRY_USERNAME and \
              IMGSIZE_REGISTRY_PASSWORD, or give --username with --password-stdin)"
@@ -501,7 +504,7 @@ fn report(args: &ReportArgs, explain: Option<&str>) -> Result<u8> {
             Err(e) => (Err(e), None),
         },
     };
-    let report = report.map_err(|e| named(&args.image, &e))?;
+    let report = report.map_err(|e| named(&args.image, &e, args.platform.is_some()))?;
     note_other_images(args, &report);
     let document = match &explanation {
         Some(e) => Document::Explain(&report, e),
@@ -597,7 +600,7 @@ fn check(args: &CheckArgs) -> Result<u8> {
         ..Hooks::default()
     };
     let (report, verdict) = imgsize::check(&r.image, &options, &budget, baseline.as_ref(), &hooks)
-        .map_err(|e| named(&r.image, &e))?;
+        .map_err(|e| named(&r.image, &e, r.platform.is_some()))?;
     note_other_images(r, &report);
     let document = Document::Check(&report, &verdict);
     let files: [(&Option<PathBuf>, &dyn Renderer); 3] = [
@@ -657,7 +660,7 @@ fn github(document: &Document<'_>) -> Result<()> {
 /// The growth baseline from an earlier JSON report (its errors name the file).
 fn read_baseline(path: &Path) -> Result<imgsize::analyze::budget::Baseline> {
     let snapshot = imgsize::source::report::read_snapshot(path)
-        .map_err(|e| named(&path.display().to_string(), &e))?;
+        .map_err(|e| named(&path.display().to_string(), &e, false))?;
     Ok(imgsize::analyze::budget::Baseline::from(&snapshot))
 }
 
@@ -681,7 +684,8 @@ fn diff(args: &DiffArgs) -> Result<u8> {
         ..Hooks::default()
     };
     let side = |input: &str| {
-        imgsize::pipeline::snapshot(input, &options, &hooks).map_err(|e| named(input, &e))
+        imgsize::pipeline::snapshot(input, &options, &hooks)
+            .map_err(|e| named(input, &e, args.common.platform.is_some()))
     };
     let old = side(&args.old)?;
     let new = side(&args.new)?;
