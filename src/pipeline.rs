@@ -194,10 +194,27 @@ fn manifest_limits(budget: &Budget) -> Result<()> {
 /// `options.summary.depth`) or a saved JSON report, told apart by content
 /// ([`source::report::looks_like_report`]). The diff's own tables keep
 /// `options.summary.top` rows. Two images are analysed one after the other.
-pub fn diff(old: &str, new: &str, options: &Options, hooks: &Hooks<'_>) -> Result<Diff> {
-    let old = snapshot(old, options, hooks)?;
-    let new = snapshot(new, options, hooks)?;
-    Ok(analyze::diff::diff(&old, &new, options.summary.top))
+///
+/// An error says which side it is about: `(input, error)`.
+pub fn diff<'a>(
+    old: &'a str,
+    new: &'a str,
+    options: &Options,
+    hooks: &Hooks<'_>,
+) -> std::result::Result<Diff, (&'a str, Error)> {
+    let old_side = snapshot(old, options, hooks).map_err(|e| (old, e))?;
+    let new_side = snapshot(new, options, hooks).map_err(|e| (new, e))?;
+    Ok(analyze::diff::diff(
+        &old_side,
+        &new_side,
+        options.summary.top,
+    ))
+}
+
+/// The growth baseline of `check --baseline`: an earlier JSON report read back.
+pub fn baseline(path: &std::path::Path) -> Result<budget::Baseline> {
+    let snapshot = source::report::read_snapshot(path)?;
+    Ok(budget::Baseline::from(&snapshot))
 }
 
 /// One side of [`diff`]: a saved JSON report read back, or an image analysed with

@@ -659,9 +659,7 @@ fn github(document: &Document<'_>) -> Result<()> {
 
 /// The growth baseline from an earlier JSON report (its errors name the file).
 fn read_baseline(path: &Path) -> Result<imgsize::analyze::budget::Baseline> {
-    let snapshot = imgsize::source::report::read_snapshot(path)
-        .map_err(|e| named(&path.display().to_string(), &e, false))?;
-    Ok(imgsize::analyze::budget::Baseline::from(&snapshot))
+    imgsize::pipeline::baseline(path).map_err(|e| named(&path.display().to_string(), &e, false))
 }
 
 /// `--tree` only shapes documents that carry a report; elsewhere it is refused
@@ -683,17 +681,12 @@ fn diff(args: &DiffArgs) -> Result<u8> {
         progress: &bar,
         ..Hooks::default()
     };
-    let side = |input: &str| {
-        imgsize::pipeline::snapshot(input, &options, &hooks)
-            .map_err(|e| named(input, &e, args.common.platform.is_some()))
-    };
-    let old = side(&args.old)?;
-    let new = side(&args.new)?;
-    let diff = imgsize::analyze::diff::diff(&old, &new, options.summary.top);
+    let diff = imgsize::pipeline::diff(&args.old, &args.new, &options, &hooks)
+        .map_err(|(input, e)| named(input, &e, args.common.platform.is_some()))?;
     if !print(&args.common, &Document::Diff(&diff))? {
         return Ok(EXIT_OK);
     }
-    for (input, s) in [(&args.old, &old), (&args.new, &new)] {
+    for (input, s) in [(&args.old, &diff.old), (&args.new, &diff.new)] {
         if !s.complete {
             say(
                 "error",
@@ -704,7 +697,7 @@ fn diff(args: &DiffArgs) -> Result<u8> {
             );
         }
     }
-    Ok(if old.complete && new.complete {
+    Ok(if diff.old.complete && diff.new.complete {
         EXIT_OK
     } else {
         EXIT_ERROR
