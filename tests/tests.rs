@@ -22,6 +22,7 @@ mod indexes;
 mod limits;
 mod packages;
 mod projections;
+mod readme;
 mod registry;
 mod rules;
 mod sample;
@@ -52,6 +53,7 @@ fn main() {
         limits::trials(),
         packages::trials(),
         projections::trials(),
+        readme::trials(),
         registry::trials(),
         rules::trials(),
         sample::trials(),
