@@ -550,6 +550,73 @@ fn explain_prints_a_path_history() {
     assert_eq!(doc["layers"][0]["added"]["bytes"], 70000);
 }
 
+/// Each command's `--help` offers the formats it prints and no other, and only report
+/// and check offer `--tree`; a format a command does not print is a usage error.
+fn each_command_offers_only_what_it_accepts() {
+    let offered = |command: &str| -> (Vec<String>, bool) {
+        let help = stdout(&run(&[command, "--help"]));
+        let mut formats = Vec::new();
+        let mut in_format = false;
+        for line in help.lines() {
+            let t = line.trim();
+            if t.starts_with("--format") {
+                in_format = true;
+                continue;
+            }
+            if in_format && t.starts_with("--") {
+                break;
+            }
+            if in_format && let Some(value) = t.strip_prefix("- ") {
+                formats.push(value.split(':').next().unwrap_or("").trim().to_string());
+            }
+            if in_format && let Some(list) = t.strip_prefix("[possible values: ") {
+                formats.extend(list.trim_end_matches(']').split(", ").map(str::to_string));
+            }
+        }
+        (formats, help.contains("--tree"))
+    };
+    for (command, formats, tree) in [
+        (
+            "report",
+            vec!["table", "json", "markdown", "sarif", "html"],
+            true,
+        ),
+        ("explain", vec!["table", "json"], false),
+        (
+            "check",
+            vec!["table", "json", "markdown", "junit", "sarif"],
+            true,
+        ),
+        ("diff", vec!["table", "json", "markdown", "html"], false),
+    ] {
+        assert_eq!(
+            offered(command),
+            (formats.iter().map(|f| f.to_string()).collect(), tree),
+            "{command}"
+        );
+    }
+    let dir = tmp();
+    let path = good_archive(dir.path());
+    let path = path.to_str().expect("utf-8");
+    for (args, refused) in [
+        (
+            vec!["explain", path, "/usr", "--format", "markdown"],
+            "markdown",
+        ),
+        (vec!["explain", path, "/usr", "--format", "html"], "html"),
+        (vec!["report", path, "--format", "junit"], "junit"),
+        (vec!["diff", path, path, "--format", "sarif"], "sarif"),
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&o).contains(&format!("invalid value '{refused}'")),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
 crate::tests![
     help_exits_zero,
     usage_errors_exit_two,
@@ -569,4 +636,5 @@ crate::tests![
     digest_mismatch_on_standard_input,
     oversized_long_name_is_refused,
     explain_prints_a_path_history,
+    each_command_offers_only_what_it_accepts,
 ];

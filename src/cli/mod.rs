@@ -100,14 +100,14 @@ struct ExplainArgs {
 enum OutputFormat {
     Table,
     Json,
-    /// GitHub-flavoured markdown (a pull-request comment; report, check and diff).
+    /// GitHub-flavoured markdown (a pull-request comment).
     Markdown,
-    /// JUnit XML (check only).
+    /// JUnit XML.
     Junit,
-    /// SARIF 2.1.0 (check and report).
+    /// SARIF 2.1.0.
     Sarif,
     /// One self-contained HTML page: a treemap, the layers, the suggestions, the
-    /// tables (report and diff).
+    /// tables.
     Html,
 }
 
@@ -155,7 +155,7 @@ impl std::ops::Deref for ReportArgs {
 /// The flags every command that reads images shares.
 #[derive(Debug, Args)]
 struct CommonArgs {
-    /// Output format.
+    /// Output format (each command offers those it can print).
     #[arg(long, value_enum, default_value_t = OutputFormat::Table, env = "IMGSIZE_FORMAT")]
     format: OutputFormat,
     /// Rows shown in the path and waste tables.
@@ -745,9 +745,46 @@ fn with_input(input: &str, problem: &str) -> String {
     }
 }
 
+/// The formats each command accepts: its `--help` offers these, and no other parses.
+const FORMATS: [(&str, &[&str]); 4] = [
+    ("report", &["table", "json", "markdown", "sarif", "html"]),
+    ("explain", &["table", "json"]),
+    ("check", &["table", "json", "markdown", "junit", "sarif"]),
+    ("diff", &["table", "json", "markdown", "html"]),
+];
+
+/// The command line, with each command's `--format` narrowed to what it accepts and
+/// `--tree` shown only where a report has a tree to put in its JSON.
+fn command() -> clap::Command {
+    use clap::CommandFactory;
+    use clap::builder::{PossibleValuesParser, TypedValueParser};
+    let mut cmd = Cli::command();
+    for (name, formats) in FORMATS {
+        let values: Vec<clap::builder::PossibleValue> = OutputFormat::value_variants()
+            .iter()
+            .filter_map(ValueEnum::to_possible_value)
+            .filter(|v| formats.contains(&v.get_name()))
+            .collect();
+        let parser = PossibleValuesParser::new(values)
+            .try_map(|text: String| OutputFormat::from_str(&text, true));
+        cmd = cmd.mut_subcommand(name, |c| c.mut_arg("format", |a| a.value_parser(parser)));
+    }
+    for name in ["explain", "diff"] {
+        cmd = cmd.mut_subcommand(name, |c| {
+            c.mut_arg("tree", |a| a.hide(true))
+                .mut_arg("tree_nodes", |a| a.hide(true))
+        });
+    }
+    cmd
+}
+
 /// Run the command line; returns the process exit code.
 pub fn run() -> u8 {
-    let cli = match Cli::try_parse() {
+    use clap::FromArgMatches;
+    let parsed = command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };

@@ -47,9 +47,14 @@ impl Renderer for Html {
                     format!("{} → {}", side_name(&d.old), side_name(&d.new)),
                 )
             }
-            Document::Explain(..) | Document::Check(..) => {
+            Document::Explain(..) => {
                 return Err(super::unsupported(
-                    "--format html shows report and diff; use json, table or markdown here",
+                    "--format html shows report and diff; explain is table or json",
+                ));
+            }
+            Document::Check(..) => {
+                return Err(super::unsupported(
+                    "--format html shows report and diff; check is table, json, markdown, junit or sarif",
                 ));
             }
         };
