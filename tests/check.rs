@@ -205,6 +205,48 @@ fn exit_codes_pass_fail_and_error() {
     assert!(String::from_utf8_lossy(&none.stderr).contains("no budgets to check"));
 }
 
+/// A failing `compressed` budget weighs each fix by what it saves of the pull, not of
+/// the stored bytes: the apt lists are 88 kB stored but compress to 19.62 kB, and the
+/// line shows 19.62 kB, which is also what the `after` figure subtracts.
+fn a_compressed_budget_suggests_fixes_by_their_compressed_saving() {
+    let doc = json(&check(
+        &sample(),
+        &["--limit", "compressed=200kB", "--format", "json"],
+    ));
+    let apt = &doc["report"]["findings"][0];
+    assert_eq!(apt["rule"], "apt-lists");
+    assert_eq!(apt["bytes"], 88_000);
+    assert_eq!(apt["compressed_bytes"], 19_620);
+    let result = &doc["results"][0];
+    assert_eq!(result["findings"], serde_json::json!([0]));
+    assert_eq!(result["after_bytes"], 208_474 - 19_620);
+
+    for format in ["table", "markdown"] {
+        let o = check(
+            &sample(),
+            &["--limit", "compressed=200kB", "--format", format],
+        );
+        assert_eq!(o.status.code(), Some(1), "{format}");
+        let out = String::from_utf8_lossy(&o.stdout);
+        let want = match format {
+            "table" => "fix: apt-lists in layer 1 saves 19.62 kB: ",
+            _ => "fix **apt-lists** in layer 1 (saves 19.62 kB): ",
+        };
+        assert!(out.contains(want), "{format}: {out}");
+        assert!(
+            !out.contains("in layer 1 saves 88.00 kB:") && !out.contains("(saves 88.00 kB)"),
+            "{format} shows the stored saving: {out}"
+        );
+    }
+    // A stored budget keeps the stored figure.
+    let o = check(&sample(), &["--limit", "uncompressed=800kB"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("fix: apt-lists in layer 1 saves 88.00 kB: "),
+        "{out}"
+    );
+}
+
 fn budget_file_errors_name_file_line_and_key() {
     let dir = tmp();
     let cases: &[(&str, &str)] = &[
@@ -719,6 +761,7 @@ fn an_incomplete_image_is_an_error_not_a_verdict() {
 crate::tests![
     every_kind_of_limit_against_the_sample,
     exit_codes_pass_fail_and_error,
+    a_compressed_budget_suggests_fixes_by_their_compressed_saving,
     budget_file_errors_name_file_line_and_key,
     the_default_budget_file_is_read_from_the_working_directory,
     package_limits_see_every_package_not_only_the_top_rows,

@@ -264,7 +264,7 @@ mod tests {
         assert_eq!(rest_label("paths", DiffRest { rows: 0, delta: 0 }), None);
         assert_eq!(
             rest_label("paths", DiffRest { rows: 2, delta: -1500 }).as_deref(),
-            Some("… 2 more paths (-1.5 kB in all; --top shows more)")
+            Some("… 2 more paths (-1.50 kB in all; --top shows more)")
         );
     }
 }

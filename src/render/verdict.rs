@@ -108,11 +108,17 @@ pub fn layer_name(r: &Report, index: usize, room: usize) -> String {
 
 /// A finding as one line: `pip-cache in layer 3 saves 8.00 MB: <fix>`.
 pub fn finding_line(f: &Finding) -> String {
+    fix_line(f, f.bytes)
+}
+
+/// A finding as one line with what it saves of a budget's figure (`saves`, from the
+/// outcome: compressed bytes for a compressed budget).
+pub fn fix_line(f: &Finding, saves: u64) -> String {
     format!(
         "{} in layer {} saves {}: {}",
         f.rule.code(),
         f.layer,
-        size(f.bytes),
+        size(saves),
         visible(&f.fix)
     )
 }
@@ -131,8 +137,12 @@ pub enum Item<'a> {
         path: &'a str,
         bytes: u64,
     },
-    /// A finding whose fix lowers the figure.
-    Fix(&'a Finding),
+    /// A finding whose fix lowers the figure, with what it saves of the figure's kind
+    /// ([`Outcome::savings`]).
+    Fix {
+        finding: &'a Finding,
+        saves: u64,
+    },
     /// The figure after those fixes, against the limit.
     After {
         bytes: u64,
@@ -167,8 +177,11 @@ pub fn items<'a>(o: &'a Outcome, r: &'a Report) -> Vec<Item<'a>> {
     out.extend(
         o.findings
             .iter()
-            .filter_map(|&i| r.findings.rows.get(i))
-            .map(Item::Fix),
+            .zip(&o.savings)
+            .filter_map(|(&i, &saves)| {
+                let finding = r.findings.rows.get(i)?;
+                Some(Item::Fix { finding, saves })
+            }),
     );
     if let (Some(after), Amount::Bytes(max)) = (o.after, o.limit.max) {
         out.push(Item::After { bytes: after, max });
@@ -202,7 +215,7 @@ pub fn explanation(o: &Outcome, r: &Report, room: usize) -> Vec<String> {
             Item::Example { path, bytes } => {
                 format!("{}: {}", super::format::clip(path, room), size(bytes))
             }
-            Item::Fix(f) => format!("fix: {}", finding_line(f)),
+            Item::Fix { finding, saves } => format!("fix: {}", fix_line(finding, saves)),
             Item::After { bytes, max } => format!(
                 "after these fixes: {} ({} the {} budget)",
                 size(bytes),
