@@ -5,7 +5,9 @@
 //! place that knows the order of the stages, so a new step (a layer cache, a budget, a
 //! manifest-only mode) is added here once.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+mod readds;
+
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -18,8 +20,8 @@ use crate::cache::LayerCache;
 use crate::error::{Error, LayerError, LayerErrorKind, Result};
 use crate::model::dockerfile::Dockerfile;
 use crate::model::{
-    Analysis, CapturedFile, DigestCheck, FsTree, LayerFigures, LayerRef, LayerScan, ReAdd,
-    Snapshot, WatchedEntry,
+    Analysis, CapturedFile, DigestCheck, FsTree, LayerFigures, LayerRef, LayerScan, Snapshot,
+    WatchedEntry,
 };
 use crate::source::{self, MemberWalker, Opened, SelectOptions, StreamedMember, documents};
 use crate::walk::verify::{self, Arrival};
@@ -274,7 +276,7 @@ pub fn analysis(input: &str, options: &Options, hooks: &Hooks<'_>) -> Result<Ana
     };
     let mut analysis = walk_layers(&opened, select.verify, cache.as_ref(), &hooks);
     check_sums(&analysis, opened.store.describe())?;
-    analysis.readds = confirm_readds(&opened, &analysis, cache.as_ref());
+    analysis.readds = readds::confirm(&opened, &analysis, cache.as_ref());
     Ok(analysis)
 }
 
@@ -353,157 +355,6 @@ fn manifest_analysis(opened: &Opened) -> Analysis {
         notes,
         manifest_only: true,
     }
-}
-
-/// Paths of one layer whose content is hashed.
-struct PathSet(HashSet<Vec<u8>>);
-
-impl Capture for PathSet {
-    fn wants(&self, path: &[u8], _size: u64) -> bool {
-        self.0.contains(path)
-    }
-}
-
-/// Files a later layer re-added at the same path and size: hash both copies, reading
-/// again only the layers that hold them (and only hashing those files), to keep the
-/// re-adds whose content is the same. A one-pass input cannot be read again: its
-/// candidates stay unconfirmed.
-fn confirm_readds(opened: &Opened, a: &Analysis, cache: Option<&LayerCache>) -> Vec<ReAdd> {
-    let candidates = a.tree.same_size_readds();
-    if opened.streamed || candidates.is_empty() {
-        return candidates
-            .into_iter()
-            .map(|c| ReAdd {
-                waste: c.waste,
-                node: c.node,
-                upper_waste: c.upper_waste,
-                confirmed: false,
-            })
-            .collect();
-    }
-    let paths: Vec<Vec<u8>> = candidates
-        .iter()
-        .map(|c| a.tree.path_bytes(c.node))
-        .collect();
-    let mut wanted: BTreeMap<usize, HashSet<Vec<u8>>> = BTreeMap::new();
-    for (c, path) in candidates.iter().zip(&paths) {
-        let w = a.tree.waste()[c.waste as usize];
-        wanted
-            .entry(w.added_layer.into())
-            .or_default()
-            .insert(path.clone());
-        wanted
-            .entry(w.removed_layer.into())
-            .or_default()
-            .insert(path.clone());
-    }
-    let wanted: Vec<(usize, PathSet)> = wanted.into_iter().map(|(l, p)| (l, PathSet(p))).collect();
-    let jobs: Vec<(usize, u64)> = (0..wanted.len())
-        .map(|i| (i, a.figures[wanted[i].0].uncompressed_bytes))
-        .collect();
-    let mut by_layer: HashMap<usize, HashMap<Vec<u8>, [u8; 32]>> = HashMap::new();
-    parallel::ordered(
-        &jobs,
-        |i| hash_files(opened, &a.layers[wanted[i].0], &wanted[i].1, cache),
-        |i, hashes| {
-            if let Some(h) = hashes {
-                by_layer.insert(wanted[i].0, h);
-            }
-        },
-    );
-    let digest = |layer: u16, path: &[u8]| by_layer.get(&usize::from(layer))?.get(path).copied();
-    candidates
-        .into_iter()
-        .zip(&paths)
-        .filter_map(|(c, path)| {
-            let w = a.tree.waste()[c.waste as usize];
-            let lower = digest(w.added_layer, path)?;
-            (digest(w.removed_layer, path)? == lower).then_some(ReAdd {
-                waste: c.waste,
-                node: c.node,
-                upper_waste: c.upper_waste,
-                confirmed: true,
-            })
-        })
-        .collect()
-}
-
-/// SHA-256 of the selected files of one layer (the last entry of a path wins, as in
-/// the merge); `None` when the layer cannot be read again. With a cache, the hashes are
-/// kept under a key made of the layer's digest and the paths asked, so a second report
-/// does not read (or download) the layer again to confirm the same re-adds.
-fn hash_files(
-    opened: &Opened,
-    layer: &LayerRef,
-    paths: &PathSet,
-    cache: Option<&LayerCache>,
-) -> Option<HashMap<Vec<u8>, [u8; 32]>> {
-    let key = match (&layer.check, cache) {
-        (DigestCheck::Blob(d), Some(cache)) => Some((hashes_key(d, paths), cache)),
-        _ => None,
-    };
-    if let Some((key, cache)) = &key
-        && let Some(kept) = cache.get(key)
-        && kept.blob_digest.as_deref() == Some(key.as_str())
-    {
-        return Some(hashed_files(&kept));
-    }
-    let reader = opened.store.open(&layer.locator).ok()?;
-    let opts = walk::ScanOptions {
-        hash_files: Some(paths),
-        decoder_limit: opened.decoder_limit,
-        ..walk::ScanOptions::default()
-    };
-    let scan = walk::scan(reader, &opts, &NoProgress).ok()?;
-    let hashes = hashed_files(&scan);
-    if let Some((key, cache)) = key {
-        let _ = cache.put(&key, &hashes_scan(&key, &hashes));
-    }
-    Some(hashes)
-}
-
-/// The hashed files of a scan, by path.
-fn hashed_files(scan: &LayerScan) -> HashMap<Vec<u8>, [u8; 32]> {
-    scan.hashed
-        .iter()
-        .filter_map(|&(entry, digest)| {
-            let e = scan.entries.get(entry as usize)?;
-            Some((scan.text(e.path).to_vec(), digest))
-        })
-        .collect()
-}
-
-/// The cache key of some files' hashes in one layer: a SHA-256 over the layer digest and
-/// the sorted paths (distinct from every layer digest, which hashes a tar).
-fn hashes_key(layer_digest: &str, paths: &PathSet) -> String {
-    let mut sorted: Vec<&Vec<u8>> = paths.0.iter().collect();
-    sorted.sort();
-    let mut h = crate::bytes::Hasher::new(crate::bytes::Algorithm::Sha256);
-    h.update(b"imgsize file hashes\0");
-    h.update(layer_digest.as_bytes());
-    for p in sorted {
-        h.update(&(p.len() as u64).to_le_bytes());
-        h.update(p);
-    }
-    h.finish()
-}
-
-/// Files' hashes as a scan the cache can keep: one entry per path, its hash beside it.
-fn hashes_scan(key: &str, hashes: &HashMap<Vec<u8>, [u8; 32]>) -> LayerScan {
-    let mut scan = LayerScan::default();
-    scan.blob_digest = Some(key.to_string());
-    let mut sorted: Vec<(&Vec<u8>, &[u8; 32])> = hashes.iter().collect();
-    sorted.sort();
-    for (path, digest) in sorted {
-        let index = scan.entries.len() as u32;
-        if scan
-            .push(crate::model::EntryKind::File, path, None, 0)
-            .is_ok()
-        {
-            scan.hashed.push((index, *digest));
-        }
-    }
-    scan
 }
 
 /// Walks the layers of a one-pass input while they stream by, inside the source.
