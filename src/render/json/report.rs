@@ -1,27 +1,23 @@
-//! The JSON contract for dashboards and scripts. Field by field in docs/json.md; the
-//! schema is docs/imgsize-report.schema.json. Integers are raw bytes. Any change that
-//! removes or retypes a field bumps [`SCHEMA_VERSION`]; adding fields does not.
-
-use std::io::{self, Write};
+//! The report document: what `imgsize report --format json` prints, what the HTML
+//! report embeds, and the `report` inside a check verdict. One output type per part of
+//! the [`Report`] (image, totals, layers, history, paths, waste, base, categories,
+//! packages, findings and their projection, the Dockerfile match, the tree), each built
+//! by a small function from its row; [`doc`] puts them together. Field by field in
+//! docs/json.md.
 
 use serde::Serialize;
 
-use super::{Document, Renderer, verdict};
-use crate::analyze::Verdict;
-use crate::analyze::budget::{Amount, Origin, Outcome, Unit};
-use crate::analyze::diff::{Change, Diff, DiffRest, Side};
-use crate::analyze::dockerfile::Located;
+use super::SCHEMA_VERSION;
+use super::shared::{LineDoc, PathBytes, PathLayer, TOOL, Tool};
 use crate::analyze::{
-    self, CategoryRow, Explanation, Finding, LayerRow, MapKind, MapNode, Now, PackageRow, PathRow,
-    Report, Step, Tally, TreeMap, WasteRow,
+    self, CategoryRow, Finding, LayerRow, MapKind, MapNode, PackageRow, PathRow, Report, Step,
+    TreeMap, WasteRow,
 };
-use crate::model::{HistoryStep, ImageInfo, NodeKind, SnapshotLine};
+use crate::model::{HistoryStep, ImageInfo, NodeKind};
 
-/// Version of the JSON contract.
-pub const SCHEMA_VERSION: u32 = 1;
-
+/// The report document.
 #[derive(Serialize)]
-struct Doc<'a> {
+pub(super) struct Doc<'a> {
     schema_version: u32,
     tool: Tool,
     image: Image<'a>,
@@ -99,18 +95,6 @@ fn tree(t: &TreeMap) -> TreeDoc<'_> {
 }
 
 #[derive(Serialize)]
-struct Tool {
-    name: &'static str,
-    version: &'static str,
-}
-
-/// Who wrote a document.
-const TOOL: Tool = Tool {
-    name: "imgsize",
-    version: env!("CARGO_PKG_VERSION"),
-};
-
-#[derive(Serialize)]
 struct Image<'a> {
     source: &'a str,
     format: &'a str,
@@ -165,23 +149,6 @@ struct Layer<'a> {
 }
 
 #[derive(Serialize)]
-struct LineDoc<'a> {
-    file: &'a str,
-    line: usize,
-    end_line: usize,
-}
-
-impl<'a> From<&'a Located> for LineDoc<'a> {
-    fn from(l: &'a Located) -> Self {
-        LineDoc {
-            file: &l.file,
-            line: l.line,
-            end_line: l.end_line,
-        }
-    }
-}
-
-#[derive(Serialize)]
 struct DockerfileDoc<'a> {
     file: &'a str,
     stage: &'a str,
@@ -207,12 +174,6 @@ struct Path<'a> {
     bytes: u64,
     files: u64,
     layers: Vec<PathLayer>,
-}
-
-#[derive(Serialize)]
-struct PathLayer {
-    index: usize,
-    bytes: u64,
 }
 
 #[derive(Serialize)]
@@ -280,12 +241,6 @@ struct FindingDoc<'a> {
     confidence: &'static str,
     fix: &'a str,
     dockerfile_line: Option<LineDoc<'a>>,
-}
-
-#[derive(Serialize)]
-struct PathBytes<'a> {
-    path: &'a str,
-    bytes: u64,
 }
 
 #[derive(Serialize)]
@@ -437,11 +392,7 @@ fn path(p: &PathRow) -> Path<'_> {
         kind: kind_name(p.kind),
         bytes: p.bytes,
         files: p.files,
-        layers: p
-            .layers
-            .iter()
-            .map(|&(index, bytes)| PathLayer { index, bytes })
-            .collect(),
+        layers: PathLayer::rows(&p.layers),
     }
 }
 
@@ -520,14 +471,7 @@ fn finding<'a>(f: &'a Finding, r: &'a Report) -> FindingDoc<'a> {
         layer: f.layer,
         created_by: r.layers.get(f.layer).and_then(|l| l.created_by.as_deref()),
         instruction: f.instruction.as_deref(),
-        paths: f
-            .paths
-            .iter()
-            .map(|(path, bytes)| PathBytes {
-                path,
-                bytes: *bytes,
-            })
-            .collect(),
+        paths: PathBytes::rows(&f.paths),
         path_count: f.path_count,
         bytes: f.bytes,
         incremental_bytes: f.incremental_bytes,
@@ -538,7 +482,8 @@ fn finding<'a>(f: &'a Finding, r: &'a Report) -> FindingDoc<'a> {
     }
 }
 
-fn doc(r: &Report) -> Doc<'_> {
+/// The report document of a report.
+pub(super) fn doc(r: &Report) -> Doc<'_> {
     let layers = r
         .steps
         .iter()
@@ -609,428 +554,125 @@ fn doc(r: &Report) -> Doc<'_> {
     }
 }
 
-#[derive(Serialize)]
-struct TallyDoc {
-    files: u64,
-    bytes: u64,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::Category;
+    use serde_json::json;
 
-impl From<Tally> for TallyDoc {
-    fn from(t: Tally) -> Self {
-        TallyDoc {
-            files: t.files,
-            bytes: t.bytes,
+    #[test]
+    fn totals_serialise_with_the_documented_keys_only() {
+        let t = analyze::Totals {
+            compressed_bytes: 1,
+            uncompressed_bytes: 2,
+            stored_bytes: 3,
+            content_bytes: 4,
+            wasted_bytes: 5,
+            files: 6,
+            dirs: 7,
+            symlinks: 8,
+            layers: 9,
+            layer_files: 10,
+            base_stored_bytes: 11,
+        };
+        let v = serde_json::to_value(totals(&t)).expect("serialise");
+        assert_eq!(
+            v,
+            json!({
+                "compressed_bytes": 1,
+                "uncompressed_bytes": 2,
+                "stored_bytes": 3,
+                "content_bytes": 4,
+                "wasted_bytes": 5,
+                "files": 6,
+                "dirs": 7,
+                "symlinks": 8,
+                "layers": 9,
+            })
+        );
+        // A `Value` compares keys as a set: the text also keeps the contract's order.
+        let text = serde_json::to_string(&totals(&t)).expect("serialise");
+        assert_eq!(
+            text,
+            "{\"compressed_bytes\":1,\"uncompressed_bytes\":2,\"stored_bytes\":3,\
+             \"content_bytes\":4,\"wasted_bytes\":5,\"files\":6,\"dirs\":7,\
+             \"symlinks\":8,\"layers\":9}"
+        );
+    }
+
+    #[test]
+    fn a_metadata_only_step_is_a_layer_with_no_figures() {
+        let h = HistoryStep {
+            created_by: Some("/bin/sh -c #(nop)  ENV A=1".to_string()),
+            created: Some("2024-01-02T03:04:05Z".to_string()),
+            comment: None,
+            empty_layer: true,
+            layer: None,
+        };
+        let v = serde_json::to_value(empty_step(&h)).expect("serialise");
+        assert_eq!(
+            v,
+            json!({
+                "index": null,
+                "empty_layer": true,
+                "digest": null,
+                "diff_id": null,
+                "media_type": null,
+                "compression": null,
+                "compressed_bytes": 0,
+                "uncompressed_bytes": 0,
+                "added_bytes": 0,
+                "content_bytes": 0,
+                "wasted_bytes": 0,
+                "files": 0,
+                "entries": 0,
+                "created_by": "/bin/sh -c #(nop)  ENV A=1",
+                "created": "2024-01-02T03:04:05Z",
+                "comment": null,
+                "error": null,
+                "scope": null,
+                "dockerfile_line": null,
+            })
+        );
+    }
+
+    fn node(name: &str, kind: MapKind, bytes: u64, children: Vec<MapNode>) -> MapNode {
+        MapNode {
+            name: name.to_string(),
+            kind,
+            bytes,
+            files: u64::from(kind == MapKind::File),
+            layer: (bytes > 0).then_some(2),
+            category: (bytes > 0).then_some(Category::PipCache),
+            entries: if kind == MapKind::Pruned { 4 } else { 0 },
+            children,
         }
     }
-}
 
-#[derive(Serialize)]
-struct AttrChange<'a> {
-    change: &'a str,
-    entries: u64,
-}
-
-#[derive(Serialize)]
-struct ChangeDoc<'a> {
-    layer: usize,
-    scope: &'static str,
-    instruction: Option<&'a str>,
-    added: TallyDoc,
-    readded: TallyDoc,
-    replaced: TallyDoc,
-    hidden: TallyDoc,
-    dirs_added: u64,
-    attrs: Vec<AttrChange<'a>>,
-}
-
-#[derive(Serialize)]
-struct NowDoc {
-    kind: &'static str,
-    bytes: u64,
-    files: u64,
-    layer: Option<usize>,
-}
-
-#[derive(Serialize)]
-struct ExplainDoc<'a> {
-    schema_version: u32,
-    path: &'a str,
-    now: NowDoc,
-    layers: Vec<ChangeDoc<'a>>,
-}
-
-fn explain_doc(e: &Explanation) -> ExplainDoc<'_> {
-    let now = match e.now {
-        Now::Missing => ("missing", 0, 0, None),
-        Now::File { bytes, layer } => ("file", bytes, 1, Some(layer)),
-        Now::Dir { files, bytes } => ("dir", bytes, files, None),
-        Now::Other => ("other", 0, 0, None),
-    };
-    ExplainDoc {
-        schema_version: SCHEMA_VERSION,
-        path: &e.path,
-        now: NowDoc {
-            kind: now.0,
-            bytes: now.1,
-            files: now.2,
-            layer: now.3,
-        },
-        layers: e
-            .layers
-            .iter()
-            .map(|c| ChangeDoc {
-                layer: c.layer,
-                scope: if c.base { "base" } else { "yours" },
-                instruction: c.instruction.as_deref(),
-                added: c.added.into(),
-                readded: c.readded.into(),
-                replaced: c.replaced.into(),
-                hidden: c.hidden.into(),
-                dirs_added: c.dirs_added,
-                attrs: c
-                    .attrs
-                    .iter()
-                    .map(|(change, entries)| AttrChange {
-                        change,
-                        entries: *entries,
-                    })
-                    .collect(),
+    #[test]
+    fn tree_nodes_carry_entries_when_pruned_and_children_when_directories() {
+        let root = node(
+            "/",
+            MapKind::Dir,
+            30,
+            vec![
+                node("a.whl", MapKind::File, 20, vec![]),
+                node("", MapKind::Pruned, 10, vec![]),
+            ],
+        );
+        let v = serde_json::to_value(NodeDoc(&root)).expect("serialise");
+        assert_eq!(
+            v,
+            json!({
+                "name": "/", "kind": "dir", "bytes": 30, "files": 0, "layer": 2,
+                "category": "pip-cache",
+                "children": [
+                    { "name": "a.whl", "kind": "file", "bytes": 20, "files": 1, "layer": 2,
+                      "category": "pip-cache" },
+                    { "name": "", "kind": "pruned", "bytes": 10, "files": 0, "layer": 2,
+                      "category": "pip-cache", "entries": 4 },
+                ],
             })
-            .collect(),
-    }
-}
-
-#[derive(Serialize)]
-struct CheckDoc<'a> {
-    schema_version: u32,
-    kind: &'static str,
-    tool: Tool,
-    passed: bool,
-    failed: usize,
-    growth_measure: &'static str,
-    baseline: Option<&'a str>,
-    results: Vec<OutcomeDoc<'a>>,
-    report: Doc<'a>,
-}
-
-#[derive(Serialize)]
-struct OutcomeDoc<'a> {
-    key: String,
-    description: String,
-    unit: &'static str,
-    limit: serde_json::Value,
-    measured: Option<serde_json::Value>,
-    status: &'static str,
-    /// `{"file", "line"}` of the budget file, or `"--limit"`.
-    origin: serde_json::Value,
-    message: String,
-    layer: Option<usize>,
-    layers: Vec<PathLayer>,
-    examples: Vec<PathBytes<'a>>,
-    /// Indexes into `report.findings`.
-    findings: &'a [usize],
-    after_bytes: Option<u64>,
-    note: Option<&'a str>,
-    /// The Dockerfile line of the layer the result is about, with `--dockerfile`.
-    dockerfile_line: Option<LineDoc<'a>>,
-}
-
-/// Bytes and counts as integers, percentages as numbers.
-fn amount_value(a: Amount) -> serde_json::Value {
-    match a {
-        Amount::Bytes(b) | Amount::Count(b) => b.into(),
-        Amount::SignedBytes(b) => b.into(),
-        Amount::Percent(p) => serde_json::Number::from_f64(p)
-            .map(serde_json::Value::Number)
-            .unwrap_or(serde_json::Value::Null),
-    }
-}
-
-fn outcome<'a>(o: &'a Outcome, r: &'a Report) -> OutcomeDoc<'a> {
-    OutcomeDoc {
-        key: o.limit.metric.key(),
-        description: o.limit.metric.describe(),
-        unit: match o.limit.metric.unit() {
-            Unit::Bytes => "bytes",
-            Unit::Count => "count",
-            Unit::Percent => "percent",
-        },
-        limit: amount_value(o.limit.max),
-        measured: o.measured.map(amount_value),
-        status: o.status.code(),
-        origin: match &o.limit.origin {
-            Origin::File { file, line } => serde_json::json!({ "file": file, "line": line }),
-            Origin::Flag => serde_json::Value::from("--limit"),
-        },
-        message: verdict::headline(o),
-        layer: o.layer,
-        layers: o
-            .layers
-            .iter()
-            .map(|&(index, bytes)| PathLayer { index, bytes })
-            .collect(),
-        examples: o
-            .examples
-            .iter()
-            .map(|(path, bytes)| PathBytes {
-                path,
-                bytes: *bytes,
-            })
-            .collect(),
-        findings: &o.findings,
-        after_bytes: o.after,
-        note: o.note.as_deref(),
-        dockerfile_line: verdict::main_layer(o)
-            .and_then(|l| r.line(l))
-            .map(LineDoc::from),
-    }
-}
-
-fn check_doc<'a>(r: &'a Report, v: &'a Verdict) -> CheckDoc<'a> {
-    CheckDoc {
-        schema_version: SCHEMA_VERSION,
-        kind: "check",
-        tool: TOOL,
-        passed: v.passed(),
-        failed: v.failed(),
-        growth_measure: v.growth_measure.code(),
-        baseline: v.baseline.as_deref(),
-        results: v.outcomes.iter().map(|o| outcome(o, r)).collect(),
-        report: doc(r),
-    }
-}
-
-#[derive(Serialize)]
-struct DeltaDoc {
-    old: u64,
-    new: u64,
-    delta: i64,
-}
-
-impl From<Change> for DeltaDoc {
-    fn from(c: Change) -> Self {
-        DeltaDoc {
-            old: c.old,
-            new: c.new,
-            delta: c.delta,
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct SideDoc<'a> {
-    source: &'a str,
-    reference: Option<&'a str>,
-    complete: bool,
-}
-
-#[derive(Serialize)]
-struct TotalsDiffDoc {
-    compressed_bytes: DeltaDoc,
-    uncompressed_bytes: DeltaDoc,
-    stored_bytes: DeltaDoc,
-    content_bytes: DeltaDoc,
-    wasted_bytes: DeltaDoc,
-    files: DeltaDoc,
-    layers: DeltaDoc,
-}
-
-#[derive(Serialize)]
-struct CategoryChangeDoc<'a> {
-    category: &'a str,
-    bytes: DeltaDoc,
-    content_bytes: DeltaDoc,
-    wasted_bytes: DeltaDoc,
-}
-
-#[derive(Serialize)]
-struct LayerDiffDoc<'a> {
-    status: &'static str,
-    old_index: Option<usize>,
-    new_index: Option<usize>,
-    diff_id: Option<&'a str>,
-    old_diff_id: Option<&'a str>,
-    instruction: Option<&'a str>,
-    compressed_bytes: DeltaDoc,
-    uncompressed_bytes: DeltaDoc,
-    added_bytes: DeltaDoc,
-    dockerfile_line: Option<&'a SnapshotLine>,
-}
-
-#[derive(Serialize)]
-struct PathChangeDoc<'a> {
-    path: &'a str,
-    status: &'static str,
-    bytes: DeltaDoc,
-}
-
-#[derive(Serialize)]
-struct PackageChangeDoc<'a> {
-    manager: &'a str,
-    name: &'a str,
-    old_version: Option<&'a str>,
-    new_version: Option<&'a str>,
-    status: &'static str,
-    bytes: DeltaDoc,
-}
-
-#[derive(Serialize)]
-struct FindingChangeDoc<'a> {
-    status: &'static str,
-    rule: &'a str,
-    scope: &'a str,
-    instruction: Option<&'a str>,
-    bytes: u64,
-    dockerfile_line: Option<&'a SnapshotLine>,
-}
-
-#[derive(Serialize)]
-struct DiffRestDoc {
-    rows: usize,
-    delta: i64,
-}
-
-impl From<DiffRest> for DiffRestDoc {
-    fn from(r: DiffRest) -> Self {
-        DiffRestDoc {
-            rows: r.rows,
-            delta: r.delta,
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct DiffDoc<'a> {
-    schema_version: u32,
-    kind: &'static str,
-    tool: Tool,
-    old: SideDoc<'a>,
-    new: SideDoc<'a>,
-    totals: TotalsDiffDoc,
-    categories: Vec<CategoryChangeDoc<'a>>,
-    layers: Vec<LayerDiffDoc<'a>>,
-    paths_depth: usize,
-    paths: Vec<PathChangeDoc<'a>>,
-    paths_rest: DiffRestDoc,
-    packages: Vec<PackageChangeDoc<'a>>,
-    packages_rest: DiffRestDoc,
-    findings: Vec<FindingChangeDoc<'a>>,
-    notes: &'a [String],
-}
-
-fn side_doc(s: &Side) -> SideDoc<'_> {
-    SideDoc {
-        source: &s.source,
-        reference: s.reference.as_deref(),
-        complete: s.complete,
-    }
-}
-
-fn diff_doc(d: &Diff) -> DiffDoc<'_> {
-    let t = &d.totals;
-    DiffDoc {
-        schema_version: SCHEMA_VERSION,
-        kind: "diff",
-        tool: TOOL,
-        old: side_doc(&d.old),
-        new: side_doc(&d.new),
-        totals: TotalsDiffDoc {
-            compressed_bytes: t.compressed_bytes.into(),
-            uncompressed_bytes: t.uncompressed_bytes.into(),
-            stored_bytes: t.stored_bytes.into(),
-            content_bytes: t.content_bytes.into(),
-            wasted_bytes: t.wasted_bytes.into(),
-            files: t.files.into(),
-            layers: t.layers.into(),
-        },
-        categories: d
-            .categories
-            .iter()
-            .map(|c| CategoryChangeDoc {
-                category: &c.category,
-                bytes: c.bytes.into(),
-                content_bytes: c.content_bytes.into(),
-                wasted_bytes: c.wasted_bytes.into(),
-            })
-            .collect(),
-        layers: d
-            .layers
-            .iter()
-            .map(|l| LayerDiffDoc {
-                status: l.status.code(),
-                old_index: l.old_index,
-                new_index: l.new_index,
-                diff_id: l.diff_id.as_deref(),
-                old_diff_id: l.old_diff_id.as_deref(),
-                instruction: l.instruction.as_deref(),
-                compressed_bytes: l.compressed_bytes.into(),
-                uncompressed_bytes: l.uncompressed_bytes.into(),
-                added_bytes: l.added_bytes.into(),
-                dockerfile_line: l.line.as_ref(),
-            })
-            .collect(),
-        paths_depth: d.paths_depth,
-        paths: d
-            .paths
-            .iter()
-            .map(|p| PathChangeDoc {
-                path: &p.path,
-                status: p.status.code(),
-                bytes: p.bytes.into(),
-            })
-            .collect(),
-        paths_rest: d.paths_rest.into(),
-        packages: d
-            .packages
-            .iter()
-            .map(|p| PackageChangeDoc {
-                manager: &p.manager,
-                name: &p.name,
-                old_version: p.old_version.as_deref(),
-                new_version: p.new_version.as_deref(),
-                status: p.status.code(),
-                bytes: p.bytes.into(),
-            })
-            .collect(),
-        packages_rest: d.packages_rest.into(),
-        findings: d
-            .findings
-            .iter()
-            .map(|f| FindingChangeDoc {
-                status: f.status.code(),
-                rule: &f.rule,
-                scope: &f.scope,
-                instruction: f.instruction.as_deref(),
-                bytes: f.bytes,
-                dockerfile_line: f.line.as_ref(),
-            })
-            .collect(),
-        notes: &d.notes,
-    }
-}
-
-/// A report as compact JSON, the document `--format json` prints: what the HTML
-/// report embeds.
-pub(crate) fn report_compact(r: &Report, out: &mut dyn Write) -> io::Result<()> {
-    Ok(serde_json::to_writer(out, &doc(r))?)
-}
-
-/// A diff as compact JSON, for the HTML diff.
-pub(crate) fn diff_compact(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
-    Ok(serde_json::to_writer(out, &diff_doc(d))?)
-}
-
-/// Renders documents as one pretty-printed JSON document each (`--format json`).
-pub struct Json;
-
-impl Renderer for Json {
-    fn render(&self, d: &Document<'_>, out: &mut dyn Write) -> io::Result<()> {
-        match d {
-            Document::Report(r) => serde_json::to_writer_pretty(&mut *out, &doc(r))?,
-            Document::Explain(_, e) => serde_json::to_writer_pretty(&mut *out, &explain_doc(e))?,
-            Document::Check(r, v) => serde_json::to_writer_pretty(&mut *out, &check_doc(r, v))?,
-            Document::Diff(d) => serde_json::to_writer_pretty(&mut *out, &diff_doc(d))?,
-        }
-        out.write_all(b"\n")
+        );
     }
 }
