@@ -19,7 +19,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::error::{Error, Result};
 use crate::model::LayerScan;
-use crate::model::scan::SCAN_FORMAT;
+use crate::model::scan_codec::SCAN_FORMAT;
 
 /// First bytes of every cache entry.
 const MAGIC: [u8; 8] = *b"imgsz-lc";

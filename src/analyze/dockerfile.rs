@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use super::instruction::instruction;
 use crate::model::HistoryStep;
-use crate::model::dockerfile::{Dockerfile, Instruction};
+use crate::model::dockerfile::{Dockerfile, Instruction, Stage};
 
 /// Where a layer's instruction is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,46 +77,7 @@ pub fn expand(text: &str, vars: &HashMap<String, String>, escape: char) -> Strin
             };
             let inner: String = chars[i + 2..i + 2 + close].iter().collect();
             i += close + 3;
-            let name_end = inner
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(inner.len());
-            let (name, op) = inner.split_at(name_end);
-            let value = vars.get(name);
-            let set = value.is_some();
-            let nonempty = value.is_some_and(|v| !v.is_empty());
-            let word = |o: &str| expand(o, vars, escape);
-            out.push_str(&match op {
-                "" => value.cloned().unwrap_or_default(),
-                o if o.starts_with(":-") => {
-                    if nonempty {
-                        value.cloned().unwrap_or_default()
-                    } else {
-                        word(&o[2..])
-                    }
-                }
-                o if o.starts_with('-') => {
-                    if set {
-                        value.cloned().unwrap_or_default()
-                    } else {
-                        word(&o[1..])
-                    }
-                }
-                o if o.starts_with(":+") => {
-                    if nonempty {
-                        word(&o[2..])
-                    } else {
-                        String::new()
-                    }
-                }
-                o if o.starts_with('+') => {
-                    if set {
-                        word(&o[1..])
-                    } else {
-                        String::new()
-                    }
-                }
-                _ => value.cloned().unwrap_or_default(),
-            });
+            out.push_str(&expand_braced(&inner, vars, escape));
             continue;
         }
         let end = chars[i + 1..]
@@ -133,6 +94,51 @@ pub fn expand(text: &str, vars: &HashMap<String, String>, escape: char) -> Strin
         i = end;
     }
     out
+}
+
+/// What one `${...}` form stands for, from what is inside the braces: a name, then
+/// an optional `:-`, `-`, `:+` or `+` operator and its word (itself expanded).
+fn expand_braced(inner: &str, vars: &HashMap<String, String>, escape: char) -> String {
+    let name_end = inner
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(inner.len());
+    let (name, op) = inner.split_at(name_end);
+    let value = vars.get(name);
+    let set = value.is_some();
+    let nonempty = value.is_some_and(|v| !v.is_empty());
+    let word = |o: &str| expand(o, vars, escape);
+    match op {
+        "" => value.cloned().unwrap_or_default(),
+        o if o.starts_with(":-") => {
+            if nonempty {
+                value.cloned().unwrap_or_default()
+            } else {
+                word(&o[2..])
+            }
+        }
+        o if o.starts_with('-') => {
+            if set {
+                value.cloned().unwrap_or_default()
+            } else {
+                word(&o[1..])
+            }
+        }
+        o if o.starts_with(":+") => {
+            if nonempty {
+                word(&o[2..])
+            } else {
+                String::new()
+            }
+        }
+        o if o.starts_with('+') => {
+            if set {
+                word(&o[1..])
+            } else {
+                String::new()
+            }
+        }
+        _ => value.cloned().unwrap_or_default(),
+    }
 }
 
 /// `KEY=VALUE` pairs of ENV or LABEL, quotes removed, in order; the legacy `ENV KEY value`
@@ -314,7 +320,48 @@ pub fn lines(
     history: &[HistoryStep],
     layer_count: usize,
 ) -> std::result::Result<DockerfileLines, String> {
-    let stage = match target {
+    let stage = target_stage(df, target)?;
+    let wanted = stage_signatures(df, stage, &given_build_args(history));
+    let have: Vec<Option<String>> = history
+        .iter()
+        .map(|h| h.created_by.as_deref().and_then(history_signature))
+        .collect();
+    let pairs = align(&have, &wanted);
+    let mut steps: Vec<Option<Located>> = vec![None; history.len()];
+    let mut matched = vec![false; stage.instructions.len()];
+    for (h, d) in pairs.iter().enumerate() {
+        if let Some(d) = *d {
+            let i = &stage.instructions[d];
+            steps[h] = Some(Located {
+                file: df.file.clone(),
+                line: i.line,
+                end_line: i.end_line,
+            });
+            matched[d] = true;
+        }
+    }
+    let layers = layer_lines(history, &steps, layer_count);
+    let unmatched_lines: Vec<usize> = stage
+        .instructions
+        .iter()
+        .zip(&matched)
+        .filter(|(_, m)| !**m)
+        .map(|(i, _)| i.line)
+        .collect();
+    let notes = alignment_notes(&df.file, history, &steps, &unmatched_lines);
+    Ok(DockerfileLines {
+        file: df.file.clone(),
+        stage: stage_label(df, stage),
+        layers,
+        steps,
+        unmatched_lines,
+        notes,
+    })
+}
+
+/// The stage named `target`, or the last one; a missing name lists the names there are.
+fn target_stage<'a>(df: &'a Dockerfile, target: Option<&str>) -> Result<&'a Stage, String> {
+    match target {
         Some(t) => df
             .stages
             .iter()
@@ -329,21 +376,37 @@ pub fn lines(
                         names.join(", ")
                     }
                 )
-            })?,
-        None => df.stages.last().ok_or_else(|| "no stage".to_string())?,
-    };
-    // Variables: global ARG defaults reach a stage only when it declares them again.
-    let global: HashMap<&str, Option<&String>> = df
-        .global_args
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_ref()))
-        .collect();
+            }),
+        None => df.stages.last().ok_or_else(|| "no stage".to_string()),
+    }
+}
+
+/// The build arguments the history's RUN steps show, the last value of each name.
+fn given_build_args(history: &[HistoryStep]) -> HashMap<String, String> {
     let mut given: HashMap<String, String> = HashMap::new();
     for h in history {
         for (k, v) in h.created_by.as_deref().map(build_args).unwrap_or_default() {
             given.insert(k, v);
         }
     }
+    given
+}
+
+/// The signatures of each instruction of `stage` ([`dockerfile_signatures`]), with the
+/// variables as the builder sees them at that instruction: `ARG` values from `given`,
+/// the stage's default, or a global default the stage declares again; `ENV` values
+/// expanded.
+fn stage_signatures(
+    df: &Dockerfile,
+    stage: &Stage,
+    given: &HashMap<String, String>,
+) -> Vec<(Vec<String>, bool)> {
+    // Variables: global ARG defaults reach a stage only when it declares them again.
+    let global: HashMap<&str, Option<&String>> = df
+        .global_args
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_ref()))
+        .collect();
     let mut vars: HashMap<String, String> = HashMap::new();
     let mut wanted: Vec<(Vec<String>, bool)> = Vec::new();
     for i in &stage.instructions {
@@ -370,40 +433,39 @@ pub fn lines(
             _ => {}
         }
     }
-    let have: Vec<Option<String>> = history
-        .iter()
-        .map(|h| h.created_by.as_deref().and_then(history_signature))
-        .collect();
-    let fits = |h: usize, d: usize| -> bool {
-        let Some(sig) = &have[h] else { return false };
-        let (sigs, prefix) = &wanted[d];
-        sigs.iter().any(|s| s == sig)
-            || (*prefix && sigs.first().is_some_and(|s| sig.starts_with(s.as_str())))
-    };
-    // Longest common subsequence; the walk back from the end prefers late matches.
-    let (n, m) = (history.len(), stage.instructions.len());
+    wanted
+}
+
+/// Whether a history step's signature fits an instruction's: one of them, or one it
+/// extends when a history command may extend it (a heredoc's body).
+fn fits(have: &Option<String>, wanted: &(Vec<String>, bool)) -> bool {
+    let Some(sig) = have else { return false };
+    let (sigs, prefix) = wanted;
+    sigs.iter().any(|s| s == sig)
+        || (*prefix && sigs.first().is_some_and(|s| sig.starts_with(s.as_str())))
+}
+
+/// Pair history steps with instructions: the longest common subsequence of fitting
+/// signatures, whose walk back from the end prefers late matches. By history step, the
+/// index of its instruction.
+fn align(have: &[Option<String>], wanted: &[(Vec<String>, bool)]) -> Vec<Option<usize>> {
+    let fit = |h: usize, d: usize| fits(&have[h], &wanted[d]);
+    let (n, m) = (have.len(), wanted.len());
     let mut table = vec![vec![0u32; m + 1]; n + 1];
     for h in 1..=n {
         for d in 1..=m {
-            table[h][d] = if fits(h - 1, d - 1) {
+            table[h][d] = if fit(h - 1, d - 1) {
                 table[h - 1][d - 1] + 1
             } else {
                 table[h - 1][d].max(table[h][d - 1])
             };
         }
     }
-    let mut steps: Vec<Option<Located>> = vec![None; n];
-    let mut matched = vec![false; m];
+    let mut pairs = vec![None; n];
     let (mut h, mut d) = (n, m);
     while h > 0 && d > 0 {
-        if fits(h - 1, d - 1) && table[h][d] == table[h - 1][d - 1] + 1 {
-            let i = &stage.instructions[d - 1];
-            steps[h - 1] = Some(Located {
-                file: df.file.clone(),
-                line: i.line,
-                end_line: i.end_line,
-            });
-            matched[d - 1] = true;
+        if fit(h - 1, d - 1) && table[h][d] == table[h - 1][d - 1] + 1 {
+            pairs[h - 1] = Some(d - 1);
             h -= 1;
             d -= 1;
         } else if table[h - 1][d] >= table[h][d - 1] {
@@ -412,21 +474,34 @@ pub fn lines(
             d -= 1;
         }
     }
+    pairs
+}
+
+/// By layer index, the lines of the step that made the layer.
+fn layer_lines(
+    history: &[HistoryStep],
+    steps: &[Option<Located>],
+    layer_count: usize,
+) -> Vec<Option<Located>> {
     let mut layers: Vec<Option<Located>> = vec![None; layer_count];
-    for (step, at) in history.iter().zip(&steps) {
+    for (step, at) in history.iter().zip(steps) {
         if let (Some(l), Some(at)) = (step.layer, at)
             && l < layer_count
         {
             layers[l] = Some(at.clone());
         }
     }
-    let unmatched_lines: Vec<usize> = stage
-        .instructions
-        .iter()
-        .zip(&matched)
-        .filter(|(_, m)| !**m)
-        .map(|(i, _)| i.line)
-        .collect();
+    layers
+}
+
+/// What a reader should know about the alignment: layers after the first match with no
+/// line, no match at all, instructions no step matched.
+fn alignment_notes(
+    file: &str,
+    history: &[HistoryStep],
+    steps: &[Option<Located>],
+    unmatched_lines: &[usize],
+) -> Vec<String> {
     let mut notes = Vec::new();
     let first_matched = steps.iter().position(Option::is_some);
     let unmatched_yours = history
@@ -438,14 +513,12 @@ pub fn lines(
         .count();
     if unmatched_yours > 0 {
         notes.push(format!(
-            "{unmatched_yours} layers after the first matched one have no line in {}: built from another Dockerfile or stage, or the history was rewritten",
-            df.file
+            "{unmatched_yours} layers after the first matched one have no line in {file}: built from another Dockerfile or stage, or the history was rewritten"
         ));
     }
     if first_matched.is_none() {
         notes.push(format!(
-            "no history step matches an instruction of {}: is it the Dockerfile this image was built from?",
-            df.file
+            "no history step matches an instruction of {file}: is it the Dockerfile this image was built from?"
         ));
     }
     if !unmatched_lines.is_empty() && first_matched.is_some() {
@@ -455,25 +528,23 @@ pub fn lines(
             .map(|l| l.to_string())
             .collect();
         notes.push(format!(
-            "instructions at lines {} of {} match no history step (a squashed build keeps one layer for the whole stage)",
+            "instructions at lines {} of {file} match no history step (a squashed build keeps one layer for the whole stage)",
             shown.join(", "),
-            df.file
         ));
     }
-    Ok(DockerfileLines {
-        file: df.file.clone(),
-        stage: stage.name.clone().unwrap_or_else(|| {
-            let defaults: HashMap<String, String> = df
-                .global_args
-                .iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.clone()?)))
-                .collect();
-            expand(&stage.base, &defaults, '\\')
-        }),
-        layers,
-        steps,
-        unmatched_lines,
-        notes,
+    notes
+}
+
+/// How the report names the stage: its name, else its `FROM` base with the global
+/// `ARG` defaults expanded.
+fn stage_label(df: &Dockerfile, stage: &Stage) -> String {
+    stage.name.clone().unwrap_or_else(|| {
+        let defaults: HashMap<String, String> = df
+            .global_args
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), v.clone()?)))
+            .collect();
+        expand(&stage.base, &defaults, '\\')
     })
 }
 

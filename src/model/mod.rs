@@ -3,7 +3,7 @@
 //! - [`image`]: what a source resolved (image metadata, platform, layer descriptors,
 //!   history);
 //! - [`scan`]: what the walker makes of one layer blob (compact entry records and the
-//!   layer's figures);
+//!   layer's figures), and [`scan_codec`] its binary form for the layer cache;
 //! - [`path`]: the one normal form of a tar member name;
 //! - [`tree`]: the merged filesystem, built by applying scans bottom to top;
 //! - [`snapshot`]: the diffable summary of one report (`imgsize diff`);
@@ -16,6 +16,7 @@ pub mod dockerfile;
 pub mod image;
 pub mod path;
 pub mod scan;
+pub mod scan_codec;
 pub mod snapshot;
 pub mod tree;
 

@@ -146,11 +146,6 @@ fn heredoc_markers(args: &str) -> Vec<(String, bool)> {
 /// Parse Dockerfile text.
 pub fn parse(text: &str, file: &str) -> Result<Dockerfile> {
     let lines: Vec<&str> = text.lines().collect();
-    let err = |line: usize, message: String| Error::Dockerfile {
-        file: file.to_string(),
-        line: Some(line),
-        message,
-    };
     let (escape, mut i) = directives(&lines, file)?;
     let mut df = Dockerfile {
         file: file.to_string(),
@@ -163,123 +158,8 @@ pub fn parse(text: &str, file: &str) -> Result<Dockerfile> {
             i += 1;
             continue;
         }
-        let start = i;
-        // Join continuations: the escape character ends the line.
-        let mut logical = String::new();
-        loop {
-            let line = lines[i];
-            let trimmed = line.trim_end();
-            i += 1;
-            match trimmed.strip_suffix(escape) {
-                Some(head) => {
-                    logical.push_str(head);
-                    // Comment and empty lines inside a continuation are skipped.
-                    while i < lines.len() && (lines[i].trim().is_empty() || is_comment(lines[i])) {
-                        i += 1;
-                    }
-                    if i >= lines.len() {
-                        break;
-                    }
-                }
-                None => {
-                    logical.push_str(line);
-                    break;
-                }
-            }
-        }
-        let logical = logical.trim();
-        let (word, rest) = logical
-            .split_once(char::is_whitespace)
-            .unwrap_or((logical, ""));
-        let keyword = word.to_ascii_uppercase();
-        if !KEYWORDS.contains(&keyword.as_str()) {
-            return Err(err(start + 1, format!("unknown instruction `{word}`")));
-        }
-        let mut rest = rest.trim_start();
-        let mut flags = Vec::new();
-        if matches!(
-            keyword.as_str(),
-            "RUN" | "COPY" | "ADD" | "FROM" | "HEALTHCHECK"
-        ) {
-            while rest.starts_with("--") {
-                let (flag, more) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-                flags.push(flag.to_string());
-                rest = more.trim_start();
-            }
-        }
-        let args = rest.trim().to_string();
-        let json = args
-            .starts_with('[')
-            .then(|| serde_json::from_str::<Vec<String>>(&args).ok())
-            .flatten();
-        let mut heredocs = Vec::new();
-        if json.is_none() && matches!(keyword.as_str(), "RUN" | "COPY" | "ADD") {
-            for (name, strip) in heredoc_markers(&args) {
-                let mut body = String::new();
-                loop {
-                    let Some(line) = lines.get(i) else {
-                        return Err(err(
-                            start + 1,
-                            format!("heredoc <<{name} is not terminated"),
-                        ));
-                    };
-                    i += 1;
-                    let l = if strip {
-                        line.trim_start_matches('\t')
-                    } else {
-                        line
-                    };
-                    if l == name {
-                        break;
-                    }
-                    body.push_str(l);
-                    body.push('\n');
-                }
-                heredocs.push(Heredoc { name, body });
-            }
-        }
-        let instruction = Instruction {
-            keyword,
-            flags,
-            args,
-            json,
-            heredocs,
-            line: start + 1,
-            end_line: i,
-        };
-        match instruction.keyword.as_str() {
-            "FROM" => {
-                let words: Vec<&str> = instruction.args.split_whitespace().collect();
-                let (base, name) = match words.as_slice() {
-                    [base] => (*base, None),
-                    [base, as_, name] if as_.eq_ignore_ascii_case("as") => (*base, Some(*name)),
-                    _ => {
-                        return Err(err(
-                            start + 1,
-                            "FROM takes an image and an optional `AS name`".into(),
-                        ));
-                    }
-                };
-                df.stages.push(Stage {
-                    name: name.map(str::to_string),
-                    base: base.to_string(),
-                    line: start + 1,
-                    instructions: Vec::new(),
-                });
-            }
-            _ => match df.stages.last_mut() {
-                Some(stage) => stage.instructions.push(instruction),
-                None if instruction.keyword == "ARG" => {
-                    df.global_args.extend(arg_defaults(&instruction.args))
-                }
-                None => {
-                    return Err(err(
-                        start + 1,
-                        format!("{} before the first FROM", instruction.keyword),
-                    ));
-                }
-            },
-        }
+        let instruction = instruction(&lines, &mut i, escape, file)?;
+        place(&mut df, instruction, file)?;
     }
     if df.stages.is_empty() {
         return Err(Error::Dockerfile {
@@ -289,6 +169,176 @@ pub fn parse(text: &str, file: &str) -> Result<Dockerfile> {
         });
     }
     Ok(df)
+}
+
+/// An error at a line (1-based) of the file.
+fn error_at(file: &str, line: usize, message: String) -> Error {
+    Error::Dockerfile {
+        file: file.to_string(),
+        line: Some(line),
+        message,
+    }
+}
+
+/// The instruction starting at `lines[*i]`, with its continuations and heredocs;
+/// `*i` is left on the line after it.
+fn instruction(lines: &[&str], i: &mut usize, escape: char, file: &str) -> Result<Instruction> {
+    let start = *i;
+    let logical = logical_line(lines, i, escape);
+    let logical = logical.trim();
+    let (word, rest) = logical
+        .split_once(char::is_whitespace)
+        .unwrap_or((logical, ""));
+    let keyword = word.to_ascii_uppercase();
+    if !KEYWORDS.contains(&keyword.as_str()) {
+        return Err(error_at(
+            file,
+            start + 1,
+            format!("unknown instruction `{word}`"),
+        ));
+    }
+    let (flags, args) = flags_and_args(&keyword, rest);
+    let json = args
+        .starts_with('[')
+        .then(|| serde_json::from_str::<Vec<String>>(&args).ok())
+        .flatten();
+    let heredocs = if json.is_none() && matches!(keyword.as_str(), "RUN" | "COPY" | "ADD") {
+        heredoc_bodies(lines, i, &args, file, start)?
+    } else {
+        Vec::new()
+    };
+    Ok(Instruction {
+        keyword,
+        flags,
+        args,
+        json,
+        heredocs,
+        line: start + 1,
+        end_line: *i,
+    })
+}
+
+/// The logical line starting at `lines[*i]`: lines ending in the escape character
+/// joined with the next, comment and empty lines inside the continuation skipped;
+/// `*i` is left on the line after it.
+fn logical_line(lines: &[&str], i: &mut usize, escape: char) -> String {
+    let mut logical = String::new();
+    loop {
+        let line = lines[*i];
+        let trimmed = line.trim_end();
+        *i += 1;
+        match trimmed.strip_suffix(escape) {
+            Some(head) => {
+                logical.push_str(head);
+                // Comment and empty lines inside a continuation are skipped.
+                while *i < lines.len() && (lines[*i].trim().is_empty() || is_comment(lines[*i])) {
+                    *i += 1;
+                }
+                if *i >= lines.len() {
+                    break;
+                }
+            }
+            None => {
+                logical.push_str(line);
+                break;
+            }
+        }
+    }
+    logical
+}
+
+/// The leading `--flag` words of the instructions that take flags, and the arguments
+/// after them.
+fn flags_and_args(keyword: &str, rest: &str) -> (Vec<String>, String) {
+    let mut rest = rest.trim_start();
+    let mut flags = Vec::new();
+    if matches!(keyword, "RUN" | "COPY" | "ADD" | "FROM" | "HEALTHCHECK") {
+        while rest.starts_with("--") {
+            let (flag, more) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+            flags.push(flag.to_string());
+            rest = more.trim_start();
+        }
+    }
+    (flags, rest.trim().to_string())
+}
+
+/// The bodies of the heredocs `args` opens, read from `lines[*i]` on, each up to its
+/// terminator line; `*i` is left on the line after the last. `start` is the
+/// instruction's first line (0-based), which an unterminated heredoc's error names.
+fn heredoc_bodies(
+    lines: &[&str],
+    i: &mut usize,
+    args: &str,
+    file: &str,
+    start: usize,
+) -> Result<Vec<Heredoc>> {
+    let mut heredocs = Vec::new();
+    for (name, strip) in heredoc_markers(args) {
+        let mut body = String::new();
+        loop {
+            let Some(line) = lines.get(*i) else {
+                return Err(error_at(
+                    file,
+                    start + 1,
+                    format!("heredoc <<{name} is not terminated"),
+                ));
+            };
+            *i += 1;
+            let l = if strip {
+                line.trim_start_matches('\t')
+            } else {
+                line
+            };
+            if l == name {
+                break;
+            }
+            body.push_str(l);
+            body.push('\n');
+        }
+        heredocs.push(Heredoc { name, body });
+    }
+    Ok(heredocs)
+}
+
+/// Put an instruction where it belongs: a `FROM` opens a stage, anything else joins the
+/// last stage, and an `ARG` before the first `FROM` is a global one.
+fn place(df: &mut Dockerfile, instruction: Instruction, file: &str) -> Result<()> {
+    let at = instruction.line;
+    if instruction.keyword == "FROM" {
+        let words: Vec<&str> = instruction.args.split_whitespace().collect();
+        let (base, name) = match words.as_slice() {
+            [base] => (*base, None),
+            [base, as_, name] if as_.eq_ignore_ascii_case("as") => (*base, Some(*name)),
+            _ => {
+                return Err(error_at(
+                    file,
+                    at,
+                    "FROM takes an image and an optional `AS name`".into(),
+                ));
+            }
+        };
+        df.stages.push(Stage {
+            name: name.map(str::to_string),
+            base: base.to_string(),
+            line: at,
+            instructions: Vec::new(),
+        });
+        return Ok(());
+    }
+    match df.stages.last_mut() {
+        Some(stage) => stage.instructions.push(instruction),
+        None if instruction.keyword == "ARG" => {
+            df.global_args.extend(arg_defaults(&instruction.args))
+        }
+        None => {
+            return Err(error_at(
+                file,
+                at,
+                format!("{} before the first FROM", instruction.keyword),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
