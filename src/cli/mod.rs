@@ -2,22 +2,24 @@
 //! and the mapping of outcomes to exit codes (0 fine, 1 a budget failed, 2 an error).
 //! The only place `anyhow` lives.
 
-use std::io::{self, IsTerminal, Write};
+mod progress;
+mod registry;
+
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use imgsize::analyze::Budget;
 use imgsize::analyze::SummaryOptions;
-use imgsize::bytes::{DecoderLimit, Progress, VerifyPolicy};
+use imgsize::bytes::{DecoderLimit, VerifyPolicy};
 use imgsize::render::format::visible;
 use imgsize::render::{Document, Github, Html, Json, Junit, Markdown, Renderer, Sarif, Table};
-use imgsize::source::registry::{Credential, Limits};
-use imgsize::source::{PlatformSpec, RegistryOptions, SelectOptions};
+use imgsize::source::{PlatformSpec, SelectOptions};
 use imgsize::{CachePolicy, Hooks, Options};
+use progress::Bar;
+use registry::RegistryArgs;
 
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;
@@ -229,150 +231,6 @@ struct CommonArgs {
     tree_nodes: usize,
     #[command(flatten)]
     registry: RegistryArgs,
-}
-
-/// How to reach registries.
-#[derive(Debug, Args)]
-#[command(next_help_heading = "Registry")]
-struct RegistryArgs {
-    /// The registry user name (the password comes from --password-stdin or
-    /// IMGSIZE_REGISTRY_PASSWORD); default: docker's and podman's stored credentials.
-    #[arg(long, value_name = "USER", env = "IMGSIZE_REGISTRY_USERNAME")]
-    username: Option<String>,
-    /// Read the registry password (or token) from the first line of standard input.
-    #[arg(long, requires = "username")]
-    password_stdin: bool,
-    /// A CA certificate (PEM) to trust besides the system's, for a registry with a
-    /// private CA.
-    #[arg(long, value_name = "FILE", env = "IMGSIZE_CA_CERT")]
-    ca_cert: Option<PathBuf>,
-    /// Allow plain http to the registry (always allowed for localhost).
-    #[arg(long)]
-    insecure: bool,
-    /// How long each registry request may take to connect, and then to answer with
-    /// its headers (`30s`, `2m`; a bare number is seconds).
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = timeout, env = "IMGSIZE_REQUEST_TIMEOUT")]
-    request_timeout: Duration,
-    /// A download that brings less than --min-rate a second over this much waiting
-    /// (or nothing for this long) has stalled: it is resumed where it stopped, at
-    /// most 4 times.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = timeout, env = "IMGSIZE_STALL_TIMEOUT")]
-    stall_timeout: Duration,
-    /// The slowest download that is not a stall, in bytes a second (`1kB`, `64KiB`).
-    #[arg(long, value_name = "SIZE", default_value = "1kB", value_parser = imgsize::analyze::budget::parse_size, env = "IMGSIZE_MIN_RATE")]
-    min_rate: u64,
-    /// Everything one registry image needs (requests, retries, waits, downloads)
-    /// ends by then, with an error (`10m`, `1h`; `0`: no deadline).
-    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = duration, env = "IMGSIZE_DEADLINE")]
-    deadline: Duration,
-}
-
-/// A duration flag: `30s`, `1m 30s`, `500ms`, or a bare number of seconds.
-fn duration(text: &str) -> std::result::Result<Duration, String> {
-    let t = text.trim();
-    if let Ok(seconds) = t.parse::<u64>() {
-        return Ok(Duration::from_secs(seconds));
-    }
-    humantime::parse_duration(t)
-        .map_err(|e| format!("`{text}`: {e}; a duration is like 30s, 10m, 1m30s or 500ms"))
-}
-
-/// A timeout: a duration above zero.
-fn timeout(text: &str) -> std::result::Result<Duration, String> {
-    let d = duration(text)?;
-    if d.is_zero() {
-        return Err(format!("`{text}`: a timeout must be longer than zero"));
-    }
-    Ok(d)
-}
-
-impl RegistryArgs {
-    /// The library's registry options; the password is read from stdin or the
-    /// environment, never from the command line.
-    fn options(&self, inputs: &[&str]) -> Result<RegistryOptions> {
-        let password = if self.password_stdin {
-            if inputs.contains(&"-") {
-                anyhow::bail!(
-                    "--password-stdin and an image on standard input (-) both need stdin"
-                );
-            }
-            let mut line = String::new();
-            io::stdin()
-                .read_line(&mut line)
-                .context("cannot read the password from standard input")?;
-            Some(line.trim_end_matches(['\n', '\r']).to_string())
-        } else {
-            std::env::var("IMGSIZE_REGISTRY_PASSWORD").ok()
-        };
-        let credential = match (&self.username, password) {
-            (Some(username), Some(password)) => Some(Credential::Basic {
-                username: username.clone(),
-                password,
-            }),
-            (Some(_), None) => anyhow::bail!(
-                "--username needs a password: --password-stdin or IMGSIZE_REGISTRY_PASSWORD"
-            ),
-            (None, _) => None,
-        };
-        Ok(RegistryOptions {
-            credential,
-            ca_cert: self.ca_cert.clone(),
-            insecure: self.insecure,
-            limits: Limits {
-                request: self.request_timeout,
-                stall: self.stall_timeout,
-                min_rate: self.min_rate,
-                deadline: Some(self.deadline).filter(|d| !d.is_zero()),
-            },
-        })
-    }
-}
-
-/// Progress on stderr, drawn only for a terminal and a large image.
-struct Bar {
-    bar: ProgressBar,
-    enabled: bool,
-}
-
-/// Below this many stored bytes an image is read too fast for a bar to help.
-const PROGRESS_THRESHOLD: u64 = 64 << 20;
-
-impl Bar {
-    fn new(enabled: bool) -> Self {
-        Bar {
-            bar: ProgressBar::hidden(),
-            enabled: enabled && io::stderr().is_terminal(),
-        }
-    }
-}
-
-impl Progress for Bar {
-    fn start(&self, total: Option<u64>) {
-        if !self.enabled || total.is_some_and(|t| t < PROGRESS_THRESHOLD) {
-            return;
-        }
-        // A one-pass stream has no known total: a spinner.
-        self.bar.set_draw_target(ProgressDrawTarget::stderr());
-        // `imgsize diff` reads two images with one bar.
-        self.bar.reset();
-        if let Some(total) = total {
-            self.bar.set_length(total);
-        }
-        let style = ProgressStyle::with_template(
-            "{spinner} reading layers {decimal_bytes}/{decimal_total_bytes} {decimal_bytes_per_sec} {wide_bar} {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
-        self.bar.set_style(style);
-        self.bar.enable_steady_tick(Duration::from_millis(120));
-    }
-
-    fn advance(&self, bytes: u64) {
-        self.bar.inc(bytes);
-    }
-
-    fn finish(&self) {
-        self.bar.finish_and_clear();
-    }
 }
 
 fn table_width(flag: Option<u16>) -> u16 {
