@@ -1,7 +1,9 @@
 //! The on-disk layer cache: a walked layer's [`LayerScan`], kept under the layer's blob
-//! digest so that a later report reads (or downloads) only the layers it has not seen.
-//! It owns the directory layout, the file format (a header naming the digest, the
-//! format and crate versions and the payload's SHA-256, then [`LayerScan::encode`]),
+//! digest so that a later report reads (or downloads) only the layers it has not seen;
+//! and [`FileHashes`], the SHA-256 of some files of a layer (re-add confirmation),
+//! kept under a key made of the layer digest and the paths. It owns the directory
+//! layout, the file format (a header naming the key, the entry's kind and format, the
+//! crate version and the payload's SHA-256, then [`LayerScan::encode`] or the hashes),
 //! atomic writes and the size bound (least recently used out). It must not decide what
 //! is cacheable: it stores whatever scan it is given, and the pipeline gives it only the
 //! scans that are a pure function of the digest. It walks and opens no layer, and it
@@ -17,9 +19,18 @@ use std::time::{Duration, SystemTime};
 
 use sha2::{Digest as _, Sha256};
 
+use std::collections::HashMap;
+
 use crate::error::{Error, Result};
 use crate::model::LayerScan;
 use crate::model::scan_codec::SCAN_FORMAT;
+
+/// Files of one layer by path, with the SHA-256 of their content.
+pub type FileHashes = HashMap<Vec<u8>, [u8; 32]>;
+
+/// The payload kind and format of a [`FileHashes`] entry, where a scan entry has
+/// [`SCAN_FORMAT`] (the high bit tells them apart).
+const HASHES_FORMAT: u16 = 0x8001;
 
 /// First bytes of every cache entry.
 const MAGIC: [u8; 8] = *b"imgsz-lc";
@@ -90,6 +101,26 @@ impl LayerCache {
     /// used. `None` when there is none, it cannot be read, another release wrote it, or
     /// it is corrupt (then it is removed).
     pub fn get(&self, digest: &str) -> Option<LayerScan> {
+        self.load(digest, read_entry)
+    }
+
+    /// The file hashes stored under `key`, as [`get`](Self::get) reads a scan.
+    pub fn get_hashes(&self, key: &str) -> Option<FileHashes> {
+        self.load(key, |bytes, key| {
+            decode_hashes(unframed(bytes, key, HASHES_FORMAT)?).ok_or(Miss::Corrupt)
+        })
+    }
+
+    /// Store file hashes under `key`, as [`put`](Self::put) stores a scan.
+    pub fn put_hashes(&self, key: &str, hashes: &FileHashes) -> Result<()> {
+        self.store(key, framed(key, HASHES_FORMAT, &encode_hashes(hashes)))
+    }
+
+    fn load<T>(
+        &self,
+        digest: &str,
+        read: impl Fn(&[u8], &str) -> std::result::Result<T, Miss>,
+    ) -> Option<T> {
         let path = self.dir.join(file_name(digest)?);
         let mut file = File::open(&path).ok()?;
         if file.metadata().ok()?.len() > self.max_bytes {
@@ -99,10 +130,10 @@ impl LayerCache {
         }
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).ok()?;
-        match read_entry(&bytes, digest) {
-            Ok(scan) => {
+        match read(&bytes, digest) {
+            Ok(value) => {
                 touch(&file, &path);
-                Some(scan)
+                Some(value)
             }
             Err(Miss::OtherVersion) => None,
             Err(Miss::Corrupt) => {
@@ -119,12 +150,15 @@ impl LayerCache {
     /// the bound on its own is not kept. Refuses a digest that is not `algorithm:hex`
     /// (lowercase), which is what keeps names inside the directory.
     pub fn put(&self, digest: &str, scan: &LayerScan) -> Result<()> {
+        self.store(digest, entry_bytes(digest, scan))
+    }
+
+    fn store(&self, digest: &str, bytes: Vec<u8>) -> Result<()> {
         let name = file_name(digest).ok_or_else(|| Error::Cache {
             path: self.dir.display().to_string(),
             message: format!("cannot key an entry by {digest:?}: not a digest"),
         })?;
         let path = self.dir.join(&name);
-        let bytes = entry_bytes(digest, scan);
         if bytes.len() as u64 > self.max_bytes {
             // Too large to keep: drop what an older release wrote for it too.
             return match fs::remove_file(&path) {
@@ -262,32 +296,42 @@ fn touch(file: &File, path: &Path) {
     }
 }
 
-/// An entry's bytes. Header, little-endian: magic (8), entry layout version (`u16`),
-/// scan encoding version (`u16`), crate version (`u8` length, bytes), digest (`u8`
-/// length, bytes), payload length (`u64`), SHA-256 of the payload (32); then the
-/// payload, [`LayerScan::encode`].
+/// A scan's entry bytes (see [`framed`]).
 fn entry_bytes(digest: &str, scan: &LayerScan) -> Vec<u8> {
-    let payload = scan.encode();
+    framed(digest, SCAN_FORMAT, &scan.encode())
+}
+
+/// The scan in an entry's bytes, if they are a whole, undamaged scan entry for
+/// `digest` written by this release.
+fn read_entry(bytes: &[u8], digest: &str) -> std::result::Result<LayerScan, Miss> {
+    LayerScan::decode(unframed(bytes, digest, SCAN_FORMAT)?).map_err(|_| Miss::Corrupt)
+}
+
+/// An entry's bytes. Header, little-endian: magic (8), entry layout version (`u16`),
+/// payload kind and format (`u16`: [`SCAN_FORMAT`] or [`HASHES_FORMAT`]), crate
+/// version (`u8` length, bytes), key (`u8` length, bytes), payload length (`u64`),
+/// SHA-256 of the payload (32); then the payload.
+fn framed(digest: &str, kind: u16, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + CRATE_VERSION.len() + digest.len() + payload.len());
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&FORMAT.to_le_bytes());
-    out.extend_from_slice(&SCAN_FORMAT.to_le_bytes());
+    out.extend_from_slice(&kind.to_le_bytes());
     // Both fit: checked at compile time and by `file_name`.
     out.push(CRATE_VERSION.len() as u8);
     out.extend_from_slice(CRATE_VERSION.as_bytes());
     out.push(digest.len() as u8);
     out.extend_from_slice(digest.as_bytes());
     out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&Sha256::digest(&payload));
-    out.extend_from_slice(&payload);
+    out.extend_from_slice(&Sha256::digest(payload));
+    out.extend_from_slice(payload);
     out
 }
 
-/// The scan in an entry's bytes, if they are a whole, undamaged entry for `digest`
-/// written by this release.
-fn read_entry(bytes: &[u8], digest: &str) -> std::result::Result<LayerScan, Miss> {
+/// The payload of an entry's bytes, if they are a whole, undamaged entry of `kind`
+/// for `digest` written by this release.
+fn unframed<'a>(bytes: &'a [u8], digest: &str, kind: u16) -> std::result::Result<&'a [u8], Miss> {
     let mut rest = bytes;
-    let mut take = |n: usize| -> std::result::Result<&[u8], Miss> {
+    let mut take = |n: usize| -> std::result::Result<&'a [u8], Miss> {
         let (head, tail) = rest.split_at_checked(n).ok_or(Miss::Corrupt)?;
         rest = tail;
         Ok(head)
@@ -295,7 +339,7 @@ fn read_entry(bytes: &[u8], digest: &str) -> std::result::Result<LayerScan, Miss
     if take(MAGIC.len())? != MAGIC {
         return Err(Miss::Corrupt);
     }
-    if take(2)? != FORMAT.to_le_bytes() || take(2)? != SCAN_FORMAT.to_le_bytes() {
+    if take(2)? != FORMAT.to_le_bytes() || take(2)? != kind.to_le_bytes() {
         return Err(Miss::OtherVersion);
     }
     let len = take(1)?[0] as usize;
@@ -308,12 +352,45 @@ fn read_entry(bytes: &[u8], digest: &str) -> std::result::Result<LayerScan, Miss
     }
     let mut len = [0u8; 8];
     len.copy_from_slice(take(8)?);
-    let sum = take(32)?.to_vec();
+    let sum = take(32)?;
     let payload = rest;
     if u64::from_le_bytes(len) != payload.len() as u64 || Sha256::digest(payload)[..] != sum[..] {
         return Err(Miss::Corrupt);
     }
-    LayerScan::decode(payload).map_err(|_| Miss::Corrupt)
+    Ok(payload)
+}
+
+/// File hashes as bytes: their count (`u64`), then for each, sorted by path, the
+/// path's length (`u32`), the path and the 32-byte hash.
+fn encode_hashes(hashes: &FileHashes) -> Vec<u8> {
+    let mut sorted: Vec<(&Vec<u8>, &[u8; 32])> = hashes.iter().collect();
+    sorted.sort();
+    let mut out = Vec::new();
+    out.extend_from_slice(&(sorted.len() as u64).to_le_bytes());
+    for (path, hash) in sorted {
+        out.extend_from_slice(&(path.len() as u32).to_le_bytes());
+        out.extend_from_slice(path);
+        out.extend_from_slice(hash);
+    }
+    out
+}
+
+/// [`encode_hashes`] read back; `None` for anything else.
+fn decode_hashes(mut bytes: &[u8]) -> Option<FileHashes> {
+    let mut take = |n: usize| -> Option<&[u8]> {
+        let (head, tail) = bytes.split_at_checked(n)?;
+        bytes = tail;
+        Some(head)
+    };
+    let count = u64::from_le_bytes(take(8)?.try_into().ok()?);
+    let mut out = FileHashes::new();
+    for _ in 0..count {
+        let len = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
+        let path = take(len)?.to_vec();
+        let hash: [u8; 32] = take(32)?.try_into().ok()?;
+        out.insert(path, hash);
+    }
+    bytes.is_empty().then_some(out)
 }
 
 #[cfg(test)]
@@ -376,6 +453,30 @@ mod tests {
             .filter(|n| n.to_string_lossy().starts_with(TEMP_PREFIX))
             .collect();
         assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
+    }
+
+    #[test]
+    fn file_hashes_are_entries_of_their_own_kind() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let c = cache(tmp.path(), LayerCache::DEFAULT_MAX_BYTES);
+        let hashes: FileHashes = [
+            (b"app/.git/pack".to_vec(), [7u8; 32]),
+            (b"app/main.py".to_vec(), [9u8; 32]),
+        ]
+        .into_iter()
+        .collect();
+        c.put_hashes(&digest('c'), &hashes).expect("put hashes");
+        assert_eq!(c.get_hashes(&digest('c')), Some(hashes.clone()));
+        // A hashes entry is never read as a scan, nor a scan as hashes.
+        assert_eq!(c.get(&digest('c')), None);
+        c.put(&digest('d'), &scan(1)).expect("put");
+        assert_eq!(c.get_hashes(&digest('d')), None);
+        assert_eq!(c.get(&digest('d')), Some(scan(1)));
+        // The encoding reads back exactly, and nothing else reads.
+        let bytes = encode_hashes(&hashes);
+        assert_eq!(decode_hashes(&bytes), Some(hashes));
+        assert_eq!(decode_hashes(&bytes[..bytes.len() - 1]), None);
+        assert_eq!(decode_hashes(&[bytes.as_slice(), &[0]].concat()), None);
     }
 
     #[test]

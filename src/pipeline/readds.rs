@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::bytes::{NoProgress, parallel};
-use crate::cache::LayerCache;
+use crate::cache::{FileHashes, LayerCache};
 use crate::model::{Analysis, DigestCheck, LayerRef, LayerScan, ReAdd};
 use crate::source::Opened;
 use crate::walk::{self, Capture};
@@ -93,16 +93,15 @@ fn hash_files(
     layer: &LayerRef,
     paths: &PathSet,
     cache: Option<&LayerCache>,
-) -> Option<HashMap<Vec<u8>, [u8; 32]>> {
+) -> Option<FileHashes> {
     let key = match (&layer.check, cache) {
         (DigestCheck::Blob(d), Some(cache)) => Some((hashes_key(d, paths), cache)),
         _ => None,
     };
     if let Some((key, cache)) = &key
-        && let Some(kept) = cache.get(key)
-        && kept.blob_digest.as_deref() == Some(key.as_str())
+        && let Some(kept) = cache.get_hashes(key)
     {
-        return Some(hashed_files(&kept));
+        return Some(kept);
     }
     let reader = opened.store.open(&layer.locator).ok()?;
     let opts = walk::ScanOptions {
@@ -113,13 +112,13 @@ fn hash_files(
     let scan = walk::scan(reader, &opts, &NoProgress).ok()?;
     let hashes = hashed_files(&scan);
     if let Some((key, cache)) = key {
-        let _ = cache.put(&key, &hashes_scan(&key, &hashes));
+        let _ = cache.put_hashes(&key, &hashes);
     }
     Some(hashes)
 }
 
 /// The hashed files of a scan, by path.
-fn hashed_files(scan: &LayerScan) -> HashMap<Vec<u8>, [u8; 32]> {
+fn hashed_files(scan: &LayerScan) -> FileHashes {
     scan.hashed
         .iter()
         .filter_map(|&(entry, digest)| {
@@ -142,22 +141,4 @@ fn hashes_key(layer_digest: &str, paths: &PathSet) -> String {
         h.update(p);
     }
     h.finish()
-}
-
-/// Files' hashes as a scan the cache can keep: one entry per path, its hash beside it.
-fn hashes_scan(key: &str, hashes: &HashMap<Vec<u8>, [u8; 32]>) -> LayerScan {
-    let mut scan = LayerScan::default();
-    scan.blob_digest = Some(key.to_string());
-    let mut sorted: Vec<(&Vec<u8>, &[u8; 32])> = hashes.iter().collect();
-    sorted.sort();
-    for (path, digest) in sorted {
-        let index = scan.entries.len() as u32;
-        if scan
-            .push(crate::model::EntryKind::File, path, None, 0)
-            .is_ok()
-        {
-            scan.hashed.push((index, *digest));
-        }
-    }
-    scan
 }
