@@ -214,9 +214,12 @@ pub fn diff<'a>(
 }
 
 /// The growth baseline of `check --baseline`: an earlier JSON report read back.
+/// It is shown as the file, and the image the saved report is of.
 pub fn baseline(path: &std::path::Path) -> Result<budget::Baseline> {
     let snapshot = source::report::read_snapshot(path)?;
-    Ok(budget::Baseline::from(&snapshot))
+    let mut baseline = budget::Baseline::from(&snapshot);
+    baseline.source = format!("{} (a report of {})", path.display(), snapshot.source);
+    Ok(baseline)
 }
 
 /// One side of [`diff`]: a saved JSON report read back, or an image analysed with

@@ -524,6 +524,8 @@ fn check_measures_growth_against_a_saved_report() {
     assert_eq!(code, 0, "{err}");
     let doc: Value = serde_json::from_str(&out).expect("json");
     assert_eq!(doc["results"][0]["measured"], grew);
+    // Named by its file, and the image it is a report of.
+    assert_eq!(doc["baseline"], "v1.json (a report of v1.tar)");
     let (code, out, err) = check("growth.percent=1000");
     assert_eq!(code, 0, "{err}");
     let doc: Value = serde_json::from_str(&out).expect("json");
