@@ -16,6 +16,7 @@ pub mod layers;
 pub mod packages;
 pub mod paths;
 pub mod projection;
+pub mod snapshot;
 pub mod top;
 pub mod treemap;
 pub mod waste;

@@ -1,5 +1,5 @@
 //! [`Snapshot`]: the diffable summary of one report, from an image just analysed
-//! (`analyze::diff::snapshot`) or from a saved JSON report (`source::report`). Plain
+//! (`analyze::snapshot::snapshot`) or from a saved JSON report (`source::report`). Plain
 //! data; a saved report holds only its top rows, so each table says whether it was cut.
 
 use serde::Deserialize;
