@@ -87,7 +87,11 @@ pub fn side_name(s: &Side) -> &str {
     s.reference.as_deref().unwrap_or(&s.source)
 }
 
-fn section(title: Option<String>, columns: &'static [&'static str], right: &'static [usize]) -> Section {
+fn section(
+    title: Option<String>,
+    columns: &'static [&'static str],
+    right: &'static [usize],
+) -> Section {
     Section {
         title,
         empty: None,
@@ -105,7 +109,11 @@ fn own(text: impl Into<String>) -> Cell {
 
 /// Old, new and the change, as sizes.
 fn changes(c: Change) -> [Cell; 3] {
-    [own(size(c.old)), own(size(c.new)), own(signed_size(c.delta))]
+    [
+        own(size(c.old)),
+        own(size(c.new)),
+        own(signed_size(c.delta)),
+    ]
 }
 
 /// The change in percent of the old figure, or a dash.
@@ -170,7 +178,13 @@ fn layers(d: &Diff) -> Section {
     s.one_line = true;
     for l in &d.layers {
         let changed = l.status != LayerStatus::Unchanged;
-        let delta = |c: Change| own(if changed { signed_size(c.delta) } else { String::new() });
+        let delta = |c: Change| {
+            own(if changed {
+                signed_size(c.delta)
+            } else {
+                String::new()
+            })
+        };
         s.rows.push(vec![
             own(l.status.code()),
             own(index(l.old_index)),
@@ -263,7 +277,14 @@ mod tests {
         assert_eq!(index(Some(3)), "3");
         assert_eq!(rest_label("paths", DiffRest { rows: 0, delta: 0 }), None);
         assert_eq!(
-            rest_label("paths", DiffRest { rows: 2, delta: -1500 }).as_deref(),
+            rest_label(
+                "paths",
+                DiffRest {
+                    rows: 2,
+                    delta: -1500
+                }
+            )
+            .as_deref(),
             Some("… 2 more paths (-1.50 kB in all; --top shows more)")
         );
     }

@@ -6,8 +6,8 @@
 pub mod diff_table;
 pub mod diff_view;
 pub mod format;
-pub mod grid;
 pub mod github;
+pub mod grid;
 pub mod html;
 pub mod json;
 pub mod junit;
