@@ -27,6 +27,7 @@ use imgsize::analyze::Report;
 
 use crate::util::analyze;
 use crate::util::harness::skip;
+use crate::util::reports::{assert_error, assert_same_report};
 
 const BASE: &str = "isz-engine/base:1";
 const SITE: &str = "usr/local/lib/python3.11/site-packages";
@@ -655,4 +656,90 @@ fn every_fix_alone_projects_its_real_rebuild() {
     );
 }
 
-crate::tests![every_fix_alone_projects_its_real_rebuild,];
+/// `imgsize report NAME` reads the image straight from the engine (its API over the
+/// socket in `DOCKER_HOST`, the save stream walked as it arrives): figure for figure
+/// what `docker save` then `imgsize report` gives, by `docker-daemon:` and by a bare
+/// name; an image the engine lacks, or an engine that does not answer, is one line.
+fn images_are_read_straight_from_the_engine() {
+    let (Some(dockerd), Some(docker)) = (find_program("dockerd"), find_program("docker")) else {
+        skip("dockerd or docker is not installed (apt-get install docker.io)");
+    };
+    let busybox = Path::new("/bin/busybox");
+    if !busybox.is_file() {
+        skip("/bin/busybox is absent (apt-get install busybox-static)");
+    }
+    let mut engine = match Engine::start(&dockerd, docker) {
+        Ok(engine) => engine,
+        Err(reason) => skip(format!("cannot start a private dockerd: {reason}")),
+    };
+    let base = engine.dir().join("base.tar");
+    write_base(&base, busybox);
+    engine.import(&base);
+    let saved = engine.build(Build::Naive);
+    let tag = format!("isz-engine/{}:1", Build::Naive.name());
+    let host = format!("unix://{}", engine.dir().join("s").display());
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_imgsize"))
+            .args(args)
+            .env("DOCKER_HOST", &host)
+            .env("DOCKER_CONFIG", engine.dir().join("cli"))
+            .env("XDG_RUNTIME_DIR", engine.dir().join("no-podman"))
+            .env_remove("CONTAINER_HOST")
+            .env_remove("IMGSIZE_FORMAT")
+            .env_remove("IMGSIZE_PLATFORM")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run imgsize")
+    };
+    let json = |input: &str| -> serde_json::Value {
+        let out = run(&[
+            "report",
+            input,
+            "--no-progress",
+            "--no-cache",
+            "--format",
+            "json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{input}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON report")
+    };
+    let from_file = json(&saved.to_string_lossy());
+    for input in [format!("docker-daemon:{tag}"), tag.clone()] {
+        let from_engine = json(&input);
+        assert_same_report(&from_engine, &from_file, &input);
+        assert_eq!(from_engine["image"]["source"], input.as_str());
+        assert_eq!(from_engine["image"]["reference"], tag.as_str());
+    }
+    let out = run(&[
+        "report",
+        "docker-daemon:isz-engine/absent:1",
+        "--no-progress",
+    ]);
+    let err = assert_error(&out, "absent image");
+    assert!(
+        err.contains(&format!(
+            "no image isz-engine/absent:1 in the Docker Engine at {host}"
+        )),
+        "{err}"
+    );
+    let gone = format!("unix://{}", engine.dir().join("nothing-here").display());
+    let out = Command::new(env!("CARGO_BIN_EXE_imgsize"))
+        .args(["report", &format!("docker-daemon:{tag}"), "--no-progress"])
+        .env("DOCKER_HOST", &gone)
+        .output()
+        .expect("run imgsize");
+    let err = assert_error(&out, "no engine");
+    assert!(
+        err.contains(&format!("the Docker Engine at {gone} does not answer")),
+        "{err}"
+    );
+}
+
+crate::tests![
+    every_fix_alone_projects_its_real_rebuild,
+    images_are_read_straight_from_the_engine,
+];

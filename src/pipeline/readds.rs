@@ -5,10 +5,11 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use crate::bytes::compression;
 use crate::bytes::{NoProgress, parallel};
 use crate::cache::{FileHashes, LayerCache};
 use crate::model::{Analysis, DigestCheck, LayerRef, LayerScan, ReAdd};
-use crate::source::Opened;
+use crate::source::{Opened, Reopen, store};
 use crate::walk::{self, Capture};
 
 /// Paths of one layer whose content is hashed.
@@ -22,11 +23,13 @@ impl Capture for PathSet {
 
 /// Files a later layer re-added at the same path and size: hash both copies, reading
 /// again only the layers that hold them (and only hashing those files), to keep the
-/// re-adds whose content is the same. A one-pass input cannot be read again: its
-/// candidates stay unconfirmed.
+/// re-adds whose content is the same. A one-pass input is streamed again when it can
+/// be (an engine's save stream), its other members skipped; one that cannot (standard
+/// input) leaves its candidates unconfirmed.
 pub(super) fn confirm(opened: &Opened, a: &Analysis, cache: Option<&LayerCache>) -> Vec<ReAdd> {
     let candidates = a.tree.same_size_readds();
-    if opened.streamed || candidates.is_empty() {
+    let readable = !opened.streamed || opened.reopen.is_some();
+    if !readable || candidates.is_empty() {
         return candidates
             .into_iter()
             .map(|c| ReAdd {
@@ -57,16 +60,21 @@ pub(super) fn confirm(opened: &Opened, a: &Analysis, cache: Option<&LayerCache>)
     let jobs: Vec<(usize, u64)> = (0..wanted.len())
         .map(|i| (i, a.figures[wanted[i].0].uncompressed_bytes))
         .collect();
-    let mut by_layer: HashMap<usize, HashMap<Vec<u8>, [u8; 32]>> = HashMap::new();
-    parallel::ordered(
-        &jobs,
-        |i| hash_files(opened, &a.layers[wanted[i].0], &wanted[i].1, cache),
-        |i, hashes| {
-            if let Some(h) = hashes {
-                by_layer.insert(wanted[i].0, h);
-            }
-        },
-    );
+    let mut by_layer: HashMap<usize, FileHashes> = HashMap::new();
+    match &opened.reopen {
+        Some(reopen) if opened.streamed => {
+            by_layer = hash_streamed(opened, reopen, &a.layers, &wanted);
+        }
+        _ => parallel::ordered(
+            &jobs,
+            |i| hash_files(opened, &a.layers[wanted[i].0], &wanted[i].1, cache),
+            |i, hashes| {
+                if let Some(h) = hashes {
+                    by_layer.insert(wanted[i].0, h);
+                }
+            },
+        ),
+    }
     let digest = |layer: u16, path: &[u8]| by_layer.get(&usize::from(layer))?.get(path).copied();
     candidates
         .into_iter()
@@ -141,4 +149,46 @@ fn hashes_key(layer_digest: &str, paths: &PathSet) -> String {
         h.update(p);
     }
     h.finish()
+}
+
+/// The wanted files' hashes of a one-pass input streamed again: each member that is a
+/// wanted layer is walked, hashing only those files; the others are skipped. Nothing
+/// when the stream cannot be had again.
+fn hash_streamed(
+    opened: &Opened,
+    reopen: &Reopen,
+    layers: &[LayerRef],
+    wanted: &[(usize, PathSet)],
+) -> HashMap<usize, FileHashes> {
+    let mut out = HashMap::new();
+    let Ok(stream) = reopen() else {
+        return out;
+    };
+    let Ok((_, reader)) = compression::decompressing(stream, opened.decoder_limit) else {
+        return out;
+    };
+    let mut archive = tar::Archive::new(reader);
+    let Ok(entries) = archive.entries() else {
+        return out;
+    };
+    for entry in entries {
+        let Ok(entry) = entry else { break };
+        let Some(member) = store::clean(&String::from_utf8_lossy(&entry.path_bytes())) else {
+            continue;
+        };
+        if let Some((layer, paths)) = wanted.iter().find(|(l, _)| layers[*l].locator == member) {
+            let opts = walk::ScanOptions {
+                hash_files: Some(paths),
+                decoder_limit: opened.decoder_limit,
+                ..walk::ScanOptions::default()
+            };
+            if let Ok(scan) = walk::scan(Box::new(entry), &opts, &NoProgress) {
+                out.insert(*layer, hashed_files(&scan));
+            }
+        }
+        if out.len() == wanted.len() {
+            break;
+        }
+    }
+    out
 }

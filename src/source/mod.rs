@@ -10,6 +10,7 @@
 pub mod docker;
 pub mod dockerfile;
 pub mod documents;
+pub mod engine;
 pub mod oci;
 pub mod platform;
 pub mod registry;
@@ -58,7 +59,13 @@ pub struct Opened {
     pub remote: bool,
     /// The memory one layer decoder may use ([`SelectOptions::decoder_limit`]).
     pub decoder_limit: DecoderLimit,
+    /// A one-pass input that can be streamed again from its start (an engine's save
+    /// stream), for a second look at a few of its layers.
+    pub reopen: Option<Reopen>,
 }
+
+/// Streams a one-pass input again from its start.
+pub type Reopen = std::sync::Arc<dyn Fn() -> io::Result<Box<dyn Read + Send>> + Send + Sync>;
 
 /// What a format module resolved.
 pub(crate) struct Resolved {
@@ -284,6 +291,8 @@ struct Input {
     streamed: bool,
     /// From a registry.
     remote: bool,
+    /// How to stream it again, when it can be.
+    reopen: Option<Reopen>,
 }
 
 /// A one-pass input (standard input, an archive compressed as a whole): read to its
@@ -306,6 +315,7 @@ fn open_stream(
         is_dir: false,
         streamed: true,
         remote: false,
+        reopen: None,
     })
 }
 
@@ -321,6 +331,7 @@ fn open_remote(input: &str, text: &str, opts: &SelectOptions) -> Result<Input> {
         is_dir: false,
         streamed: false,
         remote: true,
+        reopen: None,
     })
 }
 
@@ -338,6 +349,7 @@ fn open_local(
         is_dir,
         streamed: false,
         remote: false,
+        reopen: None,
     };
     if meta.is_dir() {
         return Ok(local(Box::new(DirStore::new(path)?), true));
@@ -362,9 +374,143 @@ fn open_local(
     }
 }
 
+/// An image in a local engine, as a one-pass stream of its `docker save` archive:
+/// the first of `endpoints` that has it. `Ok(None)` when none has it; what each said
+/// is in `tried`.
+fn open_engine(
+    input: &str,
+    name: &str,
+    endpoints: &[engine::Endpoint],
+    opts: &SelectOptions,
+    walker: &dyn MemberWalker,
+    tried: &mut Vec<String>,
+) -> Result<Option<Input>> {
+    for endpoint in endpoints {
+        let found = engine::Engine::new(endpoint).and_then(|e| {
+            e.archive(name).map_err(|miss| match miss {
+                engine::Miss::Absent(why) | engine::Miss::Refused(why) => why,
+                engine::Miss::NoImage => format!("no image {name} in {}", endpoint.describe()),
+            })
+        });
+        match found {
+            Ok(reader) => {
+                let mut opened = open_stream(input, reader, opts, walker)?;
+                let (endpoint, name) = (endpoint.clone(), name.to_string());
+                opened.reopen = Some(std::sync::Arc::new(move || {
+                    let engine = engine::Engine::new(&endpoint).map_err(io::Error::other)?;
+                    engine
+                        .archive(&name)
+                        .map_err(|miss| io::Error::other(format!("{miss:?}")))
+                }));
+                return Ok(Some(opened));
+            }
+            Err(why) => tried.push(why),
+        }
+    }
+    Ok(None)
+}
+
+/// An image a skopeo transport name points at, with the image it selects
+/// (`oci:DIR:ref`, `docker-archive:FILE:ref`), when the input is one.
+pub fn transport(input: &str) -> Option<(&str, &str, Option<&str>)> {
+    for prefix in [
+        "docker-daemon",
+        "containers-storage",
+        "oci",
+        "oci-archive",
+        "docker-archive",
+    ] {
+        if let Some(rest) = input.strip_prefix(prefix).and_then(|r| r.strip_prefix(':')) {
+            let (target, selected) = match prefix {
+                // skopeo splits at the first colon: a path has none, a reference may.
+                "oci" | "oci-archive" | "docker-archive" => match rest.split_once(':') {
+                    Some((path, r)) if !path.is_empty() && !r.is_empty() => (path, Some(r)),
+                    _ => (rest, None),
+                },
+                _ => (rest, None),
+            };
+            return Some((prefix, target, selected));
+        }
+    }
+    None
+}
+
+/// One of skopeo's transport names.
+fn open_transport(
+    input: &str,
+    transport: &str,
+    target: &str,
+    opts: &SelectOptions,
+    walker: &dyn MemberWalker,
+) -> Result<Input> {
+    let endpoints = match transport {
+        "docker-daemon" => vec![engine::docker()],
+        "containers-storage" => engine::podman(),
+        // A path, whatever it holds.
+        _ => {
+            let meta = std::fs::metadata(target).map_err(|e| Error::io(target, e))?;
+            return open_local(target, &meta, opts, walker);
+        }
+    };
+    let mut tried = Vec::new();
+    match open_engine(input, target, &endpoints, opts, walker, &mut tried)? {
+        Some(opened) => Ok(opened),
+        None => Err(Error::NoImage {
+            path: input.to_string(),
+            reason: match transport {
+                "containers-storage" => format!(
+                    "{}; containers-storage is read through a running Podman service (podman system service)",
+                    tried.join("; ")
+                ),
+                _ => tried.join("; "),
+            },
+        }),
+    }
+}
+
+/// A name that is no file: an image in a local engine that has it (the Docker Engine,
+/// then Podman), else in its registry. When neither has it, the error says what each
+/// said.
+fn open_name(input: &str, opts: &SelectOptions, walker: &dyn MemberWalker) -> Result<Input> {
+    let mut tried = Vec::new();
+    let mut endpoints = vec![engine::docker()];
+    endpoints.extend(engine::podman());
+    if let Some(opened) = open_engine(input, input, &endpoints, opts, walker, &mut tried)? {
+        return Ok(opened);
+    }
+    // Engines that answered without the image are worth naming; absent ones are not.
+    let answered: Vec<String> = tried
+        .into_iter()
+        .filter(|t| t.starts_with("no image "))
+        .collect();
+    let nor = |message: String| match answered.is_empty() {
+        true => message,
+        false => format!("{message} ({})", answered.join("; ")),
+    };
+    open_remote(input, input, opts).map_err(|e| match e {
+        // It may have been meant as a path: say so when nothing answered.
+        Error::RegistryUnreachable { reference, message } => Error::RegistryUnreachable {
+            reference,
+            message: nor(format!(
+                "{message} (and there is no file or directory {input})"
+            )),
+        },
+        Error::Registry { reference, message } => Error::Registry {
+            reference,
+            message: nor(message),
+        },
+        Error::RegistryAuth { registry, message } => Error::RegistryAuth {
+            registry,
+            message: nor(message),
+        },
+        e => e,
+    })
+}
+
 /// Open the input: a directory, a tar archive (possibly compressed as a whole), `-`
-/// for standard input, or an image reference. One-pass inputs hand their layers to
-/// `walker` as they stream by.
+/// for standard input, one of skopeo's transport names, or an image name (a local
+/// engine's, else a registry's). One-pass inputs hand their layers to `walker` as they
+/// stream by.
 fn open_input(input: &str, opts: &SelectOptions, walker: &dyn MemberWalker) -> Result<Input> {
     if input == "-" {
         return open_stream("standard input", Box::new(io::stdin()), opts, walker);
@@ -372,21 +518,16 @@ fn open_input(input: &str, opts: &SelectOptions, walker: &dyn MemberWalker) -> R
     if let Some(text) = registry::reference::strip_scheme(input) {
         return open_remote(input, text, opts);
     }
+    if let Some((transport, target, _)) = transport(input) {
+        return open_transport(input, transport, target, opts, walker);
+    }
     match std::fs::metadata(Path::new(input)) {
         Ok(meta) => open_local(input, &meta, opts, walker),
         Err(e)
             if e.kind() == io::ErrorKind::NotFound
                 && registry::reference::could_be_reference(input) =>
         {
-            // Not a file: a reference, most likely; say both when it is neither (when
-            // the registry answered, the name was one).
-            open_remote(input, input, opts).map_err(|e| match e {
-                Error::RegistryUnreachable { reference, message } => Error::RegistryUnreachable {
-                    reference,
-                    message: format!("{message} (and there is no file or directory {input})"),
-                },
-                e => e,
-            })
+            open_name(input, opts, walker)
         }
         Err(e) => Err(Error::io(input, e)),
     }
@@ -493,6 +634,19 @@ fn resolve(input: &Input, opts: &SelectOptions) -> Result<(Format, Resolved)> {
 /// are handed to `walker` while they stream by.
 pub fn open(input: &str, opts: &SelectOptions, walker: &dyn MemberWalker) -> Result<Opened> {
     let opened = open_input(input, opts, walker)?;
+    // `oci:DIR:ref` selects `ref` unless --image says otherwise.
+    let selected = transport(input).and_then(|(_, _, r)| r);
+    let with_ref;
+    let opts = match selected {
+        Some(r) if opts.image.is_none() => {
+            with_ref = SelectOptions {
+                image: Some(r.to_string()),
+                ..opts.clone()
+            };
+            &with_ref
+        }
+        _ => opts,
+    };
     let (format, resolved) = resolve(&opened, opts)?;
     if resolved.layers.len() > MAX_LAYERS {
         return Err(Error::invalid(
@@ -530,6 +684,7 @@ pub fn open(input: &str, opts: &SelectOptions, walker: &dyn MemberWalker) -> Res
         streamed: opened.streamed,
         remote: opened.remote,
         decoder_limit: opts.decoder_limit,
+        reopen: opened.reopen,
     })
 }
 
