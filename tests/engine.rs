@@ -714,6 +714,24 @@ fn images_are_read_straight_from_the_engine() {
         assert_eq!(from_engine["image"]["source"], input.as_str());
         assert_eq!(from_engine["image"]["reference"], tag.as_str());
     }
+    // --source decides where a bare name is looked for.
+    let out = run(&["report", &tag, "--source", "engine", "--no-progress"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&[
+        "report",
+        &tag,
+        "--source",
+        "registry",
+        "--no-progress",
+        "--deadline",
+        "10s",
+    ]);
+    let err = assert_error(&out, "--source registry");
+    assert!(err.contains("docker.io/isz-engine/naive:1"), "{err}");
     let out = run(&[
         "report",
         "docker-daemon:isz-engine/absent:1",

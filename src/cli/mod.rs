@@ -16,7 +16,7 @@ use imgsize::analyze::SummaryOptions;
 use imgsize::bytes::{DecoderLimit, VerifyPolicy};
 use imgsize::render::format::visible;
 use imgsize::render::{Document, Github, Html, Json, Junit, Markdown, Renderer, Sarif, Table};
-use imgsize::source::{PlatformSpec, SelectOptions};
+use imgsize::source::{NameSource, PlatformSpec, SelectOptions};
 use imgsize::{CachePolicy, Hooks, Options};
 use progress::Bar;
 use registry::RegistryArgs;
@@ -111,6 +111,27 @@ enum OutputFormat {
     /// One self-contained HTML page: a treemap, the layers, the suggestions, the
     /// tables.
     Html,
+}
+
+/// `--source`: where an image name is looked for.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Source {
+    /// The Docker Engine, then Podman, then the registry.
+    Auto,
+    /// The local engines only.
+    Engine,
+    /// The registry only.
+    Registry,
+}
+
+impl From<Source> for NameSource {
+    fn from(s: Source) -> Self {
+        match s {
+            Source::Auto => NameSource::Auto,
+            Source::Engine => NameSource::Engine,
+            Source::Registry => NameSource::Registry,
+        }
+    }
 }
 
 /// `--verify`: which blobs are hashed against their digests.
@@ -211,6 +232,10 @@ struct CommonArgs {
     /// history, in seconds for any image size (`check` can gate on compressed and layers).
     #[arg(long)]
     manifest_only: bool,
+    /// Where an image name (not a path, no `docker-daemon:` or `docker://` prefix) is
+    /// looked for: `auto` tries the local engines that answer, then the registry.
+    #[arg(long, value_enum, default_value_t = Source::Auto, env = "IMGSIZE_SOURCE")]
+    source: Source,
     /// The memory one decoder may use for a zstd window or an xz dictionary, as
     /// `128MiB` or `2GiB` (default 128 MiB; at least 1 MiB). Layers decoded in parallel
     /// each get this much.
@@ -326,6 +351,7 @@ impl CommonArgs {
                     .max_decoder_memory
                     .map(|max_memory| DecoderLimit { max_memory })
                     .unwrap_or_default(),
+                names: self.source.into(),
             },
             summary: SummaryOptions {
                 top: self.top,

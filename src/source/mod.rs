@@ -43,6 +43,20 @@ pub struct SelectOptions {
     /// The memory one decoder may use, for layers and for an archive compressed as a
     /// whole; layers decoded in parallel each get this much.
     pub decoder_limit: DecoderLimit,
+    /// Where a bare image name is looked for.
+    pub names: NameSource,
+}
+
+/// Where a bare image name (no path, no transport prefix) is looked for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum NameSource {
+    /// The local engines that answer, then the registry.
+    #[default]
+    Auto,
+    /// The local engines only.
+    Engine,
+    /// The registry only.
+    Registry,
 }
 
 /// An input opened and resolved to one image, ready to walk.
@@ -473,10 +487,18 @@ fn open_transport(
 /// said.
 fn open_name(input: &str, opts: &SelectOptions, walker: &dyn MemberWalker) -> Result<Input> {
     let mut tried = Vec::new();
-    let mut endpoints = vec![engine::docker()];
-    endpoints.extend(engine::podman());
-    if let Some(opened) = open_engine(input, input, &endpoints, opts, walker, &mut tried)? {
-        return Ok(opened);
+    if opts.names != NameSource::Registry {
+        let mut endpoints = vec![engine::docker()];
+        endpoints.extend(engine::podman());
+        if let Some(opened) = open_engine(input, input, &endpoints, opts, walker, &mut tried)? {
+            return Ok(opened);
+        }
+        if opts.names == NameSource::Engine {
+            return Err(Error::NoImage {
+                path: input.to_string(),
+                reason: format!("{} (--source engine)", tried.join("; ")),
+            });
+        }
     }
     // Engines that answered without the image are worth naming; absent ones are not.
     let answered: Vec<String> = tried
@@ -691,6 +713,28 @@ pub fn open(input: &str, opts: &SelectOptions, walker: &dyn MemberWalker) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn transport_names_split_as_skopeo_splits_them() {
+        assert_eq!(
+            transport("docker-daemon:app:1"),
+            Some(("docker-daemon", "app:1", None))
+        );
+        assert_eq!(
+            transport("docker-archive:x.tar:app:1"),
+            Some(("docker-archive", "x.tar", Some("app:1")))
+        );
+        assert_eq!(
+            transport("oci:/tmp/layout"),
+            Some(("oci", "/tmp/layout", None))
+        );
+        assert_eq!(
+            transport("oci-archive:a.tar:latest"),
+            Some(("oci-archive", "a.tar", Some("latest")))
+        );
+        assert_eq!(transport("app:1"), None);
+        assert_eq!(transport("./oci"), None);
+    }
 
     #[test]
     fn references_normalise() {
