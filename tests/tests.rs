@@ -21,6 +21,7 @@ mod html;
 mod indexes;
 mod limits;
 mod packages;
+mod podman;
 mod projections;
 mod readme;
 mod registry;
@@ -52,6 +53,7 @@ fn main() {
         indexes::trials(),
         limits::trials(),
         packages::trials(),
+        podman::trials(),
         projections::trials(),
         readme::trials(),
         registry::trials(),
