@@ -1,8 +1,9 @@
 //! Images straight from Podman: its own store in a temp folder (vfs), `podman build`
 //! of a small busybox image whose RUN steps create, chmod and delete files, its
 //! Docker-compatible service on a temp socket, and `imgsize report NAME` (found through
-//! `CONTAINER_HOST`) and `containers-storage:NAME` equal, figure for figure, `imgsize
-//! report` of `podman save`. Skipped without podman or busybox-static (`.ci/run`
+//! `CONTAINER_HOST`), `containers-storage:NAME` through the service, and the store read
+//! directly with no daemon (`containers-storage:[vfs@ROOT+RUN]NAME`) equal, figure for
+//! figure, `imgsize report` of `podman save`. Skipped without podman or busybox-static (`.ci/run`
 //! installs both).
 
 use std::fs;
@@ -179,6 +180,46 @@ fn images_are_read_straight_from_podman() {
         assert_same_report(&from_podman, &from_file, input);
         assert_eq!(from_podman["image"]["source"], input);
     }
+    // The store read directly, no daemon: each layer's tar rebuilt from its tar-split
+    // and its files hashes to its diff digest (--verify all), and the figures are the
+    // saved archive's. Only how it was stored differs: a manifest (the archive has
+    // none) and the layers' media type.
+    let root = podman.dir().join("root");
+    let run = podman.dir().join("run");
+    let direct = format!(
+        "containers-storage:[vfs@{}+{}]isz-pm/app:1",
+        root.display(),
+        run.display()
+    );
+    let out = imgsize(
+        &[
+            "report",
+            &direct,
+            "--no-progress",
+            "--no-cache",
+            "--verify",
+            "all",
+            "--format",
+            "json",
+        ],
+        "unix:///nothing",
+        &no_docker,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut from_store: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    assert_eq!(from_store["image"]["format"], "containers-storage");
+    assert!(from_store["image"]["manifest_digest"].is_string());
+    from_store["image"]["manifest_digest"] = Value::Null;
+    for layer in from_store["layers"].as_array_mut().expect("layers") {
+        if layer["media_type"].is_string() {
+            layer["media_type"] = Value::Null;
+        }
+    }
+    assert_same_report(&from_store, &from_file, &direct);
     let out = imgsize(
         &[
             "report",

@@ -16,6 +16,8 @@ pub enum Format {
     OciArchive,
     /// Read from a registry (the OCI distribution API).
     Registry,
+    /// Read from a containers-storage store (podman's, buildah's), without a daemon.
+    ContainersStorage,
 }
 
 impl Format {
@@ -26,6 +28,7 @@ impl Format {
             Format::OciLayout => "oci-layout",
             Format::OciArchive => "oci-archive",
             Format::Registry => "registry",
+            Format::ContainersStorage => "containers-storage",
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod oci;
 pub mod platform;
 pub mod registry;
 pub mod report;
+pub mod storage;
 pub mod store;
 
 use std::io::{self, Read};
@@ -307,6 +308,8 @@ struct Input {
     remote: bool,
     /// How to stream it again, when it can be.
     reopen: Option<Reopen>,
+    /// A containers-storage store.
+    storage: bool,
 }
 
 /// A one-pass input (standard input, an archive compressed as a whole): read to its
@@ -330,6 +333,7 @@ fn open_stream(
         streamed: true,
         remote: false,
         reopen: None,
+        storage: false,
     })
 }
 
@@ -346,6 +350,7 @@ fn open_remote(input: &str, text: &str, opts: &SelectOptions) -> Result<Input> {
         streamed: false,
         remote: true,
         reopen: None,
+        storage: false,
     })
 }
 
@@ -364,6 +369,7 @@ fn open_local(
         streamed: false,
         remote: false,
         reopen: None,
+        storage: false,
     };
     if meta.is_dir() {
         return Ok(local(Box::new(DirStore::new(path)?), true));
@@ -449,6 +455,19 @@ pub fn transport(input: &str) -> Option<(&str, &str, Option<&str>)> {
     None
 }
 
+/// An image in a containers-storage store.
+fn stored(store: storage::StorageStore) -> Input {
+    Input {
+        store: Box::new(store),
+        outer: None,
+        is_dir: false,
+        streamed: false,
+        remote: false,
+        reopen: None,
+        storage: true,
+    }
+}
+
 /// One of skopeo's transport names.
 fn open_transport(
     input: &str,
@@ -457,27 +476,33 @@ fn open_transport(
     opts: &SelectOptions,
     walker: &dyn MemberWalker,
 ) -> Result<Input> {
+    let mut tried = Vec::new();
     let endpoints = match transport {
         "docker-daemon" => vec![engine::docker()],
-        "containers-storage" => engine::podman(),
+        "containers-storage" => {
+            // The store itself, without a daemon; then Podman's service.
+            match storage::StorageStore::open(input, target) {
+                Ok(Some(store)) => return Ok(stored(store)),
+                Ok(None) => tried.push(format!(
+                    "no containers-storage store at {}",
+                    storage::default_root().display()
+                )),
+                Err(Error::NoImage { reason, .. }) => tried.push(reason),
+                Err(e) => return Err(e),
+            }
+            engine::podman()
+        }
         // A path, whatever it holds.
         _ => {
             let meta = std::fs::metadata(target).map_err(|e| Error::io(target, e))?;
             return open_local(target, &meta, opts, walker);
         }
     };
-    let mut tried = Vec::new();
     match open_engine(input, target, &endpoints, opts, walker, &mut tried)? {
         Some(opened) => Ok(opened),
         None => Err(Error::NoImage {
             path: input.to_string(),
-            reason: match transport {
-                "containers-storage" => format!(
-                    "{}; containers-storage is read through a running Podman service (podman system service)",
-                    tried.join("; ")
-                ),
-                _ => tried.join("; "),
-            },
+            reason: tried.join("; "),
         }),
     }
 }
@@ -492,6 +517,12 @@ fn open_name(input: &str, opts: &SelectOptions, walker: &dyn MemberWalker) -> Re
         endpoints.extend(engine::podman());
         if let Some(opened) = open_engine(input, input, &endpoints, opts, walker, &mut tried)? {
             return Ok(opened);
+        }
+        match storage::StorageStore::open(input, input) {
+            Ok(Some(store)) => return Ok(stored(store)),
+            Ok(None) => {}
+            Err(Error::NoImage { reason, .. }) => tried.push(reason),
+            Err(e) => return Err(e),
         }
         if opts.names == NameSource::Engine {
             return Err(Error::NoImage {
@@ -610,6 +641,8 @@ fn resolve(input: &Input, opts: &SelectOptions) -> Result<(Format, Resolved)> {
     let oci = || {
         let format = if input.remote {
             Format::Registry
+        } else if input.storage {
+            Format::ContainersStorage
         } else if input.is_dir {
             Format::OciLayout
         } else {
