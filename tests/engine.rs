@@ -330,11 +330,97 @@ struct Engine {
     docker: PathBuf,
     dir: Option<tempfile::TempDir>,
     images: Vec<String>,
+    /// The TLS port, when started with one.
+    tls_port: Option<u16>,
+}
+
+/// A CA, a server certificate for 127.0.0.1 and a client certificate, by openssl.
+fn make_certs(dir: &Path) -> Result<(), String> {
+    fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let at = |f: &str| dir.join(f).display().to_string();
+    let openssl = |args: &[&str]| -> Result<(), String> {
+        let out = Command::new("openssl")
+            .args(args)
+            .output()
+            .map_err(|e| format!("openssl: {e}"))?;
+        out.status
+            .success()
+            .then_some(())
+            .ok_or_else(|| String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=isz-ca",
+        "-keyout",
+        &at("ca-key.pem"),
+        "-out",
+        &at("ca.pem"),
+    ])?;
+    for (name, cn, usage) in [
+        (
+            "server",
+            "127.0.0.1",
+            "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+        ),
+        ("client", "isz-client", "extendedKeyUsage=clientAuth\n"),
+    ] {
+        let (key, cert) = match name {
+            "server" => (at("server-key.pem"), at("server-cert.pem")),
+            _ => (at("key.pem"), at("cert.pem")),
+        };
+        let csr = at(&format!("{name}.csr"));
+        let ext = at(&format!("{name}.ext"));
+        fs::write(&ext, usage).map_err(|e| e.to_string())?;
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            &format!("/CN={cn}"),
+            "-keyout",
+            &key,
+            "-out",
+            &csr,
+        ])?;
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &at("ca.pem"),
+            "-CAkey",
+            &at("ca-key.pem"),
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            &ext,
+            "-out",
+            &cert,
+        ])?;
+    }
+    Ok(())
 }
 
 impl Engine {
     /// Start the daemon and wait until it answers; `Err` says why it could not start.
     fn start(dockerd: &Path, docker: PathBuf) -> Result<Engine, String> {
+        Engine::start_with(dockerd, docker, false)
+    }
+
+    /// Start the daemon; with `tls`, it also listens on `tcp://127.0.0.1:PORT` with TLS
+    /// and client certificates (`tls/` holds the CA, its certificate and the client's,
+    /// as `DOCKER_CERT_PATH` wants them).
+    fn start_with(dockerd: &Path, docker: PathBuf, tls: bool) -> Result<Engine, String> {
         // Short paths: the daemon's unix sockets live under this folder.
         let dir = tempfile::Builder::new()
             .prefix("isz-")
@@ -343,7 +429,30 @@ impl Engine {
         let root = dir.path();
         fs::write(root.join("daemon.json"), "{}").map_err(|e| e.to_string())?;
         let log = fs::File::create(root.join("dockerd.log")).map_err(|e| e.to_string())?;
+        let mut tls_args = Vec::new();
+        let mut tls_port = None;
+        if tls {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map_err(|e| e.to_string())?
+                .port();
+            make_certs(&root.join("tls"))?;
+            let t = root.join("tls");
+            tls_args = vec![
+                "--host".to_string(),
+                format!("tcp://127.0.0.1:{port}"),
+                "--tlsverify".to_string(),
+                "--tlscacert".to_string(),
+                t.join("ca.pem").display().to_string(),
+                "--tlscert".to_string(),
+                t.join("server-cert.pem").display().to_string(),
+                "--tlskey".to_string(),
+                t.join("server-key.pem").display().to_string(),
+            ];
+            tls_port = Some(port);
+        }
         let child = Command::new(dockerd)
+            .args(&tls_args)
             .arg("--storage-driver=vfs")
             .arg("--iptables=false")
             .arg("--bridge=none")
@@ -367,6 +476,7 @@ impl Engine {
             docker,
             dir: Some(dir),
             images: Vec::new(),
+            tls_port,
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -668,7 +778,7 @@ fn images_are_read_straight_from_the_engine() {
     if !busybox.is_file() {
         skip("/bin/busybox is absent (apt-get install busybox-static)");
     }
-    let mut engine = match Engine::start(&dockerd, docker) {
+    let mut engine = match Engine::start_with(&dockerd, docker, true) {
         Ok(engine) => engine,
         Err(reason) => skip(format!("cannot start a private dockerd: {reason}")),
     };
@@ -714,6 +824,29 @@ fn images_are_read_straight_from_the_engine() {
         assert_eq!(from_engine["image"]["source"], input.as_str());
         assert_eq!(from_engine["image"]["reference"], tag.as_str());
     }
+    // Over TCP with TLS and a client certificate (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH).
+    let port = engine.tls_port.expect("the TLS port");
+    let out = Command::new(env!("CARGO_BIN_EXE_imgsize"))
+        .args([
+            "report",
+            &format!("docker-daemon:{tag}"),
+            "--no-progress",
+            "--no-cache",
+            "--format",
+            "json",
+        ])
+        .env("DOCKER_HOST", format!("tcp://127.0.0.1:{port}"))
+        .env("DOCKER_TLS_VERIFY", "1")
+        .env("DOCKER_CERT_PATH", engine.dir().join("tls"))
+        .output()
+        .expect("run imgsize");
+    assert!(
+        out.status.success(),
+        "TLS: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let over_tls: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_same_report(&over_tls, &from_file, "docker-daemon over TLS");
     // --source decides where a bare name is looked for.
     let out = run(&["report", &tag, "--source", "engine", "--no-progress"]);
     assert!(

@@ -100,6 +100,59 @@ pub fn podman() -> Vec<Endpoint> {
         .collect()
 }
 
+/// The TLS of `DOCKER_TLS_VERIFY`: the engine's CA and this client's certificate and
+/// key, `ca.pem`, `cert.pem` and `key.pem` of `DOCKER_CERT_PATH` (default `~/.docker`).
+fn tls_config(endpoint: &Endpoint) -> Result<ureq::tls::TlsConfig, String> {
+    use ureq::tls::{ClientCert, PemItem, RootCerts, TlsConfig};
+    let dir = env("DOCKER_CERT_PATH")
+        .map(PathBuf::from)
+        .or_else(|| env("HOME").map(|h| Path::new(&h).join(".docker")))
+        .unwrap_or_default();
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read(&path).map_err(|e| {
+            format!(
+                "{}: DOCKER_TLS_VERIFY needs {}: {e}",
+                endpoint.describe(),
+                path.display()
+            )
+        })
+    };
+    let (ca, cert, key) = (read("ca.pem")?, read("cert.pem")?, read("key.pem")?);
+    let mut roots = Vec::new();
+    let mut chain = Vec::new();
+    let mut private = None;
+    for (bytes, is_ca) in [(&ca, true), (&cert, false), (&key, false)] {
+        for item in ureq::tls::parse_pem(bytes).flatten() {
+            match item {
+                PemItem::Certificate(c) if is_ca => roots.push(c.to_owned()),
+                PemItem::Certificate(c) => chain.push(c.to_owned()),
+                PemItem::PrivateKey(k) => private = Some(k.to_owned()),
+                _ => {}
+            }
+        }
+    }
+    let key = private.ok_or_else(|| {
+        format!(
+            "{}: no private key in {}",
+            endpoint.describe(),
+            dir.join("key.pem").display()
+        )
+    })?;
+    if roots.is_empty() || chain.is_empty() {
+        return Err(format!(
+            "{}: no certificate in {} or {}",
+            endpoint.describe(),
+            dir.join("ca.pem").display(),
+            dir.join("cert.pem").display()
+        ));
+    }
+    Ok(TlsConfig::builder()
+        .root_certs(RootCerts::new_with_certs(&roots))
+        .client_cert(Some(ClientCert::new_with_certs(&chain, key)))
+        .build())
+}
+
 /// A connection to one engine.
 pub struct Engine {
     agent: Agent,
@@ -154,13 +207,20 @@ impl Engine {
             );
             (agent, "http://localhost".to_string())
         } else if let Some(host) = endpoint.url.strip_prefix("tcp://") {
-            if env("DOCKER_TLS_VERIFY").is_some() {
-                return Err(format!(
-                    "{}: DOCKER_TLS_VERIFY (TLS with client certificates) is not supported yet; use the engine's unix socket",
-                    endpoint.describe()
-                ));
+            if env("DOCKER_TLS_VERIFY").is_some_and(|v| v != "0") {
+                let tls = tls_config(endpoint)?;
+                let config = Agent::config_builder()
+                    .http_status_as_error(false)
+                    .user_agent(format!("imgsize/{}", env!("CARGO_PKG_VERSION")))
+                    .timeout_connect(Some(Duration::from_secs(10)))
+                    .timeout_recv_response(Some(Duration::from_secs(600)))
+                    .timeout_per_read(Some(Duration::from_secs(300)))
+                    .tls_config(tls)
+                    .build();
+                (Agent::new_with_config(config), format!("https://{host}"))
+            } else {
+                (Agent::new_with_config(config), format!("http://{host}"))
             }
-            (Agent::new_with_config(config), format!("http://{host}"))
         } else {
             return Err(format!(
                 "{}: not a unix:// or tcp:// address",
