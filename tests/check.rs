@@ -219,7 +219,19 @@ fn a_compressed_budget_suggests_fixes_by_their_compressed_saving() {
     assert_eq!(apt["compressed_bytes"], 19_620);
     let result = &doc["results"][0];
     assert_eq!(result["findings"], serde_json::json!([0]));
+    assert_eq!(result["savings"], serde_json::json!([19_620]));
     assert_eq!(result["after_bytes"], 208_474 - 19_620);
+    // A stored budget lists the same fix by its stored saving.
+    let doc = json(&check(
+        &sample(),
+        &["--limit", "uncompressed=800kB", "--format", "json"],
+    ));
+    let result = &doc["results"][0];
+    let first = result["findings"][0].as_u64().expect("a fix") as usize;
+    assert_eq!(
+        result["savings"][0], doc["report"]["findings"][first]["bytes"],
+        "{result}"
+    );
 
     for format in ["table", "markdown"] {
         let o = check(

@@ -41,6 +41,9 @@ struct OutcomeDoc<'a> {
     examples: Vec<PathBytes<'a>>,
     /// Indexes into `report.findings`.
     findings: &'a [usize],
+    /// What each of `findings` saves alone, in the figure's own kind (compressed bytes
+    /// for a compressed figure).
+    savings: &'a [u64],
     after_bytes: Option<u64>,
     note: Option<&'a str>,
     /// The Dockerfile line of the layer the result is about, with `--dockerfile`.
@@ -79,6 +82,7 @@ fn outcome<'a>(o: &'a Outcome, r: &'a Report) -> OutcomeDoc<'a> {
         layers: PathLayer::rows(&o.layers),
         examples: PathBytes::rows(&o.examples),
         findings: &o.findings,
+        savings: &o.savings,
         after_bytes: o.after,
         note: o.note.as_deref(),
         dockerfile_line: verdict::main_layer(o)
