@@ -289,6 +289,32 @@ struct Rebuilt<R: BufRead> {
 }
 
 impl<R: BufRead> Rebuilt<R> {
+    /// A file of the layer's directory that a record names: inside the directory
+    /// (no `..`), and a regular file, never a symlink that could lead out of it.
+    fn file(&self, name: &str) -> io::Result<File> {
+        let relative = Path::new(name.trim_start_matches('/'));
+        let inside = relative.components().all(|c| {
+            matches!(
+                c,
+                std::path::Component::Normal(_) | std::path::Component::CurDir
+            )
+        });
+        let bad = |why: &str| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("tar-split: {name:?} {why}"),
+            )
+        };
+        if !inside {
+            return Err(bad("leads out of the layer's directory"));
+        }
+        let path = self.dir.join(relative);
+        if !std::fs::symlink_metadata(&path)?.file_type().is_file() {
+            return Err(bad("is not a regular file in the layer's directory"));
+        }
+        File::open(path)
+    }
+
     /// The next record's bytes; `false` at the end.
     fn advance(&mut self) -> io::Result<bool> {
         let mut line = String::new();
@@ -314,10 +340,7 @@ impl<R: BufRead> Rebuilt<R> {
             }
             _ => match (record.size.unwrap_or(0), record.name) {
                 (0, _) | (_, None) => Box::new(io::empty()),
-                (size, Some(name)) => {
-                    let file = File::open(self.dir.join(name.trim_start_matches('/')))?;
-                    Box::new(file.take(size))
-                }
+                (size, Some(name)) => Box::new(self.file(&name)?.take(size)),
             },
         };
         Ok(true)
@@ -380,5 +403,18 @@ mod tests {
         let mut out = Vec::new();
         rebuilt.read_to_end(&mut out).expect("read");
         assert_eq!(out, b"HEADhi\nPAD");
+        // A record naming a file outside the directory, or a symlink, is refused.
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("/etc/hostname", dir.path().join("link")).expect("symlink");
+        for name in ["../x", "/../../etc/hostname", "link"] {
+            let split = format!("{{\"type\":1,\"name\":\"{name}\",\"size\":3}}\n");
+            let mut rebuilt = Rebuilt {
+                lines: io::Cursor::new(split.into_bytes()),
+                dir: dir.path().to_path_buf(),
+                current: Box::new(io::empty()),
+            };
+            let err = rebuilt.read_to_end(&mut Vec::new()).expect_err(name);
+            assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{name}: {err}");
+        }
     }
 }
