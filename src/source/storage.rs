@@ -50,7 +50,7 @@ struct ImageEntry {
 }
 
 /// `layers.json` entries.
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 struct LayerEntry {
     id: String,
     #[serde(default)]
@@ -119,30 +119,11 @@ impl StorageStore {
     /// there (then another way in may be tried).
     pub fn open(input: &str, target: &str) -> Result<Option<StorageStore>> {
         let (spec, name) = store_and_name(target);
-        let (driver, root) = match spec {
-            Some((driver, root)) => (driver, root),
-            None => (String::new(), default_root()),
+        let Some(store) = Store::at(spec) else {
+            return Ok(None);
         };
-        let driver = match driver.as_str() {
-            "" if root.join("overlay-images").is_dir() => "overlay".to_string(),
-            "" if root.join("vfs-images").is_dir() => "vfs".to_string(),
-            "" => return Ok(None),
-            d => d.to_string(),
-        };
-        let images: Vec<ImageEntry> =
-            read_json(&root.join(format!("{driver}-images/images.json")))?;
-        let wanted = candidates(name);
-        let image = images
-            .iter()
-            .find(|i| i.names.iter().any(|n| wanted.contains(n)) || i.id.starts_with(name))
-            .ok_or_else(|| Error::NoImage {
-                path: input.to_string(),
-                reason: format!(
-                    "no image {name} in the containers-storage at {}",
-                    root.display()
-                ),
-            })?;
-        let image_dir = root.join(format!("{driver}-images")).join(&image.id);
+        let image = store.image(input, name)?;
+        let image_dir = store.dir("images").join(&image.id);
         let config_key = format!("sha256:{}", image.id);
         let config = big_data(&image_dir, &config_key).ok_or_else(|| {
             Error::invalid(
@@ -150,80 +131,140 @@ impl StorageStore {
                 "the image's config is missing",
             )
         })?;
-        let layers: Vec<LayerEntry> =
-            read_json(&root.join(format!("{driver}-layers/layers.json")))?;
-        let by_id: HashMap<&str, &LayerEntry> = layers.iter().map(|l| (l.id.as_str(), l)).collect();
-        let mut chain = Vec::new();
-        let mut next = image.layer.as_deref();
-        while let Some(id) = next {
-            let layer = by_id.get(id).ok_or_else(|| {
-                Error::invalid(
-                    root.display().to_string(),
-                    format!("layer {id} is not in layers.json"),
-                )
-            })?;
-            chain.push(*layer);
-            next = layer.parent.as_deref();
-            if chain.len() > 65_535 {
-                return Err(Error::invalid(
-                    root.display().to_string(),
-                    "the layer chain loops",
-                ));
-            }
-        }
-        chain.reverse();
-        let mut served = HashMap::new();
+        let mut layers = HashMap::new();
         let mut descriptors = Vec::new();
-        for layer in chain {
+        for layer in store.chain(image.layer.as_deref())? {
             let (Some(digest), Some(size)) = (&layer.diff_digest, layer.diff_size) else {
-                return Err(Error::invalid(
-                    root.display().to_string(),
-                    format!("layer {} has no diff digest or size", layer.id),
-                ));
+                return Err(store.invalid(format!("layer {} has no diff digest or size", layer.id)));
             };
-            let dir = match driver.as_str() {
-                "overlay" => root.join("overlay").join(&layer.id).join("diff"),
-                _ => root.join(&driver).join("dir").join(&layer.id),
-            };
-            let split = root
-                .join(format!("{driver}-layers"))
-                .join(format!("{}.tar-split.gz", layer.id));
-            served.insert(digest.clone(), Layer { dir, split, size });
+            layers.insert(digest.clone(), store.layer(&layer.id, size));
             descriptors.push(json!({
                 "mediaType": "application/vnd.oci.image.layer.v1.tar",
                 "digest": digest,
                 "size": size,
             }));
         }
-        let manifest = serde_json::to_vec(&json!({
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {
-                "mediaType": "application/vnd.oci.image.config.v1+json",
-                "digest": config_key,
-                "size": config.len(),
-            },
-            "layers": descriptors,
-        }))
-        .unwrap_or_default();
-        let manifest_digest = digest::digest_of(Algorithm::Sha256, &manifest);
-        let index = serde_json::to_vec(&json!({
-            "schemaVersion": 2,
-            "manifests": [{
-                "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                "digest": manifest_digest,
-                "size": manifest.len(),
-                "annotations": { REF_NAME: image.names.first().cloned().unwrap_or_else(|| name.to_string()) },
-            }],
-        }))
-        .unwrap_or_default();
-        let documents = HashMap::from([(manifest_digest, manifest), (config_key, config)]);
+        let ref_name = image
+            .names
+            .first()
+            .cloned()
+            .unwrap_or_else(|| name.to_string());
+        let (index, documents) = layout(&ref_name, config_key, config, descriptors);
         Ok(Some(StorageStore {
             name: input.to_string(),
             index,
             documents,
-            layers: served,
+            layers,
         }))
+    }
+}
+
+/// The OCI layout view of an image: `index.json` naming a manifest made of its config
+/// and layer descriptors, and the manifest and config by digest.
+fn layout(
+    ref_name: &str,
+    config_key: String,
+    config: Vec<u8>,
+    descriptors: Vec<serde_json::Value>,
+) -> (Vec<u8>, HashMap<String, Vec<u8>>) {
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {
+            "mediaType": "application/vnd.oci.image.config.v1+json",
+            "digest": config_key,
+            "size": config.len(),
+        },
+        "layers": descriptors,
+    }))
+    .unwrap_or_default();
+    let manifest_digest = digest::digest_of(Algorithm::Sha256, &manifest);
+    let index = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": manifest_digest,
+            "size": manifest.len(),
+            "annotations": { REF_NAME: ref_name },
+        }],
+    }))
+    .unwrap_or_default();
+    let documents = HashMap::from([(manifest_digest, manifest), (config_key, config)]);
+    (index, documents)
+}
+
+/// A store on disk: its graph root and driver.
+struct Store {
+    root: PathBuf,
+    driver: String,
+}
+
+impl Store {
+    /// The store a spec names, or the default one; `None` when there is none there.
+    fn at(spec: Option<(String, PathBuf)>) -> Option<Store> {
+        let (driver, root) = spec.unwrap_or_else(|| (String::new(), default_root()));
+        let driver = match driver.as_str() {
+            "" if root.join("overlay-images").is_dir() => "overlay".to_string(),
+            "" if root.join("vfs-images").is_dir() => "vfs".to_string(),
+            "" => return None,
+            d => d.to_string(),
+        };
+        Some(Store { root, driver })
+    }
+
+    /// `<driver>-images`, `<driver>-layers`.
+    fn dir(&self, kind: &str) -> PathBuf {
+        self.root.join(format!("{}-{kind}", self.driver))
+    }
+
+    fn invalid(&self, message: String) -> Error {
+        Error::invalid(self.root.display().to_string(), message)
+    }
+
+    /// The image stored under one of the names `name` may have, or its id.
+    fn image(&self, input: &str, name: &str) -> Result<ImageEntry> {
+        let images: Vec<ImageEntry> = read_json(&self.dir("images").join("images.json"))?;
+        let wanted = candidates(name);
+        images
+            .into_iter()
+            .find(|i| i.names.iter().any(|n| wanted.contains(n)) || i.id.starts_with(name))
+            .ok_or_else(|| Error::NoImage {
+                path: input.to_string(),
+                reason: format!(
+                    "no image {name} in the containers-storage at {}",
+                    self.root.display()
+                ),
+            })
+    }
+
+    /// The layers from the base up to `top`, following their parents.
+    fn chain(&self, top: Option<&str>) -> Result<Vec<LayerEntry>> {
+        let layers: Vec<LayerEntry> = read_json(&self.dir("layers").join("layers.json"))?;
+        let by_id: HashMap<&str, &LayerEntry> = layers.iter().map(|l| (l.id.as_str(), l)).collect();
+        let mut chain = Vec::new();
+        let mut next = top;
+        while let Some(id) = next {
+            let layer = by_id
+                .get(id)
+                .ok_or_else(|| self.invalid(format!("layer {id} is not in layers.json")))?;
+            chain.push((*layer).clone());
+            next = layer.parent.as_deref();
+            if chain.len() > 65_535 {
+                return Err(self.invalid("the layer chain loops".to_string()));
+            }
+        }
+        chain.reverse();
+        Ok(chain)
+    }
+
+    /// Where a layer's files and tar-split are.
+    fn layer(&self, id: &str, size: u64) -> Layer {
+        let dir = match self.driver.as_str() {
+            "overlay" => self.root.join("overlay").join(id).join("diff"),
+            _ => self.root.join(&self.driver).join("dir").join(id),
+        };
+        let split = self.dir("layers").join(format!("{id}.tar-split.gz"));
+        Layer { dir, split, size }
     }
 }
 

@@ -153,6 +153,21 @@ fn tls_config(endpoint: &Endpoint) -> Result<ureq::tls::TlsConfig, String> {
         .build())
 }
 
+/// How every request to an engine is made; over TLS when given one.
+fn agent_config(tls: Option<ureq::tls::TlsConfig>) -> ureq::config::Config {
+    let builder = Agent::config_builder()
+        .http_status_as_error(false)
+        .user_agent(format!("imgsize/{}", env!("CARGO_PKG_VERSION")))
+        .timeout_connect(Some(Duration::from_secs(10)))
+        // Saving a large image may take a while before its first byte.
+        .timeout_recv_response(Some(Duration::from_secs(600)))
+        .timeout_per_read(Some(Duration::from_secs(300)));
+    match tls {
+        Some(tls) => builder.tls_config(tls).build(),
+        None => builder.build(),
+    }
+}
+
 /// A connection to one engine.
 pub struct Engine {
     agent: Agent,
@@ -188,38 +203,25 @@ fn path_of(name: &str) -> String {
 impl Engine {
     /// A client for `endpoint`; nothing is sent yet.
     pub fn new(endpoint: &Endpoint) -> Result<Engine, String> {
-        let config = Agent::config_builder()
-            .http_status_as_error(false)
-            .user_agent(format!("imgsize/{}", env!("CARGO_PKG_VERSION")))
-            .timeout_connect(Some(Duration::from_secs(10)))
-            // Saving a large image may take a while before its first byte.
-            .timeout_recv_response(Some(Duration::from_secs(600)))
-            .timeout_per_read(Some(Duration::from_secs(300)))
-            .build();
         let (agent, base) = if let Some(path) = endpoint.url.strip_prefix("unix://") {
             let connector = UnixConnector {
                 path: PathBuf::from(path),
             };
             let agent = Agent::with_parts(
-                config,
+                agent_config(None),
                 connector,
                 ureq::unversioned::resolver::DefaultResolver::default(),
             );
             (agent, "http://localhost".to_string())
         } else if let Some(host) = endpoint.url.strip_prefix("tcp://") {
             if env("DOCKER_TLS_VERIFY").is_some_and(|v| v != "0") {
-                let tls = tls_config(endpoint)?;
-                let config = Agent::config_builder()
-                    .http_status_as_error(false)
-                    .user_agent(format!("imgsize/{}", env!("CARGO_PKG_VERSION")))
-                    .timeout_connect(Some(Duration::from_secs(10)))
-                    .timeout_recv_response(Some(Duration::from_secs(600)))
-                    .timeout_per_read(Some(Duration::from_secs(300)))
-                    .tls_config(tls)
-                    .build();
+                let config = agent_config(Some(tls_config(endpoint)?));
                 (Agent::new_with_config(config), format!("https://{host}"))
             } else {
-                (Agent::new_with_config(config), format!("http://{host}"))
+                (
+                    Agent::new_with_config(agent_config(None)),
+                    format!("http://{host}"),
+                )
             }
         } else {
             return Err(format!(
