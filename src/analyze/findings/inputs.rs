@@ -1,0 +1,91 @@
+//! What the rules read, and what they give: findings and projections.
+
+use super::rule::{Rule, Scope};
+use crate::analyze::base::Base;
+use crate::analyze::categories::Atoms;
+use crate::analyze::layers::LayerRow;
+use crate::analyze::packages::Owners;
+use crate::model::{FsTree, HistoryStep, ReAdd};
+
+/// One suggestion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: Rule,
+    pub scope: Scope,
+    pub title: &'static str,
+    /// The layer to change (for `multi-stage` and `full-base`, the one with most of
+    /// the bytes).
+    pub layer: usize,
+    /// That layer's instruction, in Dockerfile form.
+    pub instruction: Option<String>,
+    /// The biggest directories (at depth 3) it covers, with their bytes.
+    pub paths: Vec<(String, u64)>,
+    /// How many such directories there are in all.
+    pub path_count: usize,
+    /// Stored bytes this fix alone removes.
+    pub bytes: u64,
+    /// Stored bytes it removes once the findings before it are applied.
+    pub incremental_bytes: u64,
+    /// Estimated compressed (pull) saving: each layer's own compression ratio, 1:1 for
+    /// files that are compressed already (`.deb`, `.whl`, `.gz`, ...).
+    pub compressed_bytes: u64,
+    pub confidence: &'static str,
+    pub fix: String,
+}
+
+/// A projected size: what the image would store once a change is made.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Projection {
+    /// `stored_bytes` after the change.
+    pub stored_bytes: u64,
+    /// What the change removes.
+    pub saved_bytes: u64,
+}
+
+/// The best structural change: a multi-stage build (yours) or the base's slim variant
+/// (base), whichever leads; one of them at most.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Structural {
+    pub rule: Rule,
+    pub projection: Projection,
+    /// The runtime stage starts from the base's slim variant (the build-only closure,
+    /// dev files, caches and hidden bytes of the base left out), not the base itself.
+    pub slim_base: bool,
+    /// The slim variant by name, when the base's name or history tells it
+    /// (`python:3.12-slim` for `python:3.12`).
+    pub runtime_base: Option<String>,
+}
+
+/// All findings, in the order their incremental savings are counted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Findings {
+    pub rows: Vec<Finding>,
+    /// Σ incremental_bytes of your findings: what applying them removes.
+    pub saved_bytes: u64,
+    /// `stored_bytes` once every fix to your layers is applied.
+    pub stored_after: u64,
+    /// Σ incremental_bytes of the base-scope findings, on top of yours.
+    pub base_saved_bytes: u64,
+    /// Every edit of your RUN/COPY lines together (no structural change).
+    pub fixes: Projection,
+    /// The multi-stage build or slim base, alone.
+    pub structural: Option<Structural>,
+}
+
+/// What the rules read besides the atoms.
+pub struct Inputs<'a> {
+    pub tree: &'a FsTree,
+    pub atoms: &'a Atoms<'a>,
+    pub layers: &'a [LayerRow],
+    pub base: &'a Base,
+    pub owners: &'a Owners,
+    pub readds: &'a [ReAdd],
+    /// The image's history, where the base's name may show (`ENV PYTHON_VERSION=…`).
+    pub history: &'a [HistoryStep],
+    pub stored: u64,
+}
+
+pub(super) type Key = (Rule, Scope, usize);
+
+/// Candidate edits: each key with the atoms it drops.
+pub(super) type Edits = Vec<(Key, Vec<u32>)>;

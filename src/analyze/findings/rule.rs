@@ -1,0 +1,138 @@
+//! The rules' ids and scopes, and their fixed words: titles, confidence, cache fixes.
+
+use crate::analyze::categories::Category;
+
+/// A rule's stable id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rule {
+    /// A package manager's cache left in the layer (the category names which).
+    Cache(Category),
+    /// VCS folders and host bytecode copied in by COPY/ADD.
+    Dockerignore,
+    /// Files created in a layer and deleted by a later one.
+    DeletedLater,
+    /// Files re-added unchanged but for mode or owner (`RUN chmod -R`).
+    ChmodDuplicate,
+    /// Build-only packages, what only they pulled in, and the build layers' caches and
+    /// hidden bytes.
+    MultiStage,
+    /// Docs, man pages and locales dpkg installed in your layers.
+    DocsLocales,
+    /// Test suites inside installed packages.
+    PackageTests,
+    /// Python bytecode pip compiled at install time.
+    Bytecode,
+    /// A base image with compilers and development files (base scope).
+    FullBase,
+}
+
+/// Who can apply a fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    /// Your Dockerfile's RUN/COPY lines.
+    Yours,
+    /// Only a different base image (or a multi-stage build off it).
+    Base,
+}
+
+impl Scope {
+    pub fn code(self) -> &'static str {
+        match self {
+            Scope::Yours => "yours",
+            Scope::Base => "base",
+        }
+    }
+}
+
+impl Rule {
+    /// Every rule id, for docs and schema checks.
+    pub fn all() -> Vec<Rule> {
+        let mut out: Vec<Rule> = Category::ALL
+            .iter()
+            .filter(|c| c.is_cache())
+            .map(|&c| Rule::Cache(c))
+            .collect();
+        out.extend([
+            Rule::Dockerignore,
+            Rule::DeletedLater,
+            Rule::ChmodDuplicate,
+            Rule::MultiStage,
+            Rule::DocsLocales,
+            Rule::PackageTests,
+            Rule::Bytecode,
+            Rule::FullBase,
+        ]);
+        out
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Rule::Cache(c) => c.code(),
+            Rule::Dockerignore => "dockerignore",
+            Rule::DeletedLater => "deleted-later",
+            Rule::ChmodDuplicate => "chmod-duplicate",
+            Rule::MultiStage => "multi-stage",
+            Rule::DocsLocales => "docs-locales",
+            Rule::PackageTests => "package-tests",
+            Rule::Bytecode => "bytecode",
+            Rule::FullBase => "full-base",
+        }
+    }
+
+    pub(super) fn title(self, scope: Scope) -> &'static str {
+        match (self, scope) {
+            (Rule::Cache(_), Scope::Base) => "the base image ships a package-manager cache",
+            (Rule::Cache(Category::PipCache), _) => "pip cache left in the layer",
+            (Rule::Cache(Category::AptLists), _) => "apt package lists left in the layer",
+            (Rule::Cache(Category::AptArchives), _) => {
+                "apt's downloaded packages and caches left in the layer"
+            }
+            (Rule::Cache(Category::ApkCache), _) => "apk cache left in the layer",
+            (Rule::Cache(_), _) => "package-manager cache left in the layer",
+            (Rule::Dockerignore, _) => "version-control folders and host bytecode copied in",
+            (Rule::DeletedLater, _) => "files deleted by a later layer still ship in this one",
+            (Rule::ChmodDuplicate, _) => "files re-added unchanged but for mode or owner",
+            (Rule::MultiStage, _) => "the build toolchain ships in the final image",
+            (Rule::DocsLocales, _) => "docs, man pages and locales installed by apt",
+            (Rule::PackageTests, _) => "test suites inside installed packages",
+            (Rule::Bytecode, _) => "Python bytecode pip compiled at install time",
+            (Rule::FullBase, _) => "a full base image with compilers and development files",
+        }
+    }
+
+    pub(super) fn confidence(self, scope: Scope) -> &'static str {
+        match (self, scope) {
+            (Rule::Cache(_), Scope::Base) => "medium",
+            (Rule::Cache(_) | Rule::Dockerignore | Rule::DeletedLater, _) => "high",
+            (Rule::ChmodDuplicate, _) => "high",
+            (Rule::MultiStage | Rule::DocsLocales | Rule::PackageTests, _) => "medium",
+            (Rule::Bytecode | Rule::FullBase, _) => "low",
+        }
+    }
+
+    pub(super) fn cache_fix(category: Category) -> &'static str {
+        match category {
+            Category::PipCache => {
+                "set `ENV PIP_NO_CACHE_DIR=1` before this RUN, or end it with `&& rm -rf /root/.cache/pip` (`pip install --no-cache-dir` does not reach build-isolation installs)"
+            }
+            Category::AptLists => "end this RUN with `&& rm -rf /var/lib/apt/lists/*`",
+            Category::AptArchives => "end this RUN with `&& apt-get clean`",
+            Category::ApkCache => "use `apk add --no-cache` in this RUN",
+            Category::NpmCache => "end this RUN with `&& npm cache clean --force`",
+            Category::YarnCache => "end this RUN with `&& yarn cache clean`",
+            Category::PnpmStore => {
+                "end this RUN with `&& pnpm store prune`, or keep the store in a cache mount"
+            }
+            Category::ComposerCache => "use `composer install --no-cache` in this RUN",
+            Category::GemCache => {
+                "remove the gem cache in this RUN (`gem install --no-document`, `rm -rf` the cache folder)"
+            }
+            _ => {
+                "build in a separate stage and copy only the artifacts, or keep the cache in `RUN --mount=type=cache`"
+            }
+        }
+    }
+}
+
+/// The dpkg filter the `docs-locales` fix installs, and what it keeps.
+pub const DPKG_EXCLUDES: &str = "path-exclude=/usr/share/doc/*\\npath-include=/usr/share/doc/*/copyright\\npath-exclude=/usr/share/man/*\\npath-exclude=/usr/share/info/*\\npath-exclude=/usr/share/locale/*\\npath-include=/usr/share/locale/locale.alias\\n";

@@ -1,0 +1,108 @@
+//! The multi-stage edit: the image as its runtime stage.
+
+use std::collections::HashMap;
+
+use super::candidates::{LayerFacts, folder_is};
+use super::inputs::Inputs;
+use crate::analyze::categories::Category;
+use crate::model::FsTree;
+
+/// Whether a file is inside what a language package manager installed
+/// (`site-packages`, `dist-packages`, `node_modules`): a runtime stage copies those
+/// folders whole.
+pub(super) fn in_package_dir(tree: &FsTree, node: u32, memo: &mut HashMap<u32, bool>) -> bool {
+    folder_is(tree, node, memo, |path| {
+        path.split(|&b| b == b'/')
+            .any(|c| c == b"site-packages" || c == b"dist-packages" || c == b"node_modules")
+    })
+}
+
+/// The multi-stage edit: what a runtime stage would not carry, and whether it starts
+/// from the base's slim variant. `None` when no build toolchain is in the image, or it
+/// came with the base and none of your steps runs anything.
+///
+/// The runtime stage starts from the base when the toolchain came in your layers, and
+/// from the base's slim variant when it came with the base (its build-only closure,
+/// headers, static libraries, compilers, caches and hidden bytes left out); of your
+/// layers it keeps only the visible files a runtime needs: not caches, VCS folders,
+/// host bytecode a COPY/ADD brought, logs and temporary files, the files of packages
+/// only the build needs (the build-only closure, its installs' recommends too: a
+/// runtime stage installs with `--no-install-recommends`), compilers, headers outside
+/// installed packages, npm's devDependencies, nor any hidden copy.
+pub(super) fn runtime_stage(inp: &Inputs<'_>, facts: &LayerFacts) -> Option<(Vec<u32>, bool)> {
+    let in_yours = inp.owners.build_layers.iter().any(|&l| facts.yours(l));
+    let in_base = inp.owners.build_layers.iter().any(|&l| inp.base.holds(l));
+    let you_run = (0..inp.layers.len()).any(|l| {
+        facts.yours(l)
+            && inp.layers[l]
+                .instruction
+                .as_deref()
+                .is_some_and(|i| i.starts_with("RUN "))
+    });
+    if !(in_yours || (in_base && you_run)) {
+        return None;
+    }
+    let slim = in_base;
+    let owned = |o: &[bool], ino: u32| ino != u32::MAX && o.get(ino as usize) == Some(&true);
+    let mut memo = HashMap::new();
+    let mut drops = Vec::new();
+    for (i, a) in inp.atoms.iter().enumerate() {
+        let l = a.layer as usize;
+        let base = inp.base.holds(l);
+        if (base && !slim) || (!base && !facts.yours(l)) {
+            continue;
+        }
+        let c = a.category;
+        let build = owned(&inp.owners.unneeded, a.inode)
+            || c == Category::Toolchain
+            || (c == Category::DevFiles && !in_package_dir(inp.tree, a.node, &mut memo));
+        let junk = !base
+            && (matches!(c, Category::Vcs | Category::LogsTemp)
+                || (facts.app(l) && c == Category::Bytecode)
+                || owned(&inp.owners.dev, a.inode));
+        if a.hidden.is_some() || c.is_cache() || build || junk {
+            drops.push(i as u32);
+        }
+    }
+    Some((drops, slim))
+}
+
+/// The slim variant of the base, when its name or history tells it.
+pub(super) fn slim_name(inp: &Inputs<'_>) -> Option<String> {
+    crate::analyze::base::slim_variant(inp.base, inp.history)
+}
+
+/// Where the runtime stage of the multi-stage edit starts.
+pub(super) struct Stage {
+    /// From the base's slim variant, not the base.
+    pub(super) slim: bool,
+    /// That variant's name, when known.
+    pub(super) name: Option<String>,
+}
+
+/// The multi-stage fix in words.
+pub(super) fn multi_stage_fix(inp: &Inputs<'_>, stage: Option<&Stage>) -> String {
+    let names: Vec<&str> = inp
+        .owners
+        .build_only
+        .iter()
+        .take(4)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    match stage {
+        Some(Stage { slim: true, name }) => {
+            let runtime = match name {
+                Some(n) => format!("`{n}`"),
+                None => "the base's slim variant (no compilers, `-dev` packages or caches)".into(),
+            };
+            format!(
+                "the base image brings the build tools ({}): keep it as a build stage (`FROM <this base> AS build`, your RUN lines as they are) and start the runtime stage from {runtime}, with `COPY --from=build` of what runs (the installed packages, the app); the toolchain, caches, `.git` and hidden copies stay behind",
+                names.join(", ")
+            )
+        }
+        _ => format!(
+            "build in a separate stage (`FROM … AS build`) that installs the build tools ({}), and `COPY --from=build` only what runs (the built artifacts, the installed packages, the app) into a runtime stage that never installs them; caches, `.git` and hidden copies stay behind",
+            names.join(", ")
+        ),
+    }
+}

@@ -1,0 +1,131 @@
+//! A finding from its key and atoms: the fix in words, the paths, the figures.
+
+use std::cmp::Reverse;
+use std::collections::BTreeMap;
+
+use super::candidates::readd_atoms;
+use super::inputs::{Finding, Inputs, Key};
+use super::rule::{DPKG_EXCLUDES, Rule, Scope};
+use super::stage::{Stage, multi_stage_fix};
+use crate::analyze::layers::LayerRow;
+
+/// The layer's compressed / uncompressed ratio.
+pub(super) fn ratio(row: &LayerRow) -> f64 {
+    if row.uncompressed_bytes == 0 {
+        1.0
+    } else {
+        (row.compressed_bytes as f64 / row.uncompressed_bytes as f64).min(1.0)
+    }
+}
+
+/// Files whose content is compressed already: they compress ~1:1.
+pub(super) fn precompressed(name: &[u8]) -> bool {
+    const ENDINGS: [&[u8]; 14] = [
+        b".deb", b".whl", b".gz", b".tgz", b".zip", b".jar", b".xz", b".zst", b".bz2", b".png",
+        b".jpg", b".jpeg", b".woff2", b".7z",
+    ];
+    ENDINGS.iter().any(|e| name.ends_with(e))
+}
+
+/// The fix, worded for the finding's layers (`atoms` sorted).
+pub(super) fn fix(key: Key, inp: &Inputs<'_>, atoms: &[u32], stage: Option<&Stage>) -> String {
+    let (rule, scope, layer) = key;
+    let instr = inp
+        .layers
+        .get(layer)
+        .and_then(|r| r.instruction.as_deref())
+        .unwrap_or("");
+    match (rule, scope) {
+        (Rule::Cache(_), Scope::Base) => "the base image's layers ship this cache: deleting it in your RUN ships the same bytes; a base image that cleans up, or a multi-stage build whose runtime stage starts from one, removes it".into(),
+        (Rule::Cache(c), _) => Rule::cache_fix(c).into(),
+        (Rule::Dockerignore, _) => "add `.git` (and `.hg`, `.svn`, `__pycache__`, `*.pyc`) to `.dockerignore`".into(),
+        (Rule::DeletedLater, _) if inp.layers.get(layer).is_some_and(LayerRow::is_app) => "leave these files out of the build context (`.dockerignore`) or copy only what the image needs; deleting them in a later layer ships them anyway".into(),
+        (Rule::DeletedLater, _) => "delete these files in the RUN that creates them; deleting them in a later layer ships them anyway".into(),
+        (Rule::ChmodDuplicate, _) => {
+            let mut from: BTreeMap<usize, u64> = BTreeMap::new();
+            for r in inp.readds {
+                if let Some((lower, upper)) = readd_atoms(inp, r)
+                    && atoms.binary_search(&upper).is_ok()
+                {
+                    let a = inp.atoms.get(lower);
+                    *from.entry(a.layer as usize).or_default() += a.bytes;
+                }
+            }
+            let lower = from.iter().max_by_key(|(l, b)| (**b, Reverse(**l))).map_or(0, |(l, _)| *l);
+            let at = format!("in the step of layer {lower} that adds them (`COPY --chmod=… --chown=…`, or `chmod`/`chown` in that same RUN)");
+            if instr.contains("chmod") || instr.contains("chown") {
+                format!("drop the `chmod`/`chown` from this RUN and set mode and owner {at}")
+            } else {
+                format!("this layer re-adds files of layer {lower} with the same content: set their mode and owner {at} instead")
+            }
+        }
+        (Rule::MultiStage, _) => multi_stage_fix(inp, stage),
+        (Rule::DocsLocales, _) => format!("before `apt-get install` in this RUN, add `printf '{DPKG_EXCLUDES}' > /etc/dpkg/dpkg.cfg.d/01-nodoc` (or in an earlier RUN)"),
+        (Rule::PackageTests, _) => "delete the packages' test suites in this RUN (e.g. `find / -xdev -depth -type d -path '*-packages/*/tests' -exec rm -rf {} +`), or install in a build stage and copy without them".into(),
+        (Rule::Bytecode, _) => "`pip install --no-compile` in this RUN; Python compiles on first import instead, which costs start-up time (and writes nothing when the folder is read-only)".into(),
+        (Rule::FullBase, _) => {
+            let names: Vec<&str> = inp.owners.build_only.iter().take(4).map(|(n, _)| n.as_str()).collect();
+            format!("the base image ships compilers and development files ({}): use its slim variant (e.g. `python:3.12-slim` for `python:3.12`), or a multi-stage build whose runtime stage starts from the slim one", names.join(", "))
+        }
+    }
+}
+
+/// One finding from its key and atoms.
+pub(super) fn finding(
+    key: Key,
+    atoms: &[u32],
+    incremental: u64,
+    inp: &Inputs<'_>,
+    stage: Option<&Stage>,
+) -> Finding {
+    let (rule, scope, mut layer) = key;
+    let mut dirs: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut per_layer: BTreeMap<usize, u64> = BTreeMap::new();
+    let mut compressed = 0.0;
+    for &i in atoms {
+        let a = inp.atoms.get(i);
+        *dirs.entry(inp.tree.ancestor_at(a.node, 3)).or_default() += a.bytes;
+        *per_layer.entry(a.layer as usize).or_default() += a.bytes;
+        let r = if precompressed(inp.tree.name(a.node)) {
+            1.0
+        } else {
+            inp.layers.get(a.layer as usize).map_or(1.0, ratio)
+        };
+        compressed += a.bytes as f64 * r;
+    }
+    if matches!(rule, Rule::MultiStage | Rule::FullBase) {
+        // The layer to change: for multi-stage one of yours, though the base's may
+        // weigh more when the runtime stage starts from its slim variant.
+        layer = per_layer
+            .iter()
+            .filter(|(l, _)| rule == Rule::FullBase || !inp.base.holds(**l))
+            .max_by_key(|(l, b)| (**b, Reverse(**l)))
+            .map_or(inp.base.layers, |(l, _)| *l);
+    }
+    let mut paths: Vec<(String, u64)> = dirs
+        .into_iter()
+        .map(|(n, b)| (inp.tree.path(n), b))
+        .collect();
+    paths.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let path_count = paths.len();
+    paths.truncate(3);
+    Finding {
+        rule,
+        scope,
+        title: rule.title(scope),
+        layer,
+        instruction: inp.layers.get(layer).and_then(|r| r.instruction.clone()),
+        paths,
+        path_count,
+        bytes: atoms.iter().map(|&i| inp.atoms.get(i).bytes).sum(),
+        incremental_bytes: incremental,
+        compressed_bytes: compressed.round() as u64,
+        // A stream cannot be read twice to hash both copies: path and size only.
+        confidence: if rule == Rule::ChmodDuplicate && inp.readds.iter().any(|r| !r.confirmed) {
+            "medium"
+        } else {
+            rule.confidence(scope)
+        },
+        fix: fix((rule, scope, layer), inp, atoms, stage),
+    }
+}
