@@ -1,0 +1,235 @@
+//! Installed packages, from the package databases alone (captured during the walk, see
+//! [`wants`]): dpkg (`var/lib/dpkg/status`, `status.d/`, `info/*.list`, apt's
+//! `extended_states`), apk (`lib/apk/db/installed`), Python distributions
+//! (`*.dist-info/RECORD` in every `site-packages` and `dist-packages`) and npm
+//! (`node_modules/**/package.json`).
+//!
+//! Each package gets the visible bytes of its files in the final filesystem (a file is
+//! counted for the first package that lists it), the layer that installed it (the first
+//! layer whose copy of the database lists it), and for dpkg whether it is only needed to
+//! build (compilers, `-dev` packages, ...) and whether purging the build-only packages
+//! would take it too (what `apt-get autoremove` removes after them: auto-installed
+//! packages no longer reachable from a manually installed one through `Depends`,
+//! `Pre-Depends` or `Recommends`). That closure is what a multi-stage build saves.
+
+mod dpkg;
+mod others;
+mod record;
+
+pub use dpkg::is_build_only;
+use dpkg::{Dpkg, bytecode_of_owned, dpkg_bookkeeping, runtime_unneeded};
+use others::{npm_dev, others};
+pub use record::Manager;
+use record::measure;
+
+use std::collections::BTreeSet;
+
+use super::base::Base;
+use super::top::TopN;
+use crate::model::Analysis;
+use crate::model::path::split_parent;
+
+/// One installed package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageRow {
+    pub manager: Manager,
+    pub name: String,
+    pub version: Option<String>,
+    /// Visible bytes of its files.
+    pub bytes: u64,
+    pub files: u64,
+    /// The first layer whose database lists it.
+    pub layer: Option<usize>,
+    /// Installed by a base-image layer.
+    pub base: bool,
+    /// Needed only to build (dpkg): compilers, binutils, make, `-dev` packages.
+    pub build_only: bool,
+    /// Purging the build-only packages would remove it (build-only packages included).
+    pub build_closure: bool,
+}
+
+/// The package table and the build-only figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packages {
+    pub rows: TopN<PackageRow>,
+    /// Visible bytes of the build-only packages.
+    pub build_only_bytes: u64,
+    /// Visible bytes of everything purging them would remove (autoremove closure).
+    pub build_closure_bytes: u64,
+    /// Names in that closure, sorted.
+    pub build_closure: Vec<String>,
+}
+
+/// Which package owns each visible file, as findings need it (by inode).
+#[derive(Debug, Clone, Default)]
+pub struct Owners {
+    /// Owned by a dpkg package.
+    pub dpkg: Vec<bool>,
+    /// Owned by a package of the build-only closure.
+    pub build: Vec<bool>,
+    /// Owned by a dpkg package a runtime stage would not install: the build-only
+    /// closure without apt's recommends (`--no-install-recommends`), with dpkg's lists
+    /// of them and the bytecode compiled for them. Empty without build-only packages.
+    pub unneeded: Vec<bool>,
+    /// Owned by an npm package only a build needs (`"dev": true` in
+    /// `node_modules/.package-lock.json`: a devDependency and what only they pull in).
+    pub dev: Vec<bool>,
+    /// Layers that installed a build-only package.
+    pub build_layers: BTreeSet<usize>,
+    /// The build-only packages, biggest first.
+    pub build_only: Vec<(String, u64)>,
+}
+
+/// Whether the walk should keep a file's content: the package databases only. Called
+/// for every regular file, so it rejects on the file name first. (The walk bounds the
+/// size of what it captures.)
+pub fn wants(path: &[u8], _size: u64) -> bool {
+    const ENDINGS: [&[u8]; 7] = [
+        b"status",
+        b"extended_states",
+        b"installed",
+        b"RECORD",
+        b"package.json",
+        b".package-lock.json",
+        b".list",
+    ];
+    if !ENDINGS.iter().any(|e| path.ends_with(e)) && !path.starts_with(b"var/lib/dpkg/status.d/") {
+        return false;
+    }
+    let (dir, name) = split_parent(path);
+    let named = |n: &[u8]| name == n;
+    if named(b"status") || named(b"extended_states") {
+        return dir == b"var/lib/dpkg" || dir == b"var/lib/apt";
+    }
+    if named(b"installed") {
+        return dir == b"lib/apk/db";
+    }
+    if named(b"RECORD") {
+        return dir.ends_with(b".dist-info");
+    }
+    if named(b".package-lock.json") {
+        return split_parent(dir).1 == b"node_modules";
+    }
+    if named(b"package.json") {
+        let (up, _) = split_parent(dir);
+        let up = if split_parent(up).1.starts_with(b"@") {
+            split_parent(up).0
+        } else {
+            up
+        };
+        return split_parent(up).1 == b"node_modules";
+    }
+    if name.ends_with(b".list") {
+        return dir == b"var/lib/dpkg/info";
+    }
+    dir == b"var/lib/dpkg/status.d"
+}
+
+/// The package table, biggest first, cut to `top`, and who owns each file.
+pub fn table(a: &Analysis, base: &Base, top: usize) -> (Packages, Owners) {
+    let mut dpkg = Dpkg::default();
+    dpkg.read(&a.captured);
+    let build: BTreeSet<String> = dpkg
+        .packages
+        .keys()
+        .filter(|n| is_build_only(n))
+        .cloned()
+        .collect();
+    let closure = if build.is_empty() {
+        BTreeSet::new()
+    } else {
+        dpkg.closure(&build, true, &BTreeSet::new())
+    };
+    let n = a.tree.inodes().len();
+    let mut seen = vec![false; n];
+    let mut owners = Owners {
+        dpkg: vec![false; n],
+        build: vec![false; n],
+        dev: npm_dev(a),
+        unneeded: runtime_unneeded(a, &dpkg, &build),
+        ..Owners::default()
+    };
+    let mut rows = Vec::new();
+    let all = dpkg
+        .packages
+        .into_iter()
+        .map(|(n, r)| (Manager::Dpkg, n, r))
+        .chain(others(a));
+    for (manager, name, r) in all {
+        let dpkg = manager == Manager::Dpkg;
+        let build_only = dpkg && build.contains(&name);
+        let in_closure = dpkg && closure.contains(&name);
+        let (bytes, files) = measure(&a.tree, r.files.iter().map(Vec::as_slice), &mut seen, |i| {
+            owners.dpkg[i as usize] = dpkg;
+            owners.build[i as usize] = in_closure;
+        });
+        if build_only {
+            owners.build_layers.insert(r.layer);
+            owners.build_only.push((name.clone(), bytes));
+        }
+        rows.push(PackageRow {
+            manager,
+            build_only,
+            build_closure: in_closure,
+            base: base.holds(r.layer),
+            layer: Some(r.layer),
+            version: r.version,
+            bytes,
+            files,
+            name,
+        });
+    }
+    dpkg_bookkeeping(&a.tree, &closure, &mut owners.build);
+    if !closure.is_empty() {
+        bytecode_of_owned(&a.tree, &mut owners.build);
+    }
+    let sum = |f: fn(&PackageRow) -> bool| rows.iter().filter(|r| f(r)).map(|r| r.bytes).sum();
+    let build_only_bytes = sum(|r| r.build_only);
+    let build_closure_bytes = sum(|r| r.build_closure);
+    rows.sort_by(|x, y| {
+        y.bytes
+            .cmp(&x.bytes)
+            .then(x.manager.cmp(&y.manager))
+            .then_with(|| x.name.cmp(&y.name))
+    });
+    owners
+        .build_only
+        .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let packages = Packages {
+        rows: TopN::cut(rows, top, |r| r.bytes),
+        build_only_bytes,
+        build_closure_bytes,
+        build_closure: closure.into_iter().collect(),
+    };
+    (packages, owners)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_package_databases_are_captured() {
+        for yes in [
+            "var/lib/dpkg/status",
+            "var/lib/dpkg/info/libc6:amd64.list",
+            "var/lib/dpkg/status.d/base",
+            "var/lib/apt/extended_states",
+            "lib/apk/db/installed",
+            "usr/lib/python3/dist-packages/six-1.16.0.dist-info/RECORD",
+            "app/node_modules/lodash/package.json",
+            "app/node_modules/@types/node/package.json",
+        ] {
+            assert!(wants(yes.as_bytes(), 100), "{yes}");
+        }
+        for no in [
+            "etc/status",
+            "app/package.json",
+            "app/node_modules/lodash/lib/package.json",
+            "var/lib/dpkg/info/libc6.md5sums",
+            "usr/share/RECORD",
+        ] {
+            assert!(!wants(no.as_bytes(), 100), "{no}");
+        }
+    }
+}
