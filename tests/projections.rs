@@ -14,7 +14,7 @@ use crate::util::{analyze, tmp};
 
 /// What a step does to the filesystem.
 #[derive(Clone, Debug)]
-enum Op {
+pub(crate) enum Op {
     /// Write a file of `size` filler bytes (a COPY from the context, or a RUN's output).
     Fill(&'static str, u64),
     /// Write a file with this text.
@@ -27,15 +27,15 @@ enum Op {
 
 /// One Dockerfile step that makes a layer.
 #[derive(Clone, Debug)]
-struct Step {
-    created_by: &'static str,
+pub(crate) struct Step {
+    pub(crate) created_by: &'static str,
     /// Mode of the files the step writes.
-    mode: u32,
-    ops: Vec<Op>,
+    pub(crate) mode: u32,
+    pub(crate) ops: Vec<Op>,
 }
 
 impl Step {
-    fn new(created_by: &'static str, ops: Vec<Op>) -> Step {
+    pub(crate) fn new(created_by: &'static str, ops: Vec<Op>) -> Step {
         Step {
             created_by,
             mode: 0o644,
@@ -44,7 +44,7 @@ impl Step {
     }
 
     /// Leave out the files whose path contains `part`.
-    fn without(&mut self, part: &str) {
+    pub(crate) fn without(&mut self, part: &str) {
         self.ops.retain(|op| match op {
             Op::Fill(p, _) | Op::Text(p, _) => !p.contains(part),
             _ => true,
@@ -63,7 +63,7 @@ fn under(path: &str, dir: &str) -> bool {
 }
 
 /// Replay the steps into an image, as an engine would.
-fn build(steps: &[Step]) -> Image {
+pub(crate) fn build(steps: &[Step]) -> Image {
     let mut state: BTreeMap<&'static str, Content> = BTreeMap::new();
     let mut img = Image::new("sim/app:1");
     for step in steps {
@@ -99,14 +99,19 @@ fn build(steps: &[Step]) -> Image {
     img.step("/bin/sh -c #(nop)  CMD [\"python3\" \"main.py\"]")
 }
 
-fn stored(steps: &[Step]) -> u64 {
+pub(crate) fn stored(steps: &[Step]) -> u64 {
     build(steps).layers.iter().map(Layer::added_bytes).sum()
 }
 
 fn report(steps: &[Step]) -> Report {
+    report_of(&build(steps))
+}
+
+/// The report of a built image.
+pub(crate) fn report_of(img: &Image) -> Report {
     let dir = tmp();
     let path = dir.path().join("image.tar");
-    docker_archive(&build(steps), &path).expect("write image");
+    docker_archive(img, &path).expect("write image");
     analyze(&path).expect("analyze")
 }
 
@@ -193,7 +198,7 @@ fn naive() -> Vec<Step> {
     ]
 }
 
-fn leak(s: String) -> &'static str {
+pub(crate) fn leak(s: String) -> &'static str {
     Box::leak(s.into_boxed_str())
 }
 
@@ -202,7 +207,7 @@ const NODOC: &str = "path-exclude=/usr/share/doc/*\npath-include=/usr/share/doc/
 
 /// Each fix by the rule and layer that suggests it, as a change of the Dockerfile.
 /// A fix: the rule and layer of its finding, and the change it makes.
-type Fix = (&'static str, usize, fn(&mut Vec<Step>));
+pub(crate) type Fix = (&'static str, usize, fn(&mut Vec<Step>));
 
 fn fixes() -> Vec<Fix> {
     vec![
@@ -230,7 +235,7 @@ fn fixes() -> Vec<Fix> {
     ]
 }
 
-fn alone(r: &Report, rule: &str, layer: usize) -> Option<u64> {
+pub(crate) fn alone(r: &Report, rule: &str, layer: usize) -> Option<u64> {
     r.findings
         .rows
         .iter()

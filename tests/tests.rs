@@ -14,6 +14,7 @@ mod corpus;
 mod deadlines;
 mod diff;
 mod dockerfile;
+mod ecosystems;
 mod engine;
 mod formats;
 mod hostile;
@@ -46,6 +47,7 @@ fn main() {
         deadlines::trials(),
         diff::trials(),
         dockerfile::trials(),
+        ecosystems::trials(),
         engine::trials(),
         formats::trials(),
         hostile::trials(),

@@ -402,7 +402,10 @@ fn related(r: &Report, metric: &Metric, largest: Option<usize>) -> Vec<usize> {
             }
             Metric::Category(c) => rule_reaches(f.rule, *c),
             Metric::Rule(rule) => f.rule == *rule,
-            Metric::Package(_) => f.rule == Rule::MultiStage,
+            Metric::Package(_) => matches!(
+                f.rule,
+                Rule::MultiStage | Rule::JdkRuntime | Rule::DevDependencies
+            ),
         }
     };
     (0..rows.len()).filter(|&i| keep(&rows[i])).collect()
@@ -416,9 +419,10 @@ fn rule_reaches(rule: Rule, category: Category) -> bool {
         Rule::DocsLocales => matches!(category, Category::Docs | Category::Locales),
         Rule::PackageTests => category == Category::Tests,
         Rule::Bytecode => category == Category::Bytecode,
-        Rule::MultiStage | Rule::FullBase => {
+        Rule::MultiStage | Rule::FullBase | Rule::JdkRuntime => {
             matches!(category, Category::Toolchain | Category::DevFiles)
         }
+        Rule::DevDependencies | Rule::BuildTree => false,
         Rule::DeletedLater | Rule::ChmodDuplicate => false,
     }
 }

@@ -15,7 +15,7 @@ use crate::model::{FsTree, ReAdd};
 pub(super) struct Candidates(pub(super) BTreeMap<Key, Vec<u32>>);
 
 impl Candidates {
-    fn add(&mut self, key: Key, atom: u32) {
+    pub(super) fn add(&mut self, key: Key, atom: u32) {
         self.0.entry(key).or_default().push(atom);
     }
 }

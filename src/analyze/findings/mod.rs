@@ -21,6 +21,7 @@
 //! of the findings and the headline projections.
 
 mod candidates;
+mod ecosystems;
 mod inputs;
 mod rule;
 mod stage;
@@ -93,11 +94,14 @@ fn edits(inp: &Inputs<'_>) -> (Edits, Edits, Option<Stage>) {
     let scans = Scans::new(inp.tree, inp.atoms, inp.readds);
     let runtime = runtime_stage(inp, &facts);
     let (mut yours, mut base) = (Vec::new(), Vec::new());
-    for (key, seeds) in candidates(inp, &facts, &scans).0 {
+    let mut cands = candidates(inp, &facts, &scans);
+    ecosystems::add(inp, &facts, &mut cands);
+    for (key, seeds) in cands.0 {
         let atoms = match key.0 {
             // The files still exist: only the re-added copies go.
             Rule::ChmodDuplicate => seeds,
             Rule::FullBase if runtime.is_some() => continue,
+            Rule::JdkRuntime if key.1 == Scope::Base && runtime.is_some() => continue,
             _ => scans.closure(seeds),
         };
         match key.1 {

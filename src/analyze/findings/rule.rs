@@ -24,6 +24,14 @@ pub enum Rule {
     Bytecode,
     /// A base image with compilers and development files (base scope).
     FullBase,
+    /// npm packages a production install leaves out: devDependencies, what only they
+    /// pull in, extraneous packages.
+    DevDependencies,
+    /// Build trees left beside the sources: Cargo's and Maven's `target/`, Gradle's
+    /// `build/`, `node_modules/.cache`.
+    BuildTree,
+    /// A JDK installed where a JRE runs the application.
+    JdkRuntime,
 }
 
 /// Who can apply a fix.
@@ -61,6 +69,9 @@ impl Rule {
             Rule::PackageTests,
             Rule::Bytecode,
             Rule::FullBase,
+            Rule::DevDependencies,
+            Rule::BuildTree,
+            Rule::JdkRuntime,
         ]);
         out
     }
@@ -76,6 +87,9 @@ impl Rule {
             Rule::PackageTests => "package-tests",
             Rule::Bytecode => "bytecode",
             Rule::FullBase => "full-base",
+            Rule::DevDependencies => "dev-dependencies",
+            Rule::BuildTree => "build-tree",
+            Rule::JdkRuntime => "jdk-runtime",
         }
     }
 
@@ -97,6 +111,9 @@ impl Rule {
             (Rule::PackageTests, _) => "test suites inside installed packages",
             (Rule::Bytecode, _) => "Python bytecode pip compiled at install time",
             (Rule::FullBase, _) => "a full base image with compilers and development files",
+            (Rule::DevDependencies, _) => "npm devDependencies installed in the image",
+            (Rule::BuildTree, _) => "build output folders left beside the sources",
+            (Rule::JdkRuntime, _) => "a full JDK installed where a JRE runs the application",
         }
     }
 
@@ -104,6 +121,8 @@ impl Rule {
         match (self, scope) {
             (Rule::Cache(_), Scope::Base) => "medium",
             (Rule::Cache(_) | Rule::Dockerignore | Rule::DeletedLater, _) => "high",
+            (Rule::DevDependencies | Rule::BuildTree, _) => "high",
+            (Rule::JdkRuntime, _) => "medium",
             (Rule::ChmodDuplicate, _) => "high",
             (Rule::MultiStage | Rule::DocsLocales | Rule::PackageTests, _) => "medium",
             (Rule::Bytecode | Rule::FullBase, _) => "low",
@@ -124,6 +143,12 @@ impl Rule {
                 "end this RUN with `&& pnpm store prune`, or keep the store in a cache mount"
             }
             Category::ComposerCache => "use `composer install --no-cache` in this RUN",
+            Category::GoCache => {
+                "end the RUN that builds with `&& go clean -cache` (the build cache; `go clean -modcache` for downloaded modules), or build in a separate stage"
+            }
+            Category::CargoCache => {
+                "end the RUN that builds with `&& rm -rf $CARGO_HOME/registry $CARGO_HOME/git` (`/root/.cargo/…` by default), or build in a separate stage"
+            }
             Category::GemCache => {
                 "remove the gem cache in this RUN (`gem install --no-document`, `rm -rf` the cache folder)"
             }

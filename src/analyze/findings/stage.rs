@@ -1,11 +1,13 @@
 //! The multi-stage edit: the image as its runtime stage.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::candidates::{LayerFacts, folder_is};
+use super::ecosystems::{copy_roots, entry_paths, folder_is_any, in_build_tree};
 use super::inputs::Inputs;
 use crate::analyze::categories::Category;
 use crate::model::FsTree;
+use crate::model::tree::{NodeKind, ROOT};
 
 /// Whether a file is inside what a language package manager installed
 /// (`site-packages`, `dist-packages`, `node_modules`): a runtime stage copies those
@@ -28,7 +30,8 @@ pub(super) fn in_package_dir(tree: &FsTree, node: u32, memo: &mut HashMap<u32, b
 /// host bytecode a COPY/ADD brought, logs and temporary files, the files of packages
 /// only the build needs (the build-only closure, its installs' recommends too: a
 /// runtime stage installs with `--no-install-recommends`), compilers, headers outside
-/// installed packages, npm's devDependencies, nor any hidden copy.
+/// installed packages, npm's devDependencies, build trees, nor any hidden copy. For a
+/// compiled language (see [`Compiled`]) it gets the artifacts only.
 pub(super) fn runtime_stage(inp: &Inputs<'_>, facts: &LayerFacts) -> Option<(Vec<u32>, bool)> {
     let in_yours = inp.owners.build_layers.iter().any(|&l| facts.yours(l));
     let in_base = inp.owners.build_layers.iter().any(|&l| inp.base.holds(l));
@@ -44,7 +47,8 @@ pub(super) fn runtime_stage(inp: &Inputs<'_>, facts: &LayerFacts) -> Option<(Vec
     }
     let slim = in_base;
     let owned = |o: &[bool], ino: u32| ino != u32::MAX && o.get(ino as usize) == Some(&true);
-    let mut memo = HashMap::new();
+    let (mut memo, mut tree_memo) = (HashMap::new(), HashMap::new());
+    let mut compiled = Compiled::of(inp, facts);
     let mut drops = Vec::new();
     for (i, a) in inp.atoms.iter().enumerate() {
         let l = a.layer as usize;
@@ -59,12 +63,79 @@ pub(super) fn runtime_stage(inp: &Inputs<'_>, facts: &LayerFacts) -> Option<(Vec
         let junk = !base
             && (matches!(c, Category::Vcs | Category::LogsTemp)
                 || (facts.app(l) && c == Category::Bytecode)
-                || owned(&inp.owners.dev, a.inode));
+                || owned(&inp.owners.dev, a.inode)
+                || in_build_tree(inp.tree, a.node, &mut tree_memo)
+                || compiled
+                    .as_mut()
+                    .is_some_and(|s| s.leaves(inp, facts, a.node, l)));
         if a.hidden.is_some() || c.is_cache() || build || junk {
             drops.push(i as u32);
         }
     }
     Some((drops, slim))
+}
+
+/// A compiled language's runtime stage: a Go, Rust or Java toolchain is among the
+/// build-only packages and nothing of yours is an interpreted language's package
+/// (`site-packages`, `node_modules`). Its runtime stage gets the artifacts only, so it
+/// leaves what your COPY/ADD steps brought and what your RUN steps wrote inside the
+/// folders they copied into (objects, class files), but for the paths the command
+/// names.
+pub(super) struct Compiled {
+    /// The folders your COPY/ADD steps copied into (the root apart).
+    sources: HashSet<u32>,
+    /// What the CMD and ENTRYPOINT name.
+    named: Vec<Vec<u8>>,
+    memo: HashMap<u32, bool>,
+}
+
+impl Compiled {
+    fn of(inp: &Inputs<'_>, facts: &LayerFacts) -> Option<Self> {
+        let toolchain = |n: &str| {
+            [
+                "golang",
+                "gccgo",
+                "rustc",
+                "cargo",
+                "default-jdk",
+                "openjdk-",
+            ]
+            .iter()
+            .any(|p| n.starts_with(p))
+        };
+        if !inp.owners.build_only.iter().any(|(n, _)| toolchain(n)) {
+            return None;
+        }
+        let mut memo = HashMap::new();
+        for a in inp.atoms.iter() {
+            if facts.yours(a.layer as usize) && in_package_dir(inp.tree, a.node, &mut memo) {
+                return None;
+            }
+        }
+        let sources = copy_roots(inp.history, |l| facts.app(l))
+            .iter()
+            .filter_map(|p| inp.tree.lookup(p))
+            .filter(|&n| n != ROOT && inp.tree.kind(n) == NodeKind::Dir)
+            .collect();
+        Some(Compiled {
+            sources,
+            named: entry_paths(inp.history),
+            memo: HashMap::new(),
+        })
+    }
+
+    /// Whether the runtime stage leaves the file at `node` of your layer `l`.
+    fn leaves(&mut self, inp: &Inputs<'_>, facts: &LayerFacts, node: u32, l: usize) -> bool {
+        let tree = inp.tree;
+        if !self.named.is_empty() && self.named.contains(&tree.path_bytes(node)) {
+            return false;
+        }
+        if facts.app(l) {
+            return true;
+        }
+        let sources = &self.sources;
+        folder_is_any(tree, node, &mut self.memo, |d| sources.contains(&d))
+    }
 }
 
 /// The slim variant of the base, when its name or history tells it.

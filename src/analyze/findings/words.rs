@@ -63,6 +63,14 @@ pub(super) fn fix(key: Key, inp: &Inputs<'_>, atoms: &[u32], stage: Option<&Stag
         (Rule::DocsLocales, _) => format!("before `apt-get install` in this RUN, add `printf '{DPKG_EXCLUDES}' > /etc/dpkg/dpkg.cfg.d/01-nodoc` (or in an earlier RUN)"),
         (Rule::PackageTests, _) => "delete the packages' test suites in this RUN (e.g. `find / -xdev -depth -type d -path '*-packages/*/tests' -exec rm -rf {} +`), or install in a build stage and copy without them".into(),
         (Rule::Bytecode, _) => "`pip install --no-compile` in this RUN; Python compiles on first import instead, which costs start-up time (and writes nothing when the folder is read-only)".into(),
+        (Rule::DevDependencies, _) => "end the RUN that installs with `&& npm prune --omit=dev` once the build is done (or install with `npm ci --omit=dev`; `yarn install --production`), or build in a separate stage and copy the pruned `node_modules`; a later RUN that prunes ships them anyway".into(),
+        (Rule::BuildTree, _) if inp.layers.get(layer).is_some_and(LayerRow::is_app) => "leave the build output out of the build context (`target/`, `build/`, `node_modules/.cache` in `.dockerignore`)".into(),
+        (Rule::BuildTree, _) => "copy the built artifact out of the build tree and end this RUN with `&& rm -rf` of it (`cargo build --release && cp target/release/APP /usr/local/bin/ && rm -rf target`), or build in a separate stage and copy the artifact only".into(),
+        (Rule::JdkRuntime, Scope::Base) => "the base image ships a full JDK: run on a JRE base (e.g. `eclipse-temurin:17-jre` for `eclipse-temurin:17`), building in a stage on the JDK one".into(),
+        (Rule::JdkRuntime, _) => {
+            let names: Vec<&str> = inp.owners.jdk_packages.iter().take(3).map(String::as_str).collect();
+            format!("the application needs a JRE, not the JDK ({}): build the jar in a separate stage and install `default-jre-headless` (or the matching `openjdk-*-jre-headless`) in the runtime stage", names.join(", "))
+        }
         (Rule::FullBase, _) => {
             let names: Vec<&str> = inp.owners.build_only.iter().take(4).map(|(n, _)| n.as_str()).collect();
             format!("the base image ships compilers and development files ({}): use its slim variant (e.g. `python:3.12-slim` for `python:3.12`), or a multi-stage build whose runtime stage starts from the slim one", names.join(", "))

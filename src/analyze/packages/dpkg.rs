@@ -303,18 +303,99 @@ pub(super) fn interpreters(a: &Analysis, dpkg: &Dpkg) -> BTreeSet<String> {
         .captured
         .iter()
         .any(|c| split_parent(&c.path).1 == b"RECORD" && !c.path.starts_with(b"usr/lib/python3/"));
-    let npm = a
-        .captured
-        .iter()
-        .any(|c| split_parent(&c.path).1 == b"package.json");
+    let npm = a.captured.iter().any(|c| {
+        split_parent(&c.path).1 == b"package.json"
+            && c.path.windows(14).any(|w| w == b"node_modules/")
+    });
+    let java = java_runs(a);
     dpkg.packages
         .keys()
         .filter(|n| {
             (pip && (n.as_str() == "python3" || n.starts_with("python3.")))
                 || (npm && n.as_str() == "nodejs")
+                || (java && is_jre(n))
         })
         .cloned()
         .collect()
+}
+
+/// A JDK package: what compiles Java (a JRE runs it).
+pub(super) fn is_jdk(name: &str) -> bool {
+    let openjdk =
+        |ends: [&str; 2]| name.starts_with("openjdk-") && ends.iter().any(|e| name.ends_with(e));
+    name.starts_with("default-jdk") || openjdk(["-jdk", "-jdk-headless"])
+}
+
+/// A JRE package.
+pub(super) fn is_jre(name: &str) -> bool {
+    let openjdk =
+        |ends: [&str; 2]| name.starts_with("openjdk-") && ends.iter().any(|e| name.ends_with(e));
+    name.starts_with("default-jre") || openjdk(["-jre", "-jre-headless"])
+}
+
+/// Whether the image runs Java: a `.jar` of its own (outside the system's
+/// `usr/share/` and `usr/lib/`), or `java` in its CMD or ENTRYPOINT.
+pub(super) fn java_runs(a: &Analysis) -> bool {
+    let command = a.history.iter().rev().find_map(|h| {
+        let c = h.created_by.as_deref()?;
+        (c.contains("CMD") || c.contains("ENTRYPOINT")).then_some(c)
+    });
+    if command.is_some_and(|c| c.contains("java")) {
+        return true;
+    }
+    a.tree.live_files().any(|(node, _)| {
+        a.tree.name(node).ends_with(b".jar") && {
+            let p = a.tree.path_bytes(node);
+            !p.starts_with(b"usr/share/") && !p.starts_with(b"usr/lib/")
+        }
+    })
+}
+
+/// apt's downloaded `.deb` files of the packages of `closure`
+/// (`var/cache/apt/archives/NAME_VERSION_ARCH.deb`): gone once they are not installed.
+fn cached_debs(tree: &FsTree, closure: &BTreeSet<String>, out: &mut [bool]) {
+    let Some(dir) = tree.lookup(b"var/cache/apt/archives") else {
+        return;
+    };
+    for c in tree.children(dir) {
+        let name = String::from_utf8_lossy(tree.name(c));
+        let pkg = name.split('_').next().unwrap_or("");
+        if name.ends_with(".deb")
+            && closure.contains(pkg)
+            && let Some(ino) = tree.inode(c)
+        {
+            out[ino as usize] = true;
+        }
+    }
+}
+
+/// What installing a JRE in place of the JDK would not ship, when the image runs
+/// Java: the JDK packages and what only they pull in (the JRE and everything else
+/// kept), dpkg's lists of them and their `.deb` files in apt's cache; with the layers
+/// that installed a JDK package and the packages' names.
+pub(super) fn jdk_only(a: &Analysis, dpkg: &Dpkg) -> (Vec<bool>, BTreeSet<usize>, Vec<String>) {
+    let mut out = vec![false; a.tree.inodes().len()];
+    let jdk: BTreeSet<String> = dpkg
+        .packages
+        .keys()
+        .filter(|n| is_jdk(n))
+        .cloned()
+        .collect();
+    if jdk.is_empty() || !java_runs(a) {
+        return (out, BTreeSet::new(), Vec::new());
+    }
+    let mut roots = interpreters(a, dpkg);
+    roots.extend(dpkg.packages.keys().filter(|n| is_jre(n)).cloned());
+    let closure = dpkg.closure(&jdk, true, &roots);
+    let mut seen = vec![false; out.len()];
+    for name in &closure {
+        let files = dpkg.packages[name].files.iter().map(Vec::as_slice);
+        measure(&a.tree, files, &mut seen, |i| out[i as usize] = true);
+    }
+    dpkg_bookkeeping(&a.tree, &closure, &mut out);
+    cached_debs(&a.tree, &closure, &mut out);
+    let layers = jdk.iter().map(|n| dpkg.packages[n].layer).collect();
+    (out, layers, closure.into_iter().collect())
 }
 
 /// The files a runtime stage would not carry of the dpkg packages: those of the

@@ -13,12 +13,14 @@
 //! `Pre-Depends` or `Recommends`). That closure is what a multi-stage build saves.
 
 mod dpkg;
+mod npm;
 mod others;
 mod record;
 
 pub use dpkg::is_build_only;
-use dpkg::{Dpkg, bytecode_of_owned, dpkg_bookkeeping, runtime_unneeded};
-use others::{npm_dev, others};
+use dpkg::{Dpkg, bytecode_of_owned, dpkg_bookkeeping, jdk_only, runtime_unneeded};
+use npm::npm_dev;
+use others::others;
 pub use record::Manager;
 use record::measure;
 
@@ -74,6 +76,13 @@ pub struct Owners {
     /// Owned by an npm package only a build needs (`"dev": true` in
     /// `node_modules/.package-lock.json`: a devDependency and what only they pull in).
     pub dev: Vec<bool>,
+    /// Owned by a JDK package or what only the JDKs pull in, when the image runs Java
+    /// (a JRE would do): with dpkg's lists of them and their cached `.deb` files.
+    pub jdk: Vec<bool>,
+    /// Layers that installed a JDK package.
+    pub jdk_layers: BTreeSet<usize>,
+    /// The packages a JRE in place of the JDK would not install.
+    pub jdk_packages: Vec<String>,
     /// Layers that installed a build-only package.
     pub build_layers: BTreeSet<usize>,
     /// The build-only packages, biggest first.
@@ -111,6 +120,10 @@ pub fn wants(path: &[u8], _size: u64) -> bool {
         return split_parent(dir).1 == b"node_modules";
     }
     if named(b"package.json") {
+        // A project's own (npm's production roots), outside any `node_modules`.
+        if !path.split(|&b| b == b'/').any(|c| c == b"node_modules") {
+            return !path.starts_with(b"usr/share/") && !path.starts_with(b"usr/lib/");
+        }
         let (up, _) = split_parent(dir);
         let up = if split_parent(up).1.starts_with(b"@") {
             split_parent(up).0
@@ -125,10 +138,8 @@ pub fn wants(path: &[u8], _size: u64) -> bool {
     dir == b"var/lib/dpkg/status.d"
 }
 
-/// The package table, biggest first, cut to `top`, and who owns each file.
-pub fn table(a: &Analysis, base: &Base, top: usize) -> (Packages, Owners) {
-    let mut dpkg = Dpkg::default();
-    dpkg.read(&a.captured);
+/// The build-only dpkg packages, and everything purging them would remove.
+fn build_only(dpkg: &Dpkg) -> (BTreeSet<String>, BTreeSet<String>) {
     let build: BTreeSet<String> = dpkg
         .packages
         .keys()
@@ -140,9 +151,21 @@ pub fn table(a: &Analysis, base: &Base, top: usize) -> (Packages, Owners) {
     } else {
         dpkg.closure(&build, true, &BTreeSet::new())
     };
+    (build, closure)
+}
+
+/// The package table, biggest first, cut to `top`, and who owns each file.
+pub fn table(a: &Analysis, base: &Base, top: usize) -> (Packages, Owners) {
+    let mut dpkg = Dpkg::default();
+    dpkg.read(&a.captured);
+    let (build, closure) = build_only(&dpkg);
     let n = a.tree.inodes().len();
     let mut seen = vec![false; n];
+    let (jdk, jdk_layers, jdk_packages) = jdk_only(a, &dpkg);
     let mut owners = Owners {
+        jdk,
+        jdk_layers,
+        jdk_packages,
         dpkg: vec![false; n],
         build: vec![false; n],
         dev: npm_dev(a),
@@ -219,12 +242,14 @@ mod tests {
             "usr/lib/python3/dist-packages/six-1.16.0.dist-info/RECORD",
             "app/node_modules/lodash/package.json",
             "app/node_modules/@types/node/package.json",
+            "app/package.json",
+            "package.json",
         ] {
             assert!(wants(yes.as_bytes(), 100), "{yes}");
         }
         for no in [
             "etc/status",
-            "app/package.json",
+            "usr/share/nodejs/npm/package.json",
             "app/node_modules/lodash/lib/package.json",
             "var/lib/dpkg/info/libc6.md5sums",
             "usr/share/RECORD",

@@ -30,7 +30,7 @@ pub(super) fn others(a: &Analysis) -> Vec<(Manager, String, Record)> {
                 layer: c.layer,
                 ..Record::default()
             });
-        } else if file == b"package.json" {
+        } else if file == b"package.json" && in_node_modules(dir) {
             let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&c.content) else {
                 continue;
             };
@@ -81,36 +81,8 @@ pub(super) fn apk(text: &str, layer: usize) -> Vec<(String, Record)> {
     out
 }
 
-/// Files owned by npm packages that only a build needs: every package that
-/// `node_modules/.package-lock.json` marks `"dev": true` (npm writes it since npm 7), by
-/// inode. The last copy of each lock file is the final word.
-pub(super) fn npm_dev(a: &Analysis) -> Vec<bool> {
-    let mut dev = vec![false; a.tree.inodes().len()];
-    let mut locks: BTreeMap<&[u8], &[u8]> = BTreeMap::new();
-    for c in &a.captured {
-        if split_parent(&c.path).1 == b".package-lock.json" {
-            locks.insert(&c.path, &c.content);
-        }
-    }
-    for (path, content) in locks {
-        let project = split_parent(split_parent(path).0).0;
-        let Ok(doc) = serde_json::from_slice::<serde_json::Value>(content) else {
-            continue;
-        };
-        let Some(packages) = doc["packages"].as_object() else {
-            continue;
-        };
-        for (key, p) in packages {
-            if key.is_empty() || p["dev"].as_bool() != Some(true) {
-                continue;
-            }
-            let dir = join(project, &norm(key.as_bytes()));
-            for f in files_under(&a.tree, &dir) {
-                if let Some(ino) = a.tree.lookup(&f).and_then(|n| a.tree.inode(n)) {
-                    dev[ino as usize] = true;
-                }
-            }
-        }
-    }
-    dev
+/// Whether a folder is inside a `node_modules` tree (an installed package, not a
+/// project).
+fn in_node_modules(dir: &[u8]) -> bool {
+    dir.split(|&b| b == b'/').any(|c| c == b"node_modules")
 }
