@@ -25,6 +25,7 @@ mod podman;
 mod projections;
 mod readme;
 mod registry;
+mod rpm;
 mod rules;
 mod sample;
 mod schema;
@@ -57,6 +58,7 @@ fn main() {
         projections::trials(),
         readme::trials(),
         registry::trials(),
+        rpm::trials(),
         rules::trials(),
         sample::trials(),
         schema::trials(),

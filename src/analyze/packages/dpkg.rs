@@ -294,11 +294,14 @@ pub(super) fn bytecode_of_owned(tree: &FsTree, owned: &mut [bool]) {
     }
 }
 
-/// The interpreters a runtime stage needs whatever apt marked them: Python's when pip
+/// The interpreters a runtime stage needs whatever apt (or dnf) marked them: Python's when pip
 /// installed packages (a `RECORD` outside Debian's own `usr/lib/python3/`), nodejs when
 /// npm did (a `node_modules` package). Installed as a dependency of pip or npm, they
 /// would otherwise leave with them.
-pub(super) fn interpreters(a: &Analysis, dpkg: &Dpkg) -> BTreeSet<String> {
+pub(super) fn interpreters<'a>(
+    a: &Analysis,
+    names: impl Iterator<Item = &'a String>,
+) -> BTreeSet<String> {
     let pip = a
         .captured
         .iter()
@@ -307,8 +310,7 @@ pub(super) fn interpreters(a: &Analysis, dpkg: &Dpkg) -> BTreeSet<String> {
         .captured
         .iter()
         .any(|c| split_parent(&c.path).1 == b"package.json");
-    dpkg.packages
-        .keys()
+    names
         .filter(|n| {
             (pip && (n.as_str() == "python3" || n.starts_with("python3.")))
                 || (npm && n.as_str() == "nodejs")
@@ -325,7 +327,7 @@ pub(super) fn runtime_unneeded(a: &Analysis, dpkg: &Dpkg, build: &BTreeSet<Strin
     if build.is_empty() {
         return out;
     }
-    let closure = dpkg.closure(build, false, &interpreters(a, dpkg));
+    let closure = dpkg.closure(build, false, &interpreters(a, dpkg.packages.keys()));
     let mut seen = vec![false; out.len()];
     for name in &closure {
         let files = dpkg.packages[name].files.iter().map(Vec::as_slice);
