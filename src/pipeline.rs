@@ -247,6 +247,10 @@ impl Capture for PackageDatabases<'_> {
     fn wants(&self, path: &[u8], size: u64) -> bool {
         analyze::packages::wants(path, size) || self.0.is_some_and(|c| c.wants(path, size))
     }
+
+    fn limit(&self, path: &[u8]) -> u64 {
+        analyze::packages::capture_limit(path).unwrap_or(walk::MAX_CAPTURE)
+    }
 }
 
 /// The first half of [`run`]: open, walk and merge, giving the model itself (with the

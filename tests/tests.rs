@@ -26,6 +26,7 @@ mod podman;
 mod projections;
 mod readme;
 mod registry;
+mod rpm;
 mod rules;
 mod sample;
 mod schema;
@@ -59,6 +60,7 @@ fn main() {
         projections::trials(),
         readme::trials(),
         registry::trials(),
+        rpm::trials(),
         rules::trials(),
         sample::trials(),
         schema::trials(),

@@ -28,6 +28,10 @@ pub enum Category {
     AptLists,
     AptArchives,
     ApkCache,
+    DnfCache,
+    YumCache,
+    ZyppCache,
+    MicrodnfCache,
     NpmCache,
     YarnCache,
     PnpmStore,
@@ -51,11 +55,15 @@ pub enum Category {
 
 impl Category {
     /// Every category, in table order.
-    pub const ALL: [Category; 23] = [
+    pub const ALL: [Category; 27] = [
         Category::PipCache,
         Category::AptLists,
         Category::AptArchives,
         Category::ApkCache,
+        Category::DnfCache,
+        Category::YumCache,
+        Category::ZyppCache,
+        Category::MicrodnfCache,
         Category::NpmCache,
         Category::YarnCache,
         Category::PnpmStore,
@@ -84,6 +92,10 @@ impl Category {
             Category::AptLists => "apt-lists",
             Category::AptArchives => "apt-archives",
             Category::ApkCache => "apk-cache",
+            Category::DnfCache => "dnf-cache",
+            Category::YumCache => "yum-cache",
+            Category::ZyppCache => "zypp-cache",
+            Category::MicrodnfCache => "microdnf-cache",
             Category::NpmCache => "npm-cache",
             Category::YarnCache => "yarn-cache",
             Category::PnpmStore => "pnpm-store",
@@ -122,6 +134,10 @@ pub const RULES: &[(&str, Category)] = &[
     ("var/cache/apt/**", C::AptArchives),
     ("var/cache/apk/**", C::ApkCache),
     ("etc/apk/cache/**", C::ApkCache),
+    ("var/cache/dnf/**", C::DnfCache),
+    ("var/cache/yum/**", C::YumCache),
+    ("var/cache/zypp/**", C::ZyppCache),
+    ("var/cache/microdnf/**", C::MicrodnfCache),
     // `npm cache clean --force` empties the cache but keeps npm's logs.
     ("~/.npm/_logs/**", C::LogsTemp),
     ("~/.npm/**", C::NpmCache),
@@ -815,6 +831,22 @@ mod tests {
             ("var/lib/apt/lists/deb.debian.org_dists", Some(C::AptLists)),
             ("var/cache/apt/archives/gcc.deb", Some(C::AptArchives)),
             ("var/cache/apt/pkgcache.bin", Some(C::AptArchives)),
+            (
+                "var/cache/dnf/fedora-x/repodata/primary.xml.zst",
+                Some(C::DnfCache),
+            ),
+            (
+                "var/cache/yum/x86_64/7/base/packages/a.rpm",
+                Some(C::YumCache),
+            ),
+            (
+                "var/cache/zypp/raw/repo-oss/repodata/x.xml.gz",
+                Some(C::ZyppCache),
+            ),
+            (
+                "var/cache/microdnf/ubi-9/packages/a.rpm",
+                Some(C::MicrodnfCache),
+            ),
             ("app/.git/objects/pack/p.pack", Some(C::Vcs)),
             ("usr/share/doc/libc6/copyright", Some(C::Docs)),
             ("usr/share/locale/de/LC_MESSAGES/x.mo", Some(C::Locales)),

@@ -259,6 +259,7 @@ pub fn summarize(a: &Analysis, opts: &SummaryOptions) -> Report {
     );
     let totals = totals(&a.figures, visible, &base);
     let problems: Vec<String> = a.layer_errors.iter().map(|e| e.to_string()).collect();
+    let notes = [notes(a), s.packages.notes.clone()].concat();
     Report {
         image: a.image.clone(),
         totals,
@@ -275,7 +276,7 @@ pub fn summarize(a: &Analysis, opts: &SummaryOptions) -> Report {
         options: SummaryOptions { depth, ..*opts },
         complete: problems.is_empty(),
         problems,
-        notes: notes(a),
+        notes,
         dockerfile: None,
         manifest_only: a.manifest_only,
         tree: s.tree,

@@ -26,7 +26,8 @@ const SCAN_MAGIC: [u8; 4] = *b"ILSC";
 /// reads. Bump it whenever a field is added, removed or changes meaning, and when the
 /// files the default walk captures change (a kept scan would lack the new ones).
 /// Version 2: the same layout as 1; npm's `node_modules/.package-lock.json` is captured.
-pub const SCAN_FORMAT: u16 = 2;
+/// Version 3: the same layout; rpm's databases are captured.
+pub const SCAN_FORMAT: u16 = 3;
 
 /// Encoded size of one [`Entry`]: two spans, size, attrs, kind.
 const ENTRY_LEN: usize = 4 * 4 + 8 + 4 + 1;
@@ -40,7 +41,7 @@ const WATCHED_LEN: usize = 4 + 4 + 8 + 8;
 impl LayerScan {
     /// The scan as bytes, for [`LayerScan::decode`]: every field, little-endian.
     ///
-    /// Layout (versions 1 and 2): magic `ILSC`, `u16` version; the figures (compression as
+    /// Layout (versions 1 to 3): magic `ILSC`, `u16` version; the figures (compression as
     /// [`Compression::code`] or 0, then fifteen `u64`s in declaration order, the
     /// counts inline); blob and diff digests (`u8` 0/1, then `u64` length and UTF-8);
     /// the name arena (`u64` length, bytes); entries (`u64` count, then per entry path

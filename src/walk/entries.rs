@@ -6,7 +6,7 @@ use std::io::{self, Read, Seek};
 
 use tar::EntryType;
 
-use super::options::{MAX_CAPTURE, ScanOptions};
+use super::options::{MAX_CAPTURE_LARGE, ScanOptions};
 use crate::bytes::tar::is_truncation;
 use crate::error::LayerErrorKind;
 use crate::model::path::{join, normalize, split_parent, within};
@@ -243,7 +243,7 @@ pub fn walk_entries<R: Read + Seek>(
         }
         if kind == EntryKind::File
             && let Some(capture) = capture
-            && size <= MAX_CAPTURE
+            && size <= capture.limit(&path).min(MAX_CAPTURE_LARGE)
             && capture.wants(&path, size)
         {
             let mut content = Vec::new();

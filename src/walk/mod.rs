@@ -20,5 +20,5 @@ pub mod skip;
 pub mod verify;
 
 pub use layer::scan;
-pub use options::{Capture, MAX_CAPTURE, ScanOptions};
+pub use options::{Capture, MAX_CAPTURE, MAX_CAPTURE_LARGE, ScanOptions};
 pub use skip::MAX_READ_RUN;

@@ -6,15 +6,25 @@ use super::skip::MAX_READ_RUN;
 use crate::bytes::{Algorithm, DecoderLimit};
 
 /// Decides which entries' contents are kept (for package databases and the like), or,
-/// as a hash selector, which are hashed. Files over [`MAX_CAPTURE`] bytes are never
+/// as a hash selector, which are hashed. Files over [`Capture::limit`] bytes are never
 /// offered for keeping; any size may be hashed.
 pub trait Capture: Sync {
     /// Whether to keep the content of the regular file at `path` of `size` bytes.
     fn wants(&self, path: &[u8], size: u64) -> bool;
+
+    /// The largest file at `path` to offer for keeping: [`MAX_CAPTURE`] unless the
+    /// selector names a larger bound for it, never over [`MAX_CAPTURE_LARGE`].
+    fn limit(&self, _path: &[u8]) -> u64 {
+        MAX_CAPTURE
+    }
 }
 
-/// The largest file a [`Capture`] is offered.
+/// The largest file a [`Capture`] is offered by default.
 pub const MAX_CAPTURE: u64 = MAX_READ_RUN / 2;
+
+/// The largest file a [`Capture`] may ask for through [`Capture::limit`] (rpm's
+/// database): the bound on one read run less room for the entry's own headers.
+pub const MAX_CAPTURE_LARGE: u64 = MAX_READ_RUN - (2 << 20);
 
 /// What to compute while walking.
 #[derive(Clone, Copy, Default)]

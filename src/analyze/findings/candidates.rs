@@ -118,6 +118,7 @@ pub(super) fn candidates(inp: &Inputs<'_>, facts: &LayerFacts, scans: &Scans) ->
     let mut out = Candidates::default();
     let base_has_build = inp.owners.build_layers.iter().any(|&l| inp.base.holds(l));
     let any_dpkg = inp.owners.dpkg.contains(&true);
+    let any_rpm_docs = inp.owners.rpm_docs.contains(&true);
     let any_build = inp.owners.build.contains(&true);
     let mut memo = HashMap::new();
     let mut installed_memo = HashMap::new();
@@ -152,7 +153,9 @@ pub(super) fn candidates(inp: &Inputs<'_>, facts: &LayerFacts, scans: &Scans) ->
             }
             _ => {}
         }
-        if owned(any_dpkg, &inp.owners.dpkg) && excluded(inp.tree, a.node, &mut memo) {
+        if (owned(any_dpkg, &inp.owners.dpkg) && excluded(inp.tree, a.node, &mut memo))
+            || owned(any_rpm_docs, &inp.owners.rpm_docs)
+        {
             out.add((Rule::DocsLocales, Scope::Yours, l), i);
         }
     }

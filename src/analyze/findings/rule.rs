@@ -16,7 +16,7 @@ pub enum Rule {
     /// Build-only packages, what only they pulled in, and the build layers' caches and
     /// hidden bytes.
     MultiStage,
-    /// Docs, man pages and locales dpkg installed in your layers.
+    /// Docs, man pages and locales dpkg installed in your layers (rpm: `%doc` files).
     DocsLocales,
     /// Test suites inside installed packages.
     PackageTests,
@@ -107,7 +107,9 @@ impl Rule {
             (Rule::DeletedLater, _) => "files deleted by a later layer still ship in this one",
             (Rule::ChmodDuplicate, _) => "files re-added unchanged but for mode or owner",
             (Rule::MultiStage, _) => "the build toolchain ships in the final image",
-            (Rule::DocsLocales, _) => "docs, man pages and locales installed by apt",
+            (Rule::DocsLocales, _) => {
+                "docs, man pages and locales installed by the package manager"
+            }
             (Rule::PackageTests, _) => "test suites inside installed packages",
             (Rule::Bytecode, _) => "Python bytecode pip compiled at install time",
             (Rule::FullBase, _) => "a full base image with compilers and development files",
@@ -149,6 +151,12 @@ impl Rule {
             Category::CargoCache => {
                 "end the RUN that builds with `&& rm -rf $CARGO_HOME/registry $CARGO_HOME/git` (`/root/.cargo/…` by default), or build in a separate stage"
             }
+            Category::DnfCache => {
+                "end this RUN with `&& dnf clean all` (dnf keeps only metadata by default; `--setopt=keepcache=0` keeps downloaded packages out too)"
+            }
+            Category::YumCache => "end this RUN with `&& yum clean all && rm -rf /var/cache/yum`",
+            Category::ZyppCache => "end this RUN with `&& zypper clean --all`",
+            Category::MicrodnfCache => "end this RUN with `&& microdnf clean all`",
             Category::GemCache => {
                 "remove the gem cache in this RUN (`gem install --no-document`, `rm -rf` the cache folder)"
             }
@@ -157,6 +165,20 @@ impl Rule {
             }
         }
     }
+}
+
+/// The `docs-locales` fix for rpm's `%doc` files, for the tool the RUN line uses.
+pub(super) fn rpm_nodocs_fix(instruction: &str) -> String {
+    if instruction.contains("zypper") {
+        return "before `zypper install` in this RUN, set `rpm.install.excludedocs = yes` in /etc/zypp/zypp.conf (`sed -i 's/^# *rpm.install.excludedocs.*/rpm.install.excludedocs = yes/' /etc/zypp/zypp.conf`), or pass `--no-recommends` and `--excludedocs` to `rpm`".into();
+    }
+    let tool = ["microdnf", "dnf", "yum"]
+        .into_iter()
+        .find(|t| instruction.contains(t))
+        .unwrap_or("dnf");
+    format!(
+        "add `--setopt=tsflags=nodocs` to `{tool} install` in this RUN (or `tsflags=nodocs` in the `[main]` section of /etc/dnf/dnf.conf, /etc/yum.conf for yum)"
+    )
 }
 
 /// The dpkg filter the `docs-locales` fix installs, and what it keeps.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::candidates::readd_atoms;
 use super::inputs::{Finding, Inputs, Key};
-use super::rule::{DPKG_EXCLUDES, Rule, Scope};
+use super::rule::{DPKG_EXCLUDES, Rule, Scope, rpm_nodocs_fix};
 use super::stage::{Stage, multi_stage_fix};
 use crate::analyze::layers::LayerRow;
 
@@ -25,6 +25,12 @@ pub(super) fn precompressed(name: &[u8]) -> bool {
         b".jpg", b".jpeg", b".woff2", b".7z",
     ];
     ENDINGS.iter().any(|e| name.ends_with(e))
+}
+
+/// Whether an atom is a file an rpm package flags `%doc`.
+fn rpm_doc(inp: &Inputs<'_>, i: u32) -> bool {
+    let ino = inp.atoms.get(i).inode;
+    inp.owners.rpm_docs.get(ino as usize) == Some(&true)
 }
 
 /// The fix, worded for the finding's layers (`atoms` sorted).
@@ -60,6 +66,7 @@ pub(super) fn fix(key: Key, inp: &Inputs<'_>, atoms: &[u32], stage: Option<&Stag
             }
         }
         (Rule::MultiStage, _) => multi_stage_fix(inp, stage),
+        (Rule::DocsLocales, _) if atoms.iter().any(|&i| rpm_doc(inp, i)) => rpm_nodocs_fix(instr),
         (Rule::DocsLocales, _) => format!("before `apt-get install` in this RUN, add `printf '{DPKG_EXCLUDES}' > /etc/dpkg/dpkg.cfg.d/01-nodoc` (or in an earlier RUN)"),
         (Rule::PackageTests, _) => "delete the packages' test suites in this RUN (e.g. `find / -xdev -depth -type d -path '*-packages/*/tests' -exec rm -rf {} +`), or install in a build stage and copy without them".into(),
         (Rule::Bytecode, _) => "`pip install --no-compile` in this RUN; Python compiles on first import instead, which costs start-up time (and writes nothing when the folder is read-only)".into(),

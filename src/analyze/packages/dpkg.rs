@@ -294,11 +294,15 @@ pub(super) fn bytecode_of_owned(tree: &FsTree, owned: &mut [bool]) {
     }
 }
 
-/// The interpreters a runtime stage needs whatever apt marked them: Python's when pip
-/// installed packages (a `RECORD` outside Debian's own `usr/lib/python3/`), nodejs when
-/// npm did (a `node_modules` package). Installed as a dependency of pip or npm, they
-/// would otherwise leave with them.
-pub(super) fn interpreters(a: &Analysis, dpkg: &Dpkg) -> BTreeSet<String> {
+/// The interpreters a runtime stage needs whatever apt (or dnf) marked them: Python's
+/// when pip installed packages (a `RECORD` outside Debian's own `usr/lib/python3/`),
+/// nodejs when npm did (a `node_modules` package), the JRE when the image runs Java.
+/// Installed as a dependency of pip, npm or the JDK, they would otherwise leave with
+/// them.
+pub(super) fn interpreters<'a>(
+    a: &Analysis,
+    names: impl Iterator<Item = &'a String>,
+) -> BTreeSet<String> {
     let pip = a
         .captured
         .iter()
@@ -308,8 +312,7 @@ pub(super) fn interpreters(a: &Analysis, dpkg: &Dpkg) -> BTreeSet<String> {
             && c.path.windows(14).any(|w| w == b"node_modules/")
     });
     let java = java_runs(a);
-    dpkg.packages
-        .keys()
+    names
         .filter(|n| {
             (pip && (n.as_str() == "python3" || n.starts_with("python3.")))
                 || (npm && n.as_str() == "nodejs")
@@ -384,7 +387,7 @@ pub(super) fn jdk_only(a: &Analysis, dpkg: &Dpkg) -> (Vec<bool>, BTreeSet<usize>
     if jdk.is_empty() || !java_runs(a) {
         return (out, BTreeSet::new(), Vec::new());
     }
-    let mut roots = interpreters(a, dpkg);
+    let mut roots = interpreters(a, dpkg.packages.keys());
     roots.extend(dpkg.packages.keys().filter(|n| is_jre(n)).cloned());
     let closure = dpkg.closure(&jdk, true, &roots);
     let mut seen = vec![false; out.len()];
@@ -406,7 +409,7 @@ pub(super) fn runtime_unneeded(a: &Analysis, dpkg: &Dpkg, build: &BTreeSet<Strin
     if build.is_empty() {
         return out;
     }
-    let closure = dpkg.closure(build, false, &interpreters(a, dpkg));
+    let closure = dpkg.closure(build, false, &interpreters(a, dpkg.packages.keys()));
     let mut seen = vec![false; out.len()];
     for name in &closure {
         let files = dpkg.packages[name].files.iter().map(Vec::as_slice);

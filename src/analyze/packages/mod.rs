@@ -16,13 +16,16 @@ mod dpkg;
 mod npm;
 mod others;
 mod record;
+mod rpm;
 
 pub use dpkg::is_build_only;
-use dpkg::{Dpkg, bytecode_of_owned, dpkg_bookkeeping, jdk_only, runtime_unneeded};
+use dpkg::{Dpkg, bytecode_of_owned, dpkg_bookkeeping, interpreters, jdk_only, runtime_unneeded};
 use npm::npm_dev;
 use others::others;
 pub use record::Manager;
 use record::measure;
+use rpm::Rpm;
+pub use rpm::{MAX_DATABASE as MAX_RPM_DATABASE, is_build_only as is_build_only_rpm};
 
 use std::collections::BTreeSet;
 
@@ -60,6 +63,8 @@ pub struct Packages {
     pub build_closure_bytes: u64,
     /// Names in that closure, sorted.
     pub build_closure: Vec<String>,
+    /// Package databases that could not be read, one line each naming the file.
+    pub notes: Vec<String>,
 }
 
 /// Which package owns each visible file, as findings need it (by inode).
@@ -67,6 +72,8 @@ pub struct Packages {
 pub struct Owners {
     /// Owned by a dpkg package.
     pub dpkg: Vec<bool>,
+    /// Flagged `%doc` by an rpm package (what `tsflags=nodocs` leaves out).
+    pub rpm_docs: Vec<bool>,
     /// Owned by a package of the build-only closure.
     pub build: Vec<bool>,
     /// Owned by a dpkg package a runtime stage would not install: the build-only
@@ -91,8 +98,11 @@ pub struct Owners {
 
 /// Whether the walk should keep a file's content: the package databases only. Called
 /// for every regular file, so it rejects on the file name first. (The walk bounds the
-/// size of what it captures.)
-pub fn wants(path: &[u8], _size: u64) -> bool {
+/// size of what it captures; rpm's databases are offered up to [`capture_limit`].)
+pub fn wants(path: &[u8], size: u64) -> bool {
+    if rpm::is_database(path) {
+        return size <= MAX_RPM_DATABASE;
+    }
     const ENDINGS: [&[u8]; 7] = [
         b"status",
         b"extended_states",
@@ -138,50 +148,98 @@ pub fn wants(path: &[u8], _size: u64) -> bool {
     dir == b"var/lib/dpkg/status.d"
 }
 
-/// The build-only dpkg packages, and everything purging them would remove.
-fn build_only(dpkg: &Dpkg) -> (BTreeSet<String>, BTreeSet<String>) {
-    let build: BTreeSet<String> = dpkg
-        .packages
-        .keys()
-        .filter(|n| is_build_only(n))
-        .cloned()
-        .collect();
-    let closure = if build.is_empty() {
-        BTreeSet::new()
-    } else {
-        dpkg.closure(&build, true, &BTreeSet::new())
-    };
-    (build, closure)
+/// The build-only packages of dpkg and rpm, and what removing them would take.
+#[derive(Default)]
+struct Build {
+    dpkg: BTreeSet<String>,
+    dpkg_closure: BTreeSet<String>,
+    rpm: BTreeSet<String>,
+    rpm_closure: BTreeSet<String>,
 }
 
-/// The package table, biggest first, cut to `top`, and who owns each file.
-pub fn table(a: &Analysis, base: &Base, top: usize) -> (Packages, Owners) {
-    let mut dpkg = Dpkg::default();
-    dpkg.read(&a.captured);
-    let (build, closure) = build_only(&dpkg);
-    let n = a.tree.inodes().len();
-    let mut seen = vec![false; n];
-    let (jdk, jdk_layers, jdk_packages) = jdk_only(a, &dpkg);
-    let mut owners = Owners {
-        jdk,
-        jdk_layers,
-        jdk_packages,
-        dpkg: vec![false; n],
-        build: vec![false; n],
-        dev: npm_dev(a),
-        unneeded: runtime_unneeded(a, &dpkg, &build),
-        ..Owners::default()
-    };
+impl Build {
+    fn of(dpkg: &Dpkg, rpm: &Rpm) -> Build {
+        let dpkg_build: BTreeSet<String> = dpkg
+            .packages
+            .keys()
+            .filter(|n| is_build_only(n))
+            .cloned()
+            .collect();
+        let rpm_build: BTreeSet<String> = rpm
+            .packages
+            .keys()
+            .filter(|n| rpm::is_build_only(n))
+            .cloned()
+            .collect();
+        Build {
+            dpkg_closure: if dpkg_build.is_empty() {
+                BTreeSet::new()
+            } else {
+                dpkg.closure(&dpkg_build, true, &BTreeSet::new())
+            },
+            rpm_closure: rpm.closure(&rpm_build, &BTreeSet::new()),
+            dpkg: dpkg_build,
+            rpm: rpm_build,
+        }
+    }
+
+    /// (build-only, in the closure) for a package.
+    fn marks(&self, manager: Manager, name: &str) -> (bool, bool) {
+        match manager {
+            Manager::Dpkg => (self.dpkg.contains(name), self.dpkg_closure.contains(name)),
+            Manager::Rpm => (self.rpm.contains(name), self.rpm_closure.contains(name)),
+            _ => (false, false),
+        }
+    }
+}
+
+/// The files a runtime stage would not carry of the rpm packages: those of the
+/// build-only closure, keeping the interpreters pip or npm need.
+fn rpm_unneeded(a: &Analysis, rpm: &Rpm, build: &BTreeSet<String>, out: &mut [bool]) {
+    let closure = rpm.closure(build, &interpreters(a, rpm.packages.keys()));
+    let mut seen = vec![false; out.len()];
+    for name in &closure {
+        let files = rpm.packages[name].record.files.iter().map(Vec::as_slice);
+        measure(&a.tree, files, &mut seen, |i| out[i as usize] = true);
+    }
+}
+
+/// The files rpm packages flag `%doc` (what `tsflags=nodocs` leaves out).
+fn rpm_docs(a: &Analysis, rpm: &Rpm) -> Vec<bool> {
+    let mut out = vec![false; a.tree.inodes().len()];
+    let mut seen = out.clone();
+    for p in rpm.packages.values() {
+        measure(&a.tree, p.docs.iter().map(Vec::as_slice), &mut seen, |i| {
+            out[i as usize] = true
+        });
+    }
+    out
+}
+
+/// Every package's row, its files marked in `owners`.
+fn rows(
+    a: &Analysis,
+    base: &Base,
+    dpkg: Dpkg,
+    rpm: Rpm,
+    build: &Build,
+    owners: &mut Owners,
+) -> Vec<PackageRow> {
+    let mut seen = vec![false; a.tree.inodes().len()];
     let mut rows = Vec::new();
     let all = dpkg
         .packages
         .into_iter()
         .map(|(n, r)| (Manager::Dpkg, n, r))
+        .chain(
+            rpm.packages
+                .into_iter()
+                .map(|(n, p)| (Manager::Rpm, n, p.record)),
+        )
         .chain(others(a));
     for (manager, name, r) in all {
         let dpkg = manager == Manager::Dpkg;
-        let build_only = dpkg && build.contains(&name);
-        let in_closure = dpkg && closure.contains(&name);
+        let (build_only, in_closure) = build.marks(manager, &name);
         let (bytes, files) = measure(&a.tree, r.files.iter().map(Vec::as_slice), &mut seen, |i| {
             owners.dpkg[i as usize] = dpkg;
             owners.build[i as usize] = in_closure;
@@ -202,8 +260,43 @@ pub fn table(a: &Analysis, base: &Base, top: usize) -> (Packages, Owners) {
             name,
         });
     }
-    dpkg_bookkeeping(&a.tree, &closure, &mut owners.build);
-    if !closure.is_empty() {
+    rows
+}
+
+/// The largest file of `path` that [`wants`] should be offered: [`MAX_RPM_DATABASE`]
+/// for rpm's databases (a real Berkeley DB `Packages` is often 10 to 60 MiB), else
+/// `None`, the walk's own bound.
+pub fn capture_limit(path: &[u8]) -> Option<u64> {
+    rpm::is_database(path).then_some(MAX_RPM_DATABASE)
+}
+
+/// The package table, biggest first, cut to `top`, and who owns each file.
+pub fn table(a: &Analysis, base: &Base, top: usize) -> (Packages, Owners) {
+    let mut dpkg = Dpkg::default();
+    dpkg.read(&a.captured);
+    let mut rpm = Rpm::default();
+    rpm.read(&a.captured, |p| a.tree.lookup(p).is_some());
+    let build = Build::of(&dpkg, &rpm);
+    let n = a.tree.inodes().len();
+    let (jdk, jdk_layers, jdk_packages) = jdk_only(a, &dpkg);
+    let mut owners = Owners {
+        jdk,
+        jdk_layers,
+        jdk_packages,
+        dpkg: vec![false; n],
+        build: vec![false; n],
+        dev: npm_dev(a),
+        unneeded: runtime_unneeded(a, &dpkg, &build.dpkg),
+        rpm_docs: rpm_docs(a, &rpm),
+        ..Owners::default()
+    };
+    if !build.rpm.is_empty() {
+        rpm_unneeded(a, &rpm, &build.rpm, &mut owners.unneeded);
+    }
+    let notes = std::mem::take(&mut rpm.problems);
+    let mut rows = rows(a, base, dpkg, rpm, &build, &mut owners);
+    dpkg_bookkeeping(&a.tree, &build.dpkg_closure, &mut owners.build);
+    if !build.dpkg_closure.is_empty() || !build.rpm_closure.is_empty() {
         bytecode_of_owned(&a.tree, &mut owners.build);
     }
     let sum = |f: fn(&PackageRow) -> bool| rows.iter().filter(|r| f(r)).map(|r| r.bytes).sum();
@@ -218,11 +311,16 @@ pub fn table(a: &Analysis, base: &Base, top: usize) -> (Packages, Owners) {
     owners
         .build_only
         .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let mut closure: Vec<String> = build.dpkg_closure.into_iter().collect();
+    closure.extend(build.rpm_closure);
+    closure.sort();
+    closure.dedup();
     let packages = Packages {
         rows: TopN::cut(rows, top, |r| r.bytes),
         build_only_bytes,
         build_closure_bytes,
-        build_closure: closure.into_iter().collect(),
+        build_closure: closure,
+        notes,
     };
     (packages, owners)
 }

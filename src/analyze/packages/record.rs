@@ -11,6 +11,7 @@ pub enum Manager {
     Apk,
     Python,
     Npm,
+    Rpm,
 }
 
 impl Manager {
@@ -20,6 +21,7 @@ impl Manager {
             Manager::Apk => "apk",
             Manager::Python => "python",
             Manager::Npm => "npm",
+            Manager::Rpm => "rpm",
         }
     }
 }
