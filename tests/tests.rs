@@ -7,6 +7,7 @@ mod util;
 
 mod amplification;
 mod architecture;
+mod binaries;
 mod categories;
 mod check;
 mod cli;
@@ -39,6 +40,7 @@ fn main() {
     let trials: Vec<libtest_mimic::Trial> = [
         amplification::trials(),
         architecture::trials(),
+        binaries::trials(),
         categories::trials(),
         check::trials(),
         cli::trials(),

@@ -420,5 +420,7 @@ fn rule_reaches(rule: Rule, category: Category) -> bool {
             matches!(category, Category::Toolchain | Category::DevFiles)
         }
         Rule::DeletedLater | Rule::ChmodDuplicate => false,
+        // Any category's files can be copied twice or carry symbols.
+        Rule::DuplicateFiles | Rule::Unstripped => false,
     }
 }

@@ -24,6 +24,11 @@ pub enum Rule {
     Bytecode,
     /// A base image with compilers and development files (base scope).
     FullBase,
+    /// The same content at different paths in your layers (hashed).
+    DuplicateFiles,
+    /// ELF binaries and libraries shipped with symbol tables or debug info: `strip`
+    /// shrinks them (the one edit that is not a drop).
+    Unstripped,
 }
 
 /// Who can apply a fix.
@@ -61,6 +66,8 @@ impl Rule {
             Rule::PackageTests,
             Rule::Bytecode,
             Rule::FullBase,
+            Rule::DuplicateFiles,
+            Rule::Unstripped,
         ]);
         out
     }
@@ -76,6 +83,8 @@ impl Rule {
             Rule::PackageTests => "package-tests",
             Rule::Bytecode => "bytecode",
             Rule::FullBase => "full-base",
+            Rule::DuplicateFiles => "duplicate-files",
+            Rule::Unstripped => "unstripped",
         }
     }
 
@@ -97,6 +106,8 @@ impl Rule {
             (Rule::PackageTests, _) => "test suites inside installed packages",
             (Rule::Bytecode, _) => "Python bytecode pip compiled at install time",
             (Rule::FullBase, _) => "a full base image with compilers and development files",
+            (Rule::DuplicateFiles, _) => "the same content at several paths",
+            (Rule::Unstripped, _) => "binaries and libraries with symbols or debug info",
         }
     }
 
@@ -107,6 +118,8 @@ impl Rule {
             (Rule::ChmodDuplicate, _) => "high",
             (Rule::MultiStage | Rule::DocsLocales | Rule::PackageTests, _) => "medium",
             (Rule::Bytecode | Rule::FullBase, _) => "low",
+            (Rule::DuplicateFiles, _) => "high",
+            (Rule::Unstripped, _) => "medium",
         }
     }
 
