@@ -5,6 +5,8 @@
 //! place that knows the order of the stages, so a new step (a layer cache, a budget, a
 //! manifest-only mode) is added here once.
 
+mod duplicates;
+mod hashes;
 mod readds;
 
 use std::collections::HashMap;
@@ -21,7 +23,7 @@ use crate::error::{Error, LayerError, LayerErrorKind, Result};
 use crate::model::dockerfile::Dockerfile;
 use crate::model::{
     Analysis, CapturedFile, DigestCheck, FsTree, LayerFigures, LayerRef, LayerScan, Snapshot,
-    WatchedEntry,
+    StripFile, WatchedEntry,
 };
 use crate::source::{self, MemberWalker, Opened, SelectOptions, StreamedMember, documents};
 use crate::walk::verify::{self, Arrival};
@@ -283,8 +285,30 @@ pub fn analysis(input: &str, options: &Options, hooks: &Hooks<'_>) -> Result<Ana
     };
     let mut analysis = walk_layers(&opened, select.verify, cache.as_ref(), &hooks);
     check_sums(&analysis, opened.store.describe())?;
-    analysis.readds = readds::confirm(&opened, &analysis, cache.as_ref());
+    let base = analyze::base::boundary(&analysis, options.summary.base_layers);
+    (analysis.readds, analysis.duplicates) = by_content(&opened, &analysis, &base, cache.as_ref());
     Ok(analysis)
+}
+
+/// What only file content can tell, hashed in one second read of just the layers
+/// that hold the candidates: same-size re-adds (`readds`) and same-size files at
+/// other paths (`duplicates`).
+fn by_content(
+    opened: &Opened,
+    a: &Analysis,
+    base: &analyze::base::Base,
+    cache: Option<&LayerCache>,
+) -> (Vec<crate::model::ReAdd>, Vec<crate::model::Duplicates>) {
+    let same = a.tree.same_size_readds();
+    let (groups, names) = duplicates::candidates(a, base);
+    let mut wanted = hashes::Wanted::new();
+    readds::want(a, &same, &mut wanted);
+    duplicates::want(a, &groups, &names, &mut wanted);
+    let hashes = hashes::hash(opened, a, wanted, cache);
+    (
+        readds::confirm(a, same, hashes.as_ref()),
+        duplicates::confirm(a, base, groups, &names, hashes.as_ref()),
+    )
 }
 
 /// The layer cache the policy asks for: the default directory for registry images
@@ -358,6 +382,9 @@ fn manifest_analysis(opened: &Opened) -> Analysis {
         captured: Vec::new(),
         watched: Vec::new(),
         readds: Vec::new(),
+        unstripped: Vec::new(),
+        heads: Vec::new(),
+        duplicates: Vec::new(),
         layer_errors: Vec::new(),
         notes,
         manifest_only: true,
@@ -383,6 +410,7 @@ impl MemberWalker for Streamer<'_> {
         }
         let opts = walk::ScanOptions {
             watch: self.hooks.watch,
+            elf: true,
             decoder_limit: self.decoder_limit,
             ..verify::stream_options(
                 member.named_digest.as_deref(),
@@ -416,6 +444,7 @@ fn read_layer(
     };
     let opts = walk::ScanOptions {
         watch: hooks.watch,
+        elf: true,
         decoder_limit: opened.decoder_limit,
         ..verify::scan_options(layer, policy, arrival, hooks.capture)?
     };
@@ -462,6 +491,8 @@ struct Merge {
     errors: Vec<LayerError>,
     captured: Vec<CapturedFile>,
     watched: Vec<WatchedEntry>,
+    unstripped: Vec<StripFile>,
+    heads: Vec<(u32, u64)>,
 }
 
 impl Merge {
@@ -493,6 +524,7 @@ impl Merge {
                 gid: w.gid,
             });
         }
+        self.content_facts(i, &scan);
         for (entry, content) in std::mem::take(&mut scan.captured) {
             self.captured.push(CapturedFile {
                 layer: i,
@@ -510,6 +542,36 @@ impl Merge {
         }
         scan.figures.dangling_hardlinks = stats.dangling_hardlinks;
         self.figures[i] = scan.figures;
+    }
+}
+
+impl Merge {
+    /// The inode the merge just gave entry `entry` of layer `i`, when it is still
+    /// that entry's (the last entry of a path in the layer is the one that stays).
+    fn inode_of(&self, i: usize, scan: &LayerScan, entry: u32) -> Option<u32> {
+        let e = scan.entries.get(entry as usize)?;
+        let inode = self.tree.inode(self.tree.lookup(scan.text(e.path))?)?;
+        let ino = self.tree.inodes().get(inode as usize)?;
+        (usize::from(ino.layer) == i && ino.size == e.size).then_some(inode)
+    }
+
+    /// The ELF files of layer `i` that `strip` would shrink, and the fingerprints of
+    /// its files' first bytes, by inode.
+    fn content_facts(&mut self, i: usize, scan: &LayerScan) {
+        for u in &scan.unstripped {
+            if let Some(inode) = self.inode_of(i, scan, u.entry) {
+                self.unstripped.push(StripFile {
+                    inode,
+                    saving: u.saving,
+                    toolchain: u.toolchain,
+                });
+            }
+        }
+        for &(entry, print) in &scan.heads {
+            if let Some(inode) = self.inode_of(i, scan, entry) {
+                self.heads.push((inode, print));
+            }
+        }
     }
 }
 
@@ -546,6 +608,8 @@ fn walk_layers(
         errors: Vec::new(),
         captured: Vec::new(),
         watched: Vec::new(),
+        unstripped: Vec::new(),
+        heads: Vec::new(),
     };
     let mut layers = opened.layers.clone();
     let (slots, uses) = blob_slots(&opened.layers);
@@ -619,6 +683,9 @@ impl Merge {
             captured: self.captured,
             watched: self.watched,
             readds: Vec::new(),
+            unstripped: self.unstripped,
+            heads: self.heads,
+            duplicates: Vec::new(),
             layer_errors: self.errors,
             notes: opened.notes.clone(),
             manifest_only: false,

@@ -7,12 +7,7 @@ use crate::util::builder::{Image, Layer, docker_archive, oci_archive, oci_layout
 use crate::util::{analyze, gzip, path_bytes, tmp};
 
 fn report(img: &Image) -> Report {
-    let dir = tmp();
-    let path = dir.path().join("image.tar");
-    docker_archive(img, &path).expect("write fixture");
-    let r = analyze(&path).expect("analyze");
-    assert!(r.complete, "problems: {:?}", r.problems);
-    r
+    crate::util::report_of(img)
 }
 
 fn tar_len(layer: &Layer) -> u64 {

@@ -7,6 +7,7 @@ mod util;
 
 mod amplification;
 mod architecture;
+mod binaries;
 mod categories;
 mod check;
 mod cli;
@@ -41,6 +42,7 @@ fn main() {
     let trials: Vec<libtest_mimic::Trial> = [
         amplification::trials(),
         architecture::trials(),
+        binaries::trials(),
         categories::trials(),
         check::trials(),
         cli::trials(),

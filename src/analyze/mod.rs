@@ -227,6 +227,8 @@ fn suggestions(
         base,
         owners: &owners,
         readds: &a.readds,
+        duplicates: &a.duplicates,
+        unstripped: &a.unstripped,
         history: &a.history,
         stored: a
             .figures

@@ -21,7 +21,10 @@ pub mod snapshot;
 pub mod tree;
 
 pub use image::{DigestCheck, Format, HistoryStep, ImageInfo, LayerRef, Platform};
-pub use scan::{Attrs, Entry, EntryCounts, EntryKind, LayerFigures, LayerScan, Span, Watched};
+pub use scan::{
+    Attrs, Entry, EntryCounts, EntryKind, LayerFigures, LayerScan, Span, Toolchain, Unstripped,
+    Watched,
+};
 pub use snapshot::{
     Snapshot, SnapshotCategory, SnapshotFinding, SnapshotLayer, SnapshotLine, SnapshotPackage,
     SnapshotPath, SnapshotTotals,
@@ -64,6 +67,25 @@ pub struct ReAdd {
     pub confirmed: bool,
 }
 
+/// A visible file's content that `strip` would shrink: its inode in the tree (as the
+/// layer that shipped it left it; a later layer may hide it), and the saving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StripFile {
+    pub inode: u32,
+    pub saving: u64,
+    pub toolchain: Toolchain,
+}
+
+/// Visible files of the same content at different paths (not hard links of one
+/// another): their inodes, in the order the tree made them (the lowest layer's first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicates {
+    pub inodes: Vec<u32>,
+    /// The contents were hashed and are equal; `false` when the input could not be
+    /// read twice (a stream) and only the sizes agree.
+    pub confirmed: bool,
+}
+
 /// An image after walking: metadata, per-layer figures and the merged filesystem.
 pub struct Analysis {
     pub image: ImageInfo,
@@ -81,6 +103,15 @@ pub struct Analysis {
     pub watched: Vec<WatchedEntry>,
     /// Files re-added unchanged by a later layer.
     pub readds: Vec<ReAdd>,
+    /// ELF files `strip` would shrink, by the inode the walk saw them as.
+    pub unstripped: Vec<StripFile>,
+    /// (inode, fingerprint of its first bytes) of the files of
+    /// [`scan::DUPLICATE_MIN_BYTES`] or more: duplicates' candidates are grouped by size
+    /// and this before any content is hashed.
+    pub heads: Vec<(u32, u64)>,
+    /// Groups of visible files with the same content, at least one in a layer above
+    /// the base image's.
+    pub duplicates: Vec<Duplicates>,
     /// Layer errors (the walk went on without them), by layer index.
     pub layer_errors: Vec<crate::error::LayerError>,
     /// Things worth telling that are not errors (from the source).

@@ -161,6 +161,53 @@ pub struct Watched {
     pub gid: u64,
 }
 
+/// Whose toolchain built an ELF file, as its sections tell (the words of a `strip`
+/// fix differ: a linker flag, Go's `-ldflags`, Cargo's profile).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Toolchain {
+    /// C, C++ and anything else a GNU-style linker made.
+    Native,
+    Go,
+    Rust,
+}
+
+impl Toolchain {
+    /// A stable one-byte code for [`LayerScan::encode`]; never renumbered.
+    pub fn code(self) -> u8 {
+        match self {
+            Toolchain::Native => 0,
+            Toolchain::Go => 1,
+            Toolchain::Rust => 2,
+        }
+    }
+
+    /// The toolchain a [`Toolchain::code`] stands for; `None` for any other byte.
+    pub fn from_code(code: u8) -> Option<Toolchain> {
+        Some(match code {
+            0 => Toolchain::Native,
+            1 => Toolchain::Go,
+            2 => Toolchain::Rust,
+            _ => return None,
+        })
+    }
+}
+
+/// An ELF executable or shared library of the layer with a symbol table or debugging
+/// sections: what `strip` would save on it, read from its section headers in the walk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unstripped {
+    /// Index into the scan's entries.
+    pub entry: u32,
+    /// The file's size less its size after `strip` (`--strip-all`).
+    pub saving: u64,
+    pub toolchain: Toolchain,
+}
+
+/// The smallest file checked for a duplicate of its content at another path: below
+/// it, a link or a shared copy saves little next to what a tar header and a
+/// filesystem block take anyway.
+pub const DUPLICATE_MIN_BYTES: u64 = 4096;
+
 /// The result of walking one layer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LayerScan {
@@ -177,6 +224,12 @@ pub struct LayerScan {
     pub hashed: Vec<(u32, [u8; 32])>,
     /// Metadata of the entries a watch selected.
     pub watched: Vec<Watched>,
+    /// ELF files `strip` would shrink, when the walk was asked to read them.
+    pub unstripped: Vec<Unstripped>,
+    /// A fingerprint of the first bytes of each file of [`DUPLICATE_MIN_BYTES`] or
+    /// more (entry index, fingerprint), read with the ELF headers: same-size files
+    /// with other first bytes are not duplicates.
+    pub heads: Vec<(u32, u64)>,
 }
 
 impl LayerScan {

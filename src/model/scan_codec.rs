@@ -3,7 +3,10 @@
 //! checking field by field so that a damaged input is an error, never a panic or a huge
 //! allocation. Where the bytes are stored is the cache's business, not this module's.
 
-use super::scan::{Attrs, Entry, EntryCounts, EntryKind, LayerFigures, LayerScan, Span, Watched};
+use super::scan::{
+    Attrs, Entry, EntryCounts, EntryKind, LayerFigures, LayerScan, Span, Toolchain, Unstripped,
+    Watched,
+};
 use crate::bytes::Compression;
 
 /// Why [`LayerScan::decode`] refused its input.
@@ -26,8 +29,9 @@ const SCAN_MAGIC: [u8; 4] = *b"ILSC";
 /// reads. Bump it whenever a field is added, removed or changes meaning, and when the
 /// files the default walk captures change (a kept scan would lack the new ones).
 /// Version 2: the same layout as 1; npm's `node_modules/.package-lock.json` is captured.
-/// Version 3: the same layout; rpm's databases are captured.
-pub const SCAN_FORMAT: u16 = 3;
+/// Version 3: rpm's databases are captured. Version 4: unstripped ELF files and the
+/// first bytes' fingerprints follow the watched entries.
+pub const SCAN_FORMAT: u16 = 4;
 
 /// Encoded size of one [`Entry`]: two spans, size, attrs, kind.
 const ENTRY_LEN: usize = 4 * 4 + 8 + 4 + 1;
@@ -37,18 +41,25 @@ const CAPTURED_MIN: usize = 4 + 8;
 const HASHED_LEN: usize = 4 + 32;
 /// Encoded size of one watched entry: entry index, mode, uid, gid.
 const WATCHED_LEN: usize = 4 + 4 + 8 + 8;
+/// Encoded size of one unstripped ELF file: entry index, saving, toolchain.
+const UNSTRIPPED_LEN: usize = 4 + 8 + 1;
+/// Encoded size of one fingerprint of first bytes: entry index, fingerprint.
+const HEAD_LEN: usize = 4 + 8;
 
 impl LayerScan {
     /// The scan as bytes, for [`LayerScan::decode`]: every field, little-endian.
     ///
-    /// Layout (versions 1 to 3): magic `ILSC`, `u16` version; the figures (compression as
+    /// Layout (version 4; 1 to 3 ended after the watched entries): magic `ILSC`, `u16` version; the figures (compression as
     /// [`Compression::code`] or 0, then fifteen `u64`s in declaration order, the
     /// counts inline); blob and diff digests (`u8` 0/1, then `u64` length and UTF-8);
     /// the name arena (`u64` length, bytes); entries (`u64` count, then per entry path
     /// and link spans as `u32` offset and length, `u64` size, `u32` attrs, `u8`
     /// [`EntryKind::code`]); captured files (`u64` count, then `u32` entry, `u64`
     /// length, bytes); hashed files (`u64` count, then `u32` entry, 32 bytes); watched
-    /// entries (`u64` count, then `u32` entry, `u32` mode, `u64` uid, `u64` gid).
+    /// entries (`u64` count, then `u32` entry, `u32` mode, `u64` uid, `u64` gid);
+    /// unstripped ELF files (`u64` count, then `u32` entry, `u64` saving, `u8`
+    /// [`Toolchain::code`]); first bytes' fingerprints (`u64` count, then `u32`
+    /// entry, `u64`).
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(encoded_len(self));
         out.extend_from_slice(&SCAN_MAGIC);
@@ -79,6 +90,8 @@ impl LayerScan {
         let captured = r.captured(n)?;
         let hashed = r.hashed(n)?;
         let watched = r.watched(n)?;
+        let unstripped = r.unstripped(n)?;
+        let heads = r.heads(n)?;
         if !r.0.is_empty() {
             return Err(DecodeError::Invalid("trailing bytes"));
         }
@@ -91,6 +104,8 @@ impl LayerScan {
             captured,
             hashed,
             watched,
+            unstripped,
+            heads,
         })
     }
 }
@@ -121,6 +136,10 @@ fn encoded_len(scan: &LayerScan) -> usize {
         + scan.hashed.len() * HASHED_LEN
         + 8
         + scan.watched.len() * WATCHED_LEN
+        + 8
+        + scan.unstripped.len() * UNSTRIPPED_LEN
+        + 8
+        + scan.heads.len() * HEAD_LEN
 }
 
 /// The figures: the compression's code (0 for none), then fifteen `u64`s in
@@ -193,6 +212,17 @@ fn put_records(out: &mut Vec<u8>, scan: &LayerScan) {
         out.extend_from_slice(&w.mode.to_le_bytes());
         out.extend_from_slice(&w.uid.to_le_bytes());
         out.extend_from_slice(&w.gid.to_le_bytes());
+    }
+    put_len(out, scan.unstripped.len());
+    for u in &scan.unstripped {
+        out.extend_from_slice(&u.entry.to_le_bytes());
+        out.extend_from_slice(&u.saving.to_le_bytes());
+        out.push(u.toolchain.code());
+    }
+    put_len(out, scan.heads.len());
+    for (entry, print) in &scan.heads {
+        out.extend_from_slice(&entry.to_le_bytes());
+        out.extend_from_slice(&print.to_le_bytes());
     }
 }
 
@@ -408,6 +438,31 @@ impl Reader<'_> {
         }
         Ok(watched)
     }
+
+    /// The unstripped ELF files, each one of the scan's `entries`.
+    fn unstripped(&mut self, entries: usize) -> Result<Vec<Unstripped>, DecodeError> {
+        let count = self.count(UNSTRIPPED_LEN)?;
+        let mut out = Vec::with_capacity(count);
+        for _ in 0..count {
+            out.push(Unstripped {
+                entry: self.index(entries)?,
+                saving: self.u64()?,
+                toolchain: Toolchain::from_code(self.u8()?)
+                    .ok_or(DecodeError::Invalid("toolchain code"))?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The first bytes' fingerprints, each of one of the scan's `entries`.
+    fn heads(&mut self, entries: usize) -> Result<Vec<(u32, u64)>, DecodeError> {
+        let count = self.count(HEAD_LEN)?;
+        let mut out = Vec::with_capacity(count);
+        for _ in 0..count {
+            out.push((self.index(entries)?, self.u64()?));
+        }
+        Ok(out)
+    }
 }
 
 #[cfg(test)]
@@ -450,6 +505,12 @@ mod tests {
             uid: 1000,
             gid: u64::MAX,
         });
+        s.unstripped.push(Unstripped {
+            entry: 1,
+            saving: 4242,
+            toolchain: Toolchain::Go,
+        });
+        s.heads.push((1, 0x0123_4567_89ab_cdef));
         s
     }
 
@@ -469,6 +530,8 @@ mod tests {
         assert_eq!(back.captured, s.captured);
         assert_eq!(back.hashed, s.hashed);
         assert_eq!(back.watched, s.watched);
+        assert_eq!(back.unstripped, s.unstripped);
+        assert_eq!(back.heads, s.heads);
         assert_eq!(back, s, "and no field was forgotten above");
         let empty = LayerScan::default();
         assert_eq!(LayerScan::decode(&empty.encode()), Ok(empty));

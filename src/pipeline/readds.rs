@@ -1,194 +1,45 @@
 //! Re-adds confirmed by content: a file a later layer re-added at the same path and
 //! size (a `chmod -R`, a second COPY) is wasted twice only when both copies hold the
-//! same bytes. Only the layers holding such files are read again, only those files
-//! hashed, and the hashes kept in the layer cache.
+//! same bytes. Both copies are hashed in the one second read of `hashes`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use super::hashes::{Hashes, Wanted};
+use crate::model::{Analysis, ReAdd, SameSize};
 
-use crate::bytes::compression;
-use crate::bytes::{NoProgress, parallel};
-use crate::cache::{FileHashes, LayerCache};
-use crate::model::{Analysis, DigestCheck, LayerRef, LayerScan, ReAdd};
-use crate::source::{Opened, Reopen, store};
-use crate::walk::{self, Capture};
-
-/// Paths of one layer whose content is hashed.
-struct PathSet(HashSet<Vec<u8>>);
-
-impl Capture for PathSet {
-    fn wants(&self, path: &[u8], _size: u64) -> bool {
-        self.0.contains(path)
+/// Ask for both copies of every candidate.
+pub(super) fn want(a: &Analysis, candidates: &[SameSize], wanted: &mut Wanted) {
+    for c in candidates {
+        let path = a.tree.path_bytes(c.node);
+        let w = a.tree.waste()[c.waste as usize];
+        for layer in [w.added_layer, w.removed_layer] {
+            wanted.entry(layer.into()).or_default().insert(path.clone());
+        }
     }
 }
 
-/// Files a later layer re-added at the same path and size: hash both copies, reading
-/// again only the layers that hold them (and only hashing those files), to keep the
-/// re-adds whose content is the same. A one-pass input is streamed again when it can
-/// be (an engine's save stream), its other members skipped; one that cannot (standard
-/// input) leaves its candidates unconfirmed.
-pub(super) fn confirm(opened: &Opened, a: &Analysis, cache: Option<&LayerCache>) -> Vec<ReAdd> {
-    let candidates = a.tree.same_size_readds();
-    let readable = !opened.streamed || opened.reopen.is_some();
-    if !readable || candidates.is_empty() {
-        return candidates
-            .into_iter()
-            .map(|c| ReAdd {
-                waste: c.waste,
-                node: c.node,
-                upper_waste: c.upper_waste,
-                confirmed: false,
-            })
-            .collect();
-    }
-    let paths: Vec<Vec<u8>> = candidates
-        .iter()
-        .map(|c| a.tree.path_bytes(c.node))
-        .collect();
-    let mut wanted: BTreeMap<usize, HashSet<Vec<u8>>> = BTreeMap::new();
-    for (c, path) in candidates.iter().zip(&paths) {
-        let w = a.tree.waste()[c.waste as usize];
-        wanted
-            .entry(w.added_layer.into())
-            .or_default()
-            .insert(path.clone());
-        wanted
-            .entry(w.removed_layer.into())
-            .or_default()
-            .insert(path.clone());
-    }
-    let wanted: Vec<(usize, PathSet)> = wanted.into_iter().map(|(l, p)| (l, PathSet(p))).collect();
-    let jobs: Vec<(usize, u64)> = (0..wanted.len())
-        .map(|i| (i, a.figures[wanted[i].0].uncompressed_bytes))
-        .collect();
-    let mut by_layer: HashMap<usize, FileHashes> = HashMap::new();
-    match &opened.reopen {
-        Some(reopen) if opened.streamed => {
-            by_layer = hash_streamed(opened, reopen, &a.layers, &wanted);
-        }
-        _ => parallel::ordered(
-            &jobs,
-            |i| hash_files(opened, &a.layers[wanted[i].0], &wanted[i].1, cache),
-            |i, hashes| {
-                if let Some(h) = hashes {
-                    by_layer.insert(wanted[i].0, h);
-                }
-            },
-        ),
-    }
-    let digest = |layer: u16, path: &[u8]| by_layer.get(&usize::from(layer))?.get(path).copied();
+/// Keep the re-adds whose two copies hashed the same. Without hashes (an input that
+/// cannot be read twice, like standard input) every candidate is kept, unconfirmed.
+pub(super) fn confirm(
+    a: &Analysis,
+    candidates: Vec<SameSize>,
+    hashes: Option<&Hashes>,
+) -> Vec<ReAdd> {
+    let readd = |c: SameSize, confirmed| ReAdd {
+        waste: c.waste,
+        node: c.node,
+        upper_waste: c.upper_waste,
+        confirmed,
+    };
+    let Some(by_layer) = hashes else {
+        return candidates.into_iter().map(|c| readd(c, false)).collect();
+    };
     candidates
         .into_iter()
-        .zip(&paths)
-        .filter_map(|(c, path)| {
+        .filter_map(|c| {
+            let path = a.tree.path_bytes(c.node);
+            let digest = |layer: u16| by_layer.get(&usize::from(layer))?.get(&path).copied();
             let w = a.tree.waste()[c.waste as usize];
-            let lower = digest(w.added_layer, path)?;
-            (digest(w.removed_layer, path)? == lower).then_some(ReAdd {
-                waste: c.waste,
-                node: c.node,
-                upper_waste: c.upper_waste,
-                confirmed: true,
-            })
+            let lower = digest(w.added_layer)?;
+            (digest(w.removed_layer)? == lower).then(|| readd(c, true))
         })
         .collect()
-}
-
-/// SHA-256 of the selected files of one layer (the last entry of a path wins, as in
-/// the merge); `None` when the layer cannot be read again. With a cache, the hashes are
-/// kept under a key made of the layer's digest and the paths asked, so a second report
-/// does not read (or download) the layer again to confirm the same re-adds.
-fn hash_files(
-    opened: &Opened,
-    layer: &LayerRef,
-    paths: &PathSet,
-    cache: Option<&LayerCache>,
-) -> Option<FileHashes> {
-    let key = match (&layer.check, cache) {
-        (DigestCheck::Blob(d), Some(cache)) => Some((hashes_key(d, paths), cache)),
-        _ => None,
-    };
-    if let Some((key, cache)) = &key
-        && let Some(kept) = cache.get_hashes(key)
-    {
-        return Some(kept);
-    }
-    let reader = opened.store.open(&layer.locator).ok()?;
-    let opts = walk::ScanOptions {
-        hash_files: Some(paths),
-        decoder_limit: opened.decoder_limit,
-        ..walk::ScanOptions::default()
-    };
-    let scan = walk::scan(reader, &opts, &NoProgress).ok()?;
-    let hashes = hashed_files(&scan);
-    if let Some((key, cache)) = key {
-        let _ = cache.put_hashes(&key, &hashes);
-    }
-    Some(hashes)
-}
-
-/// The hashed files of a scan, by path.
-fn hashed_files(scan: &LayerScan) -> FileHashes {
-    scan.hashed
-        .iter()
-        .filter_map(|&(entry, digest)| {
-            let e = scan.entries.get(entry as usize)?;
-            Some((scan.text(e.path).to_vec(), digest))
-        })
-        .collect()
-}
-
-/// The cache key of some files' hashes in one layer: a SHA-256 over the layer digest and
-/// the sorted paths (distinct from every layer digest, which hashes a tar).
-fn hashes_key(layer_digest: &str, paths: &PathSet) -> String {
-    let mut sorted: Vec<&Vec<u8>> = paths.0.iter().collect();
-    sorted.sort();
-    let mut h = crate::bytes::Hasher::new(crate::bytes::Algorithm::Sha256);
-    h.update(b"imgsize file hashes\0");
-    h.update(layer_digest.as_bytes());
-    for p in sorted {
-        h.update(&(p.len() as u64).to_le_bytes());
-        h.update(p);
-    }
-    h.finish()
-}
-
-/// The wanted files' hashes of a one-pass input streamed again: each member that is a
-/// wanted layer is walked, hashing only those files; the others are skipped. Nothing
-/// when the stream cannot be had again.
-fn hash_streamed(
-    opened: &Opened,
-    reopen: &Reopen,
-    layers: &[LayerRef],
-    wanted: &[(usize, PathSet)],
-) -> HashMap<usize, FileHashes> {
-    let mut out = HashMap::new();
-    let Ok(stream) = reopen() else {
-        return out;
-    };
-    let Ok((_, reader)) = compression::decompressing(stream, opened.decoder_limit) else {
-        return out;
-    };
-    let mut archive = tar::Archive::new(reader);
-    let Ok(entries) = archive.entries() else {
-        return out;
-    };
-    for entry in entries {
-        let Ok(entry) = entry else { break };
-        let Some(member) = store::clean(&String::from_utf8_lossy(&entry.path_bytes())) else {
-            continue;
-        };
-        if let Some((layer, paths)) = wanted.iter().find(|(l, _)| layers[*l].locator == member) {
-            let opts = walk::ScanOptions {
-                hash_files: Some(paths),
-                decoder_limit: opened.decoder_limit,
-                ..walk::ScanOptions::default()
-            };
-            if let Ok(scan) = walk::scan(Box::new(entry), &opts, &NoProgress) {
-                out.insert(*layer, hashed_files(&scan));
-            }
-        }
-        if out.len() == wanted.len() {
-            break;
-        }
-    }
-    out
 }

@@ -1,16 +1,20 @@
 //! The tar entry loop: each member's name in normal form, whiteout and opaque markers
-//! recognised, kinds counted, regular-file sizes added, hardlink targets kept, and the
-//! contents an analysis asked for captured. Content is skipped, never copied.
+//! recognised, kinds counted, regular-file sizes added, hardlink targets kept, the
+//! contents an analysis asked for captured or hashed, and ELF files' headers read for
+//! what `strip` would save ([`super::elf`]). Content is skipped, never copied.
 
 use std::io::{self, Read, Seek};
 
 use tar::EntryType;
 
+use super::elf;
 use super::options::{MAX_CAPTURE_LARGE, ScanOptions};
+use super::skip::Pass;
 use crate::bytes::tar::is_truncation;
 use crate::error::LayerErrorKind;
 use crate::model::path::{join, normalize, split_parent, within};
-use crate::model::{Attrs, EntryKind, LayerFigures, LayerScan, Watched};
+use crate::model::scan::DUPLICATE_MIN_BYTES;
+use crate::model::{Attrs, EntryKind, LayerFigures, LayerScan, Unstripped, Watched};
 
 const WHITEOUT: &[u8] = b".wh.";
 const OPAQUE: &[u8] = b".wh..wh..opq";
@@ -197,15 +201,65 @@ fn hash_content<R: Read>(entry: &mut R, size: u64) -> io::Result<[u8; 32]> {
     Ok(h.finalize().into())
 }
 
+/// What the walk reads of a regular file's content, when asked: all of it for a
+/// capture, a hash of it, or an ELF file's headers for what `strip` would save. The
+/// rest is skipped by the parser. `index` is the entry's, in the scan.
+fn read_content<R: Read>(
+    entry: &mut R,
+    path: &[u8],
+    size: u64,
+    etype: EntryType,
+    opts: &ScanOptions<'_>,
+    pass: &Pass,
+    scan: &mut LayerScan,
+) -> io::Result<()> {
+    let index = scan.entries.len() as u32;
+    if let Some(capture) = opts.capture
+        && size <= capture.limit(path).min(MAX_CAPTURE_LARGE)
+        && capture.wants(path, size)
+    {
+        let mut content = Vec::new();
+        entry.take(size).read_to_end(&mut content)?;
+        scan.captured.push((index, content));
+    } else if let Some(hash) = opts.hash_files
+        && hash.wants(path, size)
+    {
+        let digest = pass.streaming(|| hash_content(entry, size))?;
+        scan.hashed.push((index, digest));
+    } else if opts.elf && etype != EntryType::GNUSparse && size >= elf::FIRST as u64 {
+        let mut first = [0u8; elf::FIRST];
+        entry.read_exact(&mut first)?;
+        if size >= DUPLICATE_MIN_BYTES {
+            scan.heads.push((index, head_print(&first)));
+        }
+        if let Some(strip) = elf::read(entry, size, &first, pass)? {
+            scan.unstripped.push(Unstripped {
+                entry: index,
+                saving: strip.saving,
+                toolchain: strip.toolchain,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A 64-bit fingerprint of a file's first bytes (FNV-1a): same-size files whose first
+/// bytes differ are not the same content, and need no hashing to tell.
+fn head_print(first: &[u8]) -> u64 {
+    first.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
 /// Walk the entries into `scan`. A tar cut exactly at an entry boundary (no
 /// end-of-archive marker) is accepted, as Docker and Go's archive/tar accept it: old
 /// `docker save` layers have no marker.
 pub fn walk_entries<R: Read + Seek>(
     archive: &mut tar::Archive<R>,
     opts: &ScanOptions<'_>,
+    pass: &Pass,
     scan: &mut LayerScan,
 ) -> Result<(), LayerErrorKind> {
-    let (capture, hash) = (opts.capture, opts.hash_files);
     let mut path = Vec::with_capacity(256);
     let mut link = Vec::with_capacity(256);
     let entries = archive.entries_with_seek().map_err(|e| tar_error(e, 0))?;
@@ -241,24 +295,9 @@ pub fn walk_entries<R: Read + Seek>(
             normalize(&entry.link_name_bytes().unwrap_or_default(), &mut link);
             check_components(&link, index)?;
         }
-        if kind == EntryKind::File
-            && let Some(capture) = capture
-            && size <= capture.limit(&path).min(MAX_CAPTURE_LARGE)
-            && capture.wants(&path, size)
-        {
-            let mut content = Vec::new();
-            entry
-                .by_ref()
-                .take(size)
-                .read_to_end(&mut content)
+        if kind == EntryKind::File {
+            read_content(&mut entry, &path, size, etype, opts, pass, scan)
                 .map_err(|e| tar_error(e, index))?;
-            scan.captured.push((index as u32, content));
-        } else if kind == EntryKind::File
-            && let Some(hash) = hash
-            && hash.wants(&path, size)
-        {
-            let digest = hash_content(&mut entry, size).map_err(|e| tar_error(e, index))?;
-            scan.hashed.push((index as u32, digest));
         }
         if let Some(w) = opts.watch
             && related(&path, w)

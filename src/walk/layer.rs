@@ -9,7 +9,7 @@ use std::io::{Cursor, Read};
 
 use super::entries::walk_entries;
 use super::options::ScanOptions;
-use super::skip::{ErrTap, Skipper};
+use super::skip::{ErrTap, Pass, Skipper};
 use crate::bytes::compression::{Decoder, decode_error, read_head, sniff};
 use crate::bytes::tar::{BLOCK, looks_like_tar};
 use crate::bytes::{Compression, Hasher, Progress, Tap};
@@ -66,8 +66,10 @@ pub fn scan<'r>(
         };
         return Err(LayerErrorKind::NotTar(what));
     }
-    let mut archive = tar::Archive::new(Skipper::new(Cursor::new(block).chain(plain)));
-    let walked = walk_entries(&mut archive, opts, &mut scan);
+    let pass = Pass::default();
+    let skipper = Skipper::passing(Cursor::new(block).chain(plain), pass.clone());
+    let mut archive = tar::Archive::new(skipper);
+    let walked = walk_entries(&mut archive, opts, &pass, &mut scan);
     let (_, mut plain) = archive.into_inner().into_inner().into_inner();
     if let Err(kind) = walked {
         return Err(match plain.error.take() {

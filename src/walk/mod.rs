@@ -5,6 +5,8 @@
 //!
 //! - [`layer`]: the reader stack and [`scan`];
 //! - [`entries`]: the tar entry loop (normal forms, whiteout markers, captures);
+//! - [`elf`]: an ELF file's section headers, read in bounded windows as its content
+//!   streams by, and what `strip` would save on it;
 //! - [`skip`]: the forward-only skipper that bounds what a crafted tar can make it hold;
 //! - [`verify`]: what to hash under a [`VerifyPolicy`](crate::bytes::VerifyPolicy), and
 //!   the size and digest checks;
@@ -13,6 +15,7 @@
 //! blobs through plain readers and knows nothing of where they come from (no source
 //! types) nor of merging (the model's tree does that).
 
+pub mod elf;
 pub mod entries;
 pub mod layer;
 pub mod options;

@@ -41,6 +41,9 @@ pub struct ScanOptions<'a> {
     /// Record the metadata of every entry at, under or above this normalised path
     /// (into `watched`), for `imgsize explain`.
     pub watch: Option<&'a [u8]>,
+    /// Read the headers of ELF files for what `strip` would save on them (into
+    /// `unstripped`): bounded windows of their content ([`super::elf`]).
+    pub elf: bool,
     /// The memory the decoder may use (zstd window, xz dictionary).
     pub decoder_limit: DecoderLimit,
 }

@@ -1,6 +1,8 @@
 //! The top of the reader stack the tar parser sees, and an error recorder under it.
 
+use std::cell::Cell;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::rc::Rc;
 
 use crate::bytes::compression::READ_BUF;
 
@@ -20,14 +22,23 @@ pub struct Skipper<R> {
     pos: u64,
     /// Bytes read since the last skip.
     run: u64,
+    /// Set while file content is streamed through a bounded buffer: not held, so not
+    /// counted in the run.
+    pass: Pass,
 }
 
 impl<R: Read> Skipper<R> {
     pub fn new(inner: R) -> Self {
+        Self::passing(inner, Pass::default())
+    }
+
+    /// A skipper whose run is not counted while `pass` streams content by.
+    pub fn passing(inner: R, pass: Pass) -> Self {
         Skipper {
             inner: BufReader::with_capacity(READ_BUF, inner),
             pos: 0,
             run: 0,
+            pass,
         }
     }
 
@@ -41,7 +52,9 @@ impl<R: Read> Read for Skipper<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.pos += n as u64;
-        self.run += n as u64;
+        if !self.pass.0.get() {
+            self.run += n as u64;
+        }
         if self.run > MAX_READ_RUN {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -78,6 +91,32 @@ impl<R: Read> Seek for Skipper<R> {
             self.pos += step as u64;
         }
         Ok(self.pos)
+    }
+}
+
+/// Marks the reads of file content that go through a bounded buffer and are not held
+/// (hashed, or passed over to the next window of an ELF file): the parser holds only
+/// what it reads otherwise, so only that counts against [`MAX_READ_RUN`]. Shared
+/// between the entry loop and the [`Skipper`] of one walk, on one thread.
+#[derive(Clone, Default)]
+pub struct Pass(Rc<Cell<bool>>);
+
+impl Pass {
+    /// Run `f`, its reads streamed by rather than held.
+    pub fn streaming<T>(&self, f: impl FnOnce() -> T) -> T {
+        let before = self.0.replace(true);
+        let out = f();
+        self.0.set(before);
+        out
+    }
+
+    /// Read and drop `n` bytes of `r`.
+    pub fn over<R: Read>(&self, r: &mut R, n: u64) -> io::Result<()> {
+        let copied = self.streaming(|| io::copy(&mut r.take(n), &mut io::sink()))?;
+        if copied < n {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        Ok(())
     }
 }
 
@@ -137,5 +176,18 @@ mod tests {
         s.seek(SeekFrom::Current(1)).expect("skip");
         let mut more = vec![0; 4096];
         s.read_exact(&mut more).expect("a new run");
+    }
+
+    #[test]
+    fn content_passed_over_is_not_held() {
+        let pass = Pass::default();
+        let mut s = Skipper::passing(io::repeat(7).take(3 * MAX_READ_RUN), pass.clone());
+        pass.over(&mut s, 2 * MAX_READ_RUN).expect("streamed by");
+        let mut buf = vec![0; 4096];
+        s.read_exact(&mut buf).expect("a short run after it");
+        let e = pass
+            .over(&mut s, 2 * MAX_READ_RUN)
+            .expect_err("past the end");
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
     }
 }

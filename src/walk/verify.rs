@@ -37,6 +37,7 @@ pub fn scan_options<'a>(
         capture,
         hash_files: None,
         watch: None,
+        elf: false,
         decoder_limit: Default::default(),
     })
 }
@@ -61,6 +62,7 @@ pub fn stream_options<'a>(
         capture,
         hash_files: None,
         watch: None,
+        elf: false,
         decoder_limit: Default::default(),
     }
 }

@@ -83,6 +83,16 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().expect("gzip")
 }
 
+/// The report of an image written as a docker archive, which must read whole.
+pub fn report_of(img: &builder::Image) -> Report {
+    let dir = tmp();
+    let path = dir.path().join("image.tar");
+    builder::docker_archive(img, &path).expect("write fixture");
+    let r = analyze(&path).expect("analyze");
+    assert!(r.complete, "problems: {:?}", r.problems);
+    r
+}
+
 /// A fresh temporary directory.
 pub fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")

@@ -424,5 +424,7 @@ fn rule_reaches(rule: Rule, category: Category) -> bool {
         }
         Rule::DevDependencies | Rule::BuildTree => false,
         Rule::DeletedLater | Rule::ChmodDuplicate => false,
+        // Any category's files can be copied twice or carry symbols.
+        Rule::DuplicateFiles | Rule::Unstripped => false,
     }
 }

@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::binaries;
 use super::inputs::{Inputs, Key};
 use super::rule::{Rule, Scope};
 use crate::analyze::categories::Category;
@@ -160,6 +161,9 @@ pub(super) fn candidates(inp: &Inputs<'_>, facts: &LayerFacts, scans: &Scans) ->
         }
     }
     add_readds(inp, facts, &mut out);
+    for (key, atom) in binaries::atoms(inp, |l| facts.yours(l)) {
+        out.add(key, atom);
+    }
     out
 }
 

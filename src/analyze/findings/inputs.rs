@@ -1,11 +1,13 @@
 //! What the rules read, and what they give: findings and projections.
 
+use std::collections::HashMap;
+
 use super::rule::{Rule, Scope};
 use crate::analyze::base::Base;
 use crate::analyze::categories::Atoms;
 use crate::analyze::layers::LayerRow;
 use crate::analyze::packages::Owners;
-use crate::model::{FsTree, HistoryStep, ReAdd};
+use crate::model::{Duplicates, FsTree, HistoryStep, ReAdd, StripFile};
 
 /// One suggestion.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +82,10 @@ pub struct Inputs<'a> {
     pub base: &'a Base,
     pub owners: &'a Owners,
     pub readds: &'a [ReAdd],
+    /// Visible files of the same content at different paths.
+    pub duplicates: &'a [Duplicates],
+    /// ELF files `strip` would shrink.
+    pub unstripped: &'a [StripFile],
     /// The image's history, where the base's name may show (`ENV PYTHON_VERSION=…`).
     pub history: &'a [HistoryStep],
     pub stored: u64,
@@ -87,5 +93,33 @@ pub struct Inputs<'a> {
 
 pub(super) type Key = (Rule, Scope, usize);
 
-/// Candidate edits: each key with the atoms it drops.
+/// Candidate edits: each key with the atoms it drops (or, for `unstripped`, shrinks).
 pub(super) type Edits = Vec<(Key, Vec<u32>)>;
+
+/// What an edit removes of each atom: all its bytes for a drop; `strip`'s saving for
+/// the shrink of `unstripped`. Applied together, edits remove of each atom the most
+/// any of them removes: a dropped file saves its whole size, and its strip nothing more.
+pub(super) struct Amounts(HashMap<u32, u64>);
+
+impl Amounts {
+    /// The strip savings of the visible files `strip` would shrink, by atom.
+    pub(super) fn new(inp: &Inputs<'_>) -> Self {
+        let mut shrinks = HashMap::new();
+        for f in inp.unstripped {
+            let atom = inp.atoms.of_inode.get(f.inode as usize).copied();
+            if let Some(atom) = atom.filter(|&a| a != u32::MAX) {
+                let bytes = inp.atoms.get(atom).bytes;
+                shrinks.insert(atom, f.saving.min(bytes));
+            }
+        }
+        Amounts(shrinks)
+    }
+
+    /// What `rule`'s edit removes of `atom`.
+    pub(super) fn of(&self, inp: &Inputs<'_>, rule: Rule, atom: u32) -> u64 {
+        match rule {
+            Rule::Unstripped => self.0.get(&atom).copied().unwrap_or(0),
+            _ => inp.atoms.get(atom).bytes,
+        }
+    }
+}

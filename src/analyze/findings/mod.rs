@@ -11,15 +11,20 @@
 //! deletes are both an `apt-lists` and a `deleted-later` finding; a `.dockerignore`
 //! that drops `.git` also empties the `chmod -R` layer's copy of it), so each finding
 //! claims its edit's atoms and an atom already claimed counts once: the incremental
-//! figures add up to the projected saving. A multi-stage build is one more edit: the
+//! figures add up to the projected saving. One edit is not a drop: `strip` shrinks a
+//! file ([`inputs::Amounts`]); of an atom, edits together remove the most any one of
+//! them removes (a dropped file saves its size, and its strip nothing more). A
+//! multi-stage build is one more edit: the
 //! image becomes its runtime stage. Your layers' findings come first (you fix them by
 //! editing your Dockerfile); the base image's follow and are summed apart.
 //!
 //! One job a file: the rules' ids and words (`rule`), what they read and give
-//! (`inputs`), the drop rules' atoms in one pass (`candidates`), the runtime stage of
+//! (`inputs`), the drop rules' atoms in one pass (`candidates`), the rules on files'
+//! contents, `duplicate-files` and `unstripped` (`binaries`), the runtime stage of
 //! `multi-stage` (`stage`), a finding in words and figures (`words`); here, the order
 //! of the findings and the headline projections.
 
+mod binaries;
 mod candidates;
 mod ecosystems;
 mod inputs;
@@ -32,7 +37,7 @@ use std::collections::BinaryHeap;
 
 use crate::analyze::projection::Scans;
 use candidates::{LayerFacts, candidates};
-use inputs::{Edits, Key};
+use inputs::{Amounts, Edits, Key};
 pub use inputs::{Finding, Findings, Inputs, Projection, Structural};
 pub use rule::{DPKG_EXCLUDES, Rule, Scope};
 use stage::{Stage, runtime_stage, slim_name};
@@ -40,23 +45,27 @@ use words::finding;
 
 /// Order candidates greedily, each next the one that saves most on top of those
 /// before: lazily, since a candidate's gain only shrinks as others claim atoms.
+/// `claimed` is what the edits taken so far remove of each atom.
 fn greedy(
     mut cands: Edits,
-    claimed: &mut [bool],
+    claimed: &mut [u64],
     inp: &Inputs<'_>,
+    amounts: &Amounts,
     stage: Option<&Stage>,
 ) -> Vec<Finding> {
-    let bytes = |i: &u32| inp.atoms.get(*i).bytes;
-    let gain = |atoms: &[u32], claimed: &[bool]| {
+    let gain = |(key, atoms): &(Key, Vec<u32>), claimed: &[u64]| {
         atoms
             .iter()
-            .filter(|&&i| !claimed[i as usize])
-            .map(bytes)
+            .map(|&i| {
+                amounts
+                    .of(inp, key.0, i)
+                    .saturating_sub(claimed[i as usize])
+            })
             .sum::<u64>()
     };
     let alone: Vec<u64> = cands
         .iter()
-        .map(|(_, a)| a.iter().map(bytes).sum())
+        .map(|(key, a)| a.iter().map(|&i| amounts.of(inp, key.0, i)).sum())
         .collect();
     // (gain, alone, earlier layer first, rule order, index)
     let entry = |c: usize, g: u64, cands: &[(Key, Vec<u32>)]| {
@@ -69,7 +78,7 @@ fn greedy(
     let mut rows = Vec::new();
     while let Some(top) = heap.pop() {
         let c = top.4;
-        let g = gain(&cands[c].1, claimed);
+        let g = gain(&cands[c], claimed);
         let fresh = entry(c, g, &cands);
         if heap.peek().is_some_and(|next| *next > fresh) {
             heap.push(fresh);
@@ -79,10 +88,12 @@ fn greedy(
             continue;
         }
         let atoms = std::mem::take(&mut cands[c].1);
+        let rule = cands[c].0.0;
         for &i in &atoms {
-            claimed[i as usize] = true;
+            let removed = &mut claimed[i as usize];
+            *removed = (*removed).max(amounts.of(inp, rule, i));
         }
-        rows.push(finding(cands[c].0, &atoms, g, inp, stage));
+        rows.push(finding(cands[c].0, &atoms, g, inp, amounts, stage));
     }
     rows
 }
@@ -98,8 +109,9 @@ fn edits(inp: &Inputs<'_>) -> (Edits, Edits, Option<Stage>) {
     ecosystems::add(inp, &facts, &mut cands);
     for (key, seeds) in cands.0 {
         let atoms = match key.0 {
-            // The files still exist: only the re-added copies go.
-            Rule::ChmodDuplicate => seeds,
+            // The files still exist: only the re-added copies go. A strip shrinks the
+            // visible file; nothing else goes with it.
+            Rule::ChmodDuplicate | Rule::Unstripped => seeds,
             Rule::FullBase if runtime.is_some() => continue,
             Rule::JdkRuntime if key.1 == Scope::Base && runtime.is_some() => continue,
             _ => scans.closure(seeds),
@@ -127,20 +139,22 @@ fn edits(inp: &Inputs<'_>) -> (Edits, Edits, Option<Stage>) {
 /// structural change (multi-stage, or the base's slim variant) alone.
 fn headlines(
     inp: &Inputs<'_>,
+    amounts: &Amounts,
     yours: &Edits,
     base: &Edits,
     stage: Option<&Stage>,
 ) -> (Projection, Option<Structural>) {
-    let mut claimed = vec![false; inp.atoms.len()];
+    let mut claimed = vec![0u64; inp.atoms.len()];
     let mut saved = 0;
     for (key, atoms) in yours {
         if key.0 == Rule::MultiStage {
             continue;
         }
         for &i in atoms {
-            if !std::mem::replace(&mut claimed[i as usize], true) {
-                saved += inp.atoms.get(i).bytes;
-            }
+            let amount = amounts.of(inp, key.0, i);
+            let removed = &mut claimed[i as usize];
+            saved += amount.saturating_sub(*removed);
+            *removed = (*removed).max(amount);
         }
     }
     let fixes = Projection {
@@ -170,11 +184,12 @@ fn headlines(
 /// Find the suggestions: your layers' first, then the base image's.
 pub fn find(inp: &Inputs<'_>) -> Findings {
     let (yours, base, stage) = edits(inp);
-    let (fixes, structural) = headlines(inp, &yours, &base, stage.as_ref());
-    let mut claimed = vec![false; inp.atoms.len()];
-    let mut rows = greedy(yours, &mut claimed, inp, stage.as_ref());
+    let amounts = Amounts::new(inp);
+    let (fixes, structural) = headlines(inp, &amounts, &yours, &base, stage.as_ref());
+    let mut claimed = vec![0u64; inp.atoms.len()];
+    let mut rows = greedy(yours, &mut claimed, inp, &amounts, stage.as_ref());
     let saved_bytes = rows.iter().map(|f| f.incremental_bytes).sum();
-    let base_rows = greedy(base, &mut claimed, inp, stage.as_ref());
+    let base_rows = greedy(base, &mut claimed, inp, &amounts, stage.as_ref());
     let base_saved_bytes = base_rows.iter().map(|f| f.incremental_bytes).sum();
     rows.extend(base_rows);
     Findings {

@@ -32,6 +32,11 @@ pub enum Rule {
     BuildTree,
     /// A JDK installed where a JRE runs the application.
     JdkRuntime,
+    /// The same content at different paths in your layers (hashed).
+    DuplicateFiles,
+    /// ELF binaries and libraries shipped with symbol tables or debug info: `strip`
+    /// shrinks them (the one edit that is not a drop).
+    Unstripped,
 }
 
 /// Who can apply a fix.
@@ -72,6 +77,8 @@ impl Rule {
             Rule::DevDependencies,
             Rule::BuildTree,
             Rule::JdkRuntime,
+            Rule::DuplicateFiles,
+            Rule::Unstripped,
         ]);
         out
     }
@@ -90,6 +97,8 @@ impl Rule {
             Rule::DevDependencies => "dev-dependencies",
             Rule::BuildTree => "build-tree",
             Rule::JdkRuntime => "jdk-runtime",
+            Rule::DuplicateFiles => "duplicate-files",
+            Rule::Unstripped => "unstripped",
         }
     }
 
@@ -116,6 +125,8 @@ impl Rule {
             (Rule::DevDependencies, _) => "npm devDependencies installed in the image",
             (Rule::BuildTree, _) => "build output folders left beside the sources",
             (Rule::JdkRuntime, _) => "a full JDK installed where a JRE runs the application",
+            (Rule::DuplicateFiles, _) => "the same content at several paths",
+            (Rule::Unstripped, _) => "binaries and libraries with symbols or debug info",
         }
     }
 
@@ -128,6 +139,8 @@ impl Rule {
             (Rule::ChmodDuplicate, _) => "high",
             (Rule::MultiStage | Rule::DocsLocales | Rule::PackageTests, _) => "medium",
             (Rule::Bytecode | Rule::FullBase, _) => "low",
+            (Rule::DuplicateFiles, _) => "high",
+            (Rule::Unstripped, _) => "medium",
         }
     }
 

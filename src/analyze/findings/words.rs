@@ -3,8 +3,9 @@
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
+use super::binaries::{duplicate_fix, strip_fix};
 use super::candidates::readd_atoms;
-use super::inputs::{Finding, Inputs, Key};
+use super::inputs::{Amounts, Finding, Inputs, Key};
 use super::rule::{DPKG_EXCLUDES, Rule, Scope, rpm_nodocs_fix};
 use super::stage::{Stage, multi_stage_fix};
 use crate::analyze::layers::LayerRow;
@@ -78,6 +79,8 @@ pub(super) fn fix(key: Key, inp: &Inputs<'_>, atoms: &[u32], stage: Option<&Stag
             let names: Vec<&str> = inp.owners.jdk_packages.iter().take(3).map(String::as_str).collect();
             format!("the application needs a JRE, not the JDK ({}): build the jar in a separate stage and install `default-jre-headless` (or the matching `openjdk-*-jre-headless`) in the runtime stage", names.join(", "))
         }
+        (Rule::DuplicateFiles, _) => duplicate_fix(inp, atoms),
+        (Rule::Unstripped, _) => strip_fix(inp, atoms),
         (Rule::FullBase, _) => {
             let names: Vec<&str> = inp.owners.build_only.iter().take(4).map(|(n, _)| n.as_str()).collect();
             format!("the base image ships compilers and development files ({}): use its slim variant (e.g. `python:3.12-slim` for `python:3.12`), or a multi-stage build whose runtime stage starts from the slim one", names.join(", "))
@@ -91,22 +94,26 @@ pub(super) fn finding(
     atoms: &[u32],
     incremental: u64,
     inp: &Inputs<'_>,
+    amounts: &Amounts,
     stage: Option<&Stage>,
 ) -> Finding {
     let (rule, scope, mut layer) = key;
     let mut dirs: BTreeMap<u32, u64> = BTreeMap::new();
     let mut per_layer: BTreeMap<usize, u64> = BTreeMap::new();
     let mut compressed = 0.0;
+    let mut bytes = 0;
     for &i in atoms {
         let a = inp.atoms.get(i);
-        *dirs.entry(inp.tree.ancestor_at(a.node, 3)).or_default() += a.bytes;
-        *per_layer.entry(a.layer as usize).or_default() += a.bytes;
+        let amount = amounts.of(inp, rule, i);
+        bytes += amount;
+        *dirs.entry(inp.tree.ancestor_at(a.node, 3)).or_default() += amount;
+        *per_layer.entry(a.layer as usize).or_default() += amount;
         let r = if precompressed(inp.tree.name(a.node)) {
             1.0
         } else {
             inp.layers.get(a.layer as usize).map_or(1.0, ratio)
         };
-        compressed += a.bytes as f64 * r;
+        compressed += amount as f64 * r;
     }
     if matches!(rule, Rule::MultiStage | Rule::FullBase) {
         // The layer to change: for multi-stage one of yours, though the base's may
@@ -132,12 +139,14 @@ pub(super) fn finding(
         instruction: inp.layers.get(layer).and_then(|r| r.instruction.clone()),
         paths,
         path_count,
-        bytes: atoms.iter().map(|&i| inp.atoms.get(i).bytes).sum(),
+        bytes,
         incremental_bytes: incremental,
         compressed_bytes: compressed.round() as u64,
         // A stream cannot be read twice to hash both copies: path and size only.
         confidence: if rule == Rule::ChmodDuplicate && inp.readds.iter().any(|r| !r.confirmed) {
             "medium"
+        } else if rule == Rule::DuplicateFiles && inp.duplicates.iter().any(|d| !d.confirmed) {
+            "low"
         } else {
             rule.confidence(scope)
         },
