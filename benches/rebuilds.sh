@@ -9,14 +9,17 @@
 #   benches/rebuilds.sh [build]     build and save what is missing, then truth.tsv
 #   benches/rebuilds.sh truth       only (re)compute truth.tsv from the saved tars
 #   benches/rebuilds.sh compare     imgsize's projections on the naive images against
-#                                   the real savings (needs target/release/imgsize)
+#                                   the real savings (needs target/release/imgsize, or
+#                                   IMGSIZE=/path/to/imgsize)
 # Knobs: FORCE=1 rebuilds images already saved; ONLY="py-naive py-fix-apt" limits the
 # build to those images (bases they need are loaded from their tars, or built);
-# KEEP_DOCKER=1 keeps the daemon's data root (vfs, big) after the run; OUT=dir.
+# KEEP_DOCKER=1 keeps the daemon's data root (vfs, big) after the run; OUT=dir;
+# IMGSIZE=binary for `compare`.
 #
 # Needs root, docker (CLI + dockerd), debootstrap, python3, git, and network access to
-# the Debian archive, PyPI and the npm registry. No image is pulled: the base is a
-# `debootstrap --variant=minbase bookworm` root, imported with `docker import`.
+# the Debian archive, PyPI, the npm registry and crates.io (its sparse index). No image
+# is pulled: the base is a `debootstrap --variant=minbase bookworm` root, imported with
+# `docker import`.
 #
 # The engine: a private dockerd (vfs storage driver, no iptables, no bridge) with its
 # socket in /tmp/imgsize-rb, data root in bench-data/rebuilds/work/docker, stopped on
@@ -28,9 +31,12 @@
 # modes; ADD/COPY files belong to root).
 #
 # vfs copies the whole filesystem for every layer, so images keep few layers, builds
-# use --rm --force-rm, and each family's images are removed once saved (the data root
-# peaks at ~23 GB during the Python family; the saved tars take ~14 GB). A full run from
-# scratch takes ~45 min on 2 cores; a re-run with everything saved takes no time.
+# use --rm --force-rm, each rebuild is removed from the daemon once saved and the naive
+# image of a family once the family is done (the data root peaked at ~23 GB during the
+# Python family, when a family's images were all kept to its end; the saved tars take
+# ~27 GB: have ~40 GB free). The builds of a full run from scratch take ~72 min on 2
+# shared cores (Σ build-times.tsv: Python ~18, Node ~28, Rust ~16, Go ~6, Java ~3.5);
+# a re-run with everything saved takes no time.
 #
 # The images (Dockerfiles in ctx_for below; each build prints its Dockerfile):
 #   debian-min   debootstrap minbase root, apt lists and .debs removed as in the official
@@ -48,19 +54,48 @@
 #                kept); py-fix-all: the four together
 #   py-multistage build stage as py-naive (then rm .git, chmod); runtime FROM pyslim with
 #                the same apt packages (cleaned), dist-packages, /usr/local/bin, /app
-#   node-naive   FROM debian-min; apt-get install nodejs npm (no cleanup); COPY . /app;
-#                npm install (devDependencies and ~/.npm left); npm run build (tsc)
-#   node-fix-npmcache (&& npm cache clean --force), node-fix-apt (apt cleanup)
-#   node-multistage build stage as node-naive + npm prune --omit=dev; runtime FROM
-#                debian-min + nodejs --no-install-recommends (apt-get clean and lists
-#                removed in the RUN) + COPY --from=build /app
+#   node-naive   FROM debian-min; apt-get install nodejs npm build-essential (no
+#                cleanup); COPY . /app (app, ~3.4 MB .git); ONE RUN: npm install &&
+#                npm run build (tsc; devDependencies typescript, eslint, jest, @types
+#                and ~/.npm left)
+#   node-fix-*   one fix each, in the same RUN: npmcache (&& npm cache clean --force),
+#                devdeps (&& npm prune --omit=dev: install, build and prune in one RUN,
+#                the only difference from node-naive); apt (apt cleanup in the apt
+#                RUN); dockerignore (.git in .dockerignore)
+#   node-multistage build stage as node-naive + RUN npm prune --omit=dev && rm -rf .git;
+#                runtime FROM debian-min + nodejs --no-install-recommends (apt-get clean
+#                and lists removed in the RUN) + COPY --from=build /app
 #   go-naive     FROM debian-min; apt-get install golang-go git ca-certificates (no
-#                cleanup); COPY . /src; go build (standard library only)
-#   go-fix-apt (apt cleanup), go-multistage (runtime FROM debian-min + the binary)
+#                cleanup); COPY . /src; go build (standard library only; the build
+#                cache /root/.cache/go-build is left, ~0.5 MB)
+#   go-fix-apt (apt cleanup), go-fix-gocache (&& go clean -cache in the build RUN),
+#                go-multistage (runtime FROM debian-min + the binary)
+#   rust-naive   FROM debian-min; apt-get install cargo (rustc 1.63, no cleanup); COPY .
+#                /src; cargo build --release (serde, serde_derive, serde_json from
+#                crates.io, every crate pinned) && cp the binary to /usr/local/bin:
+#                /src/target and /root/.cargo/registry left
+#   rust-fix-*   one fix each, in the same RUN: target (&& rm -rf /src/target),
+#                cargocache (&& rm -rf /root/.cargo/registry); apt (apt cleanup)
+#   rust-multistage build stage as rust-naive; runtime FROM debian-min + the binary
+#   java-naive   FROM debian-min; apt-get install default-jdk-headless (no cleanup);
+#                COPY . /src; javac + jar (JDK only, no Maven) -> /app/app.jar
+#   java-fix-apt (apt cleanup in the apt RUN)
+#   java-fix-jre a JDK build stage builds the jar; the final stage is java-naive with
+#                default-jre-headless in place of default-jdk-headless (no cleanup),
+#                the same COPY . /src, and COPY --from=build of /src/out and the jar:
+#                it differs from java-naive by the JDK only
+#   java-multistage runtime FROM debian-min + default-jre-headless
+#                --no-install-recommends (apt cleaned in the RUN) + the jar
+# Not rebuilt here: the maven-cache rule (~/.m2) has no real rebuild (Maven Central is
+# not used); its fixtures in the tests cover it.
 # Sources are generated once, deterministically (fixed seed, fixed git dates), in
 # $OUT/work/src; pip and npm versions are pinned (npm's transitive ones by its registry).
-# Two runs from scratch gave the same stored bytes for every image but the npm layers
-# (npm's debug log in ~/.npm/_logs varies by a few bytes).
+# Two runs from scratch gave the same stored bytes for every Python, Node (revision 1)
+# and Go image but the npm layers (npm's debug log in ~/.npm/_logs varies by a few
+# bytes); the Rust, Java and Node revision 2 images were built once so far.
+# Stored bytes (truth.tsv): node-naive 1,519,767,552 (build-essential adds nothing:
+# npm recommends it), rust-naive 1,901,441,856 (target 113.8 MB, registry 6.6 MB),
+# java-naive 787,361,360, go-naive 1,361,328,938 (go-build cache 0.5 MB).
 set -euo pipefail
 umask 022
 
@@ -80,9 +115,19 @@ py-fix-all           py-naive      fixes
 py-multistage        py-naive      multi-stage
 node-fix-npmcache    node-naive    npm-cache
 node-fix-apt         node-naive    apt-lists,apt-archives
+node-fix-devdeps     node-naive    dev-dependencies
+node-fix-dockerignore node-naive   dockerignore
 node-multistage      node-naive    multi-stage
 go-fix-apt           go-naive      apt-lists,apt-archives
+go-fix-gocache       go-naive      go-cache
 go-multistage        go-naive      multi-stage
+rust-fix-target      rust-naive    build-tree
+rust-fix-cargocache  rust-naive    cargo-cache
+rust-fix-apt         rust-naive    apt-lists,apt-archives
+rust-multistage      rust-naive    multi-stage
+java-fix-apt         java-naive    apt-lists,apt-archives
+java-fix-jre         java-naive    jdk-runtime
+java-multistage      java-naive    multi-stage
 '
 # ---------------------------------------------------------------------------------------
 
@@ -90,16 +135,18 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${OUT:-$ROOT/bench-data/rebuilds}
 WORK=$OUT/work                  # sources, contexts, daemon data root, truth cache
 RUNDIR=/tmp/imgsize-rb          # socket, pidfile, exec root: short paths
-IMGSIZE=$ROOT/target/release/imgsize
+IMGSIZE=${IMGSIZE:-$ROOT/target/release/imgsize}
 STORED=$ROOT/benches/stored.py
 ROOTFS_TAR=$OUT/base/debootstrap-bookworm-minbase.tar
 MODE=${1:-build}
 
 BASES="debian-min pyfull pyslim"
 PY_IMAGES="py-naive py-fix-pipcache py-fix-apt py-fix-chmod py-fix-dockerignore py-fix-all py-multistage"
-NODE_IMAGES="node-naive node-fix-npmcache node-fix-apt node-multistage"
-GO_IMAGES="go-naive go-fix-apt go-multistage"
-ALL_IMAGES="$BASES $PY_IMAGES $NODE_IMAGES $GO_IMAGES"
+NODE_IMAGES="node-naive node-fix-npmcache node-fix-apt node-fix-devdeps node-fix-dockerignore node-multistage"
+GO_IMAGES="go-naive go-fix-apt go-fix-gocache go-multistage"
+RUST_IMAGES="rust-naive rust-fix-target rust-fix-cargocache rust-fix-apt rust-multistage"
+JAVA_IMAGES="java-naive java-fix-apt java-fix-jre java-multistage"
+ALL_IMAGES="$BASES $PY_IMAGES $NODE_IMAGES $GO_IMAGES $RUST_IMAGES $JAVA_IMAGES"
 
 mkdir -p "$OUT/logs" "$OUT/base" "$WORK/truth"
 export DOCKER_HOST=unix://$RUNDIR/docker.sock
@@ -295,10 +342,26 @@ EOF
   touch "$d/.done"
 }
 
+# A family's sources carry a revision in their .done marker; when the generator below
+# changes what it writes, bump the revision: the sources are regenerated and the family's
+# saved tars (built from the older sources) are removed, so that the next build redoes them.
+src_current() { # DIR REV
+  [ "$(cat "$1/.done" 2>/dev/null)" = "$2" ]
+}
+src_done() { # DIR REV IMAGES...: mark DIR as generated at REV, drop tars built from older sources
+  local d=$1 rev=$2 i
+  shift 2
+  for i in "$@"; do
+    if saved "$i"; then say "   $OUT/$i.tar was built from older sources: removed"; rm -f "$OUT/$i.tar"; fi
+  done
+  echo "$rev" >"$d/.done"
+}
+
+NODE_SRC_REV=2   # 2: jest in devDependencies, a .git with history in the context
 make_node_src() {
   local d=$WORK/src/node
-  [ -f "$d/.done" ] && return 0
-  say "== generating the Node app sources in $d"
+  src_current "$d" "$NODE_SRC_REV" && return 0
+  say "== generating the Node app sources in $d (revision $NODE_SRC_REV)"
   rm -rf "$d" && mkdir -p "$d/src"
   cat >"$d/package.json" <<'EOF'
 {
@@ -309,6 +372,7 @@ make_node_src() {
   "scripts": {
     "build": "tsc -p .",
     "lint": "eslint src",
+    "test": "jest",
     "start": "node dist/server.js"
   },
   "dependencies": {
@@ -320,6 +384,7 @@ make_node_src() {
     "@types/morgan": "1.9.9",
     "@types/node": "18.19.64",
     "eslint": "8.57.1",
+    "jest": "29.7.0",
     "typescript": "5.6.3"
   }
 }
@@ -378,7 +443,9 @@ EOF
 EOF
   cp /etc/ssl/certs/ca-certificates.crt "$d/host-ca.crt"
   normalize_modes "$d"
-  touch "$d/.done"
+  make_git "$d"
+  say "   app $(du -sb --exclude=.git "$d" | cut -f1) bytes, .git $(du -sb "$d/.git" | cut -f1) bytes"
+  src_done "$d" "$NODE_SRC_REV" $NODE_IMAGES
 }
 
 make_go_src() {
@@ -466,6 +533,196 @@ EOF
   touch "$d/.done"
 }
 
+# Rust: serde, serde_derive and serde_json, every crate of the graph pinned with `=` to
+# versions that Debian bookworm's rustc 1.63 / cargo 0.66 build. cargo 0.66 reads
+# crates.io's git index from github.com by default; the sparse index (index.crates.io)
+# is unstable there, enabled by `[unstable] sparse-registry = true` in .cargo/config.toml
+# (Debian's cargo accepts unstable options without RUSTC_BOOTSTRAP).
+RUST_SRC_REV=1
+make_rust_src() {
+  local d=$WORK/src/rust
+  src_current "$d" "$RUST_SRC_REV" && return 0
+  say "== generating the Rust app sources in $d (revision $RUST_SRC_REV)"
+  rm -rf "$d" && mkdir -p "$d/src" "$d/.cargo"
+  cat >"$d/Cargo.toml" <<'EOF'
+[package]
+name = "app"
+version = "0.1.0"
+edition = "2021"
+
+# the whole dependency graph, pinned (rustc 1.63: no newer proc-macro2, syn, serde)
+[dependencies]
+serde = { version = "=1.0.188", features = ["derive"] }
+serde_derive = "=1.0.188"
+serde_json = "=1.0.107"
+proc-macro2 = "=1.0.69"
+quote = "=1.0.33"
+syn = "=2.0.38"
+unicode-ident = "=1.0.12"
+itoa = "=1.0.9"
+ryu = "=1.0.15"
+EOF
+  printf '[unstable]\nsparse-registry = true\n' >"$d/.cargo/config.toml"
+  cat >"$d/src/catalog.rs" <<'EOF'
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Item {
+    pub id: u32,
+    pub name: String,
+    pub price_cents: u64,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+pub fn sample(n: u32) -> Vec<Item> {
+    (1..=n)
+        .map(|i| Item {
+            id: i,
+            name: format!("item {}", i),
+            price_cents: u64::from(i) * 150 + 99,
+            tags: if i % 3 == 0 { vec!["sale".into()] } else { vec![] },
+        })
+        .collect()
+}
+
+pub fn total(items: &[Item]) -> u64 {
+    items.iter().map(|it| it.price_cents).sum()
+}
+EOF
+  cat >"$d/src/main.rs" <<'EOF'
+mod catalog;
+
+use serde_json::json;
+
+fn main() {
+    let items = catalog::sample(50);
+    let text = serde_json::to_string(&items).expect("serialize");
+    let back: Vec<catalog::Item> = serde_json::from_str(&text).expect("parse");
+    assert_eq!(back, items);
+    let on_sale = back.iter().filter(|it| it.tags.iter().any(|t| t == "sale")).count();
+    println!("{}", json!({ "items": back.len(), "on_sale": on_sale, "total_cents": catalog::total(&back) }));
+}
+EOF
+  cp /etc/ssl/certs/ca-certificates.crt "$d/host-ca.crt"
+  normalize_modes "$d"
+  src_done "$d" "$RUST_SRC_REV" $RUST_IMAGES
+}
+
+# Java: a few classes in packages, the JDK only (no Maven: Maven Central is not used).
+JAVA_SRC_REV=1
+JAVA_MAIN=com.example.shop.Main
+make_java_src() {
+  local d=$WORK/src/java p
+  src_current "$d" "$JAVA_SRC_REV" && return 0
+  say "== generating the Java app sources in $d (revision $JAVA_SRC_REV)"
+  p=$d/src/com/example/shop
+  rm -rf "$d" && mkdir -p "$p/model" "$p/service" "$p/util"
+  cat >"$p/model/Item.java" <<'EOF'
+package com.example.shop.model;
+
+public final class Item {
+    private final int id;
+    private final String name;
+    private final long priceCents;
+
+    public Item(int id, String name, long priceCents) {
+        this.id = id;
+        this.name = name;
+        this.priceCents = priceCents;
+    }
+
+    public int id() { return id; }
+    public String name() { return name; }
+    public long priceCents() { return priceCents; }
+}
+EOF
+  cat >"$p/util/Money.java" <<'EOF'
+package com.example.shop.util;
+
+public final class Money {
+    private Money() {}
+
+    public static String format(long cents) {
+        return String.format("%d.%02d", cents / 100, cents % 100);
+    }
+}
+EOF
+  cat >"$p/util/Json.java" <<'EOF'
+package com.example.shop.util;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+import com.example.shop.model.Item;
+
+public final class Json {
+    private Json() {}
+
+    public static String item(Item it) {
+        return "{\"id\":" + it.id() + ",\"name\":\"" + it.name().replace("\"", "\\\"")
+            + "\",\"price\":" + Money.format(it.priceCents()) + "}";
+    }
+
+    public static String items(List<Item> items) {
+        return items.stream().map(Json::item).collect(Collectors.joining(",", "[", "]"));
+    }
+}
+EOF
+  cat >"$p/service/Catalog.java" <<'EOF'
+package com.example.shop.service;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+
+import com.example.shop.model.Item;
+
+public final class Catalog {
+    private final List<Item> items = new ArrayList<>();
+
+    public static Catalog sample(int n) {
+        Catalog c = new Catalog();
+        for (int i = 1; i <= n; i++) {
+            c.items.add(new Item(i, "item " + i, i * 150L + 99));
+        }
+        return c;
+    }
+
+    public List<Item> all() { return Collections.unmodifiableList(items); }
+
+    public Optional<Item> find(int id) {
+        return items.stream().filter(it -> it.id() == id).findFirst();
+    }
+
+    public long totalCents() {
+        return items.stream().mapToLong(Item::priceCents).sum();
+    }
+}
+EOF
+  cat >"$p/Main.java" <<'EOF'
+package com.example.shop;
+
+import com.example.shop.service.Catalog;
+import com.example.shop.util.Json;
+import com.example.shop.util.Money;
+
+public final class Main {
+    public static void main(String[] args) {
+        Catalog catalog = Catalog.sample(50);
+        System.out.println("items: " + catalog.all().size() + ", total " + Money.format(catalog.totalCents()));
+        System.out.println(Json.item(catalog.find(7).orElseThrow()));
+        if (args.length > 0 && args[0].equals("--all")) {
+            System.out.println(Json.items(catalog.all()));
+        }
+    }
+}
+EOF
+  normalize_modes "$d"
+  src_done "$d" "$JAVA_SRC_REV" $JAVA_IMAGES
+}
+
 # --------------------------------------------------------------------------- contexts --
 # Each image gets its own context $WORK/ctx/NAME: a copy of the sources (modes and
 # mtimes kept), its Dockerfile and a .dockerignore that keeps the Dockerfile and itself
@@ -481,6 +738,8 @@ new_ctx() { # NAME SRC [EXTRA-IGNORE...]  -> prints the context dir
 
 APT_CLEAN='apt-get clean && rm -rf /var/lib/apt/lists/*'
 PIP_RUN='PIP_CERT=/app/host-ca.crt pip install --break-system-packages -r requirements.txt'
+RUST_BUILD='cd /src && CARGO_HTTP_CAINFO=/src/host-ca.crt cargo build --release && cp target/release/app /usr/local/bin/app'
+JAVA_BUILD="cd /src && javac -d out \$(find src -name '*.java' | sort) && mkdir -p /app && jar cfe /app/app.jar $JAVA_MAIN -C out ."
 
 ctx_for() { # NAME -> writes the context and Dockerfile of image NAME
   local name=$1 c pipenv="" aptclean="" chmodrun=1 ign=()
@@ -543,33 +802,38 @@ WORKDIR /app
 CMD ["python3", "main.py"]
 EOF
     ;;
-  node-naive|node-fix-npmcache|node-fix-apt)
-    local npmclean=""
-    [ "$name" != node-fix-npmcache ] || npmclean=" && npm cache clean --force"
-    [ "$name" != node-fix-apt ] || aptclean=" && $APT_CLEAN"
-    c=$(new_ctx "$name" "$WORK/src/node")
+  node-naive|node-fix-npmcache|node-fix-apt|node-fix-devdeps|node-fix-dockerignore)
+    # install and build in ONE RUN, so that node-fix-devdeps differs by the prune only
+    # (a later RUN cannot take back the devDependencies the install layer holds)
+    local npmafter=""
+    case $name in
+    node-fix-npmcache) npmafter=" && npm cache clean --force" ;;
+    node-fix-devdeps) npmafter=" && NODE_EXTRA_CA_CERTS=/app/host-ca.crt npm prune --omit=dev" ;;
+    node-fix-apt) aptclean=" && $APT_CLEAN" ;;
+    node-fix-dockerignore) ign=(.git) ;;
+    esac
+    c=$(new_ctx "$name" "$WORK/src/node" "${ign[@]}")
     cat >"$c/Dockerfile" <<EOF
 FROM debian-min
-RUN apt-get update && apt-get install -y nodejs npm$aptclean
+RUN apt-get update && apt-get install -y nodejs npm build-essential$aptclean
 COPY . /app
 WORKDIR /app
-RUN NODE_EXTRA_CA_CERTS=/app/host-ca.crt npm install$npmclean
-RUN npm run build
+RUN NODE_EXTRA_CA_CERTS=/app/host-ca.crt npm install && npm run build$npmafter
 CMD ["node", "dist/server.js"]
 EOF
     ;;
   node-multistage)
     c=$(new_ctx "$name" "$WORK/src/node")
-    # runtime: nodejs only (no npm, no recommends), apt cleaned in the same RUN
+    # build stage as node-naive (the builder's cache serves it), then the prune and .git
+    # dropped; runtime: nodejs only (no npm, no recommends), apt cleaned in the same RUN
     # (apt-get clean too: debian-min has no docker-clean apt hook, unlike debian:bookworm)
     cat >"$c/Dockerfile" <<EOF
 FROM debian-min AS build
-RUN apt-get update && apt-get install -y nodejs npm
+RUN apt-get update && apt-get install -y nodejs npm build-essential
 COPY . /app
 WORKDIR /app
-RUN NODE_EXTRA_CA_CERTS=/app/host-ca.crt npm install
-RUN npm run build
-RUN NODE_EXTRA_CA_CERTS=/app/host-ca.crt npm prune --omit=dev
+RUN NODE_EXTRA_CA_CERTS=/app/host-ca.crt npm install && npm run build
+RUN NODE_EXTRA_CA_CERTS=/app/host-ca.crt npm prune --omit=dev && rm -rf /app/.git
 
 FROM debian-min
 RUN apt-get update && apt-get install -y --no-install-recommends nodejs && $APT_CLEAN
@@ -578,14 +842,16 @@ WORKDIR /app
 CMD ["node", "dist/server.js"]
 EOF
     ;;
-  go-naive|go-fix-apt)
+  go-naive|go-fix-apt|go-fix-gocache)
+    local goafter=""
     [ "$name" != go-fix-apt ] || aptclean=" && $APT_CLEAN"
+    [ "$name" != go-fix-gocache ] || goafter=" && go clean -cache"   # /root/.cache/go-build
     c=$(new_ctx "$name" "$WORK/src/go")
     cat >"$c/Dockerfile" <<EOF
 FROM debian-min
 RUN apt-get update && apt-get install -y golang-go git ca-certificates$aptclean
 COPY . /src
-RUN cd /src && go build -o /usr/local/bin/app .
+RUN cd /src && go build -o /usr/local/bin/app .$goafter
 CMD ["app"]
 EOF
     ;;
@@ -600,6 +866,81 @@ RUN cd /src && go build -o /usr/local/bin/app .
 FROM debian-min
 COPY --from=build /usr/local/bin/app /usr/local/bin/app
 CMD ["app"]
+EOF
+    ;;
+  rust-naive|rust-fix-target|rust-fix-cargocache|rust-fix-apt)
+    # the build leaves /src/target (release tree, deps, incremental data) and cargo's
+    # registry (/root/.cargo/registry: index cache, .crate files, unpacked sources)
+    local rustafter=""
+    case $name in
+    rust-fix-target) rustafter=" && rm -rf /src/target" ;;
+    rust-fix-cargocache) rustafter=" && rm -rf /root/.cargo/registry" ;;
+    rust-fix-apt) aptclean=" && $APT_CLEAN" ;;
+    esac
+    c=$(new_ctx "$name" "$WORK/src/rust")
+    cat >"$c/Dockerfile" <<EOF
+FROM debian-min
+RUN apt-get update && apt-get install -y cargo$aptclean
+COPY . /src
+RUN $RUST_BUILD$rustafter
+CMD ["app"]
+EOF
+    ;;
+  rust-multistage)
+    c=$(new_ctx "$name" "$WORK/src/rust")
+    cat >"$c/Dockerfile" <<EOF
+FROM debian-min AS build
+RUN apt-get update && apt-get install -y cargo
+COPY . /src
+RUN $RUST_BUILD
+
+FROM debian-min
+COPY --from=build /usr/local/bin/app /usr/local/bin/app
+CMD ["app"]
+EOF
+    ;;
+  java-naive|java-fix-apt)
+    [ "$name" != java-fix-apt ] || aptclean=" && $APT_CLEAN"
+    c=$(new_ctx "$name" "$WORK/src/java")
+    cat >"$c/Dockerfile" <<EOF
+FROM debian-min
+RUN apt-get update && apt-get install -y default-jdk-headless$aptclean
+COPY . /src
+RUN $JAVA_BUILD
+CMD ["java", "-jar", "/app/app.jar"]
+EOF
+    ;;
+  java-fix-jre)
+    # the JDK builds in a stage of its own; the final stage is java-naive with the JRE
+    # in place of the JDK (same apt style, no cleanup), the same sources, and the
+    # build's outputs (/src/out, the jar) copied in: it differs by the JDK only
+    c=$(new_ctx "$name" "$WORK/src/java")
+    cat >"$c/Dockerfile" <<EOF
+FROM debian-min AS build
+RUN apt-get update && apt-get install -y default-jdk-headless
+COPY . /src
+RUN $JAVA_BUILD
+
+FROM debian-min
+RUN apt-get update && apt-get install -y default-jre-headless
+COPY . /src
+COPY --from=build /src/out /src/out
+COPY --from=build /app/app.jar /app/app.jar
+CMD ["java", "-jar", "/app/app.jar"]
+EOF
+    ;;
+  java-multistage)
+    c=$(new_ctx "$name" "$WORK/src/java")
+    cat >"$c/Dockerfile" <<EOF
+FROM debian-min AS build
+RUN apt-get update && apt-get install -y default-jdk-headless
+COPY . /src
+RUN $JAVA_BUILD
+
+FROM debian-min
+RUN apt-get update && apt-get install -y --no-install-recommends default-jre-headless && $APT_CLEAN
+COPY --from=build /app/app.jar /app/app.jar
+CMD ["java", "-jar", "/app/app.jar"]
 EOF
     ;;
   *) say "!! no context for $name" >&2; exit 1 ;;
@@ -742,9 +1083,14 @@ family() { # BASES -- IMAGES...: build the wanted images of one family, naive fi
     if [ "$i" = "$naive" ]; then build_image "$i"; else build_image "$i" "$naive"; fi
     case $i in
     py-multistage) smoke "$i" python3 -c 'import flask, requests, docopt, shop; print(flask.__version__)' ;;
-    node-multistage) smoke "$i" node -e 'require("express"); require("morgan"); require("/app/dist/routes.js")' ;;
+    node-fix-devdeps|node-multistage) smoke "$i" node -e 'require("express"); require("morgan"); require("/app/dist/routes.js")' ;;
     go-multistage) smoke "$i" app -h ;;
+    rust-multistage) smoke "$i" app ;;
+    java-fix-jre|java-multistage) smoke "$i" java -jar /app/app.jar ;;
     esac
+    # only the naive image serves as cache to the others: drop each rebuild once saved
+    # (vfs: each of its layers is a full copy of its filesystem)
+    if [ "$i" != "$naive" ]; then note_disk; remove_images "$i"; fi
   done
   note_disk
   remove_images "${imgs[@]}"
@@ -854,6 +1200,8 @@ build)
   make_py_src
   make_node_src
   make_go_src
+  make_rust_src
+  make_java_src
   # bases first (saved for reference), then one family at a time, pruned once saved
   for b in $BASES; do
     if wanted "$b"; then start_daemon; need_base "$b"; else saved "$b" && say "= $b: $OUT/$b.tar exists, skipped"; fi
@@ -861,6 +1209,8 @@ build)
   family debian-min pyfull pyslim -- $PY_IMAGES
   family debian-min -- $NODE_IMAGES
   family debian-min -- $GO_IMAGES
+  family debian-min -- $RUST_IMAGES
+  family debian-min -- $JAVA_IMAGES
   if [ -n "$STARTED_DAEMON" ]; then
     remove_images $BASES
     note_disk
