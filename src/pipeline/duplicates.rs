@@ -24,17 +24,23 @@ pub(super) struct Names(HashMap<u32, Vec<Vec<u8>>>);
 /// bytes, two or more of them, at least one in a layer of yours; each group's inodes in
 /// the layers' order (the copy in the lowest layer first).
 pub(super) fn candidates(a: &Analysis, base: &Base) -> (Vec<Group>, Names) {
-    let heads: HashMap<u32, u64> = a.heads.iter().copied().collect();
-    let mut by_size: BTreeMap<(u64, u64), Vec<u32>> = BTreeMap::new();
-    for (i, ino) in a.tree.inodes().iter().enumerate() {
-        if ino.links > 0 && ino.size >= DUPLICATE_MIN_BYTES {
-            let head = heads.get(&(i as u32)).copied().unwrap_or(0);
-            by_size.entry((ino.size, head)).or_default().push(i as u32);
+    let inodes = a.tree.inodes();
+    let mut heads = vec![0u64; inodes.len()];
+    for &(i, h) in &a.heads {
+        if let Some(slot) = heads.get_mut(i as usize) {
+            *slot = h;
         }
     }
-    let inodes = a.tree.inodes();
-    let groups: Vec<Group> = by_size
-        .into_values()
+    let mut keyed: Vec<(u64, u64, u32)> = inodes
+        .iter()
+        .enumerate()
+        .filter(|(_, ino)| ino.links > 0 && ino.size >= DUPLICATE_MIN_BYTES)
+        .map(|(i, ino)| (ino.size, heads[i], i as u32))
+        .collect();
+    keyed.sort_unstable();
+    let groups: Vec<Group> = keyed
+        .chunk_by(|x, y| (x.0, x.1) == (y.0, y.1))
+        .map(|g| g.iter().map(|k| k.2).collect::<Vec<u32>>())
         .filter(|g| g.len() > 1)
         .filter(|g| {
             g.iter()

@@ -215,8 +215,8 @@ fn read_content<R: Read>(
 ) -> io::Result<()> {
     let index = scan.entries.len() as u32;
     if let Some(capture) = opts.capture
-        && size <= capture.limit(path).min(MAX_CAPTURE_LARGE)
         && capture.wants(path, size)
+        && size <= capture.limit(path).min(MAX_CAPTURE_LARGE)
     {
         let mut content = Vec::new();
         entry.take(size).read_to_end(&mut content)?;
@@ -226,12 +226,12 @@ fn read_content<R: Read>(
     {
         let digest = pass.streaming(|| hash_content(entry, size))?;
         scan.hashed.push((index, digest));
-    } else if opts.elf && etype != EntryType::GNUSparse && size >= elf::FIRST as u64 {
+    } else if opts.elf && etype != EntryType::GNUSparse && size >= DUPLICATE_MIN_BYTES {
+        // Smaller files are neither duplicates worth a finding nor binaries whose
+        // symbols weigh anything: their first bytes are not read.
         let mut first = [0u8; elf::FIRST];
         entry.read_exact(&mut first)?;
-        if size >= DUPLICATE_MIN_BYTES {
-            scan.heads.push((index, head_print(&first)));
-        }
+        scan.heads.push((index, head_print(&first)));
         if let Some(strip) = elf::read(entry, size, &first, pass)? {
             scan.unstripped.push(Unstripped {
                 entry: index,

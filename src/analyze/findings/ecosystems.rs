@@ -2,8 +2,6 @@
 //! the sources, a JDK where a JRE runs; and the paths the image's command names, which
 //! no fix may drop.
 
-use std::collections::HashMap;
-
 use super::candidates::{Candidates, LayerFacts};
 use super::inputs::Inputs;
 use super::rule::{Rule, Scope};
@@ -26,8 +24,32 @@ fn build_root(tree: &FsTree, dir: u32) -> bool {
     }
 }
 
+/// What is known of each folder for one question: unknown, no, yes (by node id).
+/// Asked for every file of an image, so a flat table rather than a map.
+pub(super) struct FolderMemo(Vec<u8>);
+
+impl FolderMemo {
+    pub(super) fn new(tree: &FsTree) -> Self {
+        FolderMemo(vec![0; tree.node_count()])
+    }
+
+    fn get(&self, dir: u32) -> Option<bool> {
+        match self.0.get(dir as usize) {
+            Some(1) => Some(false),
+            Some(2) => Some(true),
+            _ => None,
+        }
+    }
+
+    fn set(&mut self, dir: u32, yes: bool) {
+        if let Some(slot) = self.0.get_mut(dir as usize) {
+            *slot = if yes { 2 } else { 1 };
+        }
+    }
+}
+
 /// Whether the node is inside a build tree, asked once per folder.
-pub(super) fn in_build_tree(tree: &FsTree, node: u32, memo: &mut HashMap<u32, bool>) -> bool {
+pub(super) fn in_build_tree(tree: &FsTree, node: u32, memo: &mut FolderMemo) -> bool {
     folder_is_any(tree, node, memo, |d| build_root(tree, d))
 }
 
@@ -36,27 +58,27 @@ pub(super) fn in_build_tree(tree: &FsTree, node: u32, memo: &mut HashMap<u32, bo
 pub(super) fn folder_is_any(
     tree: &FsTree,
     node: u32,
-    memo: &mut HashMap<u32, bool>,
+    memo: &mut FolderMemo,
     test: impl Fn(u32) -> bool,
 ) -> bool {
     let mut chain = Vec::new();
     let mut at = tree.parent(node);
     let mut found = false;
     while let Some(dir) = at {
-        if let Some(&known) = memo.get(&dir) {
+        if let Some(known) = memo.get(dir) {
             found = known;
             break;
         }
         if test(dir) {
             found = true;
-            memo.insert(dir, true);
+            memo.set(dir, true);
             break;
         }
         chain.push(dir);
         at = tree.parent(dir);
     }
     for dir in chain {
-        memo.insert(dir, found);
+        memo.set(dir, found);
     }
     found
 }
@@ -146,7 +168,7 @@ pub(super) fn add(inp: &Inputs<'_>, facts: &LayerFacts, out: &mut Candidates) {
     let kept = entry_paths(inp.history);
     let named = |node: u32| !kept.is_empty() && kept.contains(&inp.tree.path_bytes(node));
     let owned = |o: &[bool], ino: u32| ino != u32::MAX && o.get(ino as usize) == Some(&true);
-    let mut memo = HashMap::new();
+    let mut memo = FolderMemo::new(inp.tree);
     for (i, a) in inp.atoms.iter().enumerate() {
         let (i, l) = (i as u32, a.layer as usize);
         if !facts.yours(l) {

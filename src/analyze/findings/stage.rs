@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::candidates::{LayerFacts, folder_is};
-use super::ecosystems::{copy_roots, entry_paths, folder_is_any, in_build_tree};
+use super::ecosystems::{FolderMemo, copy_roots, entry_paths, folder_is_any, in_build_tree};
 use super::inputs::Inputs;
 use crate::analyze::categories::Category;
 use crate::model::FsTree;
@@ -47,7 +47,7 @@ pub(super) fn runtime_stage(inp: &Inputs<'_>, facts: &LayerFacts) -> Option<(Vec
     }
     let slim = in_base;
     let owned = |o: &[bool], ino: u32| ino != u32::MAX && o.get(ino as usize) == Some(&true);
-    let (mut memo, mut tree_memo) = (HashMap::new(), HashMap::new());
+    let (mut memo, mut tree_memo) = (HashMap::new(), FolderMemo::new(inp.tree));
     let mut compiled = Compiled::of(inp, facts);
     let mut drops = Vec::new();
     for (i, a) in inp.atoms.iter().enumerate() {
@@ -86,7 +86,7 @@ pub(super) struct Compiled {
     sources: HashSet<u32>,
     /// What the CMD and ENTRYPOINT name.
     named: Vec<Vec<u8>>,
-    memo: HashMap<u32, bool>,
+    memo: FolderMemo,
 }
 
 impl Compiled {
@@ -120,7 +120,7 @@ impl Compiled {
         Some(Compiled {
             sources,
             named: entry_paths(inp.history),
-            memo: HashMap::new(),
+            memo: FolderMemo::new(inp.tree),
         })
     }
 

@@ -38,6 +38,10 @@ enum Format {
 }
 
 fn format_of(path: &[u8]) -> Option<Format> {
+    // Asked of every file of an image: the name's last byte rejects nearly all.
+    if !matches!(path.last(), Some(b's' | b'e' | b'b')) {
+        return None;
+    }
     let (dir, name) = split_parent(path);
     if !DIRS.contains(&dir) {
         return None;
