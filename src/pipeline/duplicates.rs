@@ -25,17 +25,18 @@ pub(super) struct Names(HashMap<u32, Vec<Vec<u8>>>);
 /// the layers' order (the copy in the lowest layer first).
 pub(super) fn candidates(a: &Analysis, base: &Base) -> (Vec<Group>, Names) {
     let inodes = a.tree.inodes();
-    let mut heads = vec![0u64; inodes.len()];
-    for &(i, h) in &a.heads {
-        if let Some(slot) = heads.get_mut(i as usize) {
-            *slot = h;
-        }
-    }
+    let mut heads = a.heads.clone();
+    heads.sort_unstable();
+    let head = |i: u32| {
+        heads
+            .binary_search_by_key(&i, |&(ino, _)| ino)
+            .map_or(0, |at| heads[at].1)
+    };
     let mut keyed: Vec<(u64, u64, u32)> = inodes
         .iter()
         .enumerate()
         .filter(|(_, ino)| ino.links > 0 && ino.size >= DUPLICATE_MIN_BYTES)
-        .map(|(i, ino)| (ino.size, heads[i], i as u32))
+        .map(|(i, ino)| (ino.size, head(i as u32), i as u32))
         .collect();
     keyed.sort_unstable();
     let groups: Vec<Group> = keyed
