@@ -100,7 +100,11 @@ def main():
         f = layer.extractfile(m)
         head = f.read(64)
         h = hashlib.sha256(head)
-        is_elf = head[:4] == b"\x7fELF" and len(head) == 64 and head[16] in (2, 3)
+        # The rule reads files of MIN_BYTES or more: smaller ones are neither counted.
+        is_elf = (
+            head[:4] == b"\x7fELF" and len(head) == 64 and head[16] in (2, 3)
+            and m.size >= MIN_BYTES
+        )
         out = open(os.path.join(scratch, "f"), "wb") if is_elf and li >= base else None
         if out:
             out.write(head)

@@ -194,13 +194,14 @@ fn many_functions() -> String {
 /// The programs: (name in the image, file, what a real strip saves).
 fn programs(dir: &Path) -> Vec<(String, PathBuf, u64)> {
     let many = many_functions();
-    let builds: [(&str, &str, &[&str]); 6] = [
+    let builds: [(&str, &str, &[&str]); 7] = [
         ("hello-g", HELLO, &["-g"]),
         ("hello-g-O2", HELLO, &["-g", "-O2"]),
         ("hello-plain", HELLO, &[]),
         ("hello-stripped", HELLO, &["-g", "-s"]),
         ("libshared.so", LIBRARY, &["-g", "-shared", "-fPIC"]),
         ("many-functions", &many, &["-g", "-O1"]),
+        ("emit-relocs", HELLO, &["-g", "-Wl,--emit-relocs"]),
     ];
     builds
         .iter()
@@ -220,7 +221,7 @@ fn strip_savings_equal_a_real_strip() {
     let dir = tmp();
     let progs = programs(dir.path());
     assert_eq!(progs[3].2, 0, "a stripped program has nothing to strip");
-    assert!(progs.iter().filter(|p| p.2 > 0).count() == 5);
+    assert!(progs.iter().filter(|p| p.2 > 0).count() == 6);
     for gzip in [false, true] {
         let mut img = Image::new("elf:1").layer(Layer::new(BASE).fill("etc/os-release", 20));
         for (name, file, _) in &progs {

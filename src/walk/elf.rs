@@ -39,11 +39,15 @@ struct Section {
     offset: u64,
     size: u64,
     link: u32,
+    /// For a relocation section, the section it applies to.
+    info: u32,
     align: u64,
 }
 
 const SHT_SYMTAB: u32 = 2;
+const SHT_RELA: u32 = 4;
 const SHT_NOBITS: u32 = 8;
+const SHT_REL: u32 = 9;
 const SHT_SYMTAB_SHNDX: u32 = 18;
 const SHF_ALLOC: u64 = 2;
 
@@ -117,6 +121,7 @@ impl Header {
                 offset: r.u64(24)?,
                 size: r.u64(32)?,
                 link: r.u32(40)?,
+                info: r.u32(44)?,
                 align: r.u64(48)?,
             }
         } else {
@@ -127,6 +132,7 @@ impl Header {
                 offset: r.u32(16)?.into(),
                 size: r.u32(20)?.into(),
                 link: r.u32(24)?,
+                info: r.u32(28)?,
                 align: r.u32(32)?.into(),
             }
         })
@@ -313,6 +319,15 @@ fn strip(h: &Header, sections: &[Section], strtab: &[u8], size: u64) -> Option<S
             {
                 *r = true;
             }
+        }
+    }
+    // Relocations kept for a linker (`--emit-relocs`, not loaded) go with the symbol
+    // table they name or the section they apply to.
+    for (i, s) in sections.iter().enumerate().skip(1) {
+        let reloc = (s.kind == SHT_RELA || s.kind == SHT_REL) && s.flags & SHF_ALLOC == 0;
+        let gone = |j: u32| j != 0 && removed.get(j as usize) == Some(&true);
+        if reloc && (gone(s.link) || gone(s.info)) {
+            removed[i] = true;
         }
     }
     if !removed.contains(&true) {
