@@ -88,6 +88,42 @@ fn duplicate_files_are_the_extra_copies() {
     assert!(npm.fix.contains("npm dedupe"), "{}", npm.fix);
 }
 
+/// The same changelog in two packages apt installed: the saving is one copy, and the
+/// fix says how to store it once (a hard link does: tar stores a link, not the bytes),
+/// or, under `/usr/share/doc`, that the docs filter leaves both out.
+fn duplicates_in_packages_are_hard_linked() {
+    let changelog = content(7, 6000);
+    let list =
+        |p: &str| format!("/.\n/usr/share/doc/{p}\n/usr/share/doc/{p}/changelog.Debian.gz\n");
+    let status: String = ["libc6", "liba", "liba-bin"]
+        .iter()
+        .map(|p| format!("Package: {p}\nStatus: install ok installed\nVersion: 1\n\n"))
+        .collect();
+    let img = Image::new("pkg:1")
+        .layer(Layer::new(BASE).fill("etc/os-release", 20))
+        .layer(
+            Layer::new("/bin/sh -c apt-get install -y liba-bin")
+                .data("usr/share/doc/liba/changelog.Debian.gz", changelog.clone())
+                .data("usr/share/doc/liba-bin/changelog.Debian.gz", changelog)
+                .file("var/lib/dpkg/status", status.as_bytes())
+                .file("var/lib/dpkg/info/liba.list", list("liba").as_bytes())
+                .file(
+                    "var/lib/dpkg/info/liba-bin.list",
+                    list("liba-bin").as_bytes(),
+                ),
+        );
+    let r = report(&img);
+    // The docs filter, ranked first, leaves out both copies: the link adds nothing on
+    // top of it.
+    assert_eq!(rows(&r, "docs-locales"), vec![(1, 12000, 12000)]);
+    assert_eq!(rows(&r, "duplicate-files"), vec![(1, 6000, 0)]);
+    let f = finding(&r, "duplicate-files", 1);
+    assert!(f.fix.contains("`hardlink`"), "{}", f.fix);
+    let own = report(&duplicates_image());
+    let mine = finding(&own, "duplicate-files", 1);
+    assert!(!mine.fix.contains("`hardlink`"), "{}", mine.fix);
+}
+
 /// Standard input cannot be read twice: the groups are by size and first bytes only,
 /// and say so.
 fn duplicates_of_a_stream_are_low_confidence() {
@@ -292,6 +328,7 @@ fn a_dropped_file_is_not_stripped_too() {
 }
 
 crate::tests![
+    duplicates_in_packages_are_hard_linked,
     duplicate_files_are_the_extra_copies,
     duplicates_of_a_stream_are_low_confidence,
     strip_savings_equal_a_real_strip,

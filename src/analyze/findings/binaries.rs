@@ -46,6 +46,10 @@ pub(super) fn duplicate_fix(inp: &Inputs<'_>, atoms: &[u32]) -> String {
     let ours: HashSet<u32> = atoms.iter().copied().collect();
     let mut node_modules = false;
     let mut in_base = false;
+    let packaged = atoms.iter().any(|&a| {
+        let ino = inp.atoms.get(a).inode;
+        inp.owners.dpkg.get(ino as usize) == Some(&true)
+    });
     for group in inp.duplicates {
         let extra = group.inodes.iter().skip(1).any(|&i| {
             let atom = inp.atoms.of_inode.get(i as usize).copied();
@@ -69,6 +73,9 @@ pub(super) fn duplicate_fix(inp: &Inputs<'_>, atoms: &[u32]) -> String {
         words.push("run `npm dedupe` in this RUN (one package installed at several places in `node_modules`)");
     }
     words.push("keep one copy and make the others a symlink or a hard link to it (`ln -s`, `ln`) in the same RUN that writes them, or install each file once (not a cached wheel or archive beside what it installed, not a vendored copy beside the package)");
+    if packaged {
+        words.push("where the copies are files of installed packages (the same changelog or library in several packages), `hardlink` (util-linux) or `rdfind -makehardlinks true` over their folders at the end of the RUN that installs them stores each content once; under `/usr/share/doc`, the `docs-locales` filter leaves them out");
+    }
     if in_base {
         words.push("the base image already ships the first copy: use it from there (a symlink), or build on a shared base that holds it");
     }
