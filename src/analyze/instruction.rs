@@ -46,6 +46,12 @@ pub fn instruction(created_by: &str) -> String {
     out
 }
 
+/// The arguments of an instruction in Dockerfile form (what [`instruction`] gives)
+/// when its keyword is `keyword` (`CMD`, `WORKDIR`, `COPY`, ...).
+pub fn arguments<'t>(text: &'t str, keyword: &str) -> Option<&'t str> {
+    text.strip_prefix(keyword)?.strip_prefix(' ').map(str::trim)
+}
+
 #[cfg(test)]
 mod tests {
     use super::instruction;

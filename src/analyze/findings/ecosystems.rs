@@ -5,6 +5,7 @@
 use super::candidates::{Candidates, LayerFacts};
 use super::inputs::Inputs;
 use super::rule::{Rule, Scope};
+use crate::analyze::instruction::{arguments, instruction};
 use crate::model::path::{join, normalize};
 use crate::model::{FsTree, HistoryStep};
 
@@ -83,32 +84,29 @@ pub(super) fn folder_is_any(
     found
 }
 
-/// The step's text after its instruction keyword, when it is one (`CMD`,
-/// `ENTRYPOINT`, `WORKDIR`), in either builder's history form.
-fn instruction<'h>(created_by: &'h str, keyword: &str) -> Option<&'h str> {
-    let text = created_by
-        .trim_start_matches("/bin/sh -c ")
-        .trim_start_matches("#(nop)")
-        .trim_start();
-    text.strip_prefix(keyword)
-        .filter(|rest| rest.starts_with(' '))
-        .map(str::trim)
+/// Each history step in Dockerfile form, with the WORKDIR in force after it
+/// (normalised, relative to the root).
+fn steps(history: &[HistoryStep]) -> Vec<(&HistoryStep, String, Vec<u8>)> {
+    let mut workdir = Vec::new();
+    history
+        .iter()
+        .filter_map(|step| {
+            let text = instruction(step.created_by.as_deref()?);
+            if let Some(w) = arguments(&text, "WORKDIR") {
+                workdir = resolve(&workdir, w);
+            }
+            Some((step, text, workdir.clone()))
+        })
+        .collect()
 }
 
 /// The paths the image's last CMD and ENTRYPOINT name (words with a `/`, relative
 /// ones taken from the WORKDIR then), normalised: what the image runs stays.
 pub(super) fn entry_paths(history: &[HistoryStep]) -> Vec<Vec<u8>> {
-    let mut workdir = Vec::new();
     let (mut cmd, mut entry) = (Vec::new(), Vec::new());
-    for step in history {
-        let Some(c) = step.created_by.as_deref() else {
-            continue;
-        };
-        if let Some(w) = instruction(c, "WORKDIR") {
-            workdir = resolve(&workdir, w);
-        }
+    for (_, text, workdir) in steps(history) {
         for (keyword, out) in [("CMD", &mut cmd), ("ENTRYPOINT", &mut entry)] {
-            if let Some(args) = instruction(c, keyword) {
+            if let Some(args) = arguments(&text, keyword) {
                 *out = words(args)
                     .filter(|w| w.contains('/'))
                     .map(|w| resolve(&workdir, w))
@@ -123,19 +121,11 @@ pub(super) fn entry_paths(history: &[HistoryStep]) -> Vec<Vec<u8>> {
 /// The folders your COPY/ADD steps copied into (their destination, taken from the
 /// WORKDIR then when relative; not the root): where a compiled language's sources are.
 pub(super) fn copy_roots(history: &[HistoryStep], app: impl Fn(usize) -> bool) -> Vec<Vec<u8>> {
-    let mut workdir = Vec::new();
     let mut out = Vec::new();
-    for step in history {
-        let Some(c) = step.created_by.as_deref() else {
-            continue;
-        };
-        if let Some(w) = instruction(c, "WORKDIR") {
-            workdir = resolve(&workdir, w);
-        }
-        let text = crate::analyze::instruction::instruction(c);
-        let dest = ["COPY ", "ADD "]
+    for (step, text, workdir) in steps(history) {
+        let dest = ["COPY", "ADD"]
             .iter()
-            .find_map(|k| text.strip_prefix(k))
+            .find_map(|k| arguments(&text, k))
             .and_then(|args| args.split_whitespace().last());
         if let (Some(dest), Some(l)) = (dest, step.layer)
             && app(l)
@@ -217,7 +207,7 @@ mod tests {
             .map(|p| String::from_utf8_lossy(&p).into_owned())
             .collect();
         assert_eq!(paths, ["src/target/release/app", "opt/app.jar"]);
-        assert_eq!(instruction("RUN cmd /x", "CMD"), None);
+        assert_eq!(arguments(&instruction("/bin/sh -c cmd /x"), "CMD"), None);
         let mut copy = [
             step("/bin/sh -c #(nop) WORKDIR /srv"),
             step("/bin/sh -c #(nop) COPY dir:0a1b2c in . "),
@@ -232,6 +222,6 @@ mod tests {
             .map(|p| String::from_utf8_lossy(&p).into_owned())
             .collect();
         assert_eq!(roots, ["srv", "src"]);
-        assert_eq!(instruction("CMDX a", "CMD"), None);
+        assert_eq!(arguments("CMDX a", "CMD"), None);
     }
 }

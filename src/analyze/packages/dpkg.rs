@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::record::{Record, measure, norm};
+use crate::analyze::instruction::{arguments, instruction};
 use crate::model::path::split_parent;
 use crate::model::{Analysis, CapturedFile, FsTree};
 
@@ -246,27 +247,6 @@ pub fn is_build_only(name: &str) -> bool {
         && (name.ends_with("-dev") || PREFIXES.iter().any(|p| name.starts_with(p))))
 }
 
-/// dpkg's own files about the packages of the build-only closure
-/// (`var/lib/dpkg/info/gcc-12.list`, `.md5sums`, maintainer scripts): gone with them.
-pub(super) fn dpkg_bookkeeping(tree: &FsTree, closure: &BTreeSet<String>, build: &mut [bool]) {
-    let Some(info) = tree
-        .lookup(b"var/lib/dpkg/info")
-        .filter(|_| !closure.is_empty())
-    else {
-        return;
-    };
-    for c in tree.children(info) {
-        let name = String::from_utf8_lossy(tree.name(c));
-        let pkg = name.split('.').next().unwrap_or("");
-        let pkg = pkg.split(':').next().unwrap_or(pkg);
-        if closure.contains(pkg)
-            && let Some(ino) = tree.inode(c)
-        {
-            build[ino as usize] = true;
-        }
-    }
-}
-
 /// Bytecode that Python wrote for a package's modules (`D/__pycache__/M.cpython-311.pyc`
 /// for `D/M.py`): Debian's postinst scripts compile them, so no package lists them, yet
 /// they go with the package. Marks each whose source is marked.
@@ -294,54 +274,78 @@ pub(super) fn bytecode_of_owned(tree: &FsTree, owned: &mut [bool]) {
     }
 }
 
+/// What the image runs that a package manager's marks do not tell: Python packages
+/// pip installed (a `RECORD` outside Debian's own `usr/lib/python3/`), npm packages (a
+/// `node_modules` package), Java (a `.jar` of its own, outside the system's
+/// `usr/share/` and `usr/lib/`, or `java` in its last CMD or ENTRYPOINT). Read once
+/// per report: the jar test walks every file.
+pub(super) struct Runs {
+    pip: bool,
+    npm: bool,
+    pub(super) java: bool,
+}
+
+impl Runs {
+    pub(super) fn of(a: &Analysis) -> Runs {
+        let pip = a.captured.iter().any(|c| {
+            split_parent(&c.path).1 == b"RECORD" && !c.path.starts_with(b"usr/lib/python3/")
+        });
+        let npm = a.captured.iter().any(|c| {
+            split_parent(&c.path).1 == b"package.json"
+                && c.path.windows(14).any(|w| w == b"node_modules/")
+        });
+        Runs {
+            pip,
+            npm,
+            java: java_runs(a),
+        }
+    }
+}
+
 /// The interpreters a runtime stage needs whatever apt (or dnf) marked them: Python's
-/// when pip installed packages (a `RECORD` outside Debian's own `usr/lib/python3/`),
-/// nodejs when npm did (a `node_modules` package), the JRE when the image runs Java.
+/// when pip installed packages, nodejs when npm did, the JRE when the image runs Java.
 /// Installed as a dependency of pip, npm or the JDK, they would otherwise leave with
 /// them.
 pub(super) fn interpreters<'a>(
-    a: &Analysis,
+    runs: &Runs,
     names: impl Iterator<Item = &'a String>,
 ) -> BTreeSet<String> {
-    let pip = a
-        .captured
-        .iter()
-        .any(|c| split_parent(&c.path).1 == b"RECORD" && !c.path.starts_with(b"usr/lib/python3/"));
-    let npm = a.captured.iter().any(|c| {
-        split_parent(&c.path).1 == b"package.json"
-            && c.path.windows(14).any(|w| w == b"node_modules/")
-    });
-    let java = java_runs(a);
     names
         .filter(|n| {
-            (pip && (n.as_str() == "python3" || n.starts_with("python3.")))
-                || (npm && n.as_str() == "nodejs")
-                || (java && is_jre(n))
+            (runs.pip && (n.as_str() == "python3" || n.starts_with("python3.")))
+                || (runs.npm && n.as_str() == "nodejs")
+                || (runs.java && is_jre(n))
         })
         .cloned()
         .collect()
 }
 
+/// `default-KIND*` or `openjdk-N-KIND[-headless]`.
+fn java_package(name: &str, kind: &str) -> bool {
+    let openjdk = name.strip_prefix("openjdk-").is_some_and(|rest| {
+        rest.ends_with(&format!("-{kind}")) || rest.ends_with(&format!("-{kind}-headless"))
+    });
+    openjdk || name.starts_with(&format!("default-{kind}"))
+}
+
 /// A JDK package: what compiles Java (a JRE runs it).
 pub(super) fn is_jdk(name: &str) -> bool {
-    let openjdk =
-        |ends: [&str; 2]| name.starts_with("openjdk-") && ends.iter().any(|e| name.ends_with(e));
-    name.starts_with("default-jdk") || openjdk(["-jdk", "-jdk-headless"])
+    java_package(name, "jdk")
 }
 
 /// A JRE package.
 pub(super) fn is_jre(name: &str) -> bool {
-    let openjdk =
-        |ends: [&str; 2]| name.starts_with("openjdk-") && ends.iter().any(|e| name.ends_with(e));
-    name.starts_with("default-jre") || openjdk(["-jre", "-jre-headless"])
+    java_package(name, "jre")
 }
 
-/// Whether the image runs Java: a `.jar` of its own (outside the system's
-/// `usr/share/` and `usr/lib/`), or `java` in its CMD or ENTRYPOINT.
-pub(super) fn java_runs(a: &Analysis) -> bool {
+/// Whether the image runs Java: a `.jar` of its own, or `java` in its last CMD or
+/// ENTRYPOINT.
+fn java_runs(a: &Analysis) -> bool {
     let command = a.history.iter().rev().find_map(|h| {
-        let c = h.created_by.as_deref()?;
-        (c.contains("CMD") || c.contains("ENTRYPOINT")).then_some(c)
+        let text = instruction(h.created_by.as_deref()?);
+        ["CMD", "ENTRYPOINT"]
+            .iter()
+            .find_map(|k| arguments(&text, k).map(str::to_string))
     });
     if command.is_some_and(|c| c.contains("java")) {
         return true;
@@ -354,17 +358,21 @@ pub(super) fn java_runs(a: &Analysis) -> bool {
     })
 }
 
-/// apt's downloaded `.deb` files of the packages of `closure`
-/// (`var/cache/apt/archives/NAME_VERSION_ARCH.deb`): gone once they are not installed.
-fn cached_debs(tree: &FsTree, closure: &BTreeSet<String>, out: &mut [bool]) {
-    let Some(dir) = tree.lookup(b"var/cache/apt/archives") else {
+/// Mark the files of the folder `dir` that `package` names as a package of `closure`
+/// (dpkg's lists and scripts in `var/lib/dpkg/info`, apt's downloaded `.deb` files).
+fn mark_named(
+    tree: &FsTree,
+    dir: &[u8],
+    closure: &BTreeSet<String>,
+    package: impl Fn(&str) -> Option<&str>,
+    out: &mut [bool],
+) {
+    let Some(dir) = tree.lookup(dir).filter(|_| !closure.is_empty()) else {
         return;
     };
     for c in tree.children(dir) {
         let name = String::from_utf8_lossy(tree.name(c));
-        let pkg = name.split('_').next().unwrap_or("");
-        if name.ends_with(".deb")
-            && closure.contains(pkg)
+        if package(&name).is_some_and(|p| closure.contains(p))
             && let Some(ino) = tree.inode(c)
         {
             out[ino as usize] = true;
@@ -372,11 +380,41 @@ fn cached_debs(tree: &FsTree, closure: &BTreeSet<String>, out: &mut [bool]) {
     }
 }
 
+/// dpkg's own files about the packages of a closure
+/// (`var/lib/dpkg/info/gcc-12.list`, `.md5sums`, maintainer scripts): gone with them.
+pub(super) fn dpkg_bookkeeping(tree: &FsTree, closure: &BTreeSet<String>, out: &mut [bool]) {
+    mark_named(
+        tree,
+        b"var/lib/dpkg/info",
+        closure,
+        |name| {
+            let pkg = name.split('.').next().unwrap_or("");
+            pkg.split(':').next()
+        },
+        out,
+    );
+}
+
+/// Mark the files of the packages of `closure`, with dpkg's own files about them.
+fn mark_closure(tree: &FsTree, dpkg: &Dpkg, closure: &BTreeSet<String>, out: &mut [bool]) {
+    let mut seen = vec![false; out.len()];
+    for name in closure {
+        let files = dpkg.packages[name].files.iter().map(Vec::as_slice);
+        measure(tree, files, &mut seen, |i| out[i as usize] = true);
+    }
+    dpkg_bookkeeping(tree, closure, out);
+}
+
 /// What installing a JRE in place of the JDK would not ship, when the image runs
 /// Java: the JDK packages and what only they pull in (the JRE and everything else
-/// kept), dpkg's lists of them and their `.deb` files in apt's cache; with the layers
-/// that installed a JDK package and the packages' names.
-pub(super) fn jdk_only(a: &Analysis, dpkg: &Dpkg) -> (Vec<bool>, BTreeSet<usize>, Vec<String>) {
+/// kept), dpkg's lists of them and their `.deb` files in apt's cache
+/// (`NAME_VERSION_ARCH.deb`); with the layers that installed a JDK package and the
+/// packages' names.
+pub(super) fn jdk_only(
+    a: &Analysis,
+    dpkg: &Dpkg,
+    runs: &Runs,
+) -> (Vec<bool>, BTreeSet<usize>, Vec<String>) {
     let mut out = vec![false; a.tree.inodes().len()];
     let jdk: BTreeSet<String> = dpkg
         .packages
@@ -384,38 +422,43 @@ pub(super) fn jdk_only(a: &Analysis, dpkg: &Dpkg) -> (Vec<bool>, BTreeSet<usize>
         .filter(|n| is_jdk(n))
         .cloned()
         .collect();
-    if jdk.is_empty() || !java_runs(a) {
+    if jdk.is_empty() || !runs.java {
         return (out, BTreeSet::new(), Vec::new());
     }
-    let mut roots = interpreters(a, dpkg.packages.keys());
+    let mut roots = interpreters(runs, dpkg.packages.keys());
     roots.extend(dpkg.packages.keys().filter(|n| is_jre(n)).cloned());
     let closure = dpkg.closure(&jdk, true, &roots);
-    let mut seen = vec![false; out.len()];
-    for name in &closure {
-        let files = dpkg.packages[name].files.iter().map(Vec::as_slice);
-        measure(&a.tree, files, &mut seen, |i| out[i as usize] = true);
-    }
-    dpkg_bookkeeping(&a.tree, &closure, &mut out);
-    cached_debs(&a.tree, &closure, &mut out);
+    mark_closure(&a.tree, dpkg, &closure, &mut out);
+    mark_named(
+        &a.tree,
+        b"var/cache/apt/archives",
+        &closure,
+        |name| {
+            name.ends_with(".deb")
+                .then(|| name.split('_').next())
+                .flatten()
+        },
+        &mut out,
+    );
     let layers = jdk.iter().map(|n| dpkg.packages[n].layer).collect();
     (out, layers, closure.into_iter().collect())
 }
 
 /// The files a runtime stage would not carry of the dpkg packages: those of the
 /// build-only packages and of everything only they, or only recommends, pull in.
-pub(super) fn runtime_unneeded(a: &Analysis, dpkg: &Dpkg, build: &BTreeSet<String>) -> Vec<bool> {
+pub(super) fn runtime_unneeded(
+    a: &Analysis,
+    dpkg: &Dpkg,
+    build: &BTreeSet<String>,
+    runs: &Runs,
+) -> Vec<bool> {
     let tree = &a.tree;
     let mut out = vec![false; tree.inodes().len()];
     if build.is_empty() {
         return out;
     }
-    let closure = dpkg.closure(build, false, &interpreters(a, dpkg.packages.keys()));
-    let mut seen = vec![false; out.len()];
-    for name in &closure {
-        let files = dpkg.packages[name].files.iter().map(Vec::as_slice);
-        measure(tree, files, &mut seen, |i| out[i as usize] = true);
-    }
-    dpkg_bookkeeping(tree, &closure, &mut out);
+    let closure = dpkg.closure(build, false, &interpreters(runs, dpkg.packages.keys()));
+    mark_closure(tree, dpkg, &closure, &mut out);
     bytecode_of_owned(tree, &mut out);
     out
 }

@@ -19,7 +19,9 @@ mod record;
 mod rpm;
 
 pub use dpkg::is_build_only;
-use dpkg::{Dpkg, bytecode_of_owned, dpkg_bookkeeping, interpreters, jdk_only, runtime_unneeded};
+use dpkg::{
+    Dpkg, Runs, bytecode_of_owned, dpkg_bookkeeping, interpreters, jdk_only, runtime_unneeded,
+};
 use npm::npm_dev;
 use others::others;
 pub use record::Manager;
@@ -195,8 +197,8 @@ impl Build {
 
 /// The files a runtime stage would not carry of the rpm packages: those of the
 /// build-only closure, keeping the interpreters pip or npm need.
-fn rpm_unneeded(a: &Analysis, rpm: &Rpm, build: &BTreeSet<String>, out: &mut [bool]) {
-    let closure = rpm.closure(build, &interpreters(a, rpm.packages.keys()));
+fn rpm_unneeded(a: &Analysis, rpm: &Rpm, build: &BTreeSet<String>, runs: &Runs, out: &mut [bool]) {
+    let closure = rpm.closure(build, &interpreters(runs, rpm.packages.keys()));
     let mut seen = vec![false; out.len()];
     for name in &closure {
         let files = rpm.packages[name].record.files.iter().map(Vec::as_slice);
@@ -278,7 +280,8 @@ pub fn table(a: &Analysis, base: &Base, top: usize) -> (Packages, Owners) {
     rpm.read(&a.captured, |p| a.tree.lookup(p).is_some());
     let build = Build::of(&dpkg, &rpm);
     let n = a.tree.inodes().len();
-    let (jdk, jdk_layers, jdk_packages) = jdk_only(a, &dpkg);
+    let runs = Runs::of(a);
+    let (jdk, jdk_layers, jdk_packages) = jdk_only(a, &dpkg, &runs);
     let mut owners = Owners {
         jdk,
         jdk_layers,
@@ -286,12 +289,12 @@ pub fn table(a: &Analysis, base: &Base, top: usize) -> (Packages, Owners) {
         dpkg: vec![false; n],
         build: vec![false; n],
         dev: npm_dev(a),
-        unneeded: runtime_unneeded(a, &dpkg, &build.dpkg),
+        unneeded: runtime_unneeded(a, &dpkg, &build.dpkg, &runs),
         rpm_docs: rpm_docs(a, &rpm),
         ..Owners::default()
     };
     if !build.rpm.is_empty() {
-        rpm_unneeded(a, &rpm, &build.rpm, &mut owners.unneeded);
+        rpm_unneeded(a, &rpm, &build.rpm, &runs, &mut owners.unneeded);
     }
     let notes = std::mem::take(&mut rpm.problems);
     let mut rows = rows(a, base, dpkg, rpm, &build, &mut owners);
