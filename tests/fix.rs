@@ -57,7 +57,7 @@ fn the_plan_writes_each_fix_where_it_belongs() {
     let plan = fix::plan(&r, &df, DOCKERFILE);
     assert_eq!(
         patch::apply(DOCKERFILE, &plan.hunks),
-        "FROM debian\n# the tools\n# imgsize: apt-lists, apt-archives: rm -rf /var/lib/apt/lists/* && apt-get clean\nRUN apt-get update && \\\n    apt-get install -y curl \\\n    && rm -rf /var/lib/apt/lists/* && apt-get clean\nCOPY . /app\n# imgsize: pip-cache: PIP_NO_CACHE_DIR=1\nENV PIP_NO_CACHE_DIR=1\nRUN [\"pip\", \"install\", \"-r\", \"/app/requirements.txt\"]\n# imgsize: npm-cache: npm cache clean --force\nRUN npm install \\\n    && npm cache clean --force\nCMD [\"node\", \"app\"]\n"
+        "FROM debian\n# the tools\n# imgsize: apt-archives, apt-lists: apt-get clean && rm -rf /var/lib/apt/lists/*\nRUN apt-get update && \\\n    apt-get install -y curl \\\n    && apt-get clean && rm -rf /var/lib/apt/lists/*\nCOPY . /app\n# imgsize: pip-cache: PIP_NO_CACHE_DIR=1\nENV PIP_NO_CACHE_DIR=1\nRUN [\"pip\", \"install\", \"-r\", \"/app/requirements.txt\"]\n# imgsize: npm-cache: npm cache clean --force\nRUN npm install \\\n    && npm cache clean --force\nCMD [\"node\", \"app\"]\n"
     );
     assert!(
         plan.ignore

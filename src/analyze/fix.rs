@@ -65,6 +65,16 @@ fn change(rule: Rule) -> Option<Change> {
     })
 }
 
+/// Where a command goes in a chain of fixes: pruning first, apt's lists last.
+fn order(cmd: &str) -> u8 {
+    match cmd {
+        "npm prune --omit=dev" => 0,
+        "apt-get clean" => 2,
+        "rm -rf /var/lib/apt/lists/*" => 3,
+        _ => 1,
+    }
+}
+
 /// The instruction of the target stage that starts at `line`.
 fn at_line(df: &Dockerfile, line: usize) -> Option<&Instruction> {
     df.stages
@@ -125,10 +135,13 @@ pub fn plan(report: &Report, df: &Dockerfile, text: &str) -> Plan {
             Change::Ignore(_) => {}
         }
     }
-    for (line, cmds) in appends {
+    for (line, mut cmds) in appends {
         let Some(inst) = at_line(df, line) else {
             continue;
         };
+        // What removes packages first, then the caches, apt's lists last: a cleanup
+        // before a step that writes its cache again would leave the cache behind.
+        cmds.sort_by_key(|(cmd, _, _)| order(cmd));
         let command: Vec<&str> = cmds.iter().map(|(c, _, _)| *c).collect();
         let rules: Vec<&str> = cmds.iter().map(|(_, r, _)| *r).collect();
         match patch::append_to_run(
