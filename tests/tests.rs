@@ -17,6 +17,7 @@ mod diff;
 mod dockerfile;
 mod ecosystems;
 mod engine;
+mod fix;
 mod formats;
 mod hostile;
 mod html;
@@ -52,6 +53,7 @@ fn main() {
         dockerfile::trials(),
         ecosystems::trials(),
         engine::trials(),
+        fix::trials(),
         formats::trials(),
         hostile::trials(),
         html::trials(),

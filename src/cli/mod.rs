@@ -2,6 +2,7 @@
 //! and the mapping of outcomes to exit codes (0 fine, 1 a budget failed, 2 an error).
 //! The only place `anyhow` lives.
 
+mod fix;
 mod progress;
 mod registry;
 
@@ -49,6 +50,10 @@ enum Command {
     /// What changed between two images (or a saved JSON report and an image): totals,
     /// categories, layers, paths, packages and findings.
     Diff(DiffArgs),
+    /// The suggestions written into the Dockerfile that built the image (given with
+    /// --dockerfile) and its .dockerignore: printed as a unified diff, or written with
+    /// --write. Fixes that are not a change of one instruction yet are listed apart.
+    Fix(FixArgs),
 }
 
 #[derive(Debug, Args)]
@@ -96,6 +101,18 @@ struct ExplainArgs {
     report: ReportArgs,
     /// The path or folder in the image (`/app`, `/root/.cache/pip`).
     path: String,
+}
+
+#[derive(Debug, Args)]
+struct FixArgs {
+    #[command(flatten)]
+    report: ReportArgs,
+    /// The build context, where `.dockerignore` is (default: the Dockerfile's folder).
+    #[arg(long, value_name = "DIR")]
+    context: Option<PathBuf>,
+    /// Write the changed files instead of printing the diff.
+    #[arg(long)]
+    write: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -403,6 +420,41 @@ fn report(args: &ReportArgs, explain: Option<&str>) -> Result<u8> {
     Ok(if report.complete { EXIT_OK } else { EXIT_ERROR })
 }
 
+/// `imgsize fix`: the report of the image, then its findings as changed files.
+fn fix_command(args: &FixArgs) -> Result<u8> {
+    let Some(dockerfile) = args.report.dockerfile.clone() else {
+        anyhow::bail!(
+            "imgsize fix needs the Dockerfile the image was built from: --dockerfile PATH"
+        );
+    };
+    let options = args.report.options(&[&args.report.image])?;
+    let bar = Bar::new(!args.report.no_progress);
+    let hooks = Hooks {
+        progress: &bar,
+        ..Hooks::default()
+    };
+    let image = &args.report.image;
+    let report = imgsize::run(image, &options, &hooks)
+        .map_err(|e| named(image, &e, args.report.platform.is_some()))?;
+    let patches = fix::patches(&report, &dockerfile, args.context.as_deref())?;
+    for line in &patches.left_out {
+        say("note", &format!("not written: {line}"));
+    }
+    if args.write {
+        fix::write(&patches)?;
+    } else {
+        let mut out = io::stdout().lock();
+        let base = fix::context(&dockerfile, args.context.as_deref());
+        match out.write_all(fix::diff(&patches, &base).as_bytes()) {
+            Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+                return Err(e).context("cannot write the diff");
+            }
+            _ => {}
+        }
+    }
+    Ok(EXIT_OK)
+}
+
 fn renderer(format: OutputFormat, width: Option<u16>) -> Box<dyn Renderer> {
     match format {
         OutputFormat::Table => Box::new(Table {
@@ -630,11 +682,12 @@ fn with_input(input: &str, problem: &str) -> String {
 }
 
 /// The formats each command accepts: its `--help` offers these, and no other parses.
-const FORMATS: [(&str, &[&str]); 4] = [
+const FORMATS: [(&str, &[&str]); 5] = [
     ("report", &["table", "json", "markdown", "sarif", "html"]),
     ("explain", &["table", "json"]),
     ("check", &["table", "json", "markdown", "junit", "sarif"]),
     ("diff", &["table", "json", "markdown", "html"]),
+    ("fix", &["table"]),
 ];
 
 /// The command line, with each command's `--format` narrowed to what it accepts and
@@ -653,7 +706,7 @@ fn command() -> clap::Command {
             .try_map(|text: String| OutputFormat::from_str(&text, true));
         cmd = cmd.mut_subcommand(name, |c| c.mut_arg("format", |a| a.value_parser(parser)));
     }
-    for name in ["explain", "diff"] {
+    for name in ["explain", "diff", "fix"] {
         cmd = cmd.mut_subcommand(name, |c| {
             c.mut_arg("tree", |a| a.hide(true))
                 .mut_arg("tree_nodes", |a| a.hide(true))
@@ -681,6 +734,7 @@ pub fn run() -> u8 {
         Command::Explain(args) => report(&args.report, Some(&args.path)),
         Command::Check(args) => check(args),
         Command::Diff(args) => diff(args),
+        Command::Fix(args) => fix_command(args),
     };
     match result {
         Ok(code) => code,

@@ -45,6 +45,8 @@ pub struct Stage {
 pub struct Dockerfile {
     /// The file as named by the user.
     pub file: String,
+    /// The escape character (`\\`, or a backtick by the `# escape=` directive).
+    pub escape: char,
     /// `ARG`s before the first `FROM`: name and default.
     pub global_args: Vec<(String, Option<String>)>,
     pub stages: Vec<Stage>,

@@ -14,6 +14,7 @@ pub mod junit;
 pub mod markdown;
 pub mod markdown_diff;
 pub mod markdown_text;
+pub mod patch;
 pub mod sarif;
 pub mod table;
 pub mod verdict;

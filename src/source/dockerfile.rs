@@ -149,6 +149,7 @@ pub fn parse(text: &str, file: &str) -> Result<Dockerfile> {
     let (escape, mut i) = directives(&lines, file)?;
     let mut df = Dockerfile {
         file: file.to_string(),
+        escape,
         global_args: Vec::new(),
         stages: Vec::new(),
     };
