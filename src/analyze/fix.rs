@@ -1,27 +1,81 @@
-//! The findings of a report written into its Dockerfile (the plan of `imgsize fix`):
-//! for each finding of yours whose layer `--dockerfile` matched to an instruction, the
-//! change of [`super::patch`] that applies its fix. Several fixes of one RUN end it
-//! with one chained command. Rules whose change is not a text edit of one line yet
-//! (`multi-stage`, `deleted-later`, `chmod-duplicate`, ...) are listed as left out,
-//! with the reason.
+//! The findings of a report written into its Dockerfile (the plan of `imgsize fix`).
+//!
+//! Two shapes of plan:
+//! - **in place**: each chosen finding's fix goes into the instruction of its layer
+//!   (a command ending the RUN, an `ENV` before it, `.dockerignore` patterns); several
+//!   fixes of one RUN end it with one chained command;
+//! - **multi-stage**, when the chosen findings include `multi-stage`: the target stage
+//!   becomes the build stage (with the fixes that keep junk out of what is copied) and
+//!   a runtime stage follows ([`super::stage_text`]).
+//!
+//! Each change carries the findings it applies, so its projected size is the same
+//! counterfactual the report gives ([`Findings::project`]). Findings whose fix is not
+//! written (a rule with no text edit yet, an exec-form RUN) are listed with why.
 
 use std::collections::BTreeMap;
 
 use super::Report;
 use super::categories::Category;
-use super::findings::{Rule, Scope};
+use super::findings::{BUILD_STAGE_FIXES, Finding, Projection, Rule, Scope};
 use super::patch::{self, Hunk, Refusal};
+use super::stage_text::{self, RuntimeStage};
 use crate::model::dockerfile::{Dockerfile, Instruction};
+
+/// Which findings to write.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Rule ids to write; empty: every high- and medium-confidence finding.
+    pub rules: Vec<String>,
+    /// Rule ids never to write.
+    pub skip: Vec<String>,
+    /// The runtime stage's base, in place of the one imgsize names.
+    pub runtime_base: Option<String>,
+}
+
+impl Selection {
+    fn wants(&self, f: &Finding) -> bool {
+        let code = f.rule.code();
+        let chosen = if self.rules.is_empty() {
+            matches!(f.confidence, "high" | "medium")
+        } else {
+            self.rules.iter().any(|r| r == code)
+        };
+        f.scope == Scope::Yours && chosen && !self.skip.iter().any(|r| r == code)
+    }
+}
+
+/// A change of the Dockerfile with the findings (indices into the report's rows) it
+/// applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub hunk: Hunk,
+    pub rows: Vec<usize>,
+}
 
 /// What `imgsize fix` would change.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     /// Changes of the Dockerfile, by line.
-    pub hunks: Vec<Hunk>,
+    pub changes: Vec<Change>,
     /// Patterns for `.dockerignore`, with the rule that asks them.
     pub ignore: Vec<(&'static str, &'static str)>,
+    /// The findings the `.dockerignore` patterns apply.
+    pub ignore_rows: Vec<usize>,
     /// Findings not written: (rule, layer, why).
     pub left_out: Vec<(&'static str, usize, String)>,
+    /// Notes on what was written (what to check by hand).
+    pub notes: Vec<String>,
+    /// The plan is a multi-stage build.
+    pub multi_stage: bool,
+    /// The image's projected size once every change is applied.
+    pub projected: Projection,
+}
+
+impl Plan {
+    /// The Dockerfile's hunks.
+    pub fn hunks(&self) -> Vec<Hunk> {
+        self.changes.iter().map(|c| c.hunk.clone()).collect()
+    }
 }
 
 /// The command that ends the RUN for a cache rule, when one does.
@@ -47,20 +101,18 @@ fn cache_command(c: Category) -> Option<&'static str> {
 
 /// What a rule's fix is as a change: a command ending the RUN, an `ENV` before it, or
 /// `.dockerignore` patterns.
-enum Change {
+enum Edit {
     Append(&'static str),
     Env(&'static str, &'static str),
     Ignore(&'static [&'static str]),
 }
 
-fn change(rule: Rule) -> Option<Change> {
+fn edit(rule: Rule) -> Option<Edit> {
     Some(match rule {
-        Rule::Cache(Category::PipCache) => Change::Env("PIP_NO_CACHE_DIR", "1"),
-        Rule::Cache(c) => Change::Append(cache_command(c)?),
-        Rule::DevDependencies => Change::Append("npm prune --omit=dev"),
-        Rule::Dockerignore => {
-            Change::Ignore(&[".git", ".hg", ".svn", "**/__pycache__", "**/*.pyc"])
-        }
+        Rule::Cache(Category::PipCache) => Edit::Env("PIP_NO_CACHE_DIR", "1"),
+        Rule::Cache(c) => Edit::Append(cache_command(c)?),
+        Rule::DevDependencies => Edit::Append("npm prune --omit=dev"),
+        Rule::Dockerignore => Edit::Ignore(&[".git", ".hg", ".svn", "**/__pycache__", "**/*.pyc"]),
         _ => return None,
     })
 }
@@ -75,7 +127,7 @@ fn order(cmd: &str) -> u8 {
     }
 }
 
-/// The instruction of the target stage that starts at `line`.
+/// The instruction that starts at `line`.
 fn at_line(df: &Dockerfile, line: usize) -> Option<&Instruction> {
     df.stages
         .iter()
@@ -92,29 +144,27 @@ fn refusal_text(r: Refusal) -> String {
     }
 }
 
-/// The plan for `report`'s findings on `text`, the Dockerfile `df` was parsed from.
-pub fn plan(report: &Report, df: &Dockerfile, text: &str) -> Plan {
-    let mut out = Plan::default();
+/// Commands to end a RUN with: (command, rule, finding row).
+type Appends = BTreeMap<usize, Vec<(&'static str, &'static str, usize)>>;
+
+/// Write the one-instruction fixes of `rows` (indices into the report's findings)
+/// into `out`.
+fn in_place(report: &Report, df: &Dockerfile, lines: &[&str], rows: &[usize], out: &mut Plan) {
     let Some(located) = &report.dockerfile else {
-        return out;
+        return;
     };
-    let lines = patch::split_lines(text);
-    // Commands to end each RUN with, by its first line, in the findings' order.
-    let mut appends: BTreeMap<usize, Vec<(&'static str, &'static str, usize)>> = BTreeMap::new();
-    for f in report
-        .findings
-        .rows
-        .iter()
-        .filter(|f| f.scope == Scope::Yours)
-    {
+    let mut appends = Appends::new();
+    for &r in rows {
+        let f = &report.findings.rows[r];
         let code = f.rule.code();
-        let Some(c) = change(f.rule) else {
+        let Some(e) = edit(f.rule) else {
             out.left_out
-                .push((code, f.layer, "not a one-line change yet".into()));
+                .push((code, f.layer, "no text edit for this rule yet".into()));
             continue;
         };
-        if let Change::Ignore(patterns) = c {
+        if let Edit::Ignore(patterns) = e {
             out.ignore.extend(patterns.iter().map(|p| (*p, code)));
+            out.ignore_rows.push(r);
             continue;
         }
         let Some(inst) = located.layer(f.layer).and_then(|l| at_line(df, l.line)) else {
@@ -122,44 +172,156 @@ pub fn plan(report: &Report, df: &Dockerfile, text: &str) -> Plan {
                 .push((code, f.layer, "no Dockerfile line matched the layer".into()));
             continue;
         };
-        match c {
-            Change::Append(cmd) => {
-                let cmds = appends.entry(inst.line).or_default();
-                if !cmds.iter().any(|(c, _, _)| *c == cmd) {
-                    cmds.push((cmd, code, f.layer));
-                }
-            }
-            Change::Env(name, value) => out
-                .hunks
-                .push(patch::env_before(&lines, inst.line, name, value, code)),
-            Change::Ignore(_) => {}
+        match e {
+            Edit::Append(cmd) => appends.entry(inst.line).or_default().push((cmd, code, r)),
+            Edit::Env(name, value) => out.changes.push(Change {
+                hunk: patch::env_before(lines, inst.line, name, value, code),
+                rows: vec![r],
+            }),
+            Edit::Ignore(_) => {}
         }
     }
-    for (line, mut cmds) in appends {
-        let Some(inst) = at_line(df, line) else {
-            continue;
-        };
-        // What removes packages first, then the caches, apt's lists last: a cleanup
-        // before a step that writes its cache again would leave the cache behind.
-        cmds.sort_by_key(|(cmd, _, _)| order(cmd));
-        let command: Vec<&str> = cmds.iter().map(|(c, _, _)| *c).collect();
-        let rules: Vec<&str> = cmds.iter().map(|(_, r, _)| *r).collect();
-        match patch::append_to_run(
-            &lines,
-            inst,
-            &command.join(" && "),
-            df.escape,
-            &rules.join(", "),
-        ) {
-            Ok(h) => out.hunks.push(h),
-            Err(r) => {
-                for (_, code, layer) in cmds {
-                    out.left_out.push((code, layer, refusal_text(r)));
-                }
+    for (line, cmds) in appends {
+        if let Some(inst) = at_line(df, line) {
+            end_run(report, df, lines, inst, cmds, out);
+        }
+    }
+}
+
+/// End the RUN `inst` with the commands of its fixes, chained in one order.
+fn end_run(
+    report: &Report,
+    df: &Dockerfile,
+    lines: &[&str],
+    inst: &Instruction,
+    mut cmds: Vec<(&'static str, &'static str, usize)>,
+    out: &mut Plan,
+) {
+    // What removes packages first, then the caches, apt's lists last: a cleanup
+    // before a step that writes its cache again would leave the cache behind.
+    cmds.sort_by_key(|(cmd, _, _)| order(cmd));
+    let mut command: Vec<&str> = Vec::new();
+    let mut rules: Vec<&str> = Vec::new();
+    for (c, rule, _) in &cmds {
+        if !command.contains(c) {
+            command.push(c);
+        }
+        if !rules.contains(rule) {
+            rules.push(rule);
+        }
+    }
+    match patch::append_to_run(lines, inst, &command.join(" && "), df.escape, &rules.join(", ")) {
+        Ok(hunk) => out.changes.push(Change {
+            hunk,
+            rows: cmds.iter().map(|(_, _, r)| *r).collect(),
+        }),
+        Err(e) => {
+            for (_, code, r) in cmds {
+                let layer = report.findings.rows[r].layer;
+                out.left_out.push((code, layer, refusal_text(e)));
             }
         }
     }
-    out.hunks.sort_by_key(|h| (h.start, h.end));
-    out.ignore.dedup();
+}
+
+/// The plan for `report`'s findings chosen by `select` on `text`, the Dockerfile `df`
+/// was parsed from.
+pub fn plan(report: &Report, df: &Dockerfile, text: &str, select: &Selection) -> Plan {
+    let mut out = Plan::default();
+    let lines = patch::split_lines(text);
+    let chosen: Vec<usize> = (0..report.findings.rows.len())
+        .filter(|&r| select.wants(&report.findings.rows[r]))
+        .collect();
+    let multi = chosen
+        .iter()
+        .copied()
+        .find(|&r| report.findings.rows[r].rule == Rule::MultiStage);
+    if let Some(m) = multi {
+        let build_fixes: Vec<usize> = chosen
+            .iter()
+            .copied()
+            .filter(|&r| BUILD_STAGE_FIXES.contains(&report.findings.rows[r].rule))
+            .collect();
+        match multi_stage(report, df, &lines, m, select, &mut out) {
+            Ok(()) => {
+                in_place(report, df, &lines, &build_fixes, &mut out);
+                out.multi_stage = true;
+                out.projected = report
+                    .findings
+                    .structural
+                    .as_ref()
+                    .map_or_else(Projection::default, |s| s.projection);
+                finish(&mut out);
+                return out;
+            }
+            Err(why) => out.left_out.push(("multi-stage", report.findings.rows[m].layer, why)),
+        }
+    }
+    let rows: Vec<usize> = chosen.into_iter().filter(|&r| Some(r) != multi).collect();
+    in_place(report, df, &lines, &rows, &mut out);
+    let written: Vec<&Finding> = out
+        .changes
+        .iter()
+        .flat_map(|c| &c.rows)
+        .chain(&out.ignore_rows)
+        .map(|&r| &report.findings.rows[r])
+        .collect();
+    out.projected = report.findings.project(written);
+    finish(&mut out);
     out
+}
+
+fn finish(out: &mut Plan) {
+    out.changes.sort_by_key(|c| (c.hunk.start, c.hunk.end));
+    let mut seen = Vec::new();
+    out.ignore.retain(|p| {
+        let new = !seen.contains(p);
+        seen.push(*p);
+        new
+    });
+}
+
+/// The multi-stage plan: the target stage named as the build stage, the runtime stage
+/// after it.
+fn multi_stage(
+    report: &Report,
+    df: &Dockerfile,
+    lines: &[&str],
+    row: usize,
+    select: &Selection,
+    out: &mut Plan,
+) -> Result<(), String> {
+    let structural = report
+        .findings
+        .structural
+        .as_ref()
+        .filter(|s| s.rule == Rule::MultiStage)
+        .ok_or("no runtime stage was projected")?;
+    let recipe = structural
+        .recipe
+        .as_ref()
+        .ok_or("no runtime stage was projected")?;
+    let located = report
+        .dockerfile
+        .as_ref()
+        .ok_or("no Dockerfile line matched the image")?;
+    let stage = RuntimeStage {
+        target: &located.stage,
+        recipe,
+        runtime_base: select
+            .runtime_base
+            .as_deref()
+            .or(structural.runtime_base.as_deref()),
+        slim: structural.slim_base,
+    };
+    let (hunks, notes) = stage_text::write(df, lines, &stage)?;
+    out.notes.extend(notes);
+    // The saving goes with the runtime stage (the last hunk); the build stage's
+    // rename carries none.
+    let last = hunks.len().saturating_sub(1);
+    for (i, hunk) in hunks.into_iter().enumerate() {
+        let rows = if i == last { vec![row] } else { Vec::new() };
+        out.changes.push(Change { hunk, rows });
+    }
+    Ok(())
 }

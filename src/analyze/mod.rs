@@ -19,6 +19,7 @@ pub mod patch;
 pub mod paths;
 pub mod projection;
 pub mod snapshot;
+pub mod stage_text;
 pub mod top;
 pub mod treemap;
 pub mod waste;

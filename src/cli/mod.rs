@@ -13,6 +13,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use imgsize::analyze::Budget;
+use imgsize::analyze::fix::Selection;
 use imgsize::analyze::SummaryOptions;
 use imgsize::bytes::{DecoderLimit, VerifyPolicy};
 use imgsize::render::format::visible;
@@ -113,6 +114,18 @@ struct FixArgs {
     /// Write the changed files instead of printing the diff.
     #[arg(long)]
     write: bool,
+    /// Write only this rule's findings (repeat for more; default: every high- and
+    /// medium-confidence finding of your layers, a multi-stage build when it applies).
+    #[arg(long = "rule", value_name = "RULE")]
+    rules: Vec<String>,
+    /// Never write this rule's findings (repeat for more): `--skip-rule multi-stage`
+    /// writes the fixes in place.
+    #[arg(long = "skip-rule", value_name = "RULE")]
+    skip_rules: Vec<String>,
+    /// The runtime stage's base image (default: the base's slim variant when imgsize
+    /// knows its name, else the base).
+    #[arg(long, value_name = "IMAGE")]
+    runtime_base: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -436,21 +449,40 @@ fn fix_command(args: &FixArgs) -> Result<u8> {
     let image = &args.report.image;
     let report = imgsize::run(image, &options, &hooks)
         .map_err(|e| named(image, &e, args.report.platform.is_some()))?;
-    let patches = fix::patches(&report, &dockerfile, args.context.as_deref())?;
-    for line in &patches.left_out {
-        say("note", &format!("not written: {line}"));
-    }
+    let select = Selection {
+        rules: args.rules.clone(),
+        skip: args.skip_rules.clone(),
+        runtime_base: args.runtime_base.clone(),
+    };
+    let patches = fix::patches(&report, &dockerfile, args.context.as_deref(), &select)?;
+    let base = fix::context(&dockerfile, args.context.as_deref());
     if args.write {
         fix::write(&patches)?;
-    } else {
-        let mut out = io::stdout().lock();
-        let base = fix::context(&dockerfile, args.context.as_deref());
-        match out.write_all(fix::diff(&patches, &base).as_bytes()) {
-            Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
-                return Err(e).context("cannot write the diff");
-            }
-            _ => {}
+    }
+    let text = match args.report.format {
+        OutputFormat::Json => {
+            let mut t = serde_json::to_string_pretty(&fix::json(&patches, &report, &base))
+                .context("cannot write the JSON")?;
+            t.push('\n');
+            t
         }
+        _ => {
+            for line in fix::summary(&patches, &report, &base) {
+                eprintln!("imgsize: {}", visible(&line));
+            }
+            if args.write {
+                String::new()
+            } else {
+                fix::diff(&patches, &base)
+            }
+        }
+    };
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            return Err(e).context("cannot write the diff");
+        }
+        _ => {}
     }
     Ok(EXIT_OK)
 }
@@ -687,7 +719,7 @@ const FORMATS: [(&str, &[&str]); 5] = [
     ("explain", &["table", "json"]),
     ("check", &["table", "json", "markdown", "junit", "sarif"]),
     ("diff", &["table", "json", "markdown", "html"]),
-    ("fix", &["table"]),
+    ("fix", &["table", "json"]),
 ];
 
 /// The command line, with each command's `--format` narrowed to what it accepts and

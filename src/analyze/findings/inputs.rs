@@ -33,6 +33,9 @@ pub struct Finding {
     pub compressed_bytes: u64,
     pub confidence: &'static str,
     pub fix: String,
+    /// What the fix removes, by atom (index into the classified atoms, bytes): how
+    /// [`Findings::project`] counts several fixes together.
+    pub removes: Vec<(u32, u64)>,
 }
 
 /// A projected size: what the image would store once a change is made.
@@ -56,6 +59,21 @@ pub struct Structural {
     /// The slim variant by name, when the base's name or history tells it
     /// (`python:3.12-slim` for `python:3.12`).
     pub runtime_base: Option<String>,
+    /// What the runtime stage of a multi-stage build installs and copies.
+    pub recipe: Option<Recipe>,
+}
+
+/// A runtime stage's making: the packages it installs by name (with
+/// `--no-install-recommends`) and the paths it copies whole from the build stage.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recipe {
+    /// dpkg packages your layers installed that the runtime needs, by name.
+    pub packages: Vec<String>,
+    /// Absolute paths to copy from the build stage, with the kept bytes under each.
+    pub copies: Vec<(String, u64)>,
+    /// Paths beyond the copies written (the smallest), and their bytes.
+    pub more: usize,
+    pub more_bytes: u64,
 }
 
 /// All findings, in the order their incremental savings are counted.
@@ -72,6 +90,27 @@ pub struct Findings {
     pub fixes: Projection,
     /// The multi-stage build or slim base, alone.
     pub structural: Option<Structural>,
+    /// The image's stored bytes, before any fix.
+    pub stored: u64,
+}
+
+impl Findings {
+    /// The projected size once `rows` are applied together: of each atom, the most
+    /// any of them removes (so overlapping fixes count their bytes once).
+    pub fn project<'a>(&self, rows: impl IntoIterator<Item = &'a Finding>) -> Projection {
+        let mut removed: HashMap<u32, u64> = HashMap::new();
+        for f in rows {
+            for &(atom, bytes) in &f.removes {
+                let r = removed.entry(atom).or_default();
+                *r = (*r).max(bytes);
+            }
+        }
+        let saved: u64 = removed.values().sum();
+        Projection {
+            stored_bytes: self.stored.saturating_sub(saved),
+            saved_bytes: saved,
+        }
+    }
 }
 
 /// What the rules read besides the atoms.

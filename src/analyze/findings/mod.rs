@@ -28,6 +28,7 @@ mod binaries;
 mod candidates;
 mod ecosystems;
 mod inputs;
+mod recipe;
 mod rule;
 mod stage;
 mod words;
@@ -38,7 +39,7 @@ use std::collections::BinaryHeap;
 use crate::analyze::projection::Scans;
 use candidates::{LayerFacts, candidates};
 use inputs::{Amounts, Edits, Key};
-pub use inputs::{Finding, Findings, Inputs, Projection, Structural};
+pub use inputs::{Finding, Findings, Inputs, Projection, Recipe, Structural};
 pub use rule::{DPKG_EXCLUDES, Rule, Scope};
 use stage::{Stage, runtime_stage, slim_name};
 use words::finding;
@@ -98,6 +99,10 @@ fn greedy(
     rows
 }
 
+/// The fixes a multi-stage build applies in its build stage, so that what the runtime
+/// stage copies leaves their files behind.
+pub const BUILD_STAGE_FIXES: [Rule; 3] = [Rule::Dockerignore, Rule::DevDependencies, Rule::BuildTree];
+
 /// Every candidate edit, closed over the re-adds it takes along, split by scope; the
 /// multi-stage edit among yours when it applies (and then no `full-base`).
 fn edits(inp: &Inputs<'_>) -> (Edits, Edits, Option<Stage>) {
@@ -122,10 +127,18 @@ fn edits(inp: &Inputs<'_>) -> (Edits, Edits, Option<Stage>) {
         }
     }
     let stage = runtime.map(|(drops, slim)| {
+        // What the build stage's own fixes remove before the runtime stage copies.
+        let gone: Vec<u32> = yours
+            .iter()
+            .filter(|(key, _)| BUILD_STAGE_FIXES.contains(&key.0))
+            .flat_map(|(_, atoms)| atoms.iter().copied())
+            .collect();
+        let recipe = recipe::recipe(inp, &facts, &drops, &gone);
         yours.push(((Rule::MultiStage, Scope::Yours, 0), drops));
         Stage {
             slim,
             name: slim.then(|| slim_name(inp)).flatten(),
+            recipe,
         }
     });
     for (_, atoms) in yours.iter_mut().chain(base.iter_mut()) {
@@ -175,6 +188,7 @@ fn headlines(
                 },
                 slim_base: key.0 == Rule::FullBase || stage.is_some_and(|s| s.slim),
                 runtime_base: stage.and_then(|s| s.name.clone()),
+                recipe: None,
             }
         })
         .filter(|s| s.projection.saved_bytes > 0);
@@ -185,7 +199,12 @@ fn headlines(
 pub fn find(inp: &Inputs<'_>) -> Findings {
     let (yours, base, stage) = edits(inp);
     let amounts = Amounts::new(inp);
-    let (fixes, structural) = headlines(inp, &amounts, &yours, &base, stage.as_ref());
+    let (fixes, mut structural) = headlines(inp, &amounts, &yours, &base, stage.as_ref());
+    if let (Some(s), Some(st)) = (structural.as_mut(), stage.as_ref())
+        && s.rule == Rule::MultiStage
+    {
+        s.recipe = Some(st.recipe.clone());
+    }
     let mut claimed = vec![0u64; inp.atoms.len()];
     let mut rows = greedy(yours, &mut claimed, inp, &amounts, stage.as_ref());
     let saved_bytes = rows.iter().map(|f| f.incremental_bytes).sum();
@@ -199,5 +218,6 @@ pub fn find(inp: &Inputs<'_>) -> Findings {
         base_saved_bytes,
         fixes,
         structural,
+        stored: inp.stored,
     }
 }

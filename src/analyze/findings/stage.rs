@@ -107,8 +107,20 @@ impl Compiled {
             return None;
         }
         let mut memo = HashMap::new();
+        // A Python or npm package of yours, not the system's (apt's python3 modules
+        // and the bytecode their postinst wrote come with cargo too).
+        let dpkg = |ino: u32| inp.owners.dpkg.get(ino as usize) == Some(&true);
+        let system = |node: u32| {
+            let p = inp.tree.path_bytes(node);
+            p.starts_with(b"usr/lib/") || p.starts_with(b"usr/share/")
+        };
         for a in inp.atoms.iter() {
-            if facts.yours(a.layer as usize) && in_package_dir(inp.tree, a.node, &mut memo) {
+            if facts.yours(a.layer as usize)
+                && a.hidden.is_none()
+                && !dpkg(a.inode)
+                && in_package_dir(inp.tree, a.node, &mut memo)
+                && !system(a.node)
+            {
                 return None;
             }
         }
@@ -149,6 +161,8 @@ pub(super) struct Stage {
     pub(super) slim: bool,
     /// That variant's name, when known.
     pub(super) name: Option<String>,
+    /// What it installs and copies.
+    pub(super) recipe: super::inputs::Recipe,
 }
 
 /// The multi-stage fix in words.
@@ -161,7 +175,7 @@ pub(super) fn multi_stage_fix(inp: &Inputs<'_>, stage: Option<&Stage>) -> String
         .map(|(n, _)| n.as_str())
         .collect();
     match stage {
-        Some(Stage { slim: true, name }) => {
+        Some(Stage { slim: true, name, .. }) => {
             let runtime = match name {
                 Some(n) => format!("`{n}`"),
                 None => "the base's slim variant (no compilers, `-dev` packages or caches)".into(),

@@ -102,10 +102,12 @@ pub(super) fn finding(
     let mut per_layer: BTreeMap<usize, u64> = BTreeMap::new();
     let mut compressed = 0.0;
     let mut bytes = 0;
+    let mut removes = Vec::with_capacity(atoms.len());
     for &i in atoms {
         let a = inp.atoms.get(i);
         let amount = amounts.of(inp, rule, i);
         bytes += amount;
+        removes.push((i, amount));
         *dirs.entry(inp.tree.ancestor_at(a.node, 3)).or_default() += amount;
         *per_layer.entry(a.layer as usize).or_default() += amount;
         let r = if precompressed(inp.tree.name(a.node)) {
@@ -151,5 +153,6 @@ pub(super) fn finding(
             rule.confidence(scope)
         },
         fix: fix((rule, scope, layer), inp, atoms, stage),
+        removes,
     }
 }

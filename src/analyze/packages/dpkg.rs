@@ -186,6 +186,29 @@ impl Dpkg {
     }
 }
 
+impl Dpkg {
+    /// The packages [`Dpkg::closure`] keeps from: what was installed by name (not
+    /// auto-installed) or is an interpreter the image runs, and is not built-only;
+    /// essential ones are left out (every base has them). Installing these with
+    /// `--no-install-recommends` gives what a runtime stage keeps. With the layer that
+    /// installed each.
+    pub(super) fn runtime_roots(
+        &self,
+        build: &BTreeSet<String>,
+        roots: &BTreeSet<String>,
+    ) -> Vec<(String, usize)> {
+        self.packages
+            .iter()
+            .filter(|(n, r)| {
+                !build.contains(*n)
+                    && !r.essential
+                    && (!self.auto.contains(*n) || roots.contains(*n))
+            })
+            .map(|(n, r)| (n.clone(), r.layer))
+            .collect()
+    }
+}
+
 /// A dpkg package needed only to build software.
 pub fn is_build_only(name: &str) -> bool {
     const EXACT: &[&str] = &[
@@ -445,22 +468,25 @@ pub(super) fn jdk_only(
 }
 
 /// The files a runtime stage would not carry of the dpkg packages: those of the
-/// build-only packages and of everything only they, or only recommends, pull in.
+/// build-only packages and of everything only they, or only recommends, pull in; with
+/// the packages a runtime stage installs by name to get the rest (see
+/// [`Dpkg::runtime_roots`]).
 pub(super) fn runtime_unneeded(
     a: &Analysis,
     dpkg: &Dpkg,
     build: &BTreeSet<String>,
     runs: &Runs,
-) -> Vec<bool> {
+) -> (Vec<bool>, Vec<(String, usize)>) {
     let tree = &a.tree;
     let mut out = vec![false; tree.inodes().len()];
     if build.is_empty() {
-        return out;
+        return (out, Vec::new());
     }
-    let closure = dpkg.closure(build, false, &interpreters(runs, dpkg.packages.keys()));
+    let roots = interpreters(runs, dpkg.packages.keys());
+    let closure = dpkg.closure(build, false, &roots);
     mark_closure(tree, dpkg, &closure, &mut out);
     bytecode_of_owned(tree, &mut out);
-    out
+    (out, dpkg.runtime_roots(build, &roots))
 }
 
 #[cfg(test)]

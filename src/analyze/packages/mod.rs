@@ -96,6 +96,9 @@ pub struct Owners {
     pub build_layers: BTreeSet<usize>,
     /// The build-only packages, biggest first.
     pub build_only: Vec<(String, u64)>,
+    /// The dpkg packages a runtime stage installs by name, with the layer that
+    /// installed each (empty without build-only packages).
+    pub runtime_roots: Vec<(String, usize)>,
 }
 
 /// Whether the walk should keep a file's content: the package databases only. Called
@@ -282,14 +285,16 @@ pub fn table(a: &Analysis, base: &Base, top: usize) -> (Packages, Owners) {
     let n = a.tree.inodes().len();
     let runs = Runs::of(a);
     let (jdk, jdk_layers, jdk_packages) = jdk_only(a, &dpkg, &runs);
+    let (unneeded, runtime_roots) = runtime_unneeded(a, &dpkg, &build.dpkg, &runs);
     let mut owners = Owners {
+        runtime_roots,
         jdk,
         jdk_layers,
         jdk_packages,
         dpkg: vec![false; n],
         build: vec![false; n],
         dev: npm_dev(a),
-        unneeded: runtime_unneeded(a, &dpkg, &build.dpkg, &runs),
+        unneeded,
         rpm_docs: rpm_docs(a, &rpm),
         ..Owners::default()
     };

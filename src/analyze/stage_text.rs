@@ -1,0 +1,292 @@
+//! A multi-stage build written into a Dockerfile: the target stage becomes the build
+//! stage (`AS build` added to its `FROM` when it has no name) and a runtime stage is
+//! appended: a base of its own, the packages the runtime needs installed with
+//! `--no-install-recommends` and apt's caches removed in the same RUN, what the report
+//! says the runtime needs copied with `COPY --from`, and the target lineage's
+//! metadata (`ARG`, `ENV`, then `WORKDIR`, `USER`, `EXPOSE`, `CMD`, ... in their
+//! order). Pure: text in, hunks out.
+
+use super::findings::Recipe;
+use super::patch::Hunk;
+use crate::model::dockerfile::{Dockerfile, Instruction};
+
+/// What the runtime stage is written from.
+pub struct RuntimeStage<'a> {
+    /// The stage the image was built from (its name, or its base when it has none).
+    pub target: &'a str,
+    pub recipe: &'a Recipe,
+    /// The runtime stage's base when known (a user's choice, or the slim variant).
+    pub runtime_base: Option<&'a str>,
+    /// The projection starts the runtime stage from the base's slim variant.
+    pub slim: bool,
+}
+
+/// Instructions the runtime stage repeats before its RUN, and after its copies.
+const EARLY: [&str; 2] = ["ARG", "ENV"];
+const LATE: [&str; 10] = [
+    "WORKDIR",
+    "USER",
+    "EXPOSE",
+    "LABEL",
+    "VOLUME",
+    "HEALTHCHECK",
+    "STOPSIGNAL",
+    "SHELL",
+    "ENTRYPOINT",
+    "CMD",
+];
+
+const RULE: &str = "# imgsize: multi-stage";
+
+/// The stages from the first one of the target's lineage to the target (a stage
+/// `FROM` an earlier stage's name continues it).
+fn lineage(df: &Dockerfile, target: &str) -> Option<Vec<usize>> {
+    let t = df
+        .stages
+        .iter()
+        .rposition(|s| s.name.as_deref() == Some(target) || (s.name.is_none() && s.base == target))?;
+    let mut out = vec![t];
+    let mut cur = t;
+    while let Some(p) = df.stages[..cur]
+        .iter()
+        .rposition(|s| s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&df.stages[cur].base)))
+    {
+        out.push(p);
+        cur = p;
+    }
+    out.reverse();
+    Some(out)
+}
+
+/// A name no stage has.
+fn free_name(df: &Dockerfile) -> String {
+    let taken = |n: &str| {
+        df.stages
+            .iter()
+            .any(|s| s.name.as_deref().is_some_and(|m| m.eq_ignore_ascii_case(n)))
+    };
+    (0..)
+        .map(|i| if i == 0 { "build".to_string() } else { format!("build{i}") })
+        .find(|n| !taken(n))
+        .unwrap_or_default()
+}
+
+fn ending(line: &str) -> &'static str {
+    if line.ends_with("\r\n") { "\r\n" } else { "\n" }
+}
+
+/// A path as a COPY argument: bare when it is plain, else the JSON form's string;
+/// `None` when it holds control characters.
+fn copy_line(from: &str, path: &str) -> Option<String> {
+    if path.chars().any(char::is_control) {
+        return None;
+    }
+    let plain = path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+@%:,=".contains(c));
+    Some(if plain {
+        format!("COPY --from={from} {path} {path}")
+    } else {
+        let q = serde_json::to_string(path).ok()?;
+        format!("COPY --from={from} [{q}, {q}]")
+    })
+}
+
+/// An instruction's lines as written.
+fn verbatim(lines: &[&str], inst: &Instruction) -> String {
+    lines
+        .get(inst.line.saturating_sub(1)..inst.end_line.min(lines.len()))
+        .map(|s| s.concat())
+        .unwrap_or_default()
+}
+
+/// The hunks of the multi-stage build, with notes on what to check by hand.
+pub fn write(
+    df: &Dockerfile,
+    lines: &[&str],
+    rs: &RuntimeStage<'_>,
+) -> Result<(Vec<Hunk>, Vec<String>), String> {
+    let stages = lineage(df, rs.target).ok_or("the image's stage is not in the Dockerfile")?;
+    let t = *stages.last().unwrap_or(&0);
+    let target = &df.stages[t];
+    let root = &df.stages[stages[0]];
+    let from_line = lines
+        .get(target.line.wrapping_sub(1))
+        .ok_or("the stage's FROM line is not in the file")?;
+    let eol = ending(from_line);
+    let mut hunks = Vec::new();
+    let mut notes = Vec::new();
+    let name = match &target.name {
+        Some(n) => n.clone(),
+        None => {
+            let body = from_line.trim_end_matches(['\r', '\n']).trim_end();
+            if body.ends_with(df.escape) {
+                return Err("the stage's FROM line continues on the next line".into());
+            }
+            let n = free_name(df);
+            hunks.push(Hunk {
+                start: target.line,
+                end: target.line,
+                lines: vec![
+                    format!("{RULE}: this stage builds; the runtime stage below ships{eol}"),
+                    format!("{body} AS {n}{eol}"),
+                ],
+                rule: "multi-stage".into(),
+            });
+            n
+        }
+    };
+    let mut out = Vec::new();
+    let base = match rs.runtime_base {
+        Some(b) => b.to_string(),
+        None => {
+            if rs.slim {
+                out.push(format!(
+                    "{RULE}: put the slim variant of `{}` here (the projection counts it: the base without its compilers, headers and caches)",
+                    root.base
+                ));
+                notes.push(format!(
+                    "the runtime stage starts from `{}`: put its slim variant there (--runtime-base IMAGE), as the projection assumes",
+                    root.base
+                ));
+            }
+            root.base.clone()
+        }
+    };
+    out.push(format!("FROM {base}"));
+    let carried = |keys: &[&str]| -> String {
+        stages
+            .iter()
+            .flat_map(|&s| &df.stages[s].instructions)
+            .filter(|i| keys.contains(&i.keyword.as_str()))
+            .map(|i| verbatim(lines, i))
+            .collect()
+    };
+    let mut text = String::new();
+    let last = lines.last().copied().unwrap_or("");
+    if !last.is_empty() && !last.ends_with('\n') {
+        text.push_str(eol);
+    }
+    text.push_str(eol);
+    let head = format!(
+        "{RULE}: the runtime stage: what the app needs at run time, copied from `{name}`"
+    );
+    text.push_str(&head);
+    text.push_str(eol);
+    for l in &out {
+        text.push_str(l);
+        text.push_str(eol);
+    }
+    text.push_str(&carried(&EARLY));
+    let e = df.escape;
+    if !rs.recipe.packages.is_empty() {
+        text.push_str(&format!(
+            "RUN apt-get update {e}{eol}    && apt-get install -y --no-install-recommends {} {e}{eol}    && apt-get clean {e}{eol}    && rm -rf /var/lib/apt/lists/*{eol}",
+            rs.recipe.packages.join(" ")
+        ));
+    }
+    for (path, _) in &rs.recipe.copies {
+        match copy_line(&name, path) {
+            Some(l) => {
+                text.push_str(&l);
+                text.push_str(eol);
+            }
+            None => notes.push(format!(
+                "a path with control characters is not copied: {}",
+                crate::render::format::visible(path)
+            )),
+        }
+    }
+    if rs.recipe.more > 0 {
+        text.push_str(&format!(
+            "{RULE}: {} smaller paths of your layers ({} bytes) are not copied: add them if the app needs them{eol}",
+            rs.recipe.more, rs.recipe.more_bytes
+        ));
+        notes.push(format!(
+            "{} smaller paths of your layers ({} bytes) are not copied",
+            rs.recipe.more, rs.recipe.more_bytes
+        ));
+    }
+    text.push_str(&carried(&LATE));
+    let n = lines.len();
+    hunks.push(Hunk {
+        start: n + 1,
+        end: n,
+        lines: vec![text],
+        rule: "multi-stage".into(),
+    });
+    Ok((hunks, notes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::patch::{apply, split_lines};
+    use crate::source::dockerfile::parse;
+
+    fn recipe(packages: &[&str], copies: &[&str]) -> Recipe {
+        Recipe {
+            packages: packages.iter().map(|s| s.to_string()).collect(),
+            copies: copies.iter().map(|c| (c.to_string(), 1)).collect(),
+            more: 0,
+            more_bytes: 0,
+        }
+    }
+
+    fn written(text: &str, rs: &RuntimeStage<'_>) -> String {
+        let df = parse(text, "Dockerfile").expect("parse");
+        let lines = split_lines(text);
+        let (hunks, _) = write(&df, &lines, rs).expect("write");
+        apply(text, &hunks)
+    }
+
+    #[test]
+    fn the_target_stage_builds_and_a_runtime_stage_follows() {
+        let text = "ARG BASE=debian:bookworm\nFROM ${BASE}\nENV A=1\nRUN apt-get install -y nodejs npm\nCOPY . /app\nWORKDIR /app\nRUN npm ci\nUSER node\nCMD [\"node\", \"index.js\"]\n";
+        let r = recipe(&["nodejs"], &["/app"]);
+        let rs = RuntimeStage {
+            target: "${BASE}",
+            recipe: &r,
+            runtime_base: None,
+            slim: false,
+        };
+        assert_eq!(
+            written(text, &rs),
+            "ARG BASE=debian:bookworm\n# imgsize: multi-stage: this stage builds; the runtime stage below ships\nFROM ${BASE} AS build\nENV A=1\nRUN apt-get install -y nodejs npm\nCOPY . /app\nWORKDIR /app\nRUN npm ci\nUSER node\nCMD [\"node\", \"index.js\"]\n\n# imgsize: multi-stage: the runtime stage: what the app needs at run time, copied from `build`\nFROM ${BASE}\nENV A=1\nRUN apt-get update \\\n    && apt-get install -y --no-install-recommends nodejs \\\n    && apt-get clean \\\n    && rm -rf /var/lib/apt/lists/*\nCOPY --from=build /app /app\nWORKDIR /app\nUSER node\nCMD [\"node\", \"index.js\"]\n"
+        );
+    }
+
+    #[test]
+    fn only_the_final_lineage_and_named_stages_keep_their_names() {
+        let text = "FROM golang AS tools\nRUN go install x\nFROM debian AS deps\nEXPOSE 80\nFROM deps AS app\nCOPY --from=tools /go/bin/x /x\nCMD [\"/x\"]";
+        let r = recipe(&[], &["/x", "/my dir"]);
+        let rs = RuntimeStage {
+            target: "app",
+            recipe: &r,
+            runtime_base: Some("debian:slim"),
+            slim: true,
+        };
+        assert_eq!(
+            written(text, &rs),
+            "FROM golang AS tools\nRUN go install x\nFROM debian AS deps\nEXPOSE 80\nFROM deps AS app\nCOPY --from=tools /go/bin/x /x\nCMD [\"/x\"]\n\n# imgsize: multi-stage: the runtime stage: what the app needs at run time, copied from `app`\nFROM debian:slim\nCOPY --from=app /x /x\nCOPY --from=app [\"/my dir\", \"/my dir\"]\nEXPOSE 80\nCMD [\"/x\"]"
+        );
+    }
+
+    #[test]
+    fn an_unknown_slim_variant_is_said() {
+        let text = "FROM python:3.12\nRUN pip install flask\n";
+        let r = recipe(&[], &["/usr/local"]);
+        let rs = RuntimeStage {
+            target: "python:3.12",
+            recipe: &r,
+            runtime_base: None,
+            slim: true,
+        };
+        let df = parse(text, "Dockerfile").expect("parse");
+        let (hunks, notes) = write(&df, &split_lines(text), &rs).expect("write");
+        let out = apply(text, &hunks);
+        assert!(out.contains("# imgsize: multi-stage: put the slim variant of `python:3.12` here"));
+        assert!(out.contains("FROM python:3.12 AS build\n"));
+        assert_eq!(notes.len(), 1);
+    }
+}
