@@ -11,6 +11,8 @@
 #   benches/rebuilds.sh compare     imgsize's projections on the naive images against
 #                                   the real savings (needs target/release/imgsize, or
 #                                   IMGSIZE=/path/to/imgsize)
+#   source benches/rebuilds.sh      its functions and settings only, nothing run
+#                                   (benches/fix.sh builds on them)
 # Knobs: FORCE=1 rebuilds images already saved; ONLY="py-naive py-fix-apt" limits the
 # build to those images (bases they need are loaded from their tars, or built);
 # KEEP_DOCKER=1 keeps the daemon's data root (vfs, big) after the run; OUT=dir;
@@ -131,7 +133,7 @@ java-multistage      java-naive    multi-stage
 '
 # ---------------------------------------------------------------------------------------
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=${OUT:-$ROOT/bench-data/rebuilds}
 WORK=$OUT/work                  # sources, contexts, daemon data root, truth cache
 RUNDIR=/tmp/imgsize-rb          # socket, pidfile, exec root: short paths
@@ -1036,14 +1038,26 @@ make_rootfs() {
   say "   $ROOTFS_TAR: $(human "$(stat -c %s "$ROOTFS_TAR")") in $((SECONDS - t0)) s"
 }
 
-smoke() { # IMAGE CMD...: the rebuilt image still runs the app's imports
+smoke() { # IMAGE CMD...: the rebuilt image still runs the app's imports (status 1 if not)
   local img=$1
   shift
   if docker run --rm --network none "$img" "$@" >"$OUT/logs/$img.smoke.log" 2>&1; then
     say "   smoke test $img: ok ($*)"
   else
     say "!! smoke test $img failed ($*), see $OUT/logs/$img.smoke.log" >&2
+    return 1
   fi
+}
+
+smoke_family() { # FAMILY IMAGE: smoke IMAGE with the command of FAMILY (py node go rust java)
+  case $1 in
+  py) smoke "$2" python3 -c 'import flask, requests, docopt, shop; print(flask.__version__)' ;;
+  node) smoke "$2" node -e 'require("express"); require("morgan"); require("/app/dist/routes.js")' ;;
+  go) smoke "$2" app -h ;;
+  rust) smoke "$2" app ;;
+  java) smoke "$2" java -jar /app/app.jar ;;
+  *) say "!! no smoke test for family $1" >&2; return 1 ;;
+  esac
 }
 
 remove_images() { # NAME...: drop what is saved, and the builder's leftovers
@@ -1082,11 +1096,8 @@ family() { # BASES -- IMAGES...: build the wanted images of one family, naive fi
   for i in "${todo[@]}"; do
     if [ "$i" = "$naive" ]; then build_image "$i"; else build_image "$i" "$naive"; fi
     case $i in
-    py-multistage) smoke "$i" python3 -c 'import flask, requests, docopt, shop; print(flask.__version__)' ;;
-    node-fix-devdeps|node-multistage) smoke "$i" node -e 'require("express"); require("morgan"); require("/app/dist/routes.js")' ;;
-    go-multistage) smoke "$i" app -h ;;
-    rust-multistage) smoke "$i" app ;;
-    java-fix-jre|java-multistage) smoke "$i" java -jar /app/app.jar ;;
+    py-multistage|node-fix-devdeps|node-multistage|go-multistage|rust-multistage|java-fix-jre|java-multistage)
+      smoke_family "${i%%-*}" "$i" || true ;;
     esac
     # only the naive image serves as cache to the others: drop each rebuild once saved
     # (vfs: each of its layers is a full copy of its filesystem)
@@ -1097,17 +1108,21 @@ family() { # BASES -- IMAGES...: build the wanted images of one family, naive fi
 }
 
 # ------------------------------------------------------------------------------ truth --
+truth_row() { # NAME: prints the truth.tsv row of saved image NAME (cached in $WORK/truth)
+  local name=$1 t=$WORK/truth/$1.row
+  if [ ! -s "$t" ] || [ "$OUT/$name.tar" -nt "$t" ]; then
+    python3 "$STORED" --tsv "$name" "$OUT/$name.tar" >"$t.part" && mv "$t.part" "$t"
+  fi
+  cat "$t"
+}
+
 truth() {
-  local rows=$OUT/truth.tsv.part name t
+  local rows=$OUT/truth.tsv.part name
   say "== true stored bytes (benches/stored.py) -> $OUT/truth.tsv"
   printf 'image\tstored_bytes\tlayers\tlayer_stored_bytes\n' >"$rows"
   for name in $ALL_IMAGES; do
     saved "$name" || continue
-    t=$WORK/truth/$name.row
-    if [ ! -s "$t" ] || [ "$OUT/$name.tar" -nt "$t" ]; then
-      python3 "$STORED" --tsv "$name" "$OUT/$name.tar" >"$t.part" && mv "$t.part" "$t"
-    fi
-    cat "$t" >>"$rows"
+    truth_row "$name" >>"$rows"
   done
   mv "$rows" "$OUT/truth.tsv"
   awk -F'\t' '{ printf "   %-20s %14s %7s  %s\n", $1, $2, $3, $4 }' "$OUT/truth.tsv"
@@ -1192,6 +1207,8 @@ PY
 }
 
 # ------------------------------------------------------------------------------- main --
+# Only when run; `source benches/rebuilds.sh` defines the above and returns here.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
 case $MODE in
 build)
   T0=$SECONDS
@@ -1225,3 +1242,4 @@ truth) truth ;;
 compare) compare ;;
 *) say "usage: benches/rebuilds.sh [build|truth|compare]" >&2; exit 2 ;;
 esac
+fi
