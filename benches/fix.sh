@@ -47,7 +47,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/rebuilds.sh"
 MODE=${1:-build}
 FAMILIES="py node go rust java"
-VARIANTS="fixes multistage"
+VARIANTS=${VARIANTS:-fixes multistage}
 FIXDIR=$WORK/fix                # per-row status
 mkdir -p "$FIXDIR"
 

@@ -99,21 +99,70 @@ fn cache_command(c: Category) -> Option<&'static str> {
     })
 }
 
-/// What a rule's fix is as a change: a command ending the RUN, an `ENV` before it, or
-/// `.dockerignore` patterns.
+/// What a rule's fix is as a change: a command ending the RUN, an `ENV` before it, a
+/// RUN before it, or `.dockerignore` patterns.
 enum Edit {
-    Append(&'static str),
+    Append(String),
     Env(&'static str, &'static str),
+    Before,
     Ignore(&'static [&'static str]),
 }
 
-fn edit(rule: Rule) -> Option<Edit> {
-    Some(match rule {
+/// A path as one shell word: bare when plain, else single-quoted; `None` with control
+/// characters.
+fn shell_word(path: &str) -> Option<String> {
+    if path.chars().any(char::is_control) {
+        return None;
+    }
+    let plain = path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+@%:,=".contains(c));
+    Some(if plain {
+        path.to_string()
+    } else {
+        format!("'{}'", path.replace('\'', "'\\''"))
+    })
+}
+
+/// `rm -rf` of a finding's paths.
+fn remove_command(f: &Finding) -> Result<String, String> {
+    if f.targets.is_empty() {
+        return Err("no short list of paths names what to delete".into());
+    }
+    let words: Option<Vec<String>> = f.targets.iter().map(|t| shell_word(t)).collect();
+    let words = words.ok_or("a path holds control characters")?;
+    Ok(format!("rm -rf {}", words.join(" ")))
+}
+
+/// The dpkg filter that leaves docs, man pages and locales out of later installs.
+fn nodocs_command() -> String {
+    format!(
+        "mkdir -p /etc/dpkg/dpkg.cfg.d && printf '{}' > /etc/dpkg/dpkg.cfg.d/01-nodoc",
+        super::findings::DPKG_EXCLUDES
+    )
+}
+
+/// The change that applies `f`, or why there is none.
+fn edit(f: &Finding) -> Result<Edit, String> {
+    let copied = f
+        .instruction
+        .as_deref()
+        .is_some_and(|i| i.starts_with("COPY") || i.starts_with("ADD"));
+    Ok(match f.rule {
         Rule::Cache(Category::PipCache) => Edit::Env("PIP_NO_CACHE_DIR", "1"),
-        Rule::Cache(c) => Edit::Append(cache_command(c)?),
-        Rule::DevDependencies => Edit::Append("npm prune --omit=dev"),
+        Rule::Cache(c) => Edit::Append(
+            cache_command(c)
+                .ok_or("no cleanup command for this cache yet")?
+                .to_string(),
+        ),
+        Rule::DevDependencies => Edit::Append("npm prune --omit=dev".into()),
         Rule::Dockerignore => Edit::Ignore(&[".git", ".hg", ".svn", "**/__pycache__", "**/*.pyc"]),
-        _ => return None,
+        Rule::BuildTree | Rule::DeletedLater if copied => {
+            return Err("the files come from the build context: leave them out with .dockerignore".into());
+        }
+        Rule::BuildTree | Rule::DeletedLater => Edit::Append(remove_command(f)?),
+        Rule::DocsLocales if f.fix.contains("/etc/dpkg/dpkg.cfg.d") => Edit::Before,
+        _ => return Err("no text edit for this rule yet".into()),
     })
 }
 
@@ -145,7 +194,7 @@ fn refusal_text(r: Refusal) -> String {
 }
 
 /// Commands to end a RUN with: (command, rule, finding row).
-type Appends = BTreeMap<usize, Vec<(&'static str, &'static str, usize)>>;
+type Appends = BTreeMap<usize, Vec<(String, &'static str, usize)>>;
 
 /// Write the one-instruction fixes of `rows` (indices into the report's findings)
 /// into `out`.
@@ -154,13 +203,16 @@ fn in_place(report: &Report, df: &Dockerfile, lines: &[&str], rows: &[usize], ou
         return;
     };
     let mut appends = Appends::new();
+    let mut nodocs: Option<(usize, Vec<usize>)> = None;
     for &r in rows {
         let f = &report.findings.rows[r];
         let code = f.rule.code();
-        let Some(e) = edit(f.rule) else {
-            out.left_out
-                .push((code, f.layer, "no text edit for this rule yet".into()));
-            continue;
+        let e = match edit(f) {
+            Ok(e) => e,
+            Err(why) => {
+                out.left_out.push((code, f.layer, why));
+                continue;
+            }
         };
         if let Edit::Ignore(patterns) = e {
             out.ignore.extend(patterns.iter().map(|p| (*p, code)));
@@ -178,8 +230,26 @@ fn in_place(report: &Report, df: &Dockerfile, lines: &[&str], rows: &[usize], ou
                 hunk: patch::env_before(lines, inst.line, name, value, code),
                 rows: vec![r],
             }),
+            // One filter, before the first install it reaches.
+            Edit::Before => {
+                let n = nodocs.get_or_insert((inst.line, Vec::new()));
+                n.0 = n.0.min(inst.line);
+                n.1.push(r);
+            }
             Edit::Ignore(_) => {}
         }
+    }
+    if let Some((line, rows)) = nodocs {
+        out.changes.push(Change {
+            hunk: patch::run_before(
+                lines,
+                line,
+                &nodocs_command(),
+                "docs-locales",
+                "dpkg leaves docs, man pages and locales out of the installs below",
+            ),
+            rows,
+        });
     }
     for (line, cmds) in appends {
         if let Some(inst) = at_line(df, line) {
@@ -194,7 +264,7 @@ fn end_run(
     df: &Dockerfile,
     lines: &[&str],
     inst: &Instruction,
-    mut cmds: Vec<(&'static str, &'static str, usize)>,
+    mut cmds: Vec<(String, &'static str, usize)>,
     out: &mut Plan,
 ) {
     // What removes packages first, then the caches, apt's lists last: a cleanup
@@ -203,7 +273,7 @@ fn end_run(
     let mut command: Vec<&str> = Vec::new();
     let mut rules: Vec<&str> = Vec::new();
     for (c, rule, _) in &cmds {
-        if !command.contains(c) {
+        if !command.contains(&c.as_str()) {
             command.push(c);
         }
         if !rules.contains(rule) {
@@ -259,16 +329,110 @@ pub fn plan(report: &Report, df: &Dockerfile, text: &str, select: &Selection) ->
     }
     let rows: Vec<usize> = chosen.into_iter().filter(|&r| Some(r) != multi).collect();
     in_place(report, df, &lines, &rows, &mut out);
-    let written: Vec<&Finding> = out
-        .changes
-        .iter()
-        .flat_map(|c| &c.rows)
-        .chain(&out.ignore_rows)
-        .map(|&r| &report.findings.rows[r])
-        .collect();
-    out.projected = report.findings.project(written);
+    let written = |out: &Plan| -> Vec<usize> {
+        out.changes
+            .iter()
+            .flat_map(|c| &c.rows)
+            .chain(&out.ignore_rows)
+            .copied()
+            .collect()
+    };
+    let done = written(&out);
+    let findings = &report.findings;
+    let project = |idx: &[usize]| findings.project(idx.iter().map(|&r| &findings.rows[r]));
+    let saved = project(&done).saved_bytes;
+    // A finding whose bytes the written changes remove already is not left out.
+    out.left_out.retain(|(code, layer, _)| {
+        let row = findings
+            .rows
+            .iter()
+            .position(|f| f.rule.code() == *code && f.layer == *layer && f.scope == Scope::Yours);
+        row.is_none_or(|r| project(&[done.as_slice(), &[r]].concat()).saved_bytes > saved)
+    });
+    drop_later_deletes(report, df, &lines, &done, &mut out);
+    out.projected = project(&written(&out));
     finish(&mut out);
     out
+}
+
+/// `RUN rm -rf PATHS` alone, the paths as written.
+fn rm_only(inst: &Instruction) -> Option<Vec<String>> {
+    if inst.keyword != "RUN" || inst.json.is_some() || !inst.heredocs.is_empty() {
+        return None;
+    }
+    let mut words = inst.args.split_whitespace();
+    if words.next()? != "rm" {
+        return None;
+    }
+    let mut paths = Vec::new();
+    for w in words {
+        match w {
+            "-rf" | "-fr" | "-r" | "-f" | "-R" | "-Rf" | "-fR" => {}
+            _ if w.starts_with('-') || w.contains(['&', ';', '|', '$', '*', '`']) => return None,
+            _ => paths.push(w.trim_end_matches('/').to_string()),
+        }
+    }
+    (!paths.is_empty()).then_some(paths)
+}
+
+/// Once every `deleted-later` finding is written or covered, a later `RUN rm -rf`
+/// that deletes only their paths has nothing left to delete: it goes.
+fn drop_later_deletes(
+    report: &Report,
+    df: &Dockerfile,
+    lines: &[&str],
+    done: &[usize],
+    out: &mut Plan,
+) {
+    let rows = &report.findings.rows;
+    let deleted: Vec<usize> = (0..rows.len())
+        .filter(|&r| rows[r].rule == Rule::DeletedLater && rows[r].scope == Scope::Yours)
+        .collect();
+    let open = out.left_out.iter().any(|(code, _, _)| *code == "deleted-later");
+    let targets: Vec<&String> = deleted
+        .iter()
+        .filter(|r| done.contains(r))
+        .flat_map(|&r| &rows[r].targets)
+        .collect();
+    if deleted.is_empty() || open || targets.is_empty() {
+        return;
+    }
+    let Some(stage) = report
+        .dockerfile
+        .as_ref()
+        .and_then(|l| df.stages.iter().rev().find(|s| s.name.as_deref() == Some(&l.stage) || s.base == l.stage))
+    else {
+        return;
+    };
+    let touched = |line: usize| out.changes.iter().any(|c| c.hunk.start <= line && line <= c.hunk.end);
+    let mut drops = Vec::new();
+    for inst in &stage.instructions {
+        let Some(paths) = rm_only(inst) else {
+            continue;
+        };
+        let all = paths
+            .iter()
+            .all(|p| targets.iter().any(|t| p == *t || p.starts_with(&format!("{t}/"))));
+        if all && !touched(inst.line) {
+            drops.push(inst);
+        }
+    }
+    for inst in drops {
+        let first = lines.get(inst.line - 1).copied().unwrap_or("\n");
+        let eol = if first.ends_with("\r\n") { "\r\n" } else { "\n" };
+        out.changes.push(Change {
+            hunk: Hunk {
+                start: inst.line,
+                end: inst.end_line,
+                lines: vec![format!(
+                    "# imgsize: deleted-later: `RUN {}` dropped: the files are deleted where they are made{eol}",
+                    inst.args
+                )],
+                rule: "deleted-later".into(),
+            },
+            rows: Vec::new(),
+        });
+    }
 }
 
 fn finish(out: &mut Plan) {

@@ -138,6 +138,22 @@ pub fn env_before(
     }
 }
 
+/// A `RUN command` line (with its comment) before the instruction at `line`.
+pub fn run_before(lines: &[&str], line: usize, command: &str, rule: &str, what: &str) -> Hunk {
+    let at = lines.get(line.wrapping_sub(1)).copied().unwrap_or("\n");
+    let eol = ending(at);
+    let indent: String = at.chars().take_while(|c| c.is_whitespace()).collect();
+    Hunk {
+        start: line,
+        end: line - 1,
+        lines: vec![
+            note(rule, what, at, eol),
+            format!("{indent}RUN {command}{eol}"),
+        ],
+        rule: rule.to_string(),
+    }
+}
+
 /// A `.dockerignore` with `patterns` it does not name yet added at its end (after a
 /// comment naming the rule), every existing line kept; `None` when it names them all.
 /// A pattern counts as named when a line equals it or it with a leading `/` or `**/`,

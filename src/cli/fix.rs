@@ -81,9 +81,6 @@ pub fn json(p: &Patches, report: &Report, base: &Path) -> serde_json::Value {
     let saved = |idx: &[usize]| report.findings.project(idx.iter().map(|&r| &rows[r])).saved_bytes;
     let rules = |idx: &[usize]| {
         let mut out: Vec<&str> = Vec::new();
-        if idx.is_empty() {
-            out.push("multi-stage");
-        }
         for &r in idx {
             let code = rows[r].rule.code();
             if !out.contains(&code) {
@@ -100,7 +97,11 @@ pub fn json(p: &Patches, report: &Report, base: &Path) -> serde_json::Value {
             json!({
                 "file": shown(&p.dockerfile, base),
                 "line": c.hunk.start,
-                "rules": rules(&c.rows),
+                "rules": if c.rows.is_empty() {
+                    c.hunk.rule.split(", ").collect()
+                } else {
+                    rules(&c.rows)
+                },
                 "saved_bytes": if c.rows.iter().any(|&r| rows[r].rule == imgsize::analyze::Rule::MultiStage) {
                     p.plan.projected.saved_bytes
                 } else {

@@ -12,7 +12,7 @@ use crate::model::{FsTree, HistoryStep};
 /// Whether the folder `dir` is a build tree: Cargo's or Maven's `target/` beside its
 /// `Cargo.toml` or `pom.xml`, Gradle's `build/` beside `build.gradle(.kts)`, or
 /// `node_modules/.cache`. (A `dist/` beside `src/` is what the image runs, not one.)
-fn build_root(tree: &FsTree, dir: u32) -> bool {
+pub(super) fn build_root(tree: &FsTree, dir: u32) -> bool {
     let Some(parent) = tree.parent(dir) else {
         return false;
     };

@@ -33,6 +33,9 @@ pub struct Finding {
     pub compressed_bytes: u64,
     pub confidence: &'static str,
     pub fix: String,
+    /// What a deleting fix removes, as absolute paths (`build-tree`: the build
+    /// trees; `deleted-later`: what the later layer deleted); empty otherwise.
+    pub targets: Vec<String>,
     /// What the fix removes, by atom (index into the classified atoms, bytes): how
     /// [`Findings::project`] counts several fixes together.
     pub removes: Vec<(u32, u64)>,

@@ -1,10 +1,11 @@
 //! A finding from its key and atoms: the fix in words, the paths, the figures.
 
 use std::cmp::Reverse;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::binaries::{duplicate_fix, strip_fix};
 use super::candidates::readd_atoms;
+use super::ecosystems::build_root;
 use super::inputs::{Amounts, Finding, Inputs, Key};
 use super::rule::{DPKG_EXCLUDES, Rule, Scope, rpm_nodocs_fix};
 use super::stage::{Stage, multi_stage_fix};
@@ -32,6 +33,61 @@ pub(super) fn precompressed(name: &[u8]) -> bool {
 fn rpm_doc(inp: &Inputs<'_>, i: u32) -> bool {
     let ino = inp.atoms.get(i).inode;
     inp.owners.rpm_docs.get(ino as usize) == Some(&true)
+}
+
+/// At most this many paths name what a fix deletes.
+const MAX_TARGETS: usize = 32;
+
+/// The paths a deleting fix removes, for `imgsize fix` to write: the build trees of
+/// `build-tree`; for `deleted-later`, the highest folders (or files) the later layer
+/// deleted. Empty for other rules, or past [`MAX_TARGETS`].
+pub(super) fn targets(rule: Rule, inp: &Inputs<'_>, atoms: &[u32]) -> Vec<String> {
+    let tree = inp.tree;
+    let mut out: BTreeSet<u32> = BTreeSet::new();
+    let mut gone_memo: HashMap<u32, bool> = HashMap::new();
+    for &i in atoms {
+        let node = inp.atoms.get(i).node;
+        let target = match rule {
+            Rule::BuildTree => {
+                let mut at = tree.parent(node);
+                while let Some(d) = at.filter(|&d| !build_root(tree, d)) {
+                    at = tree.parent(d);
+                }
+                at
+            }
+            Rule::DeletedLater => {
+                // Up while the folder is gone from the final tree too.
+                let mut cur = node;
+                while let Some(p) = tree.parent(cur).filter(|&p| p != crate::model::tree::ROOT) {
+                    let gone = *gone_memo
+                        .entry(p)
+                        .or_insert_with(|| tree.lookup(&tree.path_bytes(p)) != Some(p));
+                    if !gone {
+                        break;
+                    }
+                    cur = p;
+                }
+                Some(cur)
+            }
+            _ => None,
+        };
+        if let Some(t) = target {
+            out.insert(t);
+            if out.len() > MAX_TARGETS {
+                return Vec::new();
+            }
+        }
+    }
+    let mut paths: Vec<String> = out.into_iter().map(|n| tree.path(n)).collect();
+    paths.sort();
+    // A path inside another one goes with it.
+    let mut kept: Vec<String> = Vec::new();
+    for p in paths {
+        if !kept.iter().any(|k| p.starts_with(&format!("{k}/"))) {
+            kept.push(p);
+        }
+    }
+    kept
 }
 
 /// The fix, worded for the finding's layers (`atoms` sorted).
@@ -153,6 +209,7 @@ pub(super) fn finding(
             rule.confidence(scope)
         },
         fix: fix((rule, scope, layer), inp, atoms, stage),
+        targets: targets(rule, inp, atoms),
         removes,
     }
 }
