@@ -29,7 +29,7 @@ use crate::util::analyze;
 use crate::util::harness::skip;
 use crate::util::reports::{assert_error, assert_same_report};
 
-const BASE: &str = "isz-engine/base:1";
+pub(crate) const BASE: &str = "isz-engine/base:1";
 const SITE: &str = "usr/local/lib/python3.11/site-packages";
 /// The wheel pip leaves in its cache, and the installed package's files.
 const WHEEL: u64 = 150_000;
@@ -211,7 +211,7 @@ fn write_context(dir: &Path, build: Build) {
 }
 
 /// The base image's root filesystem: busybox and its applets, no instruction.
-fn write_base(path: &Path, busybox: &Path) {
+pub(crate) fn write_base(path: &Path, busybox: &Path) {
     let bin = fs::read(busybox).expect("read busybox");
     let mut tar = tar::Builder::new(fs::File::create(path).expect("base tar"));
     let header = |kind: tar::EntryType, mode: u32, size: u64| {
@@ -250,8 +250,8 @@ fn write_base(path: &Path, busybox: &Path) {
 /// What one layer of a saved archive holds, read independently of imgsize: its
 /// regular files with their sizes (hardlinks count once) and modes, and its whiteouts.
 #[derive(Debug, Default)]
-struct LayerFiles {
-    files: BTreeMap<String, u64>,
+pub(crate) struct LayerFiles {
+    pub(crate) files: BTreeMap<String, u64>,
     modes: BTreeMap<String, u32>,
     whiteouts: Vec<String>,
 }
@@ -267,7 +267,7 @@ fn clean(path: &str) -> String {
 }
 
 /// The layers of a `docker save` archive, in order.
-fn read_layers(archive: &Path) -> Vec<LayerFiles> {
+pub(crate) fn read_layers(archive: &Path) -> Vec<LayerFiles> {
     let mut blobs: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut outer = tar::Archive::new(fs::File::open(archive).expect("open archive"));
     for entry in outer.entries().expect("read archive") {
@@ -314,7 +314,7 @@ fn read_layers(archive: &Path) -> Vec<LayerFiles> {
 }
 
 /// A program on PATH (or in the usual sbin folders, where root's tools live).
-fn find_program(name: &str) -> Option<PathBuf> {
+pub(crate) fn find_program(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain(["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin"].map(PathBuf::from))
@@ -325,7 +325,7 @@ fn find_program(name: &str) -> Option<PathBuf> {
 /// A private Docker daemon in a temporary folder. Dropping it removes the images it
 /// built, stops it (SIGTERM, then SIGKILL after 20 s) and deletes the folder, also
 /// when an assertion failed.
-struct Engine {
+pub(crate) struct Engine {
     dockerd: Child,
     docker: PathBuf,
     dir: Option<tempfile::TempDir>,
@@ -413,7 +413,7 @@ fn make_certs(dir: &Path) -> Result<(), String> {
 
 impl Engine {
     /// Start the daemon and wait until it answers; `Err` says why it could not start.
-    fn start(dockerd: &Path, docker: PathBuf) -> Result<Engine, String> {
+    pub(crate) fn start(dockerd: &Path, docker: PathBuf) -> Result<Engine, String> {
         Engine::start_with(dockerd, docker, false)
     }
 
@@ -496,7 +496,7 @@ impl Engine {
         }
     }
 
-    fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         self.dir.as_ref().expect("engine dir").path()
     }
 
@@ -541,7 +541,7 @@ impl Engine {
     }
 
     /// Import the base image from a root filesystem tar.
-    fn import(&mut self, tar: &Path) {
+    pub(crate) fn import(&mut self, tar: &Path) {
         self.docker(&["import", &tar.to_string_lossy(), BASE]);
         self.images.push(BASE.into());
     }
@@ -550,11 +550,17 @@ impl Engine {
     fn build(&mut self, build: Build) -> PathBuf {
         let ctx = self.dir().join(format!("ctx-{}", build.name()));
         write_context(&ctx, build);
-        let tag = format!("isz-engine/{}:1", build.name());
+        self.build_context(&ctx, build.name())
+    }
+
+    /// Build the context `ctx` as `isz-engine/NAME:1` with the classic builder and no
+    /// network, and save it to `NAME.tar` in the engine's folder.
+    pub(crate) fn build_context(&mut self, ctx: &Path, name: &str) -> PathBuf {
+        let tag = format!("isz-engine/{name}:1");
         let ctx = ctx.to_string_lossy().into_owned();
         self.docker(&["build", "-q", "--network", "none", "-t", &tag, &ctx]);
         self.images.push(tag.clone());
-        let archive = self.dir().join(format!("{}.tar", build.name()));
+        let archive = self.dir().join(format!("{name}.tar"));
         self.docker(&["save", &tag, "-o", &archive.to_string_lossy()]);
         archive
     }
@@ -617,7 +623,7 @@ fn projected(r: &Report, rule: &str, layer: usize) -> Option<u64> {
         .map(|f| f.bytes)
 }
 
-fn total(layers: &[LayerFiles]) -> u64 {
+pub(crate) fn total(layers: &[LayerFiles]) -> u64 {
     layers.iter().map(LayerFiles::stored).sum()
 }
 

@@ -3,8 +3,14 @@
 
 use std::fs;
 
-use imgsize::analyze::fix;
+use std::path::Path;
+use std::process::Command;
+
+use imgsize::analyze::fix::{self, Selection};
 use imgsize::analyze::patch;
+
+use crate::engine::{BASE, Engine, find_program, read_layers, total, write_base};
+use crate::util::harness::skip;
 
 use crate::util::builder::{Image, Layer, docker_archive};
 use crate::util::tmp;
@@ -54,15 +60,15 @@ fn the_plan_writes_each_fix_where_it_belongs() {
     let r =
         imgsize::run(&tar.to_string_lossy(), &options, &imgsize::Hooks::default()).expect("report");
     let df = imgsize::source::dockerfile::parse(DOCKERFILE, "Dockerfile").expect("parse");
-    let plan = fix::plan(&r, &df, DOCKERFILE);
+    let plan = fix::plan(&r, &df, DOCKERFILE, &Selection::default());
     assert_eq!(
-        patch::apply(DOCKERFILE, &plan.hunks),
+        patch::apply(DOCKERFILE, &plan.hunks()),
         "FROM debian\n# the tools\n# imgsize: apt-archives, apt-lists: apt-get clean && rm -rf /var/lib/apt/lists/*\nRUN apt-get update && \\\n    apt-get install -y curl \\\n    && apt-get clean && rm -rf /var/lib/apt/lists/*\nCOPY . /app\n# imgsize: pip-cache: PIP_NO_CACHE_DIR=1\nENV PIP_NO_CACHE_DIR=1\nRUN [\"pip\", \"install\", \"-r\", \"/app/requirements.txt\"]\n# imgsize: npm-cache: npm cache clean --force\nRUN npm install \\\n    && npm cache clean --force\nCMD [\"node\", \"app\"]\n"
     );
     assert!(
         plan.ignore
             .iter()
-            .any(|(p, rule)| *p == ".git" && *rule == "dockerignore")
+            .any(|(p, rule)| *p == "**/.git" && *rule == "dockerignore")
     );
     assert_eq!(
         patch::dockerignore(
@@ -71,8 +77,118 @@ fn the_plan_writes_each_fix_where_it_belongs() {
             "dockerignore"
         )
         .as_deref(),
-        Some("# imgsize: dockerignore\n.git\n.hg\n.svn\n**/__pycache__\n**/*.pyc\n")
+        Some("# imgsize: dockerignore\n**/.git\n**/.hg\n**/.svn\n**/__pycache__\n**/*.pyc\n")
     );
 }
 
-crate::tests![the_plan_writes_each_fix_where_it_belongs];
+
+
+/// The naive Dockerfile of the rebuild test: `.git` copied in, a build tree beside
+/// `Cargo.toml`, files a later RUN deletes, a build-only "package" (dpkg's database
+/// written by hand: busybox has no dpkg), and the artifact the CMD runs.
+const NAIVE: &str = "FROM isz-engine/base:1
+COPY app /app
+RUN mkdir -p /src/target/release /usr/local/bin /usr/lib/gcc /var/lib/dpkg/info \\
+ && echo '[package]' > /src/Cargo.toml \\
+ && head -c 300000 /dev/zero > /src/target/release/deps.rlib \\
+ && head -c 120000 /dev/zero > /usr/local/bin/tool \\
+ && head -c 400000 /dev/zero > /usr/lib/gcc/cc1 \\
+ && printf 'Package: gcc-12\\nStatus: install ok installed\\nVersion: 12\\n\\n' > /var/lib/dpkg/status \\
+ && echo /usr/lib/gcc/cc1 > /var/lib/dpkg/info/gcc-12.list
+RUN mkdir -p /opt/data && head -c 90000 /dev/zero > /opt/data/blob
+RUN rm -rf /opt/data
+CMD [\"/usr/local/bin/tool\"]
+";
+
+/// Write the naive build context into `dir`.
+fn naive_context(dir: &Path) {
+    let files: &[(&str, usize)] = &[
+        ("app/main.py", 3_000),
+        ("app/.git/HEAD", 21),
+        ("app/.git/objects/pack/p.pack", 150_000),
+    ];
+    for (path, size) in files {
+        let path = dir.join(path);
+        fs::create_dir_all(path.parent().expect("parent")).expect("context");
+        fs::write(&path, vec![b'x'; *size]).expect("context");
+    }
+    fs::write(dir.join("Dockerfile"), NAIVE).expect("Dockerfile");
+}
+
+/// `imgsize fix --write` on a copy of the naive context, with `args`; its JSON.
+fn fix_into(naive: &Path, tar: &Path, ctx: &Path, args: &[&str]) -> serde_json::Value {
+    let copy = Command::new("cp")
+        .args(["-a", &naive.to_string_lossy(), &ctx.to_string_lossy()])
+        .status()
+        .expect("cp");
+    assert!(copy.success());
+    let df = ctx.join("Dockerfile");
+    let out = Command::new(env!("CARGO_BIN_EXE_imgsize"))
+        .args(["fix", &tar.to_string_lossy(), "--dockerfile", &df.to_string_lossy()])
+        .args(["--write", "--format", "json", "--no-progress"])
+        .args(args)
+        .output()
+        .expect("imgsize fix");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("fix JSON")
+}
+
+/// The patches `imgsize fix` writes build with the real engine, the patched image
+/// still holds what its CMD runs, and its stored bytes are exactly the projection: in
+/// place (`.dockerignore`, the build tree and the deleted files removed in the RUN that
+/// makes them, the later `rm` RUN dropped) and as a multi-stage build.
+fn patches_rebuild_to_their_projection() {
+    let (Some(dockerd), Some(docker)) = (find_program("dockerd"), find_program("docker")) else {
+        skip("dockerd or docker is not installed (apt-get install docker.io)");
+    };
+    let busybox = Path::new("/bin/busybox");
+    if !busybox.is_file() {
+        skip("/bin/busybox is absent (apt-get install busybox-static)");
+    }
+    let mut engine = match Engine::start(&dockerd, docker) {
+        Ok(engine) => engine,
+        Err(reason) => skip(format!("cannot start a private dockerd: {reason}")),
+    };
+    let base = engine.dir().join("base.tar");
+    write_base(&base, busybox);
+    engine.import(&base);
+    let naive = engine.dir().join("ctx-fix-naive");
+    naive_context(&naive);
+    let naive_tar = engine.build_context(&naive, "fix-naive");
+    let naive_bytes = total(&read_layers(&naive_tar));
+    for (name, args, multi) in [
+        ("fix-in-place", &["--skip-rule", "multi-stage"][..], false),
+        ("fix-multi-stage", &[][..], true),
+    ] {
+        let ctx = engine.dir().join(format!("ctx-{name}"));
+        let doc = fix_into(&naive, &naive_tar, &ctx, args);
+        assert_eq!(doc["multi_stage"], multi, "{name}: {doc}");
+        assert_eq!(doc["stored_bytes"], naive_bytes, "{name}");
+        let tar = engine.build_context(&ctx, name);
+        let layers = read_layers(&tar);
+        let rebuilt = total(&layers);
+        assert_eq!(
+            doc["projected"]["stored_bytes"], rebuilt,
+            "{name}: projected vs rebuilt; the patch:\n{}",
+            doc["files"][0]["diff"].as_str().unwrap_or("")
+        );
+        let files: Vec<&String> = layers.iter().flat_map(|l| l.files.keys()).collect();
+        assert!(files.iter().any(|f| *f == "usr/local/bin/tool"), "{name}: {files:?}");
+        assert!(!files.iter().any(|f| f.contains(".git/")), "{name}: {files:?}");
+        assert!(!files.iter().any(|f| f.starts_with("opt/")), "{name}: {files:?}");
+        assert!(!files.iter().any(|f| f.starts_with("src/target")), "{name}: {files:?}");
+        if multi {
+            assert!(!files.iter().any(|f| f.starts_with("usr/lib/gcc")), "{files:?}");
+        }
+    }
+    let _ = BASE;
+}
+
+crate::tests![
+    the_plan_writes_each_fix_where_it_belongs,
+    patches_rebuild_to_their_projection
+];

@@ -156,7 +156,7 @@ fn edit(f: &Finding) -> Result<Edit, String> {
                 .to_string(),
         ),
         Rule::DevDependencies => Edit::Append("npm prune --omit=dev".into()),
-        Rule::Dockerignore => Edit::Ignore(&[".git", ".hg", ".svn", "**/__pycache__", "**/*.pyc"]),
+        Rule::Dockerignore => Edit::Ignore(&["**/.git", "**/.hg", "**/.svn", "**/__pycache__", "**/*.pyc"]),
         Rule::BuildTree | Rule::DeletedLater if copied => {
             return Err("the files come from the build context: leave them out with .dockerignore".into());
         }
