@@ -105,6 +105,7 @@ enum Edit {
     Append(String),
     Env(&'static str, &'static str),
     Before,
+    Modes,
     Ignore(&'static [&'static str]),
 }
 
@@ -162,6 +163,7 @@ fn edit(f: &Finding) -> Result<Edit, String> {
         }
         Rule::BuildTree | Rule::DeletedLater => Edit::Append(remove_command(f)?),
         Rule::DocsLocales if f.fix.contains("/etc/dpkg/dpkg.cfg.d") => Edit::Before,
+        Rule::ChmodDuplicate => Edit::Modes,
         _ => return Err("no text edit for this rule yet".into()),
     })
 }
@@ -236,6 +238,21 @@ fn in_place(report: &Report, df: &Dockerfile, lines: &[&str], rows: &[usize], ou
                 n.0 = n.0.min(inst.line);
                 n.1.push(r);
             }
+            Edit::Modes => match modes(df, lines, inst) {
+                Ok((hunks, buildkit)) => {
+                    if buildkit {
+                        out.notes.push(
+                            "COPY --chmod needs BuildKit (docker buildx, or buildah)".into(),
+                        );
+                    }
+                    // The saving goes with the COPY; the dropped RUN carries none.
+                    for (i, hunk) in hunks.into_iter().enumerate() {
+                        let rows = if i == 0 { vec![r] } else { Vec::new() };
+                        out.changes.push(Change { hunk, rows });
+                    }
+                }
+                Err(why) => out.left_out.push((code, f.layer, why)),
+            },
             Edit::Ignore(_) => {}
         }
     }
@@ -270,10 +287,23 @@ fn end_run(
     // What removes packages first, then the caches, apt's lists last: a cleanup
     // before a step that writes its cache again would leave the cache behind.
     cmds.sort_by_key(|(cmd, _, _)| order(cmd));
+    // An `rm -rf` whose files the RUN's other fixes remove anyway (apt's lists that a
+    // later layer deleted) adds nothing to the command.
+    let findings = &report.findings;
+    let all: Vec<&Finding> = cmds.iter().map(|(_, _, r)| &findings.rows[*r]).collect();
+    let saved = findings.project(all.iter().copied()).saved_bytes;
+    let needed = |r: usize| {
+        let f = &findings.rows[r];
+        !matches!(f.rule, Rule::DeletedLater | Rule::BuildTree)
+            || findings
+                .project(all.iter().copied().filter(|g| !std::ptr::eq(*g, f)))
+                .saved_bytes
+                < saved
+    };
     let mut command: Vec<&str> = Vec::new();
     let mut rules: Vec<&str> = Vec::new();
-    for (c, rule, _) in &cmds {
-        if !command.contains(&c.as_str()) {
+    for (c, rule, r) in &cmds {
+        if !command.contains(&c.as_str()) && needed(*r) {
             command.push(c);
         }
         if !rules.contains(rule) {
@@ -368,8 +398,15 @@ fn rm_only(inst: &Instruction) -> Option<Vec<String>> {
     for w in words {
         match w {
             "-rf" | "-fr" | "-r" | "-f" | "-R" | "-Rf" | "-fR" => {}
-            _ if w.starts_with('-') || w.contains(['&', ';', '|', '$', '*', '`']) => return None,
-            _ => paths.push(w.trim_end_matches('/').to_string()),
+            _ if w.starts_with('-') => return None,
+            // `DIR/*`: what the folder holds.
+            _ => {
+                let path = w.strip_suffix("/*").unwrap_or(w);
+                if path.contains(['&', ';', '|', '$', '*', '?', '[', '`', '\'', '"']) {
+                    return None;
+                }
+                paths.push(path.trim_end_matches('/').to_string());
+            }
         }
     }
     (!paths.is_empty()).then_some(paths)
@@ -410,29 +447,98 @@ fn drop_later_deletes(
         let Some(paths) = rm_only(inst) else {
             continue;
         };
+        let inside = |a: &str, b: &str| a == b || a.starts_with(&format!("{b}/"));
         let all = paths
             .iter()
-            .all(|p| targets.iter().any(|t| p == *t || p.starts_with(&format!("{t}/"))));
+            .all(|p| targets.iter().any(|t| inside(p, t) || inside(t, p)));
         if all && !touched(inst.line) {
             drops.push(inst);
         }
     }
     for inst in drops {
-        let first = lines.get(inst.line - 1).copied().unwrap_or("\n");
-        let eol = if first.ends_with("\r\n") { "\r\n" } else { "\n" };
+        let why = format!(
+            "`RUN {}` dropped: the files are deleted where they are made",
+            inst.args
+        );
         out.changes.push(Change {
-            hunk: Hunk {
-                start: inst.line,
-                end: inst.end_line,
-                lines: vec![format!(
-                    "# imgsize: deleted-later: `RUN {}` dropped: the files are deleted where they are made{eol}",
-                    inst.args
-                )],
-                rule: "deleted-later".into(),
-            },
+            hunk: patch::drop_instruction(lines, inst, &why, "deleted-later"),
             rows: Vec::new(),
         });
     }
+}
+
+/// `chmod -R MODE PATH` and `chown -R OWNER PATH` (alone or chained with `&&`): the
+/// flags `--chmod=MODE` and `--chown=OWNER` they amount to on a COPY/ADD to PATH, and
+/// PATH.
+fn mode_flags(args: &str) -> Result<(Vec<String>, String), String> {
+    let mut flags = Vec::new();
+    let mut target: Option<String> = None;
+    for part in args.split("&&") {
+        let words: Vec<&str> = part
+            .split_whitespace()
+            .filter(|w| !matches!(*w, "-R" | "--recursive"))
+            .collect();
+        let [tool, value, path] = words[..] else {
+            return Err("the RUN does more than one chmod or chown of one path".into());
+        };
+        let flag = match tool {
+            "chmod" if value.len() >= 3 && value.len() <= 4 && value.bytes().all(|b| (b'0'..=b'7').contains(&b)) => {
+                format!("--chmod={value}")
+            }
+            "chmod" => {
+                return Err(format!("`--chmod` takes an octal mode, not `{value}` (which keeps each file's own bits): set the modes in the build context"));
+            }
+            "chown" if value.chars().all(|c| c.is_ascii_alphanumeric() || "_-.:".contains(c)) => {
+                format!("--chown={value}")
+            }
+            _ => return Err("the RUN does more than one chmod or chown of one path".into()),
+        };
+        let path = path.trim_end_matches('/').to_string();
+        if target.as_ref().is_some_and(|t| *t != path) {
+            return Err("the RUN changes several paths".into());
+        }
+        target = Some(path);
+        flags.push(flag);
+    }
+    Ok((flags, target.unwrap_or_default()))
+}
+
+/// The `chmod-duplicate` fix: the modes and owner set by the COPY/ADD that adds the
+/// files (`--chmod`, `--chown`), the RUN that re-adds them dropped. With whether the
+/// change needs BuildKit (`--chmod`).
+fn modes(df: &Dockerfile, lines: &[&str], run: &Instruction) -> Result<(Vec<Hunk>, bool), String> {
+    if run.keyword != "RUN" || run.json.is_some() || !run.heredocs.is_empty() {
+        return Err("the layer is not a shell-form RUN".into());
+    }
+    let (flags, path) = mode_flags(&run.args)?;
+    let stage = df
+        .stages
+        .iter()
+        .find(|s| s.instructions.iter().any(|i| i.line == run.line))
+        .ok_or("the RUN is in no stage")?;
+    let dest = |i: &Instruction| -> Option<String> {
+        let last = match &i.json {
+            Some(args) => args.last()?.clone(),
+            None => i.args.split_whitespace().last()?.to_string(),
+        };
+        Some(last.trim_end_matches('/').to_string())
+    };
+    let copy = stage
+        .instructions
+        .iter()
+        .filter(|i| i.line < run.line && matches!(i.keyword.as_str(), "COPY" | "ADD"))
+        .rfind(|i| dest(i).as_deref() == Some(path.as_str()))
+        .ok_or_else(|| format!("no COPY or ADD to `{path}` before the RUN"))?;
+    let kinds = |f: &str| f.split('=').next().unwrap_or("").to_string();
+    if copy.flags.iter().any(|f| flags.iter().any(|g| kinds(f) == kinds(g))) {
+        return Err("the COPY sets modes or owner already".into());
+    }
+    let flag = flags.join(" ");
+    let add = patch::add_flag(lines, copy, &flag, "chmod-duplicate")
+        .ok_or("the COPY's first line does not start with its keyword")?;
+    let why = format!("`RUN {}` dropped: the COPY sets them", run.args);
+    let drop = patch::drop_instruction(lines, run, &why, "chmod-duplicate");
+    Ok((vec![add, drop], flag.contains("--chmod")))
 }
 
 fn finish(out: &mut Plan) {

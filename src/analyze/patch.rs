@@ -154,6 +154,40 @@ pub fn run_before(lines: &[&str], line: usize, command: &str, rule: &str, what: 
     }
 }
 
+/// `flag` (`--chmod=755`) added after the keyword of the COPY/ADD `inst`, with a
+/// comment naming `rule` above it; `None` when its first line does not start with
+/// the keyword.
+pub fn add_flag(lines: &[&str], inst: &Instruction, flag: &str, rule: &str) -> Option<Hunk> {
+    let first = *lines.get(inst.line.checked_sub(1)?)?;
+    let indent = first.len() - first.trim_start().len();
+    let rest = &first[indent..];
+    let k = inst.keyword.len();
+    if rest.len() < k || !rest[..k].eq_ignore_ascii_case(&inst.keyword) {
+        return None;
+    }
+    let eol = ending(first);
+    Some(Hunk {
+        start: inst.line,
+        end: inst.line,
+        lines: vec![
+            note(rule, flag, first, eol),
+            format!("{}{} {flag}{}", &first[..indent], &rest[..k], &rest[k..]),
+        ],
+        rule: rule.to_string(),
+    })
+}
+
+/// The instruction `inst` taken out, a comment saying why in its place.
+pub fn drop_instruction(lines: &[&str], inst: &Instruction, why: &str, rule: &str) -> Hunk {
+    let first = lines.get(inst.line.wrapping_sub(1)).copied().unwrap_or("\n");
+    Hunk {
+        start: inst.line,
+        end: inst.end_line,
+        lines: vec![note(rule, why, first, ending(first))],
+        rule: rule.to_string(),
+    }
+}
+
 /// A `.dockerignore` with `patterns` it does not name yet added at its end (after a
 /// comment naming the rule), every existing line kept; `None` when it names them all.
 /// A pattern counts as named when a line equals it or it with a leading `/` or `**/`,
