@@ -135,8 +135,29 @@ fn the_commands_shown_run() {
     );
 }
 
+
+
+/// The `imgsize fix` sample is its real diff of the sample's Dockerfile.
+fn the_fix_sample_is_the_real_diff() {
+    let readme = readme();
+    let (_, shown) = blocks(&readme)
+        .into_iter()
+        .find(|(fence, _)| fence == "```diff")
+        .expect("the README shows the sample's fix");
+    let dockerfile = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/sample.Dockerfile");
+    let real = run(&[
+        "fix",
+        &sample(),
+        "--dockerfile",
+        &dockerfile.to_string_lossy(),
+        "--no-progress",
+    ]);
+    assert_eq!(shown, real);
+}
+
 crate::tests![
     the_report_sample_is_the_real_output,
     the_json_sample_is_the_real_output,
     the_commands_shown_run,
+    the_fix_sample_is_the_real_diff,
 ];
