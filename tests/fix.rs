@@ -81,8 +81,6 @@ fn the_plan_writes_each_fix_where_it_belongs() {
     );
 }
 
-
-
 /// The naive Dockerfile of the rebuild test: `.git` copied in, a build tree beside
 /// `Cargo.toml`, files a later RUN deletes, a build-only "package" (dpkg's database
 /// written by hand: busybox has no dpkg), and the artifact the CMD runs.
@@ -124,7 +122,12 @@ fn fix_into(naive: &Path, tar: &Path, ctx: &Path, args: &[&str]) -> serde_json::
     assert!(copy.success());
     let df = ctx.join("Dockerfile");
     let out = Command::new(env!("CARGO_BIN_EXE_imgsize"))
-        .args(["fix", &tar.to_string_lossy(), "--dockerfile", &df.to_string_lossy()])
+        .args([
+            "fix",
+            &tar.to_string_lossy(),
+            "--dockerfile",
+            &df.to_string_lossy(),
+        ])
         .args(["--write", "--format", "json", "--no-progress"])
         .args(args)
         .output()
@@ -172,17 +175,33 @@ fn patches_rebuild_to_their_projection() {
         let layers = read_layers(&tar);
         let rebuilt = total(&layers);
         assert_eq!(
-            doc["projected"]["stored_bytes"], rebuilt,
+            doc["projected"]["stored_bytes"],
+            rebuilt,
             "{name}: projected vs rebuilt; the patch:\n{}",
             doc["files"][0]["diff"].as_str().unwrap_or("")
         );
         let files: Vec<&String> = layers.iter().flat_map(|l| l.files.keys()).collect();
-        assert!(files.iter().any(|f| *f == "usr/local/bin/tool"), "{name}: {files:?}");
-        assert!(!files.iter().any(|f| f.contains(".git/")), "{name}: {files:?}");
-        assert!(!files.iter().any(|f| f.starts_with("opt/")), "{name}: {files:?}");
-        assert!(!files.iter().any(|f| f.starts_with("src/target")), "{name}: {files:?}");
+        assert!(
+            files.iter().any(|f| *f == "usr/local/bin/tool"),
+            "{name}: {files:?}"
+        );
+        assert!(
+            !files.iter().any(|f| f.contains(".git/")),
+            "{name}: {files:?}"
+        );
+        assert!(
+            !files.iter().any(|f| f.starts_with("opt/")),
+            "{name}: {files:?}"
+        );
+        assert!(
+            !files.iter().any(|f| f.starts_with("src/target")),
+            "{name}: {files:?}"
+        );
         if multi {
-            assert!(!files.iter().any(|f| f.starts_with("usr/lib/gcc")), "{files:?}");
+            assert!(
+                !files.iter().any(|f| f.starts_with("usr/lib/gcc")),
+                "{files:?}"
+            );
         }
     }
     let _ = BASE;

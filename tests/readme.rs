@@ -135,8 +135,6 @@ fn the_commands_shown_run() {
     );
 }
 
-
-
 /// The `imgsize fix` sample is its real diff of the sample's Dockerfile.
 fn the_fix_sample_is_the_real_diff() {
     let readme = readme();

@@ -110,9 +110,9 @@ enum Edit {
 }
 
 /// A path as one shell word: bare when plain, else single-quoted; `None` with control
-/// characters.
+/// or bidi characters (a terminal shows the diff).
 fn shell_word(path: &str) -> Option<String> {
-    if path.chars().any(char::is_control) {
+    if !crate::model::text::plain(path) {
         return None;
     }
     let plain = path
@@ -131,7 +131,7 @@ fn remove_command(f: &Finding) -> Result<String, String> {
         return Err("no short list of paths names what to delete".into());
     }
     let words: Option<Vec<String>> = f.targets.iter().map(|t| shell_word(t)).collect();
-    let words = words.ok_or("a path holds control characters")?;
+    let words = words.ok_or("a path holds control or bidi characters")?;
     Ok(format!("rm -rf {}", words.join(" ")))
 }
 
@@ -157,9 +157,13 @@ fn edit(f: &Finding) -> Result<Edit, String> {
                 .to_string(),
         ),
         Rule::DevDependencies => Edit::Append("npm prune --omit=dev".into()),
-        Rule::Dockerignore => Edit::Ignore(&["**/.git", "**/.hg", "**/.svn", "**/__pycache__", "**/*.pyc"]),
+        Rule::Dockerignore => {
+            Edit::Ignore(&["**/.git", "**/.hg", "**/.svn", "**/__pycache__", "**/*.pyc"])
+        }
         Rule::BuildTree | Rule::DeletedLater if copied => {
-            return Err("the files come from the build context: leave them out with .dockerignore".into());
+            return Err(
+                "the files come from the build context: leave them out with .dockerignore".into(),
+            );
         }
         Rule::BuildTree | Rule::DeletedLater => Edit::Append(remove_command(f)?),
         Rule::DocsLocales if f.fix.contains("/etc/dpkg/dpkg.cfg.d") => Edit::Before,
@@ -241,9 +245,8 @@ fn in_place(report: &Report, df: &Dockerfile, lines: &[&str], rows: &[usize], ou
             Edit::Modes => match modes(df, lines, inst) {
                 Ok((hunks, buildkit)) => {
                     if buildkit {
-                        out.notes.push(
-                            "COPY --chmod needs BuildKit (docker buildx, or buildah)".into(),
-                        );
+                        out.notes
+                            .push("COPY --chmod needs BuildKit (docker buildx, or buildah)".into());
                     }
                     // The saving goes with the COPY; the dropped RUN carries none.
                     for (i, hunk) in hunks.into_iter().enumerate() {
@@ -310,7 +313,13 @@ fn end_run(
             rules.push(rule);
         }
     }
-    match patch::append_to_run(lines, inst, &command.join(" && "), df.escape, &rules.join(", ")) {
+    match patch::append_to_run(
+        lines,
+        inst,
+        &command.join(" && "),
+        df.escape,
+        &rules.join(", "),
+    ) {
         Ok(hunk) => out.changes.push(Change {
             hunk,
             rows: cmds.iter().map(|(_, _, r)| *r).collect(),
@@ -354,7 +363,9 @@ pub fn plan(report: &Report, df: &Dockerfile, text: &str, select: &Selection) ->
                 finish(&mut out);
                 return out;
             }
-            Err(why) => out.left_out.push(("multi-stage", report.findings.rows[m].layer, why)),
+            Err(why) => out
+                .left_out
+                .push(("multi-stage", report.findings.rows[m].layer, why)),
         }
     }
     let rows: Vec<usize> = chosen.into_iter().filter(|&r| Some(r) != multi).collect();
@@ -425,7 +436,10 @@ fn drop_later_deletes(
     let deleted: Vec<usize> = (0..rows.len())
         .filter(|&r| rows[r].rule == Rule::DeletedLater && rows[r].scope == Scope::Yours)
         .collect();
-    let open = out.left_out.iter().any(|(code, _, _)| *code == "deleted-later");
+    let open = out
+        .left_out
+        .iter()
+        .any(|(code, _, _)| *code == "deleted-later");
     let targets: Vec<&String> = deleted
         .iter()
         .filter(|r| done.contains(r))
@@ -434,14 +448,19 @@ fn drop_later_deletes(
     if deleted.is_empty() || open || targets.is_empty() {
         return;
     }
-    let Some(stage) = report
-        .dockerfile
-        .as_ref()
-        .and_then(|l| df.stages.iter().rev().find(|s| s.name.as_deref() == Some(&l.stage) || s.base == l.stage))
-    else {
+    let Some(stage) = report.dockerfile.as_ref().and_then(|l| {
+        df.stages
+            .iter()
+            .rev()
+            .find(|s| s.name.as_deref() == Some(&l.stage) || s.base == l.stage)
+    }) else {
         return;
     };
-    let touched = |line: usize| out.changes.iter().any(|c| c.hunk.start <= line && line <= c.hunk.end);
+    let touched = |line: usize| {
+        out.changes
+            .iter()
+            .any(|c| c.hunk.start <= line && line <= c.hunk.end)
+    };
     let mut drops = Vec::new();
     for inst in &stage.instructions {
         let Some(paths) = rm_only(inst) else {
@@ -482,13 +501,23 @@ fn mode_flags(args: &str) -> Result<(Vec<String>, String), String> {
             return Err("the RUN does more than one chmod or chown of one path".into());
         };
         let flag = match tool {
-            "chmod" if value.len() >= 3 && value.len() <= 4 && value.bytes().all(|b| (b'0'..=b'7').contains(&b)) => {
+            "chmod"
+                if value.len() >= 3
+                    && value.len() <= 4
+                    && value.bytes().all(|b| (b'0'..=b'7').contains(&b)) =>
+            {
                 format!("--chmod={value}")
             }
             "chmod" => {
-                return Err(format!("`--chmod` takes an octal mode, not `{value}` (which keeps each file's own bits): set the modes in the build context"));
+                return Err(format!(
+                    "`--chmod` takes an octal mode, not `{value}` (which keeps each file's own bits): set the modes in the build context"
+                ));
             }
-            "chown" if value.chars().all(|c| c.is_ascii_alphanumeric() || "_-.:".contains(c)) => {
+            "chown"
+                if value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-.:".contains(c)) =>
+            {
                 format!("--chown={value}")
             }
             _ => return Err("the RUN does more than one chmod or chown of one path".into()),
@@ -530,7 +559,11 @@ fn modes(df: &Dockerfile, lines: &[&str], run: &Instruction) -> Result<(Vec<Hunk
         .rfind(|i| dest(i).as_deref() == Some(path.as_str()))
         .ok_or_else(|| format!("no COPY or ADD to `{path}` before the RUN"))?;
     let kinds = |f: &str| f.split('=').next().unwrap_or("").to_string();
-    if copy.flags.iter().any(|f| flags.iter().any(|g| kinds(f) == kinds(g))) {
+    if copy
+        .flags
+        .iter()
+        .any(|f| flags.iter().any(|g| kinds(f) == kinds(g)))
+    {
         return Err("the COPY sets modes or owner already".into());
     }
     let flag = flags.join(" ");
@@ -594,4 +627,67 @@ fn multi_stage(
         out.changes.push(Change { hunk, rows });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &str) -> Instruction {
+        Instruction {
+            keyword: "RUN".into(),
+            flags: Vec::new(),
+            args: args.into(),
+            json: None,
+            heredocs: Vec::new(),
+            line: 1,
+            end_line: 1,
+        }
+    }
+
+    #[test]
+    fn chmod_and_chown_become_copy_flags() {
+        assert_eq!(
+            mode_flags("chmod -R 755 /app/"),
+            Ok((vec!["--chmod=755".to_string()], "/app".to_string()))
+        );
+        assert_eq!(
+            mode_flags("chown -R app:app /srv && chmod -R 0750 /srv"),
+            Ok((
+                vec!["--chown=app:app".to_string(), "--chmod=0750".to_string()],
+                "/srv".to_string()
+            ))
+        );
+        assert!(mode_flags("chmod -R g+w /app").is_err_and(|e| e.contains("octal")));
+        assert!(mode_flags("chmod 755 /a /b").is_err());
+        assert!(mode_flags("chown a /x && chmod 700 /y").is_err());
+        assert!(mode_flags("chmod 755 /a; rm -rf /").is_err());
+    }
+
+    #[test]
+    fn only_plain_rm_runs_are_dropped() {
+        assert_eq!(
+            rm_only(&run("rm -rf /app/.git /var/lib/apt/lists/*")),
+            Some(vec![
+                "/app/.git".to_string(),
+                "/var/lib/apt/lists".to_string()
+            ])
+        );
+        assert_eq!(rm_only(&run("rm -rf /tmp/* && echo done")), None);
+        assert_eq!(rm_only(&run("rm -rf $HOME/.cache")), None);
+        assert_eq!(rm_only(&run("rm -rf /a/*.log")), None);
+        assert_eq!(rm_only(&run("chmod -R 755 /app")), None);
+        assert_eq!(rm_only(&run("rm -rf")), None);
+    }
+
+    #[test]
+    fn paths_become_shell_words() {
+        assert_eq!(shell_word("/src/target").as_deref(), Some("/src/target"));
+        assert_eq!(
+            shell_word("/my app/it's").as_deref(),
+            Some("'/my app/it'\\''s'")
+        );
+        assert_eq!(shell_word("/a\u{202e}b"), None);
+        assert_eq!(shell_word("/a\nb"), None);
+    }
 }

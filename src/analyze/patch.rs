@@ -179,7 +179,10 @@ pub fn add_flag(lines: &[&str], inst: &Instruction, flag: &str, rule: &str) -> O
 
 /// The instruction `inst` taken out, a comment saying why in its place.
 pub fn drop_instruction(lines: &[&str], inst: &Instruction, why: &str, rule: &str) -> Hunk {
-    let first = lines.get(inst.line.wrapping_sub(1)).copied().unwrap_or("\n");
+    let first = lines
+        .get(inst.line.wrapping_sub(1))
+        .copied()
+        .unwrap_or("\n");
     Hunk {
         start: inst.line,
         end: inst.end_line,
@@ -356,6 +359,26 @@ mod tests {
         assert_eq!(
             dockerignore(Some(kept), &["target"], "build-tree").as_deref(),
             Some("node_modules\n/.git\n# imgsize: build-tree\ntarget\n")
+        );
+    }
+
+    #[test]
+    fn flags_runs_and_drops_keep_the_lines_around() {
+        let text = "FROM x\n  copy . /app\nRUN chmod -R 755 /app\nRUN apt-get install -y curl\n";
+        let lines = split_lines(text);
+        let mut copy = inst(2, 2, false, None);
+        copy.keyword = "COPY".into();
+        let add = add_flag(&lines, &copy, "--chmod=755", "chmod-duplicate").expect("hunk");
+        let drop = drop_instruction(
+            &lines,
+            &inst(3, 3, false, None),
+            "dropped",
+            "chmod-duplicate",
+        );
+        let nodoc = run_before(&lines, 4, "true", "docs-locales", "filter");
+        assert_eq!(
+            apply(text, &[add, drop, nodoc]),
+            "FROM x\n  # imgsize: chmod-duplicate: --chmod=755\n  copy --chmod=755 . /app\n# imgsize: chmod-duplicate: dropped\n# imgsize: docs-locales: filter\nRUN true\nRUN apt-get install -y curl\n"
         );
     }
 }

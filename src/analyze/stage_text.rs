@@ -9,6 +9,7 @@
 use super::findings::Recipe;
 use super::patch::Hunk;
 use crate::model::dockerfile::{Dockerfile, Instruction};
+use crate::model::text::plain;
 
 /// What the runtime stage is written from.
 pub struct RuntimeStage<'a> {
@@ -41,16 +42,16 @@ const RULE: &str = "# imgsize: multi-stage";
 /// The stages from the first one of the target's lineage to the target (a stage
 /// `FROM` an earlier stage's name continues it).
 fn lineage(df: &Dockerfile, target: &str) -> Option<Vec<usize>> {
-    let t = df
-        .stages
-        .iter()
-        .rposition(|s| s.name.as_deref() == Some(target) || (s.name.is_none() && s.base == target))?;
+    let t = df.stages.iter().rposition(|s| {
+        s.name.as_deref() == Some(target) || (s.name.is_none() && s.base == target)
+    })?;
     let mut out = vec![t];
     let mut cur = t;
-    while let Some(p) = df.stages[..cur]
-        .iter()
-        .rposition(|s| s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&df.stages[cur].base)))
-    {
+    while let Some(p) = df.stages[..cur].iter().rposition(|s| {
+        s.name
+            .as_deref()
+            .is_some_and(|n| n.eq_ignore_ascii_case(&df.stages[cur].base))
+    }) {
         out.push(p);
         cur = p;
     }
@@ -66,7 +67,13 @@ fn free_name(df: &Dockerfile) -> String {
             .any(|s| s.name.as_deref().is_some_and(|m| m.eq_ignore_ascii_case(n)))
     };
     (0..)
-        .map(|i| if i == 0 { "build".to_string() } else { format!("build{i}") })
+        .map(|i| {
+            if i == 0 {
+                "build".to_string()
+            } else {
+                format!("build{i}")
+            }
+        })
         .find(|n| !taken(n))
         .unwrap_or_default()
 }
@@ -76,9 +83,9 @@ fn ending(line: &str) -> &'static str {
 }
 
 /// A path as a COPY argument: bare when it is plain, else the JSON form's string;
-/// `None` when it holds control characters.
+/// `None` when it holds control or bidi characters (a terminal shows the diff).
 fn copy_line(from: &str, path: &str) -> Option<String> {
-    if path.chars().any(char::is_control) {
+    if !plain(path) {
         return None;
     }
     let plain = path
@@ -100,6 +107,103 @@ fn verbatim(lines: &[&str], inst: &Instruction) -> String {
         .unwrap_or_default()
 }
 
+/// The build stage's name: its own, or a free one added to its `FROM` line (the
+/// hunk that adds it).
+fn build_stage(
+    df: &Dockerfile,
+    lines: &[&str],
+    t: usize,
+) -> Result<(String, Option<Hunk>), String> {
+    let target = &df.stages[t];
+    if let Some(n) = &target.name {
+        return Ok((n.clone(), None));
+    }
+    let from_line = lines
+        .get(target.line.wrapping_sub(1))
+        .ok_or("the stage's FROM line is not in the file")?;
+    let eol = ending(from_line);
+    let body = from_line.trim_end_matches(['\r', '\n']).trim_end();
+    if body.ends_with(df.escape) {
+        return Err("the stage's FROM line continues on the next line".into());
+    }
+    let n = free_name(df);
+    let hunk = Hunk {
+        start: target.line,
+        end: target.line,
+        lines: vec![
+            format!("{RULE}: this stage builds; the runtime stage below ships{eol}"),
+            format!("{body} AS {n}{eol}"),
+        ],
+        rule: "multi-stage".into(),
+    };
+    Ok((n, Some(hunk)))
+}
+
+/// The runtime stage's `FROM` (with a comment when its base is a guess), and a note.
+fn runtime_from(rs: &RuntimeStage<'_>, root_base: &str, eol: &str) -> (String, Option<String>) {
+    match rs.runtime_base {
+        Some(b) => (format!("FROM {b}{eol}"), None),
+        None if rs.slim => (
+            format!(
+                "{RULE}: put the slim variant of `{root_base}` here (the projection counts it: the base without its compilers, headers and caches){eol}FROM {root_base}{eol}"
+            ),
+            Some(format!(
+                "the runtime stage starts from `{root_base}`: put its slim variant there (--runtime-base IMAGE), as the projection assumes"
+            )),
+        ),
+        None => (format!("FROM {root_base}{eol}"), None),
+    }
+}
+
+/// The runtime stage's install and copies from the build stage `from`, with notes on
+/// what is not written.
+fn installs_and_copies(
+    rs: &RuntimeStage<'_>,
+    from: &str,
+    e: char,
+    eol: &str,
+) -> (String, Vec<String>) {
+    let mut text = String::new();
+    let mut notes = Vec::new();
+    let packages: Vec<&str> = rs
+        .recipe
+        .packages
+        .iter()
+        .map(String::as_str)
+        .filter(|p| {
+            p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.:".contains(c))
+        })
+        .collect();
+    if !packages.is_empty() {
+        text.push_str(&format!(
+            "RUN apt-get update {e}{eol}    && apt-get install -y --no-install-recommends {} {e}{eol}    && apt-get clean {e}{eol}    && rm -rf /var/lib/apt/lists/*{eol}",
+            packages.join(" ")
+        ));
+    }
+    for (path, _) in &rs.recipe.copies {
+        match copy_line(from, path) {
+            Some(l) => {
+                text.push_str(&l);
+                text.push_str(eol);
+            }
+            None => notes.push(format!(
+                "a path with control or bidi characters is not copied: {path}"
+            )),
+        }
+    }
+    if rs.recipe.more > 0 {
+        let (n, b) = (rs.recipe.more, rs.recipe.more_bytes);
+        text.push_str(&format!(
+            "{RULE}: {n} smaller paths of your layers ({b} bytes) are not copied: add them if the app needs them{eol}"
+        ));
+        notes.push(format!(
+            "{n} smaller paths of your layers ({b} bytes) are not copied"
+        ));
+    }
+    (text, notes)
+}
+
 /// The hunks of the multi-stage build, with notes on what to check by hand.
 pub fn write(
     df: &Dockerfile,
@@ -108,52 +212,11 @@ pub fn write(
 ) -> Result<(Vec<Hunk>, Vec<String>), String> {
     let stages = lineage(df, rs.target).ok_or("the image's stage is not in the Dockerfile")?;
     let t = *stages.last().unwrap_or(&0);
-    let target = &df.stages[t];
-    let root = &df.stages[stages[0]];
-    let from_line = lines
-        .get(target.line.wrapping_sub(1))
-        .ok_or("the stage's FROM line is not in the file")?;
-    let eol = ending(from_line);
-    let mut hunks = Vec::new();
-    let mut notes = Vec::new();
-    let name = match &target.name {
-        Some(n) => n.clone(),
-        None => {
-            let body = from_line.trim_end_matches(['\r', '\n']).trim_end();
-            if body.ends_with(df.escape) {
-                return Err("the stage's FROM line continues on the next line".into());
-            }
-            let n = free_name(df);
-            hunks.push(Hunk {
-                start: target.line,
-                end: target.line,
-                lines: vec![
-                    format!("{RULE}: this stage builds; the runtime stage below ships{eol}"),
-                    format!("{body} AS {n}{eol}"),
-                ],
-                rule: "multi-stage".into(),
-            });
-            n
-        }
-    };
-    let mut out = Vec::new();
-    let base = match rs.runtime_base {
-        Some(b) => b.to_string(),
-        None => {
-            if rs.slim {
-                out.push(format!(
-                    "{RULE}: put the slim variant of `{}` here (the projection counts it: the base without its compilers, headers and caches)",
-                    root.base
-                ));
-                notes.push(format!(
-                    "the runtime stage starts from `{}`: put its slim variant there (--runtime-base IMAGE), as the projection assumes",
-                    root.base
-                ));
-            }
-            root.base.clone()
-        }
-    };
-    out.push(format!("FROM {base}"));
+    let eol = lines
+        .get(df.stages[t].line.wrapping_sub(1))
+        .map_or("\n", |l| ending(l));
+    let (name, rename) = build_stage(df, lines, t)?;
+    let mut hunks: Vec<Hunk> = rename.into_iter().collect();
     let carried = |keys: &[&str]| -> String {
         stages
             .iter()
@@ -167,47 +230,16 @@ pub fn write(
     if !last.is_empty() && !last.ends_with('\n') {
         text.push_str(eol);
     }
-    text.push_str(eol);
-    let head = format!(
-        "{RULE}: the runtime stage: what the app needs at run time, copied from `{name}`"
-    );
-    text.push_str(&head);
-    text.push_str(eol);
-    for l in &out {
-        text.push_str(l);
-        text.push_str(eol);
-    }
+    text.push_str(&format!(
+        "{eol}{RULE}: the runtime stage: what the app needs at run time, copied from `{name}`{eol}"
+    ));
+    let (from, note) = runtime_from(rs, &df.stages[stages[0]].base, eol);
+    text.push_str(&from);
     text.push_str(&carried(&EARLY));
-    let e = df.escape;
-    if !rs.recipe.packages.is_empty() {
-        text.push_str(&format!(
-            "RUN apt-get update {e}{eol}    && apt-get install -y --no-install-recommends {} {e}{eol}    && apt-get clean {e}{eol}    && rm -rf /var/lib/apt/lists/*{eol}",
-            rs.recipe.packages.join(" ")
-        ));
-    }
-    for (path, _) in &rs.recipe.copies {
-        match copy_line(&name, path) {
-            Some(l) => {
-                text.push_str(&l);
-                text.push_str(eol);
-            }
-            None => notes.push(format!(
-                "a path with control characters is not copied: {}",
-                crate::render::format::visible(path)
-            )),
-        }
-    }
-    if rs.recipe.more > 0 {
-        text.push_str(&format!(
-            "{RULE}: {} smaller paths of your layers ({} bytes) are not copied: add them if the app needs them{eol}",
-            rs.recipe.more, rs.recipe.more_bytes
-        ));
-        notes.push(format!(
-            "{} smaller paths of your layers ({} bytes) are not copied",
-            rs.recipe.more, rs.recipe.more_bytes
-        ));
-    }
+    let (body, mut notes) = installs_and_copies(rs, &name, df.escape, eol);
+    text.push_str(&body);
     text.push_str(&carried(&LATE));
+    notes.splice(0..0, note);
     let n = lines.len();
     hunks.push(Hunk {
         start: n + 1,

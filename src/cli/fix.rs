@@ -78,7 +78,12 @@ pub fn diff(p: &Patches, base: &Path) -> String {
 pub fn json(p: &Patches, report: &Report, base: &Path) -> serde_json::Value {
     use serde_json::json;
     let rows = &report.findings.rows;
-    let saved = |idx: &[usize]| report.findings.project(idx.iter().map(|&r| &rows[r])).saved_bytes;
+    let saved = |idx: &[usize]| {
+        report
+            .findings
+            .project(idx.iter().map(|&r| &rows[r]))
+            .saved_bytes
+    };
     let rules = |idx: &[usize]| {
         let mut out: Vec<&str> = Vec::new();
         for &r in idx {

@@ -13,8 +13,8 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use imgsize::analyze::Budget;
-use imgsize::analyze::fix::Selection;
 use imgsize::analyze::SummaryOptions;
+use imgsize::analyze::fix::Selection;
 use imgsize::bytes::{DecoderLimit, VerifyPolicy};
 use imgsize::render::format::visible;
 use imgsize::render::{Document, Github, Html, Json, Junit, Markdown, Renderer, Sarif, Table};

@@ -18,6 +18,7 @@ pub mod path;
 pub mod scan;
 pub mod scan_codec;
 pub mod snapshot;
+pub mod text;
 pub mod tree;
 
 pub use image::{DigestCheck, Format, HistoryStep, ImageInfo, LayerRef, Platform};

@@ -130,20 +130,6 @@ pub fn at_line(file_line: Option<(&str, usize)>, instruction: Option<&str>) -> S
     }
 }
 
-/// Whether a character must not reach a terminal raw: C0 controls (line breaks and
-/// tabs too: a field is one line), DEL, C1 controls, the bidirectional controls (the
-/// embeddings and overrides U+202A–U+202E, the isolates U+2066–U+2069, the marks
-/// U+200E, U+200F and U+061C) and the line and paragraph separators U+2028, U+2029.
-fn hidden(c: char) -> bool {
-    matches!(c,
-        '\u{0}'..='\u{1f}'
-        | '\u{7f}'..='\u{9f}'
-        | '\u{202a}'..='\u{202e}'
-        | '\u{2066}'..='\u{2069}'
-        | '\u{200e}' | '\u{200f}' | '\u{061c}'
-        | '\u{2028}' | '\u{2029}')
-}
-
 /// Text from an image, a registry or a saved report made safe to print for people:
 /// every character that a terminal would act on or that reorders what is shown
 /// becomes visible text, as Rust writes it: `\n`, `\t`, `\r`, other C0 controls and
@@ -152,6 +138,7 @@ fn hidden(c: char) -> bool {
 /// nothing (an escaped text can be told from a name holding a literal `\x1b` only in
 /// the JSON output). Plain text comes back borrowed.
 pub fn visible(text: &str) -> Cow<'_, str> {
+    use crate::model::text::hidden;
     if !text.chars().any(hidden) {
         return Cow::Borrowed(text);
     }

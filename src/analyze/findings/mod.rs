@@ -101,7 +101,8 @@ fn greedy(
 
 /// The fixes a multi-stage build applies in its build stage, so that what the runtime
 /// stage copies leaves their files behind.
-pub const BUILD_STAGE_FIXES: [Rule; 3] = [Rule::Dockerignore, Rule::DevDependencies, Rule::BuildTree];
+pub const BUILD_STAGE_FIXES: [Rule; 3] =
+    [Rule::Dockerignore, Rule::DevDependencies, Rule::BuildTree];
 
 /// Every candidate edit, closed over the re-adds it takes along, split by scope; the
 /// multi-stage edit among yours when it applies (and then no `full-base`).

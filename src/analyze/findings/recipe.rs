@@ -48,7 +48,16 @@ fn system_path(path: &[u8]) -> bool {
     !usr_local
         && matches!(
             first,
-            b"etc" | b"var" | b"run" | b"bin" | b"sbin" | b"lib" | b"lib32" | b"lib64" | b"libx32" | b"usr"
+            b"etc"
+                | b"var"
+                | b"run"
+                | b"bin"
+                | b"sbin"
+                | b"lib"
+                | b"lib32"
+                | b"lib64"
+                | b"libx32"
+                | b"usr"
         )
 }
 
@@ -76,10 +85,7 @@ pub(super) fn recipe(inp: &Inputs<'_>, facts: &LayerFacts, drops: &[u32], gone: 
         let l = a.layer as usize;
         let kept = !gone.contains(&i) && {
             let owned = inp.owners.dpkg.get(a.inode as usize) == Some(&true);
-            let rewritten = inp.layers[l]
-                .instruction
-                .as_deref()
-                .is_some_and(installs)
+            let rewritten = inp.layers[l].instruction.as_deref().is_some_and(installs)
                 && system_path(&tree.path_bytes(a.node));
             let blocks = !facts.yours(l) || drops.contains(&i) || owned || rewritten;
             if blocks {
@@ -90,7 +96,13 @@ pub(super) fn recipe(inp: &Inputs<'_>, facts: &LayerFacts, drops: &[u32], gone: 
         };
         // An empty file is copied with its folder, but asks no copy of its own (lock
         // files, markers).
-        mark(tree, &mut below, a.node, if kept { a.bytes } else { 0 }, false);
+        mark(
+            tree,
+            &mut below,
+            a.node,
+            if kept { a.bytes } else { 0 },
+            false,
+        );
     }
     let mut copies = Vec::new();
     let mut stack = vec![ROOT];
@@ -109,7 +121,8 @@ pub(super) fn recipe(inp: &Inputs<'_>, facts: &LayerFacts, drops: &[u32], gone: 
             && children
                 .iter()
                 .all(|&c| with_kept[0] == c || !below[c as usize].files);
-        let whole = n != ROOT && !b.blocked && !(only_empty_beside && tree.kind(n) == NodeKind::Dir);
+        let whole =
+            n != ROOT && !b.blocked && !(only_empty_beside && tree.kind(n) == NodeKind::Dir);
         if whole {
             copies.push((tree.path(n), b.kept));
         } else {

@@ -175,7 +175,9 @@ pub(super) fn multi_stage_fix(inp: &Inputs<'_>, stage: Option<&Stage>) -> String
         .map(|(n, _)| n.as_str())
         .collect();
     match stage {
-        Some(Stage { slim: true, name, .. }) => {
+        Some(Stage {
+            slim: true, name, ..
+        }) => {
             let runtime = match name {
                 Some(n) => format!("`{n}`"),
                 None => "the base's slim variant (no compilers, `-dev` packages or caches)".into(),
