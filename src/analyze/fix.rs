@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use super::Report;
 use super::categories::Category;
-use super::findings::{BUILD_STAGE_FIXES, Finding, Projection, Rule, Scope};
+use super::findings::{Finding, Projection, Rule, Scope};
 use super::patch::{self, Hunk, Refusal};
 use super::stage_text::{self, RuntimeStage};
 use crate::model::dockerfile::{Dockerfile, Instruction};
@@ -346,10 +346,17 @@ pub fn plan(report: &Report, df: &Dockerfile, text: &str, select: &Selection) ->
         .copied()
         .find(|&r| report.findings.rows[r].rule == Rule::MultiStage);
     if let Some(m) = multi {
+        // The build stage's fixes that keep files out of what the runtime copies.
+        let needed = report
+            .findings
+            .structural
+            .as_ref()
+            .and_then(|s| s.recipe.as_ref())
+            .map_or(&[][..], |r| &r.build_fixes[..]);
         let build_fixes: Vec<usize> = chosen
             .iter()
             .copied()
-            .filter(|&r| BUILD_STAGE_FIXES.contains(&report.findings.rows[r].rule))
+            .filter(|&r| needed.contains(&report.findings.rows[r].rule))
             .collect();
         match multi_stage(report, df, &lines, m, select, &mut out) {
             Ok(()) => {

@@ -260,8 +260,7 @@ mod tests {
         Recipe {
             packages: packages.iter().map(|s| s.to_string()).collect(),
             copies: copies.iter().map(|c| (c.to_string(), 1)).collect(),
-            more: 0,
-            more_bytes: 0,
+            ..Recipe::default()
         }
     }
 

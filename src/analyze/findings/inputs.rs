@@ -77,6 +77,9 @@ pub struct Recipe {
     /// Paths beyond the copies written (the smallest), and their bytes.
     pub more: usize,
     pub more_bytes: u64,
+    /// The build stage's fixes (of [`super::BUILD_STAGE_FIXES`]) that keep files out of
+    /// the copies.
+    pub build_fixes: Vec<Rule>,
 }
 
 /// All findings, in the order their incremental savings are counted.

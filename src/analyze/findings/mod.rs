@@ -129,10 +129,10 @@ fn edits(inp: &Inputs<'_>) -> (Edits, Edits, Option<Stage>) {
     }
     let stage = runtime.map(|(drops, slim)| {
         // What the build stage's own fixes remove before the runtime stage copies.
-        let gone: Vec<u32> = yours
+        let gone: Vec<(Rule, u32)> = yours
             .iter()
             .filter(|(key, _)| BUILD_STAGE_FIXES.contains(&key.0))
-            .flat_map(|(_, atoms)| atoms.iter().copied())
+            .flat_map(|(key, atoms)| atoms.iter().map(|&a| (key.0, a)))
             .collect();
         let recipe = recipe::recipe(inp, &facts, &drops, &gone);
         yours.push(((Rule::MultiStage, Scope::Yours, 0), drops));

@@ -19,6 +19,7 @@ use std::collections::HashSet;
 
 use super::candidates::LayerFacts;
 use super::inputs::{Inputs, Recipe};
+use super::rule::Rule;
 use crate::model::tree::{NodeKind, ROOT};
 
 /// At most this many copies are written; the rest are counted.
@@ -72,9 +73,14 @@ struct Below {
 
 /// The recipe of the runtime stage: `drops` are the multi-stage edit's atoms, `gone`
 /// the atoms the build stage's fixes remove.
-pub(super) fn recipe(inp: &Inputs<'_>, facts: &LayerFacts, drops: &[u32], gone: &[u32]) -> Recipe {
+pub(super) fn recipe(
+    inp: &Inputs<'_>,
+    facts: &LayerFacts,
+    drops: &[u32],
+    gone_by: &[(Rule, u32)],
+) -> Recipe {
     let drops: HashSet<u32> = drops.iter().copied().collect();
-    let gone: HashSet<u32> = gone.iter().copied().collect();
+    let gone: HashSet<u32> = gone_by.iter().map(|(_, a)| *a).collect();
     let tree = inp.tree;
     let mut below = vec![Below::default(); tree.node_count()];
     for (i, a) in inp.atoms.iter().enumerate() {
@@ -140,11 +146,32 @@ pub(super) fn recipe(inp: &Inputs<'_>, facts: &LayerFacts, drops: &[u32], gone: 
         .map(|(n, _)| n.clone())
         .collect();
     packages.sort();
+    // The build stage's fixes whose files would be inside a copy.
+    let copied: Vec<u32> = copies
+        .iter()
+        .filter_map(|(p, _)| tree.lookup(p.trim_start_matches('/').as_bytes()))
+        .collect();
+    let mut build_fixes: Vec<Rule> = Vec::new();
+    for &(rule, a) in gone_by {
+        if build_fixes.contains(&rule) {
+            continue;
+        }
+        let mut at = Some(inp.atoms.get(a).node);
+        while let Some(n) = at {
+            if copied.contains(&n) {
+                build_fixes.push(rule);
+                break;
+            }
+            at = tree.parent(n);
+        }
+    }
+    build_fixes.sort();
     Recipe {
         packages,
         copies,
         more: more.len(),
         more_bytes: more.iter().map(|(_, b)| b).sum(),
+        build_fixes,
     }
 }
 
