@@ -627,9 +627,9 @@ pub(crate) fn total(layers: &[LayerFiles]) -> u64 {
     layers.iter().map(LayerFiles::stored).sum()
 }
 
-/// Every single fix, rebuilt alone by the real engine, saves exactly what imgsize
-/// projects for it.
-fn every_fix_alone_projects_its_real_rebuild() {
+/// A private engine with the busybox base imported as [`BASE`]; the test is skipped
+/// when dockerd, docker or busybox is missing or the daemon cannot start.
+pub(crate) fn busybox_engine() -> Engine {
     let (Some(dockerd), Some(docker)) = (find_program("dockerd"), find_program("docker")) else {
         skip("dockerd or docker is not installed (apt-get install docker.io)");
     };
@@ -644,6 +644,13 @@ fn every_fix_alone_projects_its_real_rebuild() {
     let base = engine.dir().join("base.tar");
     write_base(&base, busybox);
     engine.import(&base);
+    engine
+}
+
+/// Every single fix, rebuilt alone by the real engine, saves exactly what imgsize
+/// projects for it.
+fn every_fix_alone_projects_its_real_rebuild() {
+    let mut engine = busybox_engine();
 
     let mut archives = BTreeMap::new();
     for build in [
@@ -767,7 +774,7 @@ fn every_fix_alone_projects_its_real_rebuild() {
     assert_eq!(real[&("chmod-duplicate", 3)], all_app + WHEEL, "{table}");
     assert_eq!(
         before,
-        fs::metadata(busybox).expect("busybox").len() + 2 * (all_app + WHEEL) + INIT + TESTS,
+        fs::metadata("/bin/busybox").expect("busybox").len() + 2 * (all_app + WHEEL) + INIT + TESTS,
         "{table}"
     );
 }

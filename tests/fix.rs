@@ -9,8 +9,7 @@ use std::process::Command;
 use imgsize::analyze::fix::{self, Selection};
 use imgsize::analyze::patch;
 
-use crate::engine::{BASE, Engine, find_program, read_layers, total, write_base};
-use crate::util::harness::skip;
+use crate::engine::{busybox_engine, read_layers, total};
 
 use crate::util::builder::{Image, Layer, docker_archive};
 use crate::util::tmp;
@@ -145,20 +144,7 @@ fn fix_into(naive: &Path, tar: &Path, ctx: &Path, args: &[&str]) -> serde_json::
 /// place (`.dockerignore`, the build tree and the deleted files removed in the RUN that
 /// makes them, the later `rm` RUN dropped) and as a multi-stage build.
 fn patches_rebuild_to_their_projection() {
-    let (Some(dockerd), Some(docker)) = (find_program("dockerd"), find_program("docker")) else {
-        skip("dockerd or docker is not installed (apt-get install docker.io)");
-    };
-    let busybox = Path::new("/bin/busybox");
-    if !busybox.is_file() {
-        skip("/bin/busybox is absent (apt-get install busybox-static)");
-    }
-    let mut engine = match Engine::start(&dockerd, docker) {
-        Ok(engine) => engine,
-        Err(reason) => skip(format!("cannot start a private dockerd: {reason}")),
-    };
-    let base = engine.dir().join("base.tar");
-    write_base(&base, busybox);
-    engine.import(&base);
+    let mut engine = busybox_engine();
     let naive = engine.dir().join("ctx-fix-naive");
     naive_context(&naive);
     let naive_tar = engine.build_context(&naive, "fix-naive");
@@ -204,7 +190,6 @@ fn patches_rebuild_to_their_projection() {
             );
         }
     }
-    let _ = BASE;
 }
 
 crate::tests![
