@@ -6,8 +6,10 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
+use imgsize::analyze::findings::Recipe;
 use imgsize::analyze::fix::{self, Selection};
-use imgsize::analyze::patch;
+use imgsize::analyze::patch::{self, apply, split_lines};
+use imgsize::analyze::stage_text::{self, RuntimeStage};
 
 use crate::engine::{busybox_engine, read_layers, total};
 
@@ -192,7 +194,108 @@ fn patches_rebuild_to_their_projection() {
     }
 }
 
+fn recipe(packages: &[&str], copies: &[&str]) -> Recipe {
+    Recipe {
+        packages: packages.iter().map(|s| s.to_string()).collect(),
+        copies: copies.iter().map(|c| (c.to_string(), 1)).collect(),
+        ..Recipe::default()
+    }
+}
+
+fn written(text: &str, rs: &RuntimeStage<'_>) -> String {
+    let df = imgsize::source::dockerfile::parse(text, "Dockerfile").expect("parse");
+    let lines = split_lines(text);
+    let (hunks, _) = stage_text::write(&df, &lines, rs).expect("write");
+    apply(text, &hunks)
+}
+
+/// The target stage is named the build stage; the runtime stage repeats the
+/// lineage's `ARG`/`ENV` before its install and its `WORKDIR`, `USER`, `CMD` after its
+/// copies, with an `ARG`-parameterised `FROM`.
+fn the_target_stage_builds_and_a_runtime_stage_follows() {
+    let text = "ARG BASE=debian:bookworm\nFROM ${BASE}\nENV A=1\nRUN apt-get install -y nodejs npm\nCOPY . /app\nWORKDIR /app\nRUN npm ci\nUSER node\nCMD [\"node\", \"index.js\"]\n";
+    let r = recipe(&["nodejs"], &["/app"]);
+    let rs = RuntimeStage {
+        target: "${BASE}",
+        recipe: &r,
+        runtime_base: None,
+        slim: false,
+    };
+    assert_eq!(
+        written(text, &rs),
+        "ARG BASE=debian:bookworm\n# imgsize: multi-stage: this stage builds; the runtime stage below ships\nFROM ${BASE} AS build\nENV A=1\nRUN apt-get install -y nodejs npm\nCOPY . /app\nWORKDIR /app\nRUN npm ci\nUSER node\nCMD [\"node\", \"index.js\"]\n\n# imgsize: multi-stage: the runtime stage: what the app needs at run time, copied from `build`\nFROM ${BASE}\nENV A=1\nRUN apt-get update \\\n    && apt-get install -y --no-install-recommends nodejs \\\n    && apt-get clean \\\n    && rm -rf /var/lib/apt/lists/*\nCOPY --from=build /app /app\nWORKDIR /app\nUSER node\nCMD [\"node\", \"index.js\"]\n"
+    );
+}
+
+/// Only the final stage's lineage counts (a stage `FROM` another continues it; the
+/// others are left alone); a named stage keeps its name; paths with a blank take the
+/// JSON form.
+fn only_the_final_lineage_and_named_stages_keep_their_names() {
+    let text = "FROM golang AS tools\nRUN go install x\nFROM debian AS deps\nEXPOSE 80\nFROM deps AS app\nCOPY --from=tools /go/bin/x /x\nCMD [\"/x\"]";
+    let r = recipe(&[], &["/x", "/my dir"]);
+    let rs = RuntimeStage {
+        target: "app",
+        recipe: &r,
+        runtime_base: Some("debian:slim"),
+        slim: true,
+    };
+    assert_eq!(
+        written(text, &rs),
+        "FROM golang AS tools\nRUN go install x\nFROM debian AS deps\nEXPOSE 80\nFROM deps AS app\nCOPY --from=tools /go/bin/x /x\nCMD [\"/x\"]\n\n# imgsize: multi-stage: the runtime stage: what the app needs at run time, copied from `app`\nFROM debian:slim\nCOPY --from=app /x /x\nCOPY --from=app [\"/my dir\", \"/my dir\"]\nEXPOSE 80\nCMD [\"/x\"]"
+    );
+}
+
+/// A slim variant imgsize cannot name is said in the patch and in a note.
+fn an_unknown_slim_variant_is_said() {
+    let text = "FROM python:3.12\nRUN pip install flask\n";
+    let r = recipe(&[], &["/usr/local"]);
+    let rs = RuntimeStage {
+        target: "python:3.12",
+        recipe: &r,
+        runtime_base: None,
+        slim: true,
+    };
+    let df = imgsize::source::dockerfile::parse(text, "Dockerfile").expect("parse");
+    let (hunks, notes) = stage_text::write(&df, &split_lines(text), &rs).expect("write");
+    let out = apply(text, &hunks);
+    assert!(out.contains("# imgsize: multi-stage: put the slim variant of `python:3.12` here"));
+    assert!(out.contains("FROM python:3.12 AS build\n"));
+    assert_eq!(notes.len(), 1);
+}
+
+/// Bad input is one clear line and exit code 2: an unknown rule (before the image is
+/// read), a Dockerfile that is not there.
+fn bad_fix_input_is_a_clear_error() {
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample.tar");
+    let dockerfile = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample.Dockerfile");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_imgsize"))
+            .args(["fix", sample, "--no-progress"])
+            .args(args)
+            .output()
+            .expect("imgsize fix");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run(&["--dockerfile", dockerfile, "--rule", "pip_cache"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("unknown rule `pip_cache`"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let (code, err) = run(&["--dockerfile", "/nonexistent/Dockerfile"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("/nonexistent/Dockerfile"), "{err}");
+    let (code, err) = run(&[]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--dockerfile"), "{err}");
+}
+
 crate::tests![
     the_plan_writes_each_fix_where_it_belongs,
-    patches_rebuild_to_their_projection
+    patches_rebuild_to_their_projection,
+    the_target_stage_builds_and_a_runtime_stage_follows,
+    only_the_final_lineage_and_named_stages_keep_their_names,
+    an_unknown_slim_variant_is_said,
+    bad_fix_input_is_a_clear_error,
 ];

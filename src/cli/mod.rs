@@ -440,6 +440,22 @@ fn fix_command(args: &FixArgs) -> Result<u8> {
             "imgsize fix needs the Dockerfile the image was built from: --dockerfile PATH"
         );
     };
+    let known: Vec<&str> = imgsize::analyze::Rule::all()
+        .into_iter()
+        .map(|r| r.code())
+        .collect();
+    if let Some(bad) = args
+        .rules
+        .iter()
+        .chain(&args.skip_rules)
+        .find(|r| !known.contains(&r.as_str()))
+    {
+        anyhow::bail!(
+            "unknown rule `{}`: the rules are {}",
+            visible(bad),
+            known.join(", ")
+        );
+    }
     let options = args.report.options(&[&args.report.image])?;
     let bar = Bar::new(!args.report.no_progress);
     let hooks = Hooks {
