@@ -20,6 +20,7 @@ use std::collections::HashSet;
 use super::candidates::LayerFacts;
 use super::inputs::{Inputs, Recipe};
 use super::rule::Rule;
+use crate::model::FsTree;
 use crate::model::tree::{NodeKind, ROOT};
 
 /// At most this many copies are written; the rest are counted.
@@ -71,45 +72,73 @@ struct Below {
     files: bool,
 }
 
-/// The recipe of the runtime stage: `drops` are the multi-stage edit's atoms, `gone`
-/// the atoms the build stage's fixes remove.
+/// The recipe of the runtime stage: `drops` are the multi-stage edit's atoms, `gone_by`
+/// the atoms the build stage's fixes remove, with their rule.
 pub(super) fn recipe(
     inp: &Inputs<'_>,
     facts: &LayerFacts,
     drops: &[u32],
     gone_by: &[(Rule, u32)],
 ) -> Recipe {
+    let below = classify(inp, facts, drops, gone_by);
+    let mut copies = cover(inp.tree, &below);
+    copies.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let more = copies.split_off(copies.len().min(MAX_COPIES));
+    copies.sort();
+    let mut packages: Vec<String> = inp
+        .owners
+        .runtime_roots
+        .iter()
+        .filter(|(_, l)| facts.yours(*l))
+        .map(|(n, _)| n.clone())
+        .collect();
+    packages.sort();
+    let build_fixes = needed_fixes(inp, &copies, gone_by);
+    Recipe {
+        packages,
+        copies,
+        more: more.len(),
+        more_bytes: more.iter().map(|(_, b)| b).sum(),
+        build_fixes,
+    }
+}
+
+/// Every node's figures: the kept bytes below it, whether anything below blocks a copy.
+fn classify(
+    inp: &Inputs<'_>,
+    facts: &LayerFacts,
+    drops: &[u32],
+    gone_by: &[(Rule, u32)],
+) -> Vec<Below> {
     let drops: HashSet<u32> = drops.iter().copied().collect();
     let gone: HashSet<u32> = gone_by.iter().map(|(_, a)| *a).collect();
     let tree = inp.tree;
     let mut below = vec![Below::default(); tree.node_count()];
     for (i, a) in inp.atoms.iter().enumerate() {
+        let i = i as u32;
+        let l = a.layer as usize;
         if a.hidden.is_some() {
             continue;
         }
-        let i = i as u32;
-        let l = a.layer as usize;
-        let kept = !gone.contains(&i) && {
-            let owned = inp.owners.dpkg.get(a.inode as usize) == Some(&true);
-            let rewritten = inp.layers[l].instruction.as_deref().is_some_and(installs)
-                && system_path(&tree.path_bytes(a.node));
-            let blocks = !facts.yours(l) || drops.contains(&i) || owned || rewritten;
-            if blocks {
-                mark(tree, &mut below, a.node, 0, true);
-                continue;
-            }
-            true
-        };
+        if gone.contains(&i) {
+            mark(tree, &mut below, a.node, 0, false);
+            continue;
+        }
+        let owned = inp.owners.dpkg.get(a.inode as usize) == Some(&true);
+        let rewritten = inp.layers[l].instruction.as_deref().is_some_and(installs)
+            && system_path(&tree.path_bytes(a.node));
+        let blocks = !facts.yours(l) || drops.contains(&i) || owned || rewritten;
         // An empty file is copied with its folder, but asks no copy of its own (lock
         // files, markers).
-        mark(
-            tree,
-            &mut below,
-            a.node,
-            if kept { a.bytes } else { 0 },
-            false,
-        );
+        let kept = if blocks { 0 } else { a.bytes };
+        mark(tree, &mut below, a.node, kept, blocks);
     }
+    below
+}
+
+/// The highest folders (or files) holding kept bytes and nothing blocking; a folder
+/// whose kept bytes are all in one child, beside empty folders, hands over to it.
+fn cover(tree: &FsTree, below: &[Below]) -> Vec<(String, u64)> {
     let mut copies = Vec::new();
     let mut stack = vec![ROOT];
     while let Some(n) = stack.pop() {
@@ -135,48 +164,36 @@ pub(super) fn recipe(
             stack.extend(with_kept);
         }
     }
-    copies.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let more = copies.split_off(copies.len().min(MAX_COPIES));
-    copies.sort();
-    let mut packages: Vec<String> = inp
-        .owners
-        .runtime_roots
-        .iter()
-        .filter(|(_, l)| facts.yours(*l))
-        .map(|(n, _)| n.clone())
-        .collect();
-    packages.sort();
-    // The build stage's fixes whose files would be inside a copy.
+    copies
+}
+
+/// The build stage's fixes whose files would be inside a copy.
+fn needed_fixes(inp: &Inputs<'_>, copies: &[(String, u64)], gone_by: &[(Rule, u32)]) -> Vec<Rule> {
+    let tree = inp.tree;
     let copied: Vec<u32> = copies
         .iter()
         .filter_map(|(p, _)| tree.lookup(p.trim_start_matches('/').as_bytes()))
         .collect();
-    let mut build_fixes: Vec<Rule> = Vec::new();
+    let mut out: Vec<Rule> = Vec::new();
     for &(rule, a) in gone_by {
-        if build_fixes.contains(&rule) {
+        if out.contains(&rule) {
             continue;
         }
         let mut at = Some(inp.atoms.get(a).node);
         while let Some(n) = at {
             if copied.contains(&n) {
-                build_fixes.push(rule);
+                out.push(rule);
                 break;
             }
             at = tree.parent(n);
         }
     }
-    build_fixes.sort();
-    Recipe {
-        packages,
-        copies,
-        more: more.len(),
-        more_bytes: more.iter().map(|(_, b)| b).sum(),
-        build_fixes,
-    }
+    out.sort();
+    out
 }
 
 /// Add a file's figures to it and every folder above it.
-fn mark(tree: &crate::model::FsTree, below: &mut [Below], node: u32, kept: u64, blocked: bool) {
+fn mark(tree: &FsTree, below: &mut [Below], node: u32, kept: u64, blocked: bool) {
     let mut cur = Some(node);
     while let Some(n) = cur {
         let b = &mut below[n as usize];
