@@ -7,7 +7,8 @@
 #   benches/fix.sh [build]    patch, build, save, smoke-test what is missing, then compare
 #   benches/fix.sh compare    only the table, from what is saved
 #
-# Knobs: ONLY="py go" limits the run to those families (py node go rust java); FORCE=1
+# Knobs: ONLY="py go" limits the run to those families (py node go rust java);
+# VARIANTS="fixes" (or "multistage") limits the rows; FORCE=1
 # patches and rebuilds rows already saved; OUT=dir (default bench-data/rebuilds, the
 # naive images' folder); IMGSIZE=binary (default target/release/imgsize); KEEP_DOCKER=1
 # keeps the daemon's data root.

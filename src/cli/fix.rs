@@ -37,6 +37,13 @@ pub fn patches(
     let plan = fix::plan(report, &df, &text, select);
     let mut files = Vec::new();
     let new = patch::apply(&text, &plan.hunks());
+    // The patched file must read as a Dockerfile again, by the same reader.
+    imgsize::source::dockerfile::parse(&new, &name).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: the patch would not parse ({e}); nothing written",
+            dockerfile.display()
+        )
+    })?;
     if new != text {
         files.push((dockerfile.to_path_buf(), Some(text), new));
     }
