@@ -291,6 +291,68 @@ fn bad_fix_input_is_a_clear_error() {
     assert!(err.contains("--dockerfile"), "{err}");
 }
 
+/// An image whose RUN installs packages and creates its user: the runtime stage
+/// installs the runtime package by name, copies the app, and copies the account files
+/// only when the image runs as that user (apt writes them again otherwise).
+fn the_runtime_stage_keeps_the_user_the_image_runs_as() {
+    use crate::projections::{Op, Step, build, report_of};
+    let status = "Package: libc6\nStatus: install ok installed\nVersion: 1\n\nPackage: curl\nStatus: install ok installed\nVersion: 1\n\nPackage: gcc\nStatus: install ok installed\nVersion: 1\n\n";
+    let steps = [
+        Step::new(
+            "",
+            vec![
+                Op::Fill("bin/sh", 4000),
+                Op::Text("etc/passwd", "root:x:0:0::/root:/bin/sh\n".into()),
+                Op::Text(
+                    "var/lib/dpkg/status",
+                    "Package: libc6\nStatus: install ok installed\nVersion: 1\n\n".into(),
+                ),
+            ],
+        ),
+        Step::new(
+            "/bin/sh -c apt-get update && apt-get install -y curl gcc && useradd app",
+            vec![
+                Op::Fill("usr/bin/curl", 3000),
+                Op::Fill("usr/bin/gcc", 9000),
+                Op::Text("var/lib/dpkg/info/curl.list", "/.\n/usr/bin/curl\n".into()),
+                Op::Text("var/lib/dpkg/info/gcc.list", "/.\n/usr/bin/gcc\n".into()),
+                Op::Text("var/lib/dpkg/status", status.into()),
+                Op::Text(
+                    "etc/passwd",
+                    "root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/app:/bin/sh\n".into(),
+                ),
+            ],
+        ),
+        Step::new(
+            "/bin/sh -c #(nop) COPY dir:0a1b2c in /app ",
+            vec![Op::Fill("app/main.py", 700)],
+        ),
+    ];
+    for (user, passwd) in [(true, true), (false, false)] {
+        let mut img = build(&steps);
+        if user {
+            img = img.step("/bin/sh -c #(nop)  USER app");
+        }
+        let r = report_of(&img.step("/bin/sh -c #(nop)  CMD [\"python3\" \"/app/main.py\"]"));
+        let recipe = r
+            .findings
+            .structural
+            .as_ref()
+            .and_then(|s| s.recipe.clone())
+            .expect("a runtime stage");
+        assert_eq!(recipe.packages, vec!["curl".to_string()]);
+        let copies: Vec<&str> = recipe.copies.iter().map(|(p, _)| p.as_str()).collect();
+        assert!(copies.contains(&"/app/main.py"), "{copies:?}");
+        assert_eq!(copies.contains(&"/etc/passwd"), passwd, "{copies:?}");
+        assert!(
+            !copies
+                .iter()
+                .any(|c| c.starts_with("/usr") || c.starts_with("/var")),
+            "{copies:?}"
+        );
+    }
+}
+
 crate::tests![
     the_plan_writes_each_fix_where_it_belongs,
     patches_rebuild_to_their_projection,
@@ -298,4 +360,5 @@ crate::tests![
     only_the_final_lineage_and_named_stages_keep_their_names,
     an_unknown_slim_variant_is_said,
     bad_fix_input_is_a_clear_error,
+    the_runtime_stage_keeps_the_user_the_image_runs_as,
 ];

@@ -20,6 +20,7 @@ use std::collections::HashSet;
 use super::candidates::LayerFacts;
 use super::inputs::{Inputs, Recipe};
 use super::rule::Rule;
+use crate::analyze::instruction::{arguments, instruction};
 use crate::model::FsTree;
 use crate::model::tree::{NodeKind, ROOT};
 
@@ -61,6 +62,22 @@ fn system_path(path: &[u8]) -> bool {
                 | b"libx32"
                 | b"usr"
         )
+}
+
+/// The account files: a user your RUN created (`useradd` beside an install) lives only
+/// in them, so when the image runs as a named user the runtime stage copies them.
+const ACCOUNTS: [&[u8]; 4] = [b"etc/passwd", b"etc/group", b"etc/shadow", b"etc/gshadow"];
+
+/// Whether the image's last `USER` names a user other than root (by name or uid).
+fn runs_as_named_user(inp: &Inputs<'_>) -> bool {
+    let user = inp.history.iter().rev().find_map(|h| {
+        let text = instruction(h.created_by.as_deref()?);
+        arguments(&text, "USER").map(str::to_string)
+    });
+    user.is_some_and(|u| {
+        let name = u.split(':').next().unwrap_or("").trim();
+        !name.is_empty() && name != "root" && name != "0"
+    })
 }
 
 /// Per node: kept bytes below it, and whether anything below blocks a copy or is a
@@ -113,6 +130,7 @@ fn classify(
     let drops: HashSet<u32> = drops.iter().copied().collect();
     let gone: HashSet<u32> = gone_by.iter().map(|(_, a)| *a).collect();
     let tree = inp.tree;
+    let named_user = runs_as_named_user(inp);
     let mut below = vec![Below::default(); tree.node_count()];
     for (i, a) in inp.atoms.iter().enumerate() {
         let i = i as u32;
@@ -125,8 +143,10 @@ fn classify(
             continue;
         }
         let owned = inp.owners.dpkg.get(a.inode as usize) == Some(&true);
+        let path = tree.path_bytes(a.node);
         let rewritten = inp.layers[l].instruction.as_deref().is_some_and(installs)
-            && system_path(&tree.path_bytes(a.node));
+            && system_path(&path)
+            && !(named_user && ACCOUNTS.contains(&path.as_slice()));
         let blocks = !facts.yours(l) || drops.contains(&i) || owned || rewritten;
         // An empty file is copied with its folder, but asks no copy of its own (lock
         // files, markers).
