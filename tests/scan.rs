@@ -371,6 +371,64 @@ fn an_image_list_skips_comments_and_blank_lines() {
     );
 }
 
+fn names_are_visible_on_the_terminal_and_escaped_in_json() {
+    let dir = tmp();
+    let name = dir
+        .path()
+        .join("evil\u{1b}[31m\u{202e}.tar")
+        .to_string_lossy()
+        .into_owned();
+    let o = scan(std::slice::from_ref(&name), &[], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !err.contains('\u{1b}') && !err.contains('\u{202e}'),
+        "{err:?}"
+    );
+    assert!(err.contains("[1/1] ") && err.contains("error"), "{err}");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        !text.contains('\u{1b}'),
+        "JSON escapes control characters: {text:?}"
+    );
+    let recs = records(&o);
+    assert_eq!(recs[0]["kind"], "error");
+    assert_eq!(recs[0]["name"].as_str(), Some(name.as_str()));
+}
+
+fn a_manifest_only_scan_has_the_manifest_only_report_figures() {
+    let dir = tmp();
+    let names = fleet(dir.path());
+    let o = scan(&names[..2], &["--no-progress", "--manifest-only"], &[]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for (rec, name) in records(&o).iter().zip(&names) {
+        let r = run(
+            &[
+                "report",
+                "--no-progress",
+                "--manifest-only",
+                "--format",
+                "json",
+                name,
+            ],
+            &[],
+            None,
+        );
+        let report: Value = serde_json::from_slice(&r.stdout).expect("report JSON");
+        assert_eq!(
+            rec["totals"]["compressed_bytes"],
+            report["totals"]["compressed_bytes"]
+        );
+        assert_eq!(rec["totals"]["stored_bytes"], 0);
+        assert_eq!(rec["layers"].as_array().map(Vec::len), Some(3));
+    }
+}
+
 crate::tests![
     records_carry_the_report_figures_and_a_failure_is_a_record,
     a_scan_of_readable_images_exits_0_and_writes_the_output_file,
@@ -378,4 +436,6 @@ crate::tests![
     shards_from_the_job_index_are_the_shard_flag,
     a_bad_shard_is_one_line_and_exit_2,
     an_image_list_skips_comments_and_blank_lines,
+    names_are_visible_on_the_terminal_and_escaped_in_json,
+    a_manifest_only_scan_has_the_manifest_only_report_figures,
 ];

@@ -224,7 +224,12 @@ fn scan_one(
             tally.errors += 1;
             let message = named(name, &e, args.common.platform.is_some()).to_string();
             let message = message.replace(['\n', '\r'], " ");
-            let said = format!("error: {message}");
+            // The line starts with the name already.
+            let prefix = format!("{name}: ");
+            let said = format!(
+                "error: {}",
+                message.strip_prefix(&prefix).unwrap_or(&message)
+            );
             (serde_json::to_string(&error_record(name, &message)), said)
         }
     };
