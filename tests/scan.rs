@@ -429,6 +429,35 @@ fn a_manifest_only_scan_has_the_manifest_only_report_figures() {
     }
 }
 
+/// Every record, an image's and an error's, validates against
+/// docs/imgsize-scan.schema.json, and the schema catches a wrong field.
+fn records_follow_their_schema() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/imgsize-scan.schema.json");
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("schema")).expect("schema JSON");
+    jsonschema::draft202012::meta::validate(&schema).expect("a valid draft 2020-12 schema");
+    let validator = jsonschema::draft202012::new(&schema).expect("the schema compiles");
+    let dir = tmp();
+    let names = fleet(dir.path());
+    let recs = records(&scan(&names, &["--no-progress"], &[]));
+    assert_eq!(recs.len(), 7);
+    for rec in &recs {
+        let errors: Vec<String> = validator.iter_errors(rec).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{rec}: {errors:?}");
+    }
+    assert!(
+        recs.iter()
+            .any(|r| r["findings"].as_array().is_some_and(|f| !f.is_empty())),
+        "the pip cache is a finding"
+    );
+    let mut bad = recs[0].clone();
+    bad["totals"]["files"] = 1.into();
+    assert!(!validator.is_valid(&bad));
+    let mut bad = recs[6].clone();
+    bad["kind"] = "image".into();
+    assert!(!validator.is_valid(&bad));
+}
+
 crate::tests![
     records_carry_the_report_figures_and_a_failure_is_a_record,
     a_scan_of_readable_images_exits_0_and_writes_the_output_file,
@@ -438,4 +467,5 @@ crate::tests![
     an_image_list_skips_comments_and_blank_lines,
     names_are_visible_on_the_terminal_and_escaped_in_json,
     a_manifest_only_scan_has_the_manifest_only_report_figures,
+    records_follow_their_schema,
 ];
