@@ -31,6 +31,7 @@ mod registry;
 mod rpm;
 mod rules;
 mod sample;
+mod scan;
 mod schema;
 mod secrets;
 mod snapshots;
@@ -67,6 +68,7 @@ fn main() {
         rpm::trials(),
         rules::trials(),
         sample::trials(),
+        scan::trials(),
         schema::trials(),
         secrets::trials(),
         snapshots::trials(),

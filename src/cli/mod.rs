@@ -3,8 +3,10 @@
 //! The only place `anyhow` lives.
 
 mod fix;
+mod messages;
 mod progress;
 mod registry;
+mod scan;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -20,6 +22,7 @@ use imgsize::render::format::visible;
 use imgsize::render::{Document, Github, Html, Json, Junit, Markdown, Renderer, Sarif, Table};
 use imgsize::source::{NameSource, PlatformSpec, SelectOptions};
 use imgsize::{CachePolicy, Hooks, Options};
+use messages::{hinted, named, say, with_input};
 use progress::Bar;
 use registry::RegistryArgs;
 
@@ -55,6 +58,9 @@ enum Command {
     /// --dockerfile) and its .dockerignore: printed as a unified diff, or written with
     /// --write. Fixes that are not a change of one instruction yet are listed apart.
     Fix(FixArgs),
+    /// Many images, one JSON line each (names and/or --images FILE, --shard I/N): exit
+    /// 0 when all were read, 1 when some failed, 2 for bad usage.
+    Scan(scan::ScanArgs),
 }
 
 #[derive(Debug, Args)]
@@ -309,52 +315,6 @@ fn decoder_memory(text: &str) -> std::result::Result<u64, String> {
         return Err(format!("`{text}`: a decoder needs at least 1 MiB"));
     }
     Ok(bytes)
-}
-
-/// The hint a decoder's refusal gets: the flag that raises its limit.
-const DECODER_HINT: &str = " (raise it with --max-decoder-memory)";
-
-/// A problem line with the hint at the flag that would get past it, if any.
-fn hinted(problem: &str) -> String {
-    if problem.contains("decoder memory limit") {
-        format!("{problem}{DECODER_HINT}")
-    } else {
-        problem.to_string()
-    }
-}
-
-/// An error message that names the input, without saying it twice, with a hint at the
-/// flag that would get past it where there is one.
-///
-/// `platform_given`: `--platform` (or `IMGSIZE_PLATFORM`) was given, so a missing
-/// platform is not answered with a hint to give it.
-fn named(input: &str, e: &imgsize::Error, platform_given: bool) -> anyhow::Error {
-    let text = e.to_string();
-    let hint = match e {
-        imgsize::Error::UnsupportedDigest { .. } => " (--verify none skips digest checks)",
-        imgsize::Error::PlatformNotFound { .. } if !platform_given => " (pick one with --platform)",
-        imgsize::Error::RegistryAuth { .. } if text.contains("no credentials") => {
-            " (log in with docker or podman, set IMGSIZE_REGISTRY_USERNAME and \
-             IMGSIZE_REGISTRY_PASSWORD, or give --username with --password-stdin)"
-        }
-        imgsize::Error::Registry { .. } | imgsize::Error::RegistryUnreachable { .. }
-            if text.contains("certificate") || text.contains("UnknownIssuer") =>
-        {
-            " (a registry with a private CA: --ca-cert FILE)"
-        }
-        _ if text.contains("decoder memory limit") => DECODER_HINT,
-        _ => "",
-    };
-    // A Dockerfile's error is about that file, not the image; a registry's names the
-    // image reference (normalised) or the registry itself.
-    if let imgsize::Error::Dockerfile { .. }
-    | imgsize::Error::Registry { .. }
-    | imgsize::Error::RegistryUnreachable { .. }
-    | imgsize::Error::RegistryAuth { .. } = e
-    {
-        return anyhow::anyhow!("{text}{hint}");
-    }
-    anyhow::anyhow!("{}{hint}", with_input(input, &e.to_string()))
 }
 
 impl CommonArgs {
@@ -708,27 +668,6 @@ fn note_other_images(args: &ReportArgs, report: &imgsize::analyze::Report) {
     }
 }
 
-/// One line on stderr, `imgsize: error: …` or `imgsize: note: …`. The message quotes
-/// paths, tags and registry answers, so it is made [`visible`]: no control or bidi
-/// character from an image reaches the terminal.
-fn say(kind: &str, message: &str) {
-    eprintln!("imgsize: {kind}: {}", visible(message));
-}
-
-/// A message prefixed with the input unless it names it already.
-fn with_input(input: &str, problem: &str) -> String {
-    let shown = if input == "-" {
-        "standard input"
-    } else {
-        input
-    };
-    if problem.contains(shown) {
-        problem.to_string()
-    } else {
-        format!("{shown}: {problem}")
-    }
-}
-
 /// The formats each command accepts: its `--help` offers these, and no other parses.
 const FORMATS: [(&str, &[&str]); 5] = [
     ("report", &["table", "json", "markdown", "sarif", "html"]),
@@ -736,6 +675,26 @@ const FORMATS: [(&str, &[&str]); 5] = [
     ("check", &["table", "json", "markdown", "junit", "sarif"]),
     ("diff", &["table", "json", "markdown", "html"]),
     ("fix", &["table", "json"]),
+];
+
+/// The shared flags a command has no use for, kept out of its `--help`.
+const HIDDEN: [(&str, &[&str]); 4] = [
+    ("explain", &["tree", "tree_nodes"]),
+    ("diff", &["tree", "tree_nodes"]),
+    ("fix", &["tree", "tree_nodes"]),
+    (
+        "scan",
+        &[
+            "format",
+            "width",
+            "top",
+            "depth",
+            "tree",
+            "tree_nodes",
+            "dockerfile",
+            "target",
+        ],
+    ),
 ];
 
 /// The command line, with each command's `--format` narrowed to what it accepts and
@@ -754,10 +713,11 @@ fn command() -> clap::Command {
             .try_map(|text: String| OutputFormat::from_str(&text, true));
         cmd = cmd.mut_subcommand(name, |c| c.mut_arg("format", |a| a.value_parser(parser)));
     }
-    for name in ["explain", "diff", "fix"] {
+    for (name, hidden) in HIDDEN {
         cmd = cmd.mut_subcommand(name, |c| {
-            c.mut_arg("tree", |a| a.hide(true))
-                .mut_arg("tree_nodes", |a| a.hide(true))
+            hidden
+                .iter()
+                .fold(c, |c, arg| c.mut_arg(arg, |a| a.hide(true)))
         });
     }
     cmd
@@ -783,6 +743,7 @@ pub fn run() -> u8 {
         Command::Check(args) => check(args),
         Command::Diff(args) => diff(args),
         Command::Fix(args) => fix_command(args),
+        Command::Scan(args) => scan::scan(args),
     };
     match result {
         Ok(code) => code,

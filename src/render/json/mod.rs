@@ -4,21 +4,24 @@
 //!
 //! One file per document, each with its own output types and the small functions that
 //! fill them from the analysis: the report (`report`, also embedded whole in a check
-//! verdict), the explanation (`explain`), the check verdict (`check`) and the diff
-//! (`diff`); what several documents share (`tool`, a Dockerfile line, the bytes of a
-//! layer or a path) in `shared`, defined once. This module only picks the document and
-//! prints it.
+//! verdict), the explanation (`explain`), the check verdict (`check`), the diff
+//! (`diff`) and the one-line records of `imgsize scan` (`scan`); what several
+//! documents share (`tool`, a Dockerfile line, the bytes of a layer or a path) in
+//! `shared`, defined once. This module only picks the document and prints it.
 
 mod check;
 mod diff;
 mod explain;
 mod report;
+mod scan;
 mod shared;
 
 use std::io::{self, Write};
 
 use super::{Document, Renderer};
 use crate::analyze::{Diff, Report};
+
+pub use scan::{RECORD_CATEGORIES, error_record, record};
 
 /// Version of the JSON contract.
 pub const SCHEMA_VERSION: u32 = 1;
