@@ -27,6 +27,7 @@ mod packages;
 mod podman;
 mod projections;
 mod readme;
+mod redis_cache;
 mod registry;
 mod rpm;
 mod rules;
@@ -63,6 +64,7 @@ fn main() {
         podman::trials(),
         projections::trials(),
         readme::trials(),
+        redis_cache::trials(),
         registry::trials(),
         rpm::trials(),
         rules::trials(),
