@@ -9,6 +9,8 @@
 //! scans that are a pure function of the digest. It walks and opens no layer, and it
 //! imports `model`, `bytes` and `error` only. Reading never fails (anything but a good
 //! entry is a miss); writing is best effort, and callers may ignore its errors.
+//! [`Cache`] puts this directory cache and the shared one in Redis ([`SharedCache`], in
+//! `cache/shared.rs`, the same entries) behind the one face the pipeline uses.
 
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
@@ -24,6 +26,10 @@ use std::collections::HashMap;
 use crate::error::{Error, Result};
 use crate::model::LayerScan;
 use crate::model::scan_codec::SCAN_FORMAT;
+
+mod shared;
+
+pub use shared::{CacheCounts, Lock, Notice, SharedCache, SharedSettings};
 
 /// Files of one layer by path, with the SHA-256 of their content.
 pub type FileHashes = HashMap<Vec<u8>, [u8; 32]>;
@@ -63,6 +69,62 @@ pub struct LayerCache {
     /// The versioned directory the entries are in (`<dir>/layers-v1`).
     dir: PathBuf,
     max_bytes: u64,
+}
+
+/// The layer cache a run uses: a directory on this machine, or a Redis database that
+/// workers on many machines share.
+#[derive(Debug, Clone)]
+pub enum Cache {
+    /// [`LayerCache`].
+    Dir(LayerCache),
+    /// [`SharedCache`].
+    Shared(std::sync::Arc<SharedCache>),
+}
+
+/// What [`Cache::claim`] found before a layer is walked.
+#[derive(Debug)]
+pub enum Claim<'a> {
+    /// The layer's stored scan.
+    Found(Box<LayerScan>),
+    /// No entry: walk the layer, holding this lock (a shared cache's) meanwhile.
+    Walk(Option<Lock<'a>>),
+}
+
+impl Cache {
+    /// The stored scan of `digest`, or the right to walk it: a shared cache first takes
+    /// the layer's lock, or waits for the worker that holds it.
+    pub fn claim(&self, digest: &str) -> Claim<'_> {
+        match self {
+            Cache::Dir(c) => c
+                .get(digest)
+                .map_or(Claim::Walk(None), |s| Claim::Found(Box::new(s))),
+            Cache::Shared(c) => c.claim(digest),
+        }
+    }
+
+    /// Store a walked layer's scan (best effort).
+    pub fn put(&self, digest: &str, scan: &LayerScan) -> Result<()> {
+        match self {
+            Cache::Dir(c) => c.put(digest, scan),
+            Cache::Shared(c) => c.put(digest, scan),
+        }
+    }
+
+    /// The file hashes stored under `key`.
+    pub fn get_hashes(&self, key: &str) -> Option<FileHashes> {
+        match self {
+            Cache::Dir(c) => c.get_hashes(key),
+            Cache::Shared(c) => c.get_hashes(key),
+        }
+    }
+
+    /// Store file hashes under `key` (best effort).
+    pub fn put_hashes(&self, key: &str, hashes: &FileHashes) -> Result<()> {
+        match self {
+            Cache::Dir(c) => c.put_hashes(key, hashes),
+            Cache::Shared(c) => c.put_hashes(key, hashes),
+        }
+    }
 }
 
 /// Why an entry was not used.

@@ -18,7 +18,9 @@ use crate::analyze::budget::{self, Baseline, Budget};
 use crate::analyze::{self, Diff, Report, SummaryOptions, Verdict};
 use crate::bytes::parallel;
 use crate::bytes::{NoProgress, Progress, VerifyPolicy};
-use crate::cache::LayerCache;
+use crate::cache::{Cache, Claim, LayerCache};
+/// The shared cache a [`CachePolicy::Shared`] names, built by the caller.
+pub use crate::cache::{CacheCounts, Notice, SharedCache, SharedSettings};
 use crate::error::{Error, LayerError, LayerErrorKind, Result};
 use crate::model::dockerfile::Dockerfile;
 use crate::model::{
@@ -53,6 +55,8 @@ pub enum CachePolicy {
     RegistryOnly,
     /// This directory, for every input.
     Dir(PathBuf),
+    /// This shared cache (Redis), for every input, in place of any directory.
+    Shared(Arc<SharedCache>),
     /// No cache.
     Off,
 }
@@ -297,7 +301,7 @@ fn by_content(
     opened: &Opened,
     a: &Analysis,
     base: &analyze::base::Base,
-    cache: Option<&LayerCache>,
+    cache: Option<&Cache>,
 ) -> (Vec<crate::model::ReAdd>, Vec<crate::model::Duplicates>) {
     let same = a.tree.same_size_readds();
     let (groups, names) = duplicates::candidates(a, base);
@@ -313,12 +317,15 @@ fn by_content(
 
 /// The layer cache the policy asks for: the default directory for registry images
 /// (none when there is no home to put it in), or the one given.
-fn layer_cache(policy: &CachePolicy, remote: bool) -> Result<Option<LayerCache>> {
+fn layer_cache(policy: &CachePolicy, remote: bool) -> Result<Option<Cache>> {
+    let dir = |d: &std::path::Path| LayerCache::open(d, LayerCache::DEFAULT_MAX_BYTES);
     match policy {
         CachePolicy::Off => Ok(None),
-        CachePolicy::Dir(dir) => LayerCache::open(dir, LayerCache::DEFAULT_MAX_BYTES).map(Some),
+        CachePolicy::Dir(d) => dir(d).map(|c| Some(Cache::Dir(c))),
+        CachePolicy::Shared(shared) => Ok(Some(Cache::Shared(shared.clone()))),
         CachePolicy::RegistryOnly if remote => Ok(LayerCache::default_dir()
-            .and_then(|d| LayerCache::open(&d, LayerCache::DEFAULT_MAX_BYTES).ok())),
+            .and_then(|d| dir(&d).ok())
+            .map(Cache::Dir)),
         CachePolicy::RegistryOnly => Ok(None),
     }
 }
@@ -428,7 +435,7 @@ fn read_layer(
     layer: &LayerRef,
     stored_size: Option<u64>,
     policy: VerifyPolicy,
-    cache: Option<&LayerCache>,
+    cache: Option<&Cache>,
     hooks: &Hooks<'_>,
 ) -> std::result::Result<LayerScan, LayerErrorKind> {
     if !documents::is_tar_layer(layer.media_type.as_deref()) {
@@ -453,14 +460,16 @@ fn read_layer(
         (DigestCheck::Blob(d), Some(cache)) if policy.checks_anything() => Some((d, cache)),
         _ => None,
     };
-    if let Some((digest, cache)) = key
-        && let Some(scan) = cache.get(digest)
-        && scan.blob_digest.as_deref() == Some(digest.as_str())
-    {
-        hooks.progress.advance(stored_size.unwrap_or(0));
-        verify::check(layer, &scan, policy, arrival)?;
-        return Ok(scan);
-    }
+    // Held while the layer is walked, so that other workers wait for its entry.
+    let _lock = match key.map(|(digest, cache)| (digest, cache.claim(digest))) {
+        Some((digest, Claim::Found(scan))) if scan.blob_digest.as_deref() == Some(digest) => {
+            hooks.progress.advance(stored_size.unwrap_or(0));
+            verify::check(layer, &scan, policy, arrival)?;
+            return Ok(*scan);
+        }
+        Some((_, Claim::Walk(lock))) => lock,
+        _ => None,
+    };
     let scan = match opened.store.prescanned(&layer.locator) {
         Some(result) => result?,
         None => {
@@ -586,7 +595,7 @@ type LayerResult = std::result::Result<LayerScan, LayerErrorKind>;
 fn walk_layers(
     opened: &Opened,
     policy: VerifyPolicy,
-    cache: Option<&LayerCache>,
+    cache: Option<&Cache>,
     hooks: &Hooks<'_>,
 ) -> Analysis {
     let sizes: Vec<Option<u64>> = opened

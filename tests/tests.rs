@@ -27,6 +27,7 @@ mod packages;
 mod podman;
 mod projections;
 mod readme;
+mod redis_cache;
 mod registry;
 mod rpm;
 mod rules;
@@ -64,6 +65,7 @@ fn main() {
         podman::trials(),
         projections::trials(),
         readme::trials(),
+        redis_cache::trials(),
         registry::trials(),
         rpm::trials(),
         rules::trials(),

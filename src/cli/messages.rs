@@ -57,6 +57,11 @@ pub(super) fn say(kind: &str, message: &str) {
     eprintln!("imgsize: {kind}: {}", visible(message));
 }
 
+/// A `note:` line from the library (the shared cache going away).
+pub(super) fn note(message: &str) {
+    say("note", message);
+}
+
 /// A message prefixed with the input unless it names it already.
 pub(super) fn with_input(input: &str, problem: &str) -> String {
     let shown = if input == "-" {

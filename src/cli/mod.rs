@@ -2,6 +2,7 @@
 //! and the mapping of outcomes to exit codes (0 fine, 1 a budget failed, 2 an error).
 //! The only place `anyhow` lives.
 
+mod cache;
 mod fix;
 mod messages;
 mod progress;
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use cache::CacheArgs;
 use imgsize::analyze::Budget;
 use imgsize::analyze::SummaryOptions;
 use imgsize::analyze::fix::Selection;
@@ -21,8 +23,8 @@ use imgsize::bytes::{DecoderLimit, VerifyPolicy};
 use imgsize::render::format::visible;
 use imgsize::render::{Document, Github, Html, Json, Junit, Markdown, Renderer, Sarif, Table};
 use imgsize::source::{NameSource, PlatformSpec, SelectOptions};
-use imgsize::{CachePolicy, Hooks, Options};
-use messages::{hinted, named, say, with_input};
+use imgsize::{Hooks, Options};
+use messages::{hinted, named, note, say, with_input};
 use progress::Bar;
 use registry::RegistryArgs;
 
@@ -251,19 +253,6 @@ struct CommonArgs {
     /// The stage of the Dockerfile the image is (default: the last).
     #[arg(long, value_name = "STAGE", requires = "dockerfile")]
     target: Option<String>,
-    /// Keep walked layers in this directory, by digest, and read them from there next
-    /// time (default for registry images: $XDG_CACHE_HOME/imgsize; archives use a
-    /// cache only when this is given).
-    #[arg(
-        long,
-        value_name = "DIR",
-        env = "IMGSIZE_CACHE_DIR",
-        conflicts_with = "no_cache"
-    )]
-    cache_dir: Option<PathBuf>,
-    /// Use no layer cache.
-    #[arg(long)]
-    no_cache: bool,
     /// Read only the manifest and config, no layer: compressed sizes per layer and the
     /// history, in seconds for any image size (`check` can gate on compressed and layers).
     #[arg(long)]
@@ -292,6 +281,8 @@ struct CommonArgs {
     tree_nodes: usize,
     #[command(flatten)]
     registry: RegistryArgs,
+    #[command(flatten)]
+    cache: CacheArgs,
 }
 
 fn table_width(flag: Option<u16>) -> u16 {
@@ -352,11 +343,7 @@ impl CommonArgs {
             },
             dockerfile: self.dockerfile.clone(),
             target: self.target.clone(),
-            cache: match (&self.cache_dir, self.no_cache) {
-                (_, true) => CachePolicy::Off,
-                (Some(dir), false) => CachePolicy::Dir(dir.clone()),
-                (None, false) => CachePolicy::RegistryOnly,
-            },
+            cache: self.cache.policy(note)?,
         })
     }
 }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::bytes::compression;
 use crate::bytes::{NoProgress, parallel};
-use crate::cache::{FileHashes, LayerCache};
+use crate::cache::{Cache, FileHashes};
 use crate::model::{Analysis, DigestCheck, LayerRef, LayerScan};
 use crate::source::{Opened, Reopen, store};
 use crate::walk::{self, Capture};
@@ -39,7 +39,7 @@ pub(super) fn hash(
     opened: &Opened,
     a: &Analysis,
     wanted: Wanted,
-    cache: Option<&LayerCache>,
+    cache: Option<&Cache>,
 ) -> Option<Hashes> {
     if !readable(opened) {
         return None;
@@ -77,7 +77,7 @@ fn hash_files(
     opened: &Opened,
     layer: &LayerRef,
     paths: &PathSet,
-    cache: Option<&LayerCache>,
+    cache: Option<&Cache>,
 ) -> Option<FileHashes> {
     let key = match (&layer.check, cache) {
         (DigestCheck::Blob(d), Some(cache)) => Some((hashes_key(d, paths), cache)),
