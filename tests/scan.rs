@@ -12,6 +12,7 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 use crate::util::builder::{Image, Layer, docker_archive};
+use crate::util::registry::{Imgsize, Registry, require_tools};
 use crate::util::tmp;
 
 /// The two base layers every fixture shares (the same content, so the same digest),
@@ -458,6 +459,112 @@ fn records_follow_their_schema() {
     assert!(!validator.is_valid(&bad));
 }
 
+/// The repositories and tags pushed to a registry: five images across three
+/// repositories, three tags on `team/a`.
+const PUSHED: [&str; 5] = [
+    "team/a:v1",
+    "team/a:v2",
+    "team/a:dev",
+    "team/b:v1",
+    "other/c:v1",
+];
+
+/// A registry holding [`PUSHED`], each a different image, pushed as docker archives.
+fn fleet_registry() -> Registry {
+    let registry = Registry::http();
+    for (n, name_tag) in PUSHED.iter().enumerate() {
+        let path = registry.dir().join(format!("app{n}.tar"));
+        docker_archive(&fleet_image(n), &path).expect("write fixture");
+        registry.push(&format!("docker-archive:{}", path.display()), name_tag);
+    }
+    registry
+}
+
+/// `imgsize scan --registry HOST` with these flags, isolated from the host's
+/// credentials.
+fn scan_registry(registry: &Registry, extra: &[&str]) -> Output {
+    let host = registry.host();
+    let mut args = vec!["scan", "--no-progress", "--no-cache", "--registry", &host];
+    args.extend_from_slice(extra);
+    Imgsize::new(&args).output()
+}
+
+fn a_registry_listing_scans_the_picked_tags_with_the_report_figures() {
+    require_tools();
+    let registry = fleet_registry();
+    let o = scan_registry(
+        &registry,
+        &["--repositories", "team/*", "--tags", "v*|nope"],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let got: BTreeSet<String> = record_names(&o).into_iter().collect();
+    let want: BTreeSet<String> = ["team/a:v1", "team/a:v2", "team/b:v1"]
+        .iter()
+        .map(|n| registry.reference(n))
+        .collect();
+    assert_eq!(got, want);
+    for rec in records(&o) {
+        let name = rec["name"].as_str().expect("name");
+        let out = Imgsize::new(&["report", name, "--format", "json", "--no-cache"]).output();
+        assert_eq!(out.status.code(), Some(0), "report {name}");
+        let report: Value = serde_json::from_slice(&out.stdout).expect("report JSON");
+        assert_eq!(
+            rec["totals"]["stored_bytes"], report["totals"]["stored_bytes"],
+            "{name}"
+        );
+    }
+    // `**` crosses segments, `*` does not; no --tags is every tag.
+    let all = scan_registry(&registry, &["--repositories", "**"]);
+    assert_eq!(record_names(&all).len(), PUSHED.len());
+    let none = scan_registry(&registry, &["--repositories", "*"]);
+    assert_eq!(none.status.code(), Some(2), "no repository has one segment");
+}
+
+fn a_registry_listing_follows_every_page() {
+    require_tools();
+    let registry = fleet_registry();
+    let o = scan_registry(&registry, &["--repositories", "**", "--page-size", "1"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let got: BTreeSet<String> = record_names(&o).into_iter().collect();
+    let want: BTreeSet<String> = PUSHED.iter().map(|n| registry.reference(n)).collect();
+    assert_eq!(got, want);
+    let log = registry.log();
+    let gets = |path: &str| {
+        log.lines()
+            .filter(|l| l.contains(&format!("\"GET /v2/{path}")))
+            .count()
+    };
+    assert!(
+        gets("_catalog") >= 3,
+        "one catalog page per repository:\n{log}"
+    );
+    // Debian's registry (distribution 2.8) serves every tag in one page whatever `n`
+    // asks (tag lists page from distribution 3 on): the tags of `team/a` are all there
+    // all the same, above.
+    assert!(
+        gets("team/a/tags/list?n=1") >= 1,
+        "the page size is asked:\n{log}"
+    );
+}
+
+fn a_registry_without_a_catalog_is_exit_2_naming_it() {
+    require_tools();
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let host = format!("127.0.0.1:{port}");
+    let o = Imgsize::new(&["scan", "--no-progress", "--registry", &host]).output();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(o.stdout.is_empty());
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains(&host), "{err}");
+}
+
 crate::tests![
     records_carry_the_report_figures_and_a_failure_is_a_record,
     a_scan_of_readable_images_exits_0_and_writes_the_output_file,
@@ -468,4 +575,7 @@ crate::tests![
     names_are_visible_on_the_terminal_and_escaped_in_json,
     a_manifest_only_scan_has_the_manifest_only_report_figures,
     records_follow_their_schema,
+    a_registry_listing_scans_the_picked_tags_with_the_report_figures,
+    a_registry_listing_follows_every_page,
+    a_registry_without_a_catalog_is_exit_2_naming_it,
 ];

@@ -17,6 +17,7 @@ use imgsize::Hooks;
 use imgsize::analyze::Report;
 use imgsize::render::format::{size, visible};
 use imgsize::render::json::{RECORD_CATEGORIES, error_record, record};
+use imgsize::source::registry::catalog;
 
 use super::progress::Bar;
 use super::{CommonArgs, EXIT_FAILED, EXIT_OK, named, no_tree};
@@ -39,6 +40,22 @@ pub(super) struct ScanArgs {
     /// Job).
     #[arg(long, value_name = "N")]
     shards: Option<String>,
+    /// Add every image of this registry (HOST or HOST:PORT) that --repositories and
+    /// --tags pick, as HOST/repository:tag, listed from /v2/_catalog and each
+    /// repository's /v2/<name>/tags/list.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    registry: Option<String>,
+    /// With --registry: the repositories to list, a path glob (`*` within one path
+    /// segment, `**` across segments).
+    #[arg(long, value_name = "GLOB", default_value = "*", requires = "registry")]
+    repositories: String,
+    /// With --registry: the tags to list, globs with `|` alternatives (`latest|v*`),
+    /// each over the whole tag; every tag when not given.
+    #[arg(long, value_name = "GLOB", requires = "registry")]
+    tags: Option<String>,
+    /// With --registry: the page size asked of the catalog and tag lists (for tests).
+    #[arg(long, value_name = "N", hide = true, default_value_t = catalog::PAGE_SIZE)]
+    page_size: usize,
     /// Write the records to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -107,8 +124,12 @@ fn read_names(reader: impl BufRead, from: &str) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// Every name to scan, the command line's first, each once, in the order first given.
-fn names(args: &ScanArgs) -> Result<Vec<String>> {
+/// Every name to scan, the command line's first, then the list's, then the registry's,
+/// each once, in the order first given.
+fn names(
+    args: &ScanArgs,
+    registry: &imgsize::source::registry::RegistryOptions,
+) -> Result<Vec<String>> {
     let mut all = args.names.clone();
     match &args.images {
         Some(path) if path.as_os_str() == "-" => {
@@ -127,10 +148,19 @@ fn names(args: &ScanArgs) -> Result<Vec<String>> {
         }
         None => {}
     }
+    if let Some(host) = &args.registry {
+        let listing = catalog::Listing {
+            host,
+            repositories: &args.repositories,
+            tags: args.tags.as_deref(),
+            page_size: args.page_size,
+        };
+        all.extend(catalog::list(&listing, registry)?);
+    }
     let mut seen = HashSet::new();
     all.retain(|n| seen.insert(n.clone()));
     if all.is_empty() {
-        anyhow::bail!("no images to scan: give their names or --images FILE");
+        anyhow::bail!("no images to scan: give their names, --images FILE or --registry HOST");
     }
     Ok(all)
 }
@@ -252,7 +282,7 @@ pub(super) fn scan(args: &ScanArgs) -> Result<u8> {
     }
     let mut options = args.common.options(&inputs)?;
     options.summary.top = options.summary.top.max(RECORD_CATEGORIES);
-    let mut names = names(args)?;
+    let mut names = names(args, &options.select.registry)?;
     if let Some((index, total)) = shard {
         names.retain(|n| fnv1a(n) % total == index);
     }

@@ -256,16 +256,27 @@ impl Client {
     /// refreshing the token once when it is refused (it expired, or wants another
     /// scope). Returns the 2xx response or says why not, with the secrets masked.
     pub fn get(&self, what: &str, headers: &[(&str, String)]) -> Result<Response<Body>, Failure> {
-        self.get_once_refreshed(what, headers)
+        let url = format!("{}/v2/{}/{what}", self.base, self.repository);
+        self.get_once_refreshed(&url, what, headers)
+            .map_err(|f| self.scrubbed(f))
+    }
+
+    /// GET a path of the registry's API outside the repository (`_catalog?n=…`,
+    /// `<name>/tags/list`), given after `/v2/`, authorised as [`Client::get`] is: a
+    /// refusal's challenge names the scope the token must have.
+    pub fn get_api(&self, path: &str) -> Result<Response<Body>, Failure> {
+        let url = format!("{}/v2/{path}", self.base);
+        let what = path.split('?').next().unwrap_or(path);
+        self.get_once_refreshed(&url, what, &[])
             .map_err(|f| self.scrubbed(f))
     }
 
     fn get_once_refreshed(
         &self,
+        url: &str,
         what: &str,
         headers: &[(&str, String)],
     ) -> Result<Response<Body>, Failure> {
-        let url = format!("{}/v2/{}/{what}", self.base, self.repository);
         let mut refreshed = false;
         loop {
             let header = self
@@ -275,7 +286,7 @@ impl Client {
                 .header
                 .clone();
             let resp = self
-                .send_retrying(&url, Some(headers), header.as_deref())
+                .send_retrying(url, Some(headers), header.as_deref())
                 .map_err(Failure::Other)?;
             let resp = self.answered_here(what, resp)?;
             match resp.status().as_u16() {

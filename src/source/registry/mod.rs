@@ -7,6 +7,7 @@
 //! are the OCI layout's, unchanged. Nothing is written to disk.
 
 pub mod auth;
+pub mod catalog;
 pub mod client;
 pub mod download;
 pub mod limits;
