@@ -216,7 +216,7 @@ fn the_target_stage_builds_and_a_runtime_stage_follows() {
     let text = "ARG BASE=debian:bookworm\nFROM ${BASE}\nENV A=1\nRUN apt-get install -y nodejs npm\nCOPY . /app\nWORKDIR /app\nRUN npm ci\nUSER node\nCMD [\"node\", \"index.js\"]\n";
     let r = recipe(&["nodejs"], &["/app"]);
     let rs = RuntimeStage {
-        target: "${BASE}",
+        target: "debian:bookworm",
         recipe: &r,
         runtime_base: None,
         slim: false,

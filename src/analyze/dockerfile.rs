@@ -535,6 +535,12 @@ fn alignment_notes(
     notes
 }
 
+/// The stage a report names by its [`DockerfileLines::stage`] label (the last that
+/// bears it).
+pub fn stage_index(df: &Dockerfile, label: &str) -> Option<usize> {
+    df.stages.iter().rposition(|s| stage_label(df, s) == label)
+}
+
 /// How the report names the stage: its name, else its `FROM` base with the global
 /// `ARG` defaults expanded.
 fn stage_label(df: &Dockerfile, stage: &Stage) -> String {

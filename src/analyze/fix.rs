@@ -115,9 +115,7 @@ fn shell_word(path: &str) -> Option<String> {
     if !crate::model::text::plain(path) {
         return None;
     }
-    let plain = path
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/._-+@%:,=".contains(c));
+    let plain = patch::bare_word(path);
     Some(if plain {
         path.to_string()
     } else {
@@ -455,12 +453,12 @@ fn drop_later_deletes(
     if deleted.is_empty() || open || targets.is_empty() {
         return;
     }
-    let Some(stage) = report.dockerfile.as_ref().and_then(|l| {
-        df.stages
-            .iter()
-            .rev()
-            .find(|s| s.name.as_deref() == Some(&l.stage) || s.base == l.stage)
-    }) else {
+    let Some(stage) = report
+        .dockerfile
+        .as_ref()
+        .and_then(|l| super::dockerfile::stage_index(df, &l.stage))
+        .map(|i| &df.stages[i])
+    else {
         return;
     };
     let touched = |line: usize| {

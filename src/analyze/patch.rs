@@ -34,8 +34,15 @@ pub fn split_lines(text: &str) -> Vec<&str> {
     text.split_inclusive('\n').collect()
 }
 
+/// Whether a path can stand bare as a shell word and a COPY argument: letters, digits
+/// and `/._-+@%:,=` only.
+pub(crate) fn bare_word(path: &str) -> bool {
+    path.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+@%:,=".contains(c))
+}
+
 /// The line ending `line` uses (`\r\n` or `\n`; `\n` for a last line without one).
-fn ending(line: &str) -> &'static str {
+pub(crate) fn ending(line: &str) -> &'static str {
     if line.ends_with("\r\n") { "\r\n" } else { "\n" }
 }
 

@@ -7,13 +7,14 @@
 //! order). Pure: text in, hunks out.
 
 use super::findings::Recipe;
-use super::patch::Hunk;
+use super::patch::{self, Hunk, ending};
 use crate::model::dockerfile::{Dockerfile, Instruction};
 use crate::model::text::plain;
 
 /// What the runtime stage is written from.
 pub struct RuntimeStage<'a> {
-    /// The stage the image was built from (its name, or its base when it has none).
+    /// The stage the image was built from, as the report labels it (its name, or its
+    /// base with the global `ARG` defaults expanded).
     pub target: &'a str,
     pub recipe: &'a Recipe,
     /// The runtime stage's base when known (a user's choice, or the slim variant).
@@ -42,9 +43,7 @@ const RULE: &str = "# imgsize: multi-stage";
 /// The stages from the first one of the target's lineage to the target (a stage
 /// `FROM` an earlier stage's name continues it).
 fn lineage(df: &Dockerfile, target: &str) -> Option<Vec<usize>> {
-    let t = df.stages.iter().rposition(|s| {
-        s.name.as_deref() == Some(target) || (s.name.is_none() && s.base == target)
-    })?;
+    let t = super::dockerfile::stage_index(df, target)?;
     let mut out = vec![t];
     let mut cur = t;
     while let Some(p) = df.stages[..cur].iter().rposition(|s| {
@@ -78,19 +77,13 @@ fn free_name(df: &Dockerfile) -> String {
         .unwrap_or_default()
 }
 
-fn ending(line: &str) -> &'static str {
-    if line.ends_with("\r\n") { "\r\n" } else { "\n" }
-}
-
 /// A path as a COPY argument: bare when it is plain, else the JSON form's string;
 /// `None` when it holds control or bidi characters (a terminal shows the diff).
 fn copy_line(from: &str, path: &str) -> Option<String> {
     if !plain(path) {
         return None;
     }
-    let plain = path
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/._-+@%:,=".contains(c));
+    let plain = patch::bare_word(path);
     Some(if plain {
         format!("COPY --from={from} {path} {path}")
     } else {

@@ -6,9 +6,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use imgsize::analyze::Report;
 use imgsize::analyze::fix::{self, Plan, Selection};
 use imgsize::analyze::patch;
+use imgsize::analyze::{Report, Rule};
 use imgsize::render::patch::unified;
 
 /// The changed files and the plan they come from.
@@ -80,10 +80,17 @@ pub fn diff(p: &Patches, base: &Path) -> String {
         .collect()
 }
 
-/// The plan as JSON: the files' diffs, each change's rules and projected saving, the
-/// projected size, what was not written.
-pub fn json(p: &Patches, report: &Report, base: &Path) -> serde_json::Value {
-    use serde_json::json;
+/// One change with its figures: the file and line, the rules it applies, what it saves
+/// alone (0 for a change that only serves another).
+struct ChangeRow {
+    file: String,
+    line: usize,
+    rules: Vec<String>,
+    saved_bytes: u64,
+}
+
+/// Every change of the plan, the `.dockerignore` last (line 0).
+fn change_rows(p: &Patches, report: &Report, base: &Path) -> Vec<ChangeRow> {
     let rows = &report.findings.rows;
     let saved = |idx: &[usize]| {
         report
@@ -92,44 +99,60 @@ pub fn json(p: &Patches, report: &Report, base: &Path) -> serde_json::Value {
             .saved_bytes
     };
     let rules = |idx: &[usize]| {
-        let mut out: Vec<&str> = Vec::new();
+        let mut out: Vec<String> = Vec::new();
         for &r in idx {
             let code = rows[r].rule.code();
-            if !out.contains(&code) {
-                out.push(code);
+            if !out.iter().any(|c| c == code) {
+                out.push(code.to_string());
             }
         }
         out
     };
-    let mut hunks: Vec<serde_json::Value> = p
+    let mut out: Vec<ChangeRow> = p
         .plan
         .changes
         .iter()
-        .map(|c| {
-            json!({
-                "file": shown(&p.dockerfile, base),
-                "line": c.hunk.start,
-                "rules": if c.rows.is_empty() {
-                    c.hunk.rule.split(", ").collect()
-                } else {
-                    rules(&c.rows)
-                },
-                "saved_bytes": if c.rows.iter().any(|&r| rows[r].rule == imgsize::analyze::Rule::MultiStage) {
-                    p.plan.projected.saved_bytes
-                } else {
-                    saved(&c.rows)
-                },
-            })
+        .map(|c| ChangeRow {
+            file: shown(&p.dockerfile, base),
+            line: c.hunk.start,
+            rules: if c.rows.is_empty() {
+                c.hunk.rule.split(", ").map(str::to_string).collect()
+            } else {
+                rules(&c.rows)
+            },
+            saved_bytes: if c.rows.iter().any(|&r| rows[r].rule == Rule::MultiStage) {
+                p.plan.projected.saved_bytes
+            } else {
+                saved(&c.rows)
+            },
         })
         .collect();
     if !p.plan.ignore_rows.is_empty() {
-        hunks.push(json!({
-            "file": shown(&p.ignore, base),
-            "line": 0,
-            "rules": rules(&p.plan.ignore_rows),
-            "saved_bytes": saved(&p.plan.ignore_rows),
-        }));
+        out.push(ChangeRow {
+            file: shown(&p.ignore, base),
+            line: 0,
+            rules: rules(&p.plan.ignore_rows),
+            saved_bytes: saved(&p.plan.ignore_rows),
+        });
     }
+    out
+}
+
+/// The plan as JSON: the files' diffs, each change's rules and projected saving, the
+/// projected size, what was not written.
+pub fn json(p: &Patches, report: &Report, base: &Path) -> serde_json::Value {
+    use serde_json::json;
+    let hunks: Vec<serde_json::Value> = change_rows(p, report, base)
+        .into_iter()
+        .map(|c| {
+            json!({
+                "file": c.file,
+                "line": c.line,
+                "rules": c.rules,
+                "saved_bytes": c.saved_bytes,
+            })
+        })
+        .collect();
     json!({
         "image": report.image.source,
         "stored_bytes": report.findings.stored,
@@ -171,7 +194,6 @@ pub fn write(p: &Patches) -> Result<()> {
 /// notes and what was not written.
 pub fn summary(p: &Patches, report: &Report, base: &Path) -> Vec<String> {
     use imgsize::render::format::size;
-    let doc = json(p, report, base);
     let mut out = Vec::new();
     let plan = &p.plan;
     let stored = report.findings.stored;
@@ -190,25 +212,18 @@ pub fn summary(p: &Patches, report: &Report, base: &Path) -> Vec<String> {
             }
         ));
     }
-    for h in doc["hunks"].as_array().into_iter().flatten() {
-        if h["saved_bytes"].as_u64() == Some(0) {
+    for c in change_rows(p, report, base) {
+        if c.saved_bytes == 0 {
             continue;
         }
-        let file = h["file"].as_str().unwrap_or("");
-        let at = match h["line"].as_u64() {
-            Some(0) | None => file.to_string(),
-            Some(l) => format!("{file}:{l}"),
+        let at = match c.line {
+            0 => c.file,
+            l => format!("{}:{l}", c.file),
         };
-        let rules: Vec<&str> = h["rules"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|r| r.as_str())
-            .collect();
         out.push(format!(
             "  {at}  {}  -{}",
-            rules.join(", "),
-            size(h["saved_bytes"].as_u64().unwrap_or(0))
+            c.rules.join(", "),
+            size(c.saved_bytes)
         ));
     }
     out.extend(plan.notes.iter().map(|n| format!("note: {n}")));

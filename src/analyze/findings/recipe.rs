@@ -131,6 +131,11 @@ fn classify(
     let gone: HashSet<u32> = gone_by.iter().map(|(_, a)| *a).collect();
     let tree = inp.tree;
     let named_user = runs_as_named_user(inp);
+    let install_layer: Vec<bool> = inp
+        .layers
+        .iter()
+        .map(|r| r.instruction.as_deref().is_some_and(installs))
+        .collect();
     let mut below = vec![Below::default(); tree.node_count()];
     for (i, a) in inp.atoms.iter().enumerate() {
         let i = i as u32;
@@ -143,10 +148,11 @@ fn classify(
             continue;
         }
         let owned = inp.owners.dpkg.get(a.inode as usize) == Some(&true);
-        let path = tree.path_bytes(a.node);
-        let rewritten = inp.layers[l].instruction.as_deref().is_some_and(installs)
-            && system_path(&path)
-            && !(named_user && ACCOUNTS.contains(&path.as_slice()));
+        // The path is built only for files of a layer that installs.
+        let rewritten = install_layer[l] && {
+            let path = tree.path_bytes(a.node);
+            system_path(&path) && !(named_user && ACCOUNTS.contains(&path.as_slice()))
+        };
         let blocks = !facts.yours(l) || drops.contains(&i) || owned || rewritten;
         // An empty file is copied with its folder, but asks no copy of its own (lock
         // files, markers).
