@@ -103,6 +103,9 @@ pub enum Error {
     /// Reading or writing its files fails as [`Error::Io`].
     #[error("layer cache {path}: {message}")]
     Cache { path: String, message: String },
+    /// A run of scan records in Redis could not be reached, read or written.
+    #[error("{run}: {message}")]
+    Run { run: String, message: String },
     /// A budget file (`imgsize.toml`) is malformed; `line` is 1-based.
     #[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
     Budget {

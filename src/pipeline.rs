@@ -11,7 +11,7 @@ mod readds;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::analyze::budget::{self, Baseline, Budget};
@@ -100,6 +100,28 @@ pub struct Hooks<'a> {
     /// A normalised path whose entries' metadata to keep in every layer (at, under and
     /// above it), for `imgsize explain`.
     pub watch: Option<&'a [u8]>,
+    /// Told of every layer walked and every layer a cache gave (`imgsize scan`'s
+    /// progress).
+    pub counts: Option<&'a ReadCounts>,
+}
+
+/// Layers walked and layers a cache gave, counted across the runs that share it.
+#[derive(Debug, Default)]
+pub struct ReadCounts {
+    walked: AtomicU64,
+    reused: AtomicU64,
+}
+
+impl ReadCounts {
+    /// Layers walked so far.
+    pub fn walked(&self) -> u64 {
+        self.walked.load(Ordering::Relaxed)
+    }
+
+    /// Layers read from a layer cache so far.
+    pub fn reused(&self) -> u64 {
+        self.reused.load(Ordering::Relaxed)
+    }
 }
 
 impl Default for Hooks<'_> {
@@ -108,6 +130,7 @@ impl Default for Hooks<'_> {
             progress: &NoProgress,
             capture: None,
             watch: None,
+            counts: None,
         }
     }
 }
@@ -465,6 +488,9 @@ fn read_layer(
         Some((digest, Claim::Found(scan))) if scan.blob_digest.as_deref() == Some(digest) => {
             hooks.progress.advance(stored_size.unwrap_or(0));
             verify::check(layer, &scan, policy, arrival)?;
+            if let Some(c) = hooks.counts {
+                c.reused.fetch_add(1, Ordering::Relaxed);
+            }
             return Ok(*scan);
         }
         Some((_, Claim::Walk(lock))) => lock,
@@ -484,6 +510,9 @@ fn read_layer(
         }
     };
     verify::check(layer, &scan, policy, arrival)?;
+    if let Some(c) = hooks.counts {
+        c.walked.fetch_add(1, Ordering::Relaxed);
+    }
     if let Some((digest, cache)) = key
         && scan.blob_digest.as_deref() == Some(digest.as_str())
     {

@@ -12,6 +12,7 @@ pub mod dockerfile;
 pub mod explain;
 pub mod findings;
 pub mod fix;
+pub mod fleet;
 pub mod instruction;
 pub mod layers;
 pub mod packages;

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::error::{Error, Result};
 use crate::model::LayerScan;
 use crate::model::scan_codec::SCAN_FORMAT;
+use crate::model::text::url_shown;
 
 use super::{Claim, FileHashes, HASHES_FORMAT, Miss};
 
@@ -124,7 +125,7 @@ impl SharedCache {
     /// be reached or fails mid-run.
     pub fn new(settings: SharedSettings, notice: Notice) -> Result<SharedCache> {
         let bad = |message: String| Error::Cache {
-            path: shown(&settings.url),
+            path: url_shown(&settings.url),
             message,
         };
         if !settings.url.starts_with("redis://") {
@@ -278,7 +279,7 @@ impl SharedCache {
 
     fn store(&self, key: Option<String>, bytes: Vec<u8>) -> Result<()> {
         let key = key.ok_or_else(|| Error::Cache {
-            path: shown(&self.settings.url),
+            path: url_shown(&self.settings.url),
             message: "cannot key an entry by something not a digest".into(),
         })?;
         if bytes.len() as u64 > self.settings.max_entry_bytes {
@@ -319,7 +320,7 @@ impl SharedCache {
     }
 
     fn fail<T>(&self, e: redis::RedisError) -> Option<T> {
-        let why = format!("{}: {e}", shown(&self.settings.url));
+        let why = format!("{}: {e}", url_shown(&self.settings.url));
         if self.down.set(why.clone()).is_ok() && !NOTED.swap(true, Ordering::Relaxed) {
             (self.notice)(&format!(
                 "shared layer cache unavailable ({why}); going on without it"
@@ -334,16 +335,6 @@ impl SharedCache {
 fn key(kind: &str, name: &str) -> Option<String> {
     super::file_name(name)?;
     Some(format!("imgsize:v{SCAN_FORMAT}:{kind}:{name}"))
-}
-
-/// A URL as messages show it: any user and password replaced by `***`.
-fn shown(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let authority = rest.split('/').next().unwrap_or("");
-    match authority.rsplit_once('@') {
-        Some((_, host)) => format!("{scheme}://***@{host}{}", &rest[authority.len()..]),
-        None => url.to_string(),
-    }
 }
 
 /// A lock token no other worker holds: pid, time and a counter.
@@ -380,9 +371,12 @@ mod tests {
 
     #[test]
     fn messages_show_no_credentials() {
-        assert_eq!(shown("redis://h:6379/0"), "redis://h:6379/0");
-        assert_eq!(shown("redis://u:secret@h:6379/2"), "redis://***@h:6379/2");
-        assert_eq!(shown("redis://:p@ss@h"), "redis://***@h");
+        assert_eq!(url_shown("redis://h:6379/0"), "redis://h:6379/0");
+        assert_eq!(
+            url_shown("redis://u:secret@h:6379/2"),
+            "redis://***@h:6379/2"
+        );
+        assert_eq!(url_shown("redis://:p@ss@h"), "redis://***@h");
     }
 
     #[test]

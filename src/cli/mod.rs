@@ -4,6 +4,7 @@
 
 mod cache;
 mod fix;
+mod fleet;
 mod messages;
 mod progress;
 mod registry;
@@ -63,6 +64,10 @@ enum Command {
     /// Many images, one JSON line each (names and/or --images FILE, --shard I/N): exit
     /// 0 when all were read, 1 when some failed, 2 for bad usage.
     Scan(scan::ScanArgs),
+    /// The fleet report of scan records (files of JSON lines, Redis runs): bytes over
+    /// images and over distinct layers, shared layers, base families, findings with a
+    /// shared layer's fix counted once, the largest images, the change since a baseline.
+    Fleet(fleet::FleetArgs),
 }
 
 #[derive(Debug, Args)]
@@ -656,12 +661,13 @@ fn note_other_images(args: &ReportArgs, report: &imgsize::analyze::Report) {
 }
 
 /// The formats each command accepts: its `--help` offers these, and no other parses.
-const FORMATS: [(&str, &[&str]); 5] = [
+const FORMATS: [(&str, &[&str]); 6] = [
     ("report", &["table", "json", "markdown", "sarif", "html"]),
     ("explain", &["table", "json"]),
     ("check", &["table", "json", "markdown", "junit", "sarif"]),
     ("diff", &["table", "json", "markdown", "html"]),
     ("fix", &["table", "json"]),
+    ("fleet", &["table", "json", "markdown", "html"]),
 ];
 
 /// The shared flags a command has no use for, kept out of its `--help`.
@@ -731,6 +737,7 @@ pub fn run() -> u8 {
         Command::Diff(args) => diff(args),
         Command::Fix(args) => fix_command(args),
         Command::Scan(args) => scan::scan(args),
+        Command::Fleet(args) => fleet::fleet_command(args),
     };
     match result {
         Ok(code) => code,

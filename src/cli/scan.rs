@@ -2,10 +2,13 @@
 //! the command line and `--images FILE`; `--shard I/N` (or `--shards N` with the index
 //! from `JOB_COMPLETION_INDEX`) keeps the names whose FNV-1a 64 hash falls in this
 //! shard. Each image is read with `imgsize::run`, as `report` reads it, and written as
-//! one JSON line (`render::json::record`); an image that fails is an error line and the
-//! scan goes on. Progress and the summary go to stderr, made visible.
+//! one JSON line (`render::json::record`) to stdout, a file or a Redis run (which also
+//! tells the names it has read, skipped on a restart); an image that fails is an error
+//! line and the scan goes on. Progress (with the layers walked and reused and the bytes
+//! downloaded) and the summary go to stderr, made visible; `--fleet FILE` writes the
+//! fleet report at the end.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -14,13 +17,18 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use imgsize::Hooks;
-use imgsize::analyze::Report;
+use imgsize::analyze::fleet::fleet;
+use imgsize::model::record::Record;
+use imgsize::pipeline::ReadCounts;
+use imgsize::render::Document;
 use imgsize::render::format::{size, visible};
 use imgsize::render::json::{RECORD_CATEGORIES, error_record, record};
+use imgsize::source::records::{Run, is_run};
 use imgsize::source::registry::catalog;
+use imgsize::source::registry::download::downloaded_bytes;
 
 use super::progress::Bar;
-use super::{CommonArgs, EXIT_FAILED, EXIT_OK, named, no_tree};
+use super::{CommonArgs, EXIT_FAILED, EXIT_OK, named, no_tree, note};
 
 /// The variable a Kubernetes Indexed Job sets to the pod's index.
 const INDEX_VARIABLE: &str = "JOB_COMPLETION_INDEX";
@@ -56,9 +64,19 @@ pub(super) struct ScanArgs {
     /// With --registry: the page size asked of the catalog and tag lists (for tests).
     #[arg(long, value_name = "N", hide = true, default_value_t = catalog::PAGE_SIZE)]
     page_size: usize,
-    /// Write the records to this file instead of standard output.
+    /// Write the records to this file instead of standard output, or push them to a
+    /// Redis run (`redis://host:port/db/RUN`) that `imgsize fleet` reads: kept by
+    /// image digest, and the names the run has read already are skipped.
+    #[arg(long, value_name = "FILE|URL")]
+    output: Option<String>,
+    /// With a Redis --output: read the names the run has read already again.
+    #[arg(long)]
+    rescan: bool,
+    /// At the end, write the fleet report of the records (of the whole run, with a
+    /// Redis --output) to this file: JSON, markdown or HTML by its extension (`.json`,
+    /// `.md`, `.html`), else a table.
     #[arg(long, value_name = "FILE")]
-    output: Option<PathBuf>,
+    fleet: Option<PathBuf>,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -165,80 +183,105 @@ fn names(
     Ok(all)
 }
 
-/// What the scan saw, for the summary line and the exit code.
-#[derive(Default)]
-struct Tally {
-    images: usize,
-    errors: usize,
-    incomplete: usize,
-    stored_bytes: u64,
-    /// Stored bytes by layer digest (diff_id when the blob has none), each once.
-    layers: HashMap<String, u64>,
-    /// Layers named by no digest: each counted as distinct.
-    unnamed: (usize, u64),
+/// Where the records go: standard output, `--output FILE`, or a Redis run.
+enum Sink {
+    Stream(Box<dyn Write>),
+    Run(Run),
 }
 
-impl Tally {
-    fn add(&mut self, r: &Report) {
-        self.images += 1;
-        self.incomplete += usize::from(!r.complete);
-        self.stored_bytes = self.stored_bytes.saturating_add(r.totals.stored_bytes);
-        for l in &r.layers {
-            match l.digest.as_ref().or(l.diff_id.as_ref()) {
-                Some(d) => {
-                    self.layers.insert(d.clone(), l.added_bytes);
+impl Sink {
+    fn open(args: &ScanArgs) -> Result<Sink> {
+        Ok(match args.output.as_deref() {
+            Some(url) if is_run(url) => Sink::Run(Run::open(url)?),
+            Some(path) => Sink::Stream(Box::new(
+                File::create(path).with_context(|| format!("cannot write {path}"))?,
+            )),
+            None => Sink::Stream(Box::new(io::stdout().lock())),
+        })
+    }
+
+    /// Write one record; `false` when standard output was closed (`| head`).
+    fn put(&mut self, record: &Record, json: &str, to_stdout: bool) -> Result<bool> {
+        match self {
+            Sink::Run(run) => run.put(record, json)?,
+            Sink::Stream(out) => match writeln!(out, "{json}").and_then(|()| out.flush()) {
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe && to_stdout => {
+                    return Ok(false);
                 }
-                None => {
-                    self.unnamed.0 += 1;
-                    self.unnamed.1 = self.unnamed.1.saturating_add(l.added_bytes);
-                }
-            }
+                Err(e) => return Err(e).context("cannot write the scan records"),
+                Ok(()) => {}
+            },
+        }
+        Ok(true)
+    }
+}
+
+/// The layers walked and reused and the bytes downloaded, so far.
+#[derive(Clone, Copy, Default)]
+struct Moved {
+    walked: u64,
+    reused: u64,
+    downloaded: u64,
+}
+
+impl Moved {
+    fn now(counts: &ReadCounts) -> Moved {
+        Moved {
+            walked: counts.walked(),
+            reused: counts.reused(),
+            downloaded: downloaded_bytes(),
         }
     }
 
-    fn summary(&self) -> String {
-        let distinct = self
-            .layers
-            .values()
-            .fold(self.unnamed.1, |sum, b| sum.saturating_add(*b));
+    fn since(self, before: Moved) -> Moved {
+        Moved {
+            walked: self.walked - before.walked,
+            reused: self.reused - before.reused,
+            downloaded: self.downloaded - before.downloaded,
+        }
+    }
+
+    fn said(self) -> String {
         format!(
-            "imgsize: scanned {} images, {} errors, {} incomplete; {} distinct layers; \
-             stored {} summed over images, {} over distinct layers",
-            self.images + self.errors,
-            self.errors,
-            self.incomplete,
-            self.layers.len() + self.unnamed.0,
-            size(self.stored_bytes),
-            size(distinct),
+            "layers walked {}, reused {}; downloaded {}",
+            self.walked,
+            self.reused,
+            size(self.downloaded)
         )
     }
 }
 
-/// Where the records go: standard output or `--output FILE`.
-fn output(args: &ScanArgs) -> Result<Box<dyn Write>> {
-    Ok(match &args.output {
-        Some(path) => Box::new(
-            File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
-        ),
-        None => Box::new(io::stdout().lock()),
-    })
+/// The summary line of a scan's records.
+fn summary(records: &[Record], moved: Moved) -> String {
+    let t = fleet(records.to_vec(), Vec::new(), None).totals;
+    format!(
+        "imgsize: scanned {} images, {} errors, {} incomplete; {} distinct layers; \
+         stored {} summed over images, {} over distinct layers; {}",
+        records.len(),
+        t.errors,
+        t.incomplete,
+        t.distinct_layers,
+        size(t.stored_bytes),
+        size(t.distinct_stored_bytes),
+        moved.said(),
+    )
 }
 
-/// One image read: its JSON line and its progress line.
+/// One image read: its record and its progress line.
 fn scan_one(
     args: &ScanArgs,
     name: &str,
     options: &imgsize::Options,
-    tally: &mut Tally,
-) -> (String, String) {
+    counts: &ReadCounts,
+) -> (Record, String) {
     let bar = Bar::new(!args.common.no_progress);
     let hooks = Hooks {
         progress: &bar,
+        counts: Some(counts),
         ..Hooks::default()
     };
-    let line = match imgsize::run(name, options, &hooks) {
+    match imgsize::run(name, options, &hooks) {
         Ok(report) => {
-            tally.add(&report);
             let mut said = if report.manifest_only {
                 format!("compressed {}", size(report.totals.compressed_bytes))
             } else {
@@ -248,10 +291,9 @@ fn scan_one(
             if !report.complete {
                 said.push_str(&format!(", incomplete: {}", report.problems.join("; ")));
             }
-            (serde_json::to_string(&record(&report, name)), said)
+            (record(&report, name), said)
         }
         Err(e) => {
-            tally.errors += 1;
             let message = named(name, &e, args.common.platform.is_some()).to_string();
             let message = message.replace(['\n', '\r'], " ");
             // The line starts with the name already.
@@ -260,12 +302,52 @@ fn scan_one(
                 "error: {}",
                 message.strip_prefix(&prefix).unwrap_or(&message)
             );
-            (serde_json::to_string(&error_record(name, &message)), said)
+            (error_record(name, &message), said)
         }
-    };
-    let (json, said) = line;
-    (json.unwrap_or_default(), said)
+    }
 }
+
+/// Leave out the names a Redis run has read already (unless `--rescan`), saying so.
+fn resume(args: &ScanArgs, sink: &mut Sink, names: &mut Vec<String>) -> Result<()> {
+    let Sink::Run(run) = sink else {
+        return Ok(());
+    };
+    if args.rescan {
+        return Ok(());
+    }
+    let done = run.done()?;
+    let before = names.len();
+    names.retain(|n| !done.contains(n));
+    if names.len() < before {
+        note(&format!(
+            "{} of {before} images were read into {} already; skipping them (--rescan reads them again)",
+            before - names.len(),
+            run.shown()
+        ));
+    }
+    Ok(())
+}
+
+/// `--fleet FILE`: the fleet report of the whole run (a Redis output) or of this
+/// scan's records.
+fn write_fleet(args: &ScanArgs, sink: &mut Sink, records: Vec<Record>) -> Result<()> {
+    let Some(path) = &args.fleet else {
+        return Ok(());
+    };
+    let (records, sources) = match sink {
+        Sink::Run(run) => (run.records()?, vec![run.shown().to_string()]),
+        Sink::Stream(_) => (records, vec!["imgsize scan".to_string()]),
+    };
+    let f = super::fleet::build(records, &sources, None)?;
+    let mut buf = Vec::new();
+    super::fleet::renderer_for(path)
+        .render(&Document::Fleet(&f, FLEET_TOP), &mut buf)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    std::fs::write(path, buf).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Rows of each list in `--fleet`'s report.
+const FLEET_TOP: usize = 10;
 
 /// `imgsize scan`: exit 0 when every image was read whole, 1 when some failed or was
 /// read incompletely, 2 for bad usage.
@@ -286,31 +368,39 @@ pub(super) fn scan(args: &ScanArgs) -> Result<u8> {
     if let Some((index, total)) = shard {
         names.retain(|n| fnv1a(n) % total == index);
     }
-    let mut out = output(args)?;
-    let mut tally = Tally::default();
+    let mut sink = Sink::open(args)?;
+    resume(args, &mut sink, &mut names)?;
+    let counts = ReadCounts::default();
+    let start = Moved::now(&counts);
+    let mut records = Vec::with_capacity(names.len());
     let n = names.len();
     for (k, name) in names.iter().enumerate() {
-        let (json, said) = scan_one(args, name, &options, &mut tally);
-        let written = writeln!(out, "{json}").and_then(|()| out.flush());
-        match written {
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe && args.output.is_none() => {
-                return Ok(EXIT_OK);
-            }
-            Err(e) => return Err(e).context("cannot write the scan records"),
-            Ok(()) => {}
+        let before = Moved::now(&counts);
+        let (rec, said) = scan_one(args, name, &options, &counts);
+        let json = serde_json::to_string(&rec).context("cannot write a scan record")?;
+        if !sink.put(&rec, &json, args.output.is_none())? {
+            return Ok(EXIT_OK);
         }
         if !args.common.no_progress {
-            eprintln!("[{}/{n}] {}", k + 1, visible(&format!("{name}: {said}")));
+            let moved = Moved::now(&counts).since(before);
+            eprintln!(
+                "[{}/{n}] {}; {}",
+                k + 1,
+                visible(&format!("{name}: {said}")),
+                moved.said()
+            );
         }
+        records.push(rec);
     }
     if !args.common.no_progress {
-        eprintln!("{}", tally.summary());
+        eprintln!("{}", summary(&records, Moved::now(&counts).since(start)));
     }
-    Ok(if tally.errors + tally.incomplete > 0 {
-        EXIT_FAILED
-    } else {
-        EXIT_OK
-    })
+    let failed = records.iter().any(|r| match r {
+        Record::Image(i) => !i.complete,
+        Record::Error(_) => true,
+    });
+    write_fleet(args, &mut sink, records)?;
+    Ok(if failed { EXIT_FAILED } else { EXIT_OK })
 }
 
 #[cfg(test)]

@@ -13,8 +13,10 @@
 //! and the walker fill it, analyses read it.
 
 pub mod dockerfile;
+pub mod fleet;
 pub mod image;
 pub mod path;
+pub mod record;
 pub mod scan;
 pub mod scan_codec;
 pub mod snapshot;

@@ -1,4 +1,5 @@
-//! Which characters of a text from an image may reach a terminal raw.
+//! Which characters of a text from an image may reach a terminal raw, and a URL as a
+//! message may show it.
 
 /// Whether a character must not reach a terminal raw: C0 controls (line breaks and
 /// tabs too: a field is one line), DEL, C1 controls, the bidirectional controls (the
@@ -18,4 +19,14 @@ pub fn hidden(c: char) -> bool {
 /// terminal shows (a Dockerfile diff) as it is.
 pub fn plain(text: &str) -> bool {
     !text.chars().any(hidden)
+}
+
+/// A URL as messages show it: any user and password replaced by `***`.
+pub fn url_shown(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority = rest.split('/').next().unwrap_or("");
+    match authority.rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://***@{host}{}", &rest[authority.len()..]),
+        None => url.to_string(),
+    }
 }

@@ -1,5 +1,6 @@
 //! The human form of `imgsize diff` ([`super::diff_view`] laid out as text tables):
-//! the totals side by side, then one table per section that changed, and the notes.
+//! the totals side by side, then one table per section that changed, and the notes;
+//! and of `imgsize fleet` ([`super::fleet_view`]), the same sections.
 //! Called from [`super::Table`].
 
 use std::io::{self, Write};
@@ -7,6 +8,7 @@ use std::io::{self, Write};
 use comfy_table::Cell as TableCell;
 
 use super::diff_view::{Cell, DiffView, Section};
+use super::fleet_view::FleetView;
 use super::format::{clip, visible};
 use super::grid::{new_table, one_line};
 
@@ -20,7 +22,7 @@ fn text(cell: &Cell) -> String {
     }
 }
 
-fn section(width: u16, s: &Section, out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn section(width: u16, s: &Section, out: &mut dyn Write) -> io::Result<()> {
     if let (Some(empty), true) = (s.empty, s.rows.is_empty()) {
         return writeln!(out, "\n{empty}");
     }
@@ -37,9 +39,20 @@ fn section(width: u16, s: &Section, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     if let Some(rest) = &s.rest {
-        table.add_row(vec![TableCell::new(""), TableCell::new(rest)]);
+        let mut cells = vec![TableCell::new(""); s.rest_at];
+        cells.push(TableCell::new(rest));
+        table.add_row(cells);
     }
     writeln!(out, "{table}")
+}
+
+/// Print a fleet as tables `width` columns wide.
+pub(super) fn fleet(width: u16, f: &FleetView, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "{}", f.headline)?;
+    for s in &f.sections {
+        section(width, s, out)?;
+    }
+    Ok(())
 }
 
 /// Print a diff as tables `width` columns wide.

@@ -33,8 +33,9 @@ pub struct Section {
     /// The columns aligned right.
     pub right: &'static [usize],
     pub rows: Vec<Vec<Cell>>,
-    /// The rows left out, as one line.
+    /// The rows left out, as one line, in column `rest_at` of the table.
     pub rest: Option<String>,
+    pub rest_at: usize,
     /// Rows never wrap (long instructions are cut by the table).
     pub one_line: bool,
 }
@@ -99,6 +100,7 @@ fn section(
         right,
         rows: Vec::new(),
         rest: None,
+        rest_at: 1,
         one_line: false,
     }
 }

@@ -47,6 +47,10 @@ impl Renderer for Html {
                     format!("{} → {}", side_name(&d.old), side_name(&d.new)),
                 )
             }
+            Document::Fleet(f, _) => {
+                json::fleet_compact(f, &mut ScriptSafe(&mut data))?;
+                ("fleet", format!("fleet of {} images", f.totals.images))
+            }
             Document::Explain(..) => {
                 return Err(super::unsupported(
                     "--format html shows report and diff; explain is table or json",

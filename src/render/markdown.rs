@@ -232,8 +232,11 @@ impl Renderer for Markdown {
             Document::Check(r, v) => check(r, v, out),
             Document::Report(r) => report(r, out),
             Document::Diff(d) => super::markdown_diff::diff(&super::diff_view::view(d), out),
+            Document::Fleet(f, top) => {
+                super::markdown_diff::fleet(&super::fleet_view::view(f, *top), out)
+            }
             _ => Err(super::unsupported(
-                "--format markdown is for report, check and diff",
+                "--format markdown is for report, check, diff and fleet",
             )),
         }
     }

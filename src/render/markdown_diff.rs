@@ -1,11 +1,12 @@
 //! `imgsize diff` as GitHub-flavoured markdown ([`super::diff_view`] laid out as
 //! tables), for a pull-request comment or a step summary: the totals, then the
-//! sections that changed, and the notes. Text that comes from an image (instructions,
+//! sections that changed, and the notes; and `imgsize fleet` ([`super::fleet_view`]). Text that comes from an image (instructions,
 //! paths, names, versions) is escaped so it cannot break a table or inject markup.
 
 use std::io::{self, Write};
 
 use super::diff_view::{Cell, DiffView, Section};
+use super::fleet_view::FleetView;
 use super::markdown_text::{code, escape, header, row};
 
 /// A cell's text as markdown shows it.
@@ -31,6 +32,15 @@ fn section(s: &Section, out: &mut dyn Write) -> io::Result<()> {
     }
     if let Some(rest) = &s.rest {
         writeln!(out, "\n{}", escape(rest))?;
+    }
+    Ok(())
+}
+
+/// Write a fleet as markdown.
+pub(crate) fn fleet(f: &FleetView, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "### imgsize fleet\n\n{}\n", escape(&f.headline))?;
+    for s in &f.sections {
+        section(s, out)?;
     }
     Ok(())
 }

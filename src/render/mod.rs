@@ -5,6 +5,7 @@
 
 pub mod diff_table;
 pub mod diff_view;
+pub mod fleet_view;
 pub mod format;
 pub mod github;
 pub mod grid;
@@ -22,6 +23,7 @@ pub mod verdict;
 use std::io::{self, Write};
 
 use crate::analyze::{Diff, Explanation, Report, Verdict};
+use crate::model::fleet::Fleet;
 
 /// What a command hands a renderer: a report, or a result of its own kind (an
 /// explanation, a check verdict, a diff of two reports); a renderer that cannot show a
@@ -37,6 +39,9 @@ pub enum Document<'a> {
     Check(&'a Report, &'a Verdict),
     /// `imgsize diff`: what changed from one report to another.
     Diff(&'a Diff),
+    /// `imgsize fleet`: many images' records summed, the human formats' lists cut to
+    /// this many rows.
+    Fleet(&'a Fleet, usize),
 }
 
 /// The error of a renderer asked for a document it cannot show.

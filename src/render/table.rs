@@ -713,6 +713,9 @@ impl Renderer for Table {
             Document::Diff(d) => {
                 super::diff_table::render(self.width, &super::diff_view::view(d), out)
             }
+            Document::Fleet(f, top) => {
+                super::diff_table::fleet(self.width, &super::fleet_view::view(f, *top), out)
+            }
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod documents;
 pub mod engine;
 pub mod oci;
 pub mod platform;
+pub mod records;
 pub mod registry;
 pub mod report;
 pub mod storage;

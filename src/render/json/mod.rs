@@ -5,13 +5,15 @@
 //! One file per document, each with its own output types and the small functions that
 //! fill them from the analysis: the report (`report`, also embedded whole in a check
 //! verdict), the explanation (`explain`), the check verdict (`check`), the diff
-//! (`diff`) and the one-line records of `imgsize scan` (`scan`); what several
+//! (`diff`), the one-line records of `imgsize scan` (`scan`) and the fleet report
+//! (`fleet`); what several
 //! documents share (`tool`, a Dockerfile line, the bytes of a layer or a path) in
 //! `shared`, defined once. This module only picks the document and prints it.
 
 mod check;
 mod diff;
 mod explain;
+mod fleet;
 mod report;
 mod scan;
 mod shared;
@@ -21,6 +23,7 @@ use std::io::{self, Write};
 use super::{Document, Renderer};
 use crate::analyze::{Diff, Report};
 
+pub use fleet::fleet_compact;
 pub use scan::{RECORD_CATEGORIES, error_record, record};
 
 /// Version of the JSON contract.
@@ -51,6 +54,7 @@ impl Renderer for Json {
                 serde_json::to_writer_pretty(&mut *out, &check::check_doc(r, v))?
             }
             Document::Diff(d) => serde_json::to_writer_pretty(&mut *out, &diff::diff_doc(d))?,
+            Document::Fleet(f, _) => serde_json::to_writer_pretty(&mut *out, &fleet::fleet_doc(f))?,
         }
         out.write_all(b"\n")
     }

@@ -4,105 +4,47 @@
 //! report document is made of and spelled with its field names. An image that could
 //! not be read is an error record. Field by field in docs/json.md ("Scan records").
 
-use serde::Serialize;
-
 use super::SCHEMA_VERSION;
 use crate::analyze::Report;
+use crate::model::record::{
+    ErrorRecord, ImageRecord, Record, RecordBase, RecordCategory, RecordFinding, RecordLayer,
+    RecordTotals,
+};
 
 /// How many categories a record keeps, biggest first.
 pub const RECORD_CATEGORIES: usize = 5;
 
-#[derive(Serialize)]
-struct Record<'a> {
-    schema_version: u32,
-    kind: &'static str,
-    name: &'a str,
-    digest: Option<&'a str>,
-    platform: Option<String>,
-    totals: Totals,
-    base: Base<'a>,
-    layers: Vec<Layer<'a>>,
-    categories: Vec<Category>,
-    findings: Vec<Finding>,
-    complete: bool,
-}
-
-#[derive(Serialize)]
-struct Totals {
-    compressed_bytes: u64,
-    uncompressed_bytes: u64,
-    stored_bytes: u64,
-    content_bytes: u64,
-    wasted_bytes: u64,
-}
-
-#[derive(Serialize)]
-struct Base<'a> {
-    layers: usize,
-    name: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct Layer<'a> {
-    digest: Option<&'a str>,
-    compressed_bytes: u64,
-    added_bytes: u64,
-}
-
-#[derive(Serialize)]
-struct Category {
-    category: &'static str,
-    bytes: u64,
-}
-
-#[derive(Serialize)]
-struct Finding {
-    rule: &'static str,
-    scope: &'static str,
-    layer: usize,
-    bytes: u64,
-}
-
-#[derive(Serialize)]
-struct ErrorRecord<'a> {
-    schema_version: u32,
-    kind: &'static str,
-    name: &'a str,
-    error: &'a str,
-}
-
 /// The record of one image read by `imgsize scan`, under the name it was given.
-pub fn record<'a>(r: &'a Report, name: &'a str) -> impl Serialize + 'a {
+pub fn record(r: &Report, name: &str) -> Record {
     let image = &r.image;
     let t = &r.totals;
-    Record {
+    Record::Image(ImageRecord {
         schema_version: SCHEMA_VERSION,
-        kind: "image",
-        name,
+        name: name.to_string(),
         digest: image
             .manifest_digest
-            .as_deref()
-            .or(image.config_digest.as_deref()),
+            .clone()
+            .or_else(|| image.config_digest.clone()),
         platform: image
             .platform
             .is_known()
             .then(|| image.platform.to_string()),
-        totals: Totals {
+        totals: RecordTotals {
             compressed_bytes: t.compressed_bytes,
             uncompressed_bytes: t.uncompressed_bytes,
             stored_bytes: t.stored_bytes,
             content_bytes: t.content_bytes,
             wasted_bytes: t.wasted_bytes,
         },
-        base: Base {
+        base: RecordBase {
             layers: r.base.layers,
-            name: r.base.name.as_deref(),
+            name: r.base.name.clone(),
         },
         layers: r
             .layers
             .iter()
-            .map(|l| Layer {
-                digest: l.digest.as_deref(),
+            .map(|l| RecordLayer {
+                digest: l.digest.clone(),
                 compressed_bytes: l.compressed_bytes,
                 added_bytes: l.added_bytes,
             })
@@ -112,8 +54,8 @@ pub fn record<'a>(r: &'a Report, name: &'a str) -> impl Serialize + 'a {
             .rows
             .iter()
             .take(RECORD_CATEGORIES)
-            .map(|c| Category {
-                category: c.category.code(),
+            .map(|c| RecordCategory {
+                category: c.category.code().to_string(),
                 bytes: c.bytes(),
             })
             .collect(),
@@ -121,26 +63,26 @@ pub fn record<'a>(r: &'a Report, name: &'a str) -> impl Serialize + 'a {
             .findings
             .rows
             .iter()
-            .map(|f| Finding {
-                rule: f.rule.code(),
-                scope: f.scope.code(),
+            .map(|f| RecordFinding {
+                rule: f.rule.code().to_string(),
+                scope: f.scope.code().to_string(),
                 layer: f.layer,
                 bytes: f.bytes,
+                compressed_bytes: f.compressed_bytes,
             })
             .collect(),
         complete: r.complete,
-    }
+    })
 }
 
 /// The record of an image `imgsize scan` could not read: its name and the one-line
 /// error.
-pub fn error_record<'a>(name: &'a str, error: &'a str) -> impl Serialize + 'a {
-    ErrorRecord {
+pub fn error_record(name: &str, error: &str) -> Record {
+    Record::Error(ErrorRecord {
         schema_version: SCHEMA_VERSION,
-        kind: "error",
-        name,
-        error,
-    }
+        name: name.to_string(),
+        error: error.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -155,7 +97,7 @@ mod tests {
         assert_eq!(
             text,
             format!(
-                "{{\"schema_version\":{SCHEMA_VERSION},\"kind\":\"error\",\
+                "{{\"kind\":\"error\",\"schema_version\":{SCHEMA_VERSION},\
                  \"name\":\"app.tar\",\"error\":\"app.tar: no such file\"}}"
             )
         );

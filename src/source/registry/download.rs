@@ -5,6 +5,7 @@
 //! walker busy with another layer never makes a download look stalled.
 
 use std::io::{self, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::client::{Client, Failure};
@@ -50,6 +51,21 @@ impl Client {
             Box::new(resp.into_body().into_reader()),
         ))
     }
+}
+
+/// Bytes of manifests and blob bodies this process received from registries.
+static DOWNLOADED: AtomicU64 = AtomicU64::new(0);
+
+/// Count `n` bytes received.
+pub(super) fn count(n: u64) {
+    DOWNLOADED.fetch_add(n, Ordering::Relaxed);
+}
+
+/// Bytes of manifests and blob bodies this process has received from registries so
+/// far (resumed downloads count what was received again), for `imgsize scan`'s
+/// progress.
+pub fn downloaded_bytes() -> u64 {
+    DOWNLOADED.load(Ordering::Relaxed)
 }
 
 /// A blob body being downloaded.
@@ -134,6 +150,7 @@ impl Read for BlobReader<'_> {
             match read {
                 Ok(n) => {
                     self.pos += n as u64;
+                    count(n as u64);
                     match self.meter.count(&limits, started.elapsed(), n) {
                         Some(got) if n > 0 => {
                             let cause = format!(

@@ -113,6 +113,7 @@ fn read_limited(
     body.take(limit + 1)
         .read_to_end(&mut out)
         .map_err(|e| Failure::Other(format!("GET {what}: {e}")))?;
+    download::count(out.len() as u64);
     if out.len() as u64 > limit {
         return Err(Failure::Other(format!(
             "GET {what}: larger than the {limit}-byte limit for a manifest"
