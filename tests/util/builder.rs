@@ -337,6 +337,7 @@ pub fn write_tar(layer: &Layer, w: &mut dyn Write) -> io::Result<()> {
 }
 
 /// A layer written to the scratch dir: blob file, digests and sizes.
+#[derive(Clone, Debug)]
 pub struct Built {
     pub blob: PathBuf,
     pub digest: String,
@@ -652,14 +653,16 @@ pub struct DockerStyle {
 }
 
 /// The manifest and config of one image, as OCI blobs.
-struct ImageBlobs {
-    config: Vec<u8>,
-    config_digest: String,
-    manifest: Vec<u8>,
-    manifest_digest: String,
+pub struct ImageBlobs {
+    pub config: Vec<u8>,
+    pub config_digest: String,
+    pub manifest: Vec<u8>,
+    pub manifest_digest: String,
 }
 
-fn image_blobs(img: &Image, built: &[Built]) -> ImageBlobs {
+/// The config and OCI manifest of `img` whose layers were built as `built` (only each
+/// layer's `created_by` is read from `img.layers`).
+pub fn image_blobs(img: &Image, built: &[Built]) -> ImageBlobs {
     let config = config_json(img, built);
     let config_digest = sha(&config);
     let manifest = serde_json::json!({
