@@ -7,6 +7,7 @@
 pub mod builder;
 pub mod fake_registry;
 pub mod harness;
+pub mod redis;
 pub mod registry;
 pub mod reports;
 

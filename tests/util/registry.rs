@@ -512,6 +512,25 @@ pub struct Imgsize {
     _docker_config: TempDir,
 }
 
+/// An `imgsize` started by [`Imgsize::spawn`].
+pub struct Running {
+    pub child: Child,
+    _docker_config: TempDir,
+}
+
+impl Running {
+    /// Wait for it to end; its status and output.
+    pub fn wait(self) -> Output {
+        self.child.wait_with_output().expect("wait for imgsize")
+    }
+
+    /// Kill it with SIGKILL and reap it.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Imgsize {
     pub fn new(args: &[&str]) -> Imgsize {
         let docker_config = tempfile::tempdir().expect("docker config dir");
@@ -548,6 +567,22 @@ impl Imgsize {
     pub fn stdin(mut self, input: &str) -> Self {
         self.stdin = Some(input.as_bytes().to_vec());
         self
+    }
+
+    /// Start it with its output piped, for a test that runs several at once or kills
+    /// one.
+    pub fn spawn(mut self) -> Running {
+        let child = self
+            .cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run imgsize");
+        Running {
+            child,
+            _docker_config: self._docker_config,
+        }
     }
 
     /// Run to completion, killing it after a generous timeout (a client that hangs
