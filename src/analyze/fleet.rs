@@ -442,3 +442,164 @@ pub fn fleet(records: Vec<Record>, sources: Vec<String>, baseline: Option<&Fleet
     fleet.change = baseline.map(|b| change(&fleet, b));
     fleet
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::record::{ErrorRecord, RecordBase, RecordFinding, RecordLayer, RecordTotals};
+
+    fn layer(digest: &str, compressed: u64, added: u64) -> RecordLayer {
+        RecordLayer {
+            digest: Some(digest.to_string()),
+            compressed_bytes: compressed,
+            added_bytes: added,
+        }
+    }
+
+    fn finding(rule: &str, scope: &str, layer: usize, bytes: u64) -> RecordFinding {
+        RecordFinding {
+            rule: rule.to_string(),
+            scope: scope.to_string(),
+            layer,
+            bytes,
+            compressed_bytes: bytes / 2,
+        }
+    }
+
+    /// An image on the base `sha256:b` (named `debian`) with one layer of its own.
+    fn image(name: &str, digest: &str, own: (&str, u64)) -> Record {
+        let layers = vec![layer("sha256:b", 100, 300), layer(own.0, own.1 / 2, own.1)];
+        Record::Image(ImageRecord {
+            schema_version: 1,
+            name: name.to_string(),
+            digest: Some(digest.to_string()),
+            totals: RecordTotals {
+                compressed_bytes: layers.iter().map(|l| l.compressed_bytes).sum(),
+                stored_bytes: layers.iter().map(|l| l.added_bytes).sum(),
+                ..RecordTotals::default()
+            },
+            base: RecordBase {
+                layers: 1,
+                name: Some("debian".to_string()),
+            },
+            layers,
+            findings: vec![
+                finding("apt-archives", "base", 0, 50),
+                finding("pip-cache", "yours", 1, own.1 / 10),
+            ],
+            complete: true,
+            ..ImageRecord::default()
+        })
+    }
+
+    fn error(name: &str) -> Record {
+        Record::Error(ErrorRecord {
+            schema_version: 1,
+            name: name.to_string(),
+            error: format!("{name}: gone"),
+        })
+    }
+
+    fn sample() -> Vec<Record> {
+        vec![
+            image("a:1", "sha256:ia", ("sha256:la", 1000)),
+            image("b:1", "sha256:ib", ("sha256:lb", 2000)),
+            // Another tag of a:1, and a:1 read again.
+            image("a:latest", "sha256:ia", ("sha256:la", 1000)),
+            image("a:1", "sha256:ia", ("sha256:la", 1000)),
+            // Failed once, read later; and failed for good.
+            error("b:1"),
+            error("c:1"),
+        ]
+    }
+
+    #[test]
+    fn images_count_once_and_shared_layers_once() {
+        let f = fleet(sample(), vec!["r.jsonl".into()], None);
+        let t = f.totals;
+        assert_eq!((t.images, t.names, t.errors), (2, 3, 1));
+        assert_eq!((t.layers, t.distinct_layers), (4, 3));
+        assert_eq!(t.stored_bytes, 300 + 1000 + 300 + 2000);
+        assert_eq!(t.distinct_stored_bytes, 300 + 1000 + 2000);
+        assert_eq!(t.compressed_bytes, 100 + 500 + 100 + 1000);
+        assert_eq!(t.distinct_compressed_bytes, 100 + 500 + 1000);
+        assert_eq!(f.errors.len(), 1);
+        assert_eq!(f.errors[0].name, "c:1");
+        assert_eq!(f.images[0].names, ["b:1"]);
+        assert_eq!(f.images[1].names, ["a:1", "a:latest"]);
+        assert_eq!(f.images[1].own_bytes, 1000);
+        assert_eq!(f.shared_layers.len(), 1);
+        let s = &f.shared_layers[0];
+        assert_eq!(
+            (s.digest.as_str(), s.images, s.pulled_bytes),
+            ("sha256:b", 2, 200)
+        );
+        assert_eq!(s.family.as_deref(), Some("debian"));
+    }
+
+    #[test]
+    fn a_fix_of_a_shared_layer_is_one_fix_for_every_image() {
+        let f = fleet(sample(), Vec::new(), None);
+        let apt = f
+            .rules
+            .iter()
+            .find(|r| r.rule == "apt-archives")
+            .expect("apt");
+        assert_eq!((apt.images, apt.fixes), (2, 1));
+        assert_eq!((apt.bytes, apt.summed_bytes, apt.base_bytes), (50, 100, 50));
+        assert_eq!(apt.summed_compressed_bytes, 50);
+        let pip = f.rules.iter().find(|r| r.rule == "pip-cache").expect("pip");
+        assert_eq!((pip.images, pip.fixes, pip.bytes), (2, 2, 300));
+        let fix = f
+            .fixes
+            .iter()
+            .find(|x| x.rule == "apt-archives")
+            .expect("fix");
+        assert_eq!(fix.images, 2);
+        assert_eq!(fix.family.as_deref(), Some("debian"));
+        assert_eq!(f.families.len(), 1);
+        let fam = &f.families[0];
+        assert_eq!(
+            (fam.images, fam.base_layers, fam.base_stored_bytes),
+            (2, 1, 300)
+        );
+        assert_eq!(fam.base_findings_bytes, 50);
+    }
+
+    #[test]
+    fn the_change_names_what_came_went_and_grew() {
+        let before = fleet(sample(), Vec::new(), None);
+        let now = vec![
+            image("a:1", "sha256:ia2", ("sha256:la2", 1500)),
+            image("d:1", "sha256:id", ("sha256:ld", 10)),
+        ];
+        let f = fleet(now, Vec::new(), Some(&before));
+        let c = f.change.expect("change");
+        assert_eq!(c.before, before.totals);
+        assert_eq!(c.added, ["d:1"]);
+        assert_eq!(c.removed, ["a:latest", "b:1"]);
+        assert_eq!(c.changed.len(), 1);
+        assert_eq!(
+            (
+                c.changed[0].name.as_str(),
+                c.changed[0].before_bytes,
+                c.changed[0].after_bytes
+            ),
+            ("a:1", 1300, 1800)
+        );
+        let pip = c.rules.iter().find(|r| r.rule == "pip-cache").expect("pip");
+        assert_eq!((pip.before_bytes, pip.after_bytes), (300, 151));
+    }
+
+    #[test]
+    fn a_family_without_a_name_is_its_top_base_layer() {
+        let Record::Image(mut r) = image("a:1", "sha256:ia", ("sha256:la", 10)) else {
+            unreachable!()
+        };
+        r.base.name = None;
+        r.layers[0].digest = Some(format!("sha256:{}", "ab".repeat(32)));
+        assert_eq!(family_of(&r), "base abababababab");
+        r.base.layers = 0;
+        assert_eq!(family_of(&r), "(no base)");
+    }
+}

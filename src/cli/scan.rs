@@ -8,10 +8,12 @@
 //! downloaded) and the summary go to stderr, made visible; `--fleet FILE` writes the
 //! fleet report at the end.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -69,6 +71,10 @@ pub(super) struct ScanArgs {
     /// image digest, and the names the run has read already are skipped.
     #[arg(long, value_name = "FILE|URL")]
     output: Option<String>,
+    /// Images read at a time (each also reads its layers in parallel): a second one
+    /// downloads while the first is walked.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    jobs: u16,
     /// With a Redis --output: read the names the run has read already again.
     #[arg(long)]
     rescan: bool,
@@ -216,7 +222,7 @@ impl Sink {
     }
 }
 
-/// The layers walked and reused and the bytes downloaded, so far.
+/// The layers walked and reused and the bytes downloaded.
 #[derive(Clone, Copy, Default)]
 struct Moved {
     walked: u64,
@@ -225,20 +231,9 @@ struct Moved {
 }
 
 impl Moved {
-    fn now(counts: &ReadCounts) -> Moved {
-        Moved {
-            walked: counts.walked(),
-            reused: counts.reused(),
-            downloaded: downloaded_bytes(),
-        }
-    }
-
-    fn since(self, before: Moved) -> Moved {
-        Moved {
-            walked: self.walked - before.walked,
-            reused: self.reused - before.reused,
-            downloaded: self.downloaded - before.downloaded,
-        }
+    fn add(&mut self, counts: &ReadCounts) {
+        self.walked += counts.walked();
+        self.reused += counts.reused();
     }
 
     fn said(self) -> String {
@@ -274,7 +269,8 @@ fn scan_one(
     options: &imgsize::Options,
     counts: &ReadCounts,
 ) -> (Record, String) {
-    let bar = Bar::new(!args.common.no_progress);
+    // One bar at a time: none when images are read side by side.
+    let bar = Bar::new(!args.common.no_progress && args.jobs == 1);
     let hooks = Hooks {
         progress: &bar,
         counts: Some(counts),
@@ -370,30 +366,14 @@ pub(super) fn scan(args: &ScanArgs) -> Result<u8> {
     }
     let mut sink = Sink::open(args)?;
     resume(args, &mut sink, &mut names)?;
-    let counts = ReadCounts::default();
-    let start = Moved::now(&counts);
-    let mut records = Vec::with_capacity(names.len());
-    let n = names.len();
-    for (k, name) in names.iter().enumerate() {
-        let before = Moved::now(&counts);
-        let (rec, said) = scan_one(args, name, &options, &counts);
-        let json = serde_json::to_string(&rec).context("cannot write a scan record")?;
-        if !sink.put(&rec, &json, args.output.is_none())? {
-            return Ok(EXIT_OK);
-        }
-        if !args.common.no_progress {
-            let moved = Moved::now(&counts).since(before);
-            eprintln!(
-                "[{}/{n}] {}; {}",
-                k + 1,
-                visible(&format!("{name}: {said}")),
-                moved.said()
-            );
-        }
-        records.push(rec);
-    }
+    let downloaded = downloaded_bytes();
+    let (records, mut moved) = match read_all(args, &names, &options, &mut sink)? {
+        Some(done) => done,
+        None => return Ok(EXIT_OK),
+    };
+    moved.downloaded = downloaded_bytes() - downloaded;
     if !args.common.no_progress {
-        eprintln!("{}", summary(&records, Moved::now(&counts).since(start)));
+        eprintln!("{}", summary(&records, moved));
     }
     let failed = records.iter().any(|r| match r {
         Record::Image(i) => !i.complete,
@@ -401,6 +381,83 @@ pub(super) fn scan(args: &ScanArgs) -> Result<u8> {
     });
     write_fleet(args, &mut sink, records)?;
     Ok(if failed { EXIT_FAILED } else { EXIT_OK })
+}
+
+/// One image done: its index in the names, record, progress words and counts.
+type Done = (usize, Record, String, ReadCounts);
+
+/// Read every name, `--jobs` at a time, writing the records in the names' order;
+/// `None` when standard output was closed.
+fn read_all(
+    args: &ScanArgs,
+    names: &[String],
+    options: &imgsize::Options,
+    sink: &mut Sink,
+) -> Result<Option<(Vec<Record>, Moved)>> {
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let (tx, rx) = mpsc::channel::<Done>();
+    std::thread::scope(|s| {
+        for _ in 0..args.jobs.min(names.len().max(1) as u16) {
+            let tx = tx.clone();
+            let (next, stop) = (&next, &stop);
+            s.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(name) = names.get(i) else { break };
+                    let counts = ReadCounts::default();
+                    let (rec, said) = scan_one(args, name, options, &counts);
+                    if tx.send((i, rec, said, counts)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let written = write_in_order(args, names, rx, sink);
+        stop.store(true, Ordering::Relaxed);
+        written
+    })
+}
+
+/// Write the records as they come, in the names' order, with a progress line each.
+fn write_in_order(
+    args: &ScanArgs,
+    names: &[String],
+    rx: mpsc::Receiver<Done>,
+    sink: &mut Sink,
+) -> Result<Option<(Vec<Record>, Moved)>> {
+    let mut pending: BTreeMap<usize, (Record, String, ReadCounts)> = BTreeMap::new();
+    let mut records = Vec::with_capacity(names.len());
+    let mut moved = Moved::default();
+    let n = names.len();
+    for (i, rec, said, counts) in rx {
+        pending.insert(i, (rec, said, counts));
+        while let Some((rec, said, counts)) = pending.remove(&records.len()) {
+            let k = records.len();
+            let json = serde_json::to_string(&rec).context("cannot write a scan record")?;
+            if !sink.put(&rec, &json, args.output.is_none())? {
+                return Ok(None);
+            }
+            moved.add(&counts);
+            if !args.common.no_progress {
+                let own = Moved {
+                    walked: counts.walked(),
+                    reused: counts.reused(),
+                    downloaded: 0,
+                };
+                let words = own.said();
+                let words = words.split(';').next().unwrap_or_default();
+                eprintln!(
+                    "[{}/{n}] {}; {words}",
+                    k + 1,
+                    visible(&format!("{}: {said}", names[k])),
+                );
+            }
+            records.push(rec);
+        }
+    }
+    Ok(Some((records, moved)))
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@
 mod token;
 mod transport;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -107,7 +107,27 @@ pub struct Client {
     deadline: Option<Instant>,
 }
 
+/// The agents made so far, by CA file and limits: one scan of many images loads the
+/// system's root certificates once and keeps its connections.
+static AGENTS: Mutex<Vec<((Option<PathBuf>, Limits), Agent)>> = Mutex::new(Vec::new());
+
+/// Hosts that answered over plain http where https failed: asked over http first next
+/// time (in this process).
+static PLAIN_HTTP: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// The agent for these settings, made once per process.
 fn agent(ca_cert: Option<&Path>, limits: &Limits) -> Result<Agent, String> {
+    let key = (ca_cert.map(Path::to_path_buf), *limits);
+    let mut agents = AGENTS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, a)) = agents.iter().find(|(k, _)| *k == key) {
+        return Ok(a.clone());
+    }
+    let made = new_agent(ca_cert, limits)?;
+    agents.push((key, made.clone()));
+    Ok(made)
+}
+
+fn new_agent(ca_cert: Option<&Path>, limits: &Limits) -> Result<Agent, String> {
     let mut certs: Vec<Certificate<'static>> = Vec::new();
     let native = rustls_native_certs::load_native_certs();
     for c in native.certs {
@@ -179,6 +199,18 @@ impl Client {
 
     fn ping(&mut self, allow_http: bool) -> Result<(), Failure> {
         let host = self.base["https://".len()..].to_string();
+        let plain = || PLAIN_HTTP.lock().unwrap_or_else(|p| p.into_inner());
+        if allow_http && plain().contains(&host) {
+            self.base = format!("http://{host}");
+            let http = self.send_retrying(&format!("{}/v2/", self.base), None, None);
+            if let Ok(r) = http
+                && [200, 401, 404].contains(&r.status().as_u16())
+            {
+                return self.answered(r);
+            }
+            plain().retain(|h| *h != host);
+            self.base = format!("https://{host}");
+        }
         let ping_url = format!("{}/v2/", self.base);
         // Where plain http is allowed, a failed https attempt is not retried: the
         // registry most likely speaks http.
@@ -194,7 +226,10 @@ impl Client {
                 self.base = format!("http://{host}");
                 let http = self.send_retrying(&format!("{}/v2/", self.base), None, None);
                 match http {
-                    Ok(r) if [200, 401, 404].contains(&r.status().as_u16()) => r,
+                    Ok(r) if [200, 401, 404].contains(&r.status().as_u16()) => {
+                        plain().push(host);
+                        r
+                    }
                     // An https registry answers plain http with 400: the https error
                     // (an unknown CA, say) is the one to tell.
                     Ok(r) => {
@@ -216,6 +251,11 @@ impl Client {
                 )));
             }
         };
+        self.answered(ping)
+    }
+
+    /// Learn from the answer to `/v2/` how requests are authorised.
+    fn answered(&mut self, ping: Response<Body>) -> Result<(), Failure> {
         let status = ping.status().as_u16();
         if status == 401 {
             let challenge = ping
