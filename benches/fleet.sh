@@ -258,8 +258,9 @@ run_xfer1() {
   usage_of "$WORK/t.0"
 }
 run_scan() {
+  # shellcheck disable=SC2086 # SCAN_JOBS adds two words or none
   /usr/bin/time -f '%M %U %S' -o "$WORK/t.0" "$BIN" scan --images "$LIST" \
-    --cache "$REDIS" --no-progress >"$WORK/records.0" 2>"$WORK/err.0"
+    --cache "$REDIS" --no-progress ${SCAN_JOBS:+--jobs $SCAN_JOBS} >"$WORK/records.0" 2>"$WORK/err.0"
   usage_of "$WORK/t.0"
   records_ok "$WORK/records.0"
 }
@@ -329,6 +330,7 @@ measure() {
 measure xfer "$RUNS" nothing run_xfer
 measure xfer1 "$RUNS" nothing run_xfer1
 measure scan "$SLOW_RUNS" flush run_scan
+SCAN_JOBS=1 measure scan1 "$SLOW_RUNS" flush run_scan
 REDIS_BYTES=$(redis-cli -p "$RPORT" info memory | awk -F: '/^used_memory:/ {print $2}' | tr -d '\r')
 REDIS_KEYS=$(redis-cli -p "$RPORT" dbsize)
 measure warm "$RUNS" nothing run_scan
@@ -343,6 +345,7 @@ if [ "$LINK" != 0 ]; then
   LIST=$WORK/images-link.txt
   measure xfer_link "$RUNS" nothing run_xfer
   measure scan_link "$SLOW_RUNS" flush run_scan
+  SCAN_JOBS=1 measure scan1_link "$SLOW_RUNS" flush run_scan
   measure shards_link "$SLOW_RUNS" flush run_shards
 fi
 mv "$TSV.tmp" "$TSV"
@@ -370,7 +373,8 @@ print(f"{f['images']} images on 3 bases ({', '.join(f'{k} {v}' for k, v in f['ba
 labels = [
     ("xfer", f"a. distinct blobs once, curl, {par} parallel transfers"),
     ("xfer1", "a1. distinct blobs once, curl, one at a time"),
-    ("scan", "b. `imgsize scan --cache redis://…`, cold cache"),
+    ("scan", "b. `imgsize scan --cache redis://…`, cold cache (2 images at a time, the default)"),
+    ("scan1", "b1. as b, one image at a time (`--jobs 1`)"),
     ("shards", "c. 3 workers `--shard I/3`, one cold cache (slowest; RSS of the largest)"),
     ("reports", f"d. `imgsize report NAME --no-cache`, {f['images']} one after another"),
     ("warm", "e. `imgsize scan --cache redis://…`, warm cache"),
@@ -398,6 +402,7 @@ if "xfer_link" in rows:
     al = rows["xfer_link"]["wall"]
     for k, label in [("xfer_link", f"a′. distinct blobs once, curl, {par} parallel transfers"),
                      ("scan_link", "b′. `imgsize scan --cache redis://…`, cold cache"),
+                     ("scan1_link", "b1′. as b′, `--jobs 1`"),
                      ("shards_link", "c′. 3 workers `--shard I/3`, one cold cache")]:
         r = rows[k]
         print(f"| {label} | {r['wall']:.2f} s | {r['wall'] / al:.2f} | {mb(r['bytes'])} | {r['blobs']} | "

@@ -837,6 +837,43 @@ fn images_are_read_straight_from_the_engine() {
         assert_eq!(from_engine["image"]["source"], input.as_str());
         assert_eq!(from_engine["image"]["reference"], tag.as_str());
     }
+    // `scan --engine docker`: every tagged image of the engine, each once, by the name
+    // `report` reads it by, with the report's figures.
+    let out = run(&["scan", "--engine", "docker", "--no-progress", "--no-cache"]);
+    assert!(
+        out.status.success(),
+        "scan --engine: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("record"))
+        .collect();
+    let names: Vec<&str> = records
+        .iter()
+        .map(|r| r["name"].as_str().expect("name"))
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted, names, "sorted, each once");
+    assert!(
+        names.iter().all(|n| n.starts_with("docker-daemon:")),
+        "{names:?}"
+    );
+    let naive = records
+        .iter()
+        .find(|r| r["name"] == format!("docker-daemon:{tag}").as_str())
+        .expect("the built image is listed");
+    assert_eq!(naive["kind"], "image");
+    assert_eq!(
+        naive["totals"]["stored_bytes"],
+        from_file["totals"]["stored_bytes"]
+    );
+    assert_eq!(
+        naive["layers"].as_array().map(|l| l.len() as u64),
+        from_file["totals"]["layers"].as_u64()
+    );
     // Over TCP with TLS and a client certificate (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH).
     let port = engine.tls_port.expect("the TLS port");
     let out = Command::new(env!("CARGO_BIN_EXE_imgsize"))

@@ -25,6 +25,8 @@ use imgsize::pipeline::ReadCounts;
 use imgsize::render::Document;
 use imgsize::render::format::{size, visible};
 use imgsize::render::json::{RECORD_CATEGORIES, error_record, record};
+use imgsize::source::engine::Kind;
+use imgsize::source::engine_images;
 use imgsize::source::records::{Run, is_run};
 use imgsize::source::registry::catalog;
 use imgsize::source::registry::download::downloaded_bytes;
@@ -63,6 +65,10 @@ pub(super) struct ScanArgs {
     /// each over the whole tag; every tag when not given.
     #[arg(long, value_name = "GLOB", requires = "registry")]
     tags: Option<String>,
+    /// Add every tagged image of a local engine (`docker`: as docker-daemon:REPO:TAG;
+    /// `podman`: as containers-storage:REPO:TAG), each once.
+    #[arg(long, value_enum, value_name = "ENGINE")]
+    engine: Option<EngineKind>,
     /// With --registry: the page size asked of the catalog and tag lists (for tests).
     #[arg(long, value_name = "N", hide = true, default_value_t = catalog::PAGE_SIZE)]
     page_size: usize,
@@ -85,6 +91,13 @@ pub(super) struct ScanArgs {
     fleet: Option<PathBuf>,
     #[command(flatten)]
     common: CommonArgs,
+}
+
+/// `--engine`: which local engine's images to add.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(super) enum EngineKind {
+    Docker,
+    Podman,
 }
 
 /// FNV-1a, 64 bits, of a name's bytes: the stable hash shards are cut by.
@@ -181,10 +194,24 @@ fn names(
         };
         all.extend(catalog::list(&listing, registry)?);
     }
+    if let Some(kind) = args.engine {
+        let (listed, untagged) = engine_images(match kind {
+            EngineKind::Docker => Kind::Docker,
+            EngineKind::Podman => Kind::Podman,
+        })?;
+        if untagged > 0 {
+            note(&format!(
+                "{untagged} untagged images of the engine are left out (name one by its id to read it)"
+            ));
+        }
+        all.extend(listed);
+    }
     let mut seen = HashSet::new();
     all.retain(|n| seen.insert(n.clone()));
     if all.is_empty() {
-        anyhow::bail!("no images to scan: give their names, --images FILE or --registry HOST");
+        anyhow::bail!(
+            "no images to scan: give their names, --images FILE, --registry HOST or --engine ENGINE"
+        );
     }
     Ok(all)
 }

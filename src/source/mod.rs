@@ -469,6 +469,41 @@ fn stored(store: storage::StorageStore) -> Input {
     }
 }
 
+/// Every tagged image of a local engine, each once, as the name `imgsize scan` reads it
+/// by: `docker-daemon:REPO:TAG` for the Docker Engine, `containers-storage:REPO:TAG`
+/// for Podman (its first endpoint that answers), under the image's first tag in sort
+/// order; and how many untagged images were left out.
+pub fn engine_images(kind: engine::Kind) -> Result<(Vec<String>, usize)> {
+    let (endpoints, transport) = match kind {
+        engine::Kind::Docker => (vec![engine::docker()], "docker-daemon"),
+        engine::Kind::Podman => (engine::podman(), "containers-storage"),
+    };
+    let mut tried = Vec::new();
+    for endpoint in &endpoints {
+        let listed = engine::Engine::new(endpoint)
+            .map_err(engine::Miss::Refused)
+            .and_then(|e| e.images());
+        match listed {
+            Ok(images) => {
+                let untagged = images.iter().filter(|(_, tags)| tags.is_empty()).count();
+                let mut names: Vec<String> = images
+                    .into_iter()
+                    .filter_map(|(_, tags)| tags.into_iter().next())
+                    .map(|tag| format!("{transport}:{tag}"))
+                    .collect();
+                names.sort();
+                return Ok((names, untagged));
+            }
+            Err(engine::Miss::Absent(why) | engine::Miss::Refused(why)) => tried.push(why),
+            Err(engine::Miss::NoImage) => tried.push(endpoint.describe()),
+        }
+    }
+    Err(Error::NoImage {
+        path: transport.to_string(),
+        reason: format!("cannot list the images: {}", tried.join("; ")),
+    })
+}
+
 /// One of skopeo's transport names.
 fn open_transport(
     input: &str,

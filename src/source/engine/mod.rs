@@ -168,6 +168,9 @@ fn agent_config(tls: Option<ureq::tls::TlsConfig>) -> ureq::config::Config {
     }
 }
 
+/// The largest image list read from an engine (`/images/json`).
+const LIST_LIMIT: u64 = 64 << 20;
+
 /// A connection to one engine.
 pub struct Engine {
     agent: Agent,
@@ -272,6 +275,48 @@ impl Engine {
             self.endpoint.describe(),
             message.trim()
         ))
+    }
+
+    /// Every image the engine holds: its id and its `repository:tag` names (none for an
+    /// untagged image), from `/images/json`.
+    pub fn images(&self) -> Result<Vec<(String, Vec<String>)>, Miss> {
+        let resp = self.get("/images/json")?;
+        if resp.status().as_u16() != 200 {
+            return Err(self.refusal("listing the images", resp));
+        }
+        let mut body = Vec::new();
+        resp.into_body()
+            .into_reader()
+            .take(LIST_LIMIT)
+            .read_to_end(&mut body)
+            .map_err(|e| {
+                Miss::Refused(format!(
+                    "{}: listing the images: {e}",
+                    self.endpoint.describe()
+                ))
+            })?;
+        let list: Vec<serde_json::Value> = serde_json::from_slice(&body).map_err(|e| {
+            Miss::Refused(format!(
+                "{}: the image list is not a JSON array: {e}",
+                self.endpoint.describe()
+            ))
+        })?;
+        Ok(list
+            .iter()
+            .filter_map(|image| {
+                let id = image["Id"].as_str()?.to_string();
+                let mut tags: Vec<String> = image["RepoTags"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|t| t.as_str())
+                    .filter(|t| !t.contains("<none>"))
+                    .map(str::to_string)
+                    .collect();
+                tags.sort();
+                Some((id, tags))
+            })
+            .collect())
     }
 
     /// The image's `docker save` archive as a stream, when the engine has it.
