@@ -109,7 +109,10 @@ pub struct Client {
 
 /// The agents made so far, by CA file and limits: one scan of many images loads the
 /// system's root certificates once and keeps its connections.
-static AGENTS: Mutex<Vec<((Option<PathBuf>, Limits), Agent)>> = Mutex::new(Vec::new());
+static AGENTS: Mutex<Vec<(AgentKey, Agent)>> = Mutex::new(Vec::new());
+
+/// What an agent is made of: the CA file and the limits.
+type AgentKey = (Option<PathBuf>, Limits);
 
 /// Hosts that answered over plain http where https failed: asked over http first next
 /// time (in this process).
