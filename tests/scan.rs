@@ -178,6 +178,7 @@ fn assert_record_is_the_report(rec: &Value, report: &Value) {
         .map(|f| {
             serde_json::json!({
                 "rule": f["rule"], "scope": f["scope"], "layer": f["layer"], "bytes": f["bytes"],
+                "compressed_bytes": f["compressed_bytes"],
             })
         })
         .collect();

@@ -84,7 +84,9 @@ fn split_url(url: &str) -> std::result::Result<(String, String), String> {
         [run] => ("0", *run),
         [db, run] if db.parse::<u32>().is_ok() => (*db, *run),
         _ => {
-            return Err("a run is redis://host:port/db/RUN (a database number, then a name)".into());
+            return Err(
+                "a run is redis://host:port/db/RUN (a database number, then a name)".into(),
+            );
         }
     };
     let good = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
