@@ -18,6 +18,7 @@ mod dockerfile;
 mod ecosystems;
 mod engine;
 mod fix;
+mod fleet_doc;
 mod formats;
 mod hostile;
 mod html;
@@ -56,6 +57,7 @@ fn main() {
         ecosystems::trials(),
         engine::trials(),
         fix::trials(),
+        fleet_doc::trials(),
         formats::trials(),
         hostile::trials(),
         html::trials(),
