@@ -175,6 +175,49 @@ fn the_diff_page_embeds_the_json_diff() {
     assert_eq!(data, json(&["diff", &old, &new, "--format", "json"]));
 }
 
+/// The name of an image that tries to become markup and reorder its text.
+const HOSTILE_IMAGE: &str = "<img src=x onerror=window.__pwned=4>\u{202e}gpj.tar";
+/// The name of an image that cannot be read, trying the same.
+const HOSTILE_MISSING: &str = "<script>window.__pwned=5</script>.tar";
+
+/// Scan records of a fleet in `dir`: two images, one also read under a second name, an
+/// image under a hostile name and a missing one under another; the records' path and
+/// the names scanned.
+fn hostile_fleet(dir: &Path) -> (PathBuf, Vec<String>) {
+    use crate::fleet_doc::{archive, scan_records};
+    let first = archive(dir, "app0.tar", 0);
+    let copy = dir.join("app0-copy.tar");
+    std::fs::copy(&first, &copy).expect("copy");
+    let names = vec![
+        first,
+        copy.to_string_lossy().into_owned(),
+        archive(dir, "app1.tar", 1),
+        archive(dir, HOSTILE_IMAGE, 2),
+        dir.join(HOSTILE_MISSING).to_string_lossy().into_owned(),
+    ];
+    (scan_records(dir, "fleet.jsonl", &names), names)
+}
+
+/// Text as the page shows it: the bidi override made visible.
+fn shown(name: &str) -> String {
+    name.replace('\u{202e}', "\\u{202e}")
+}
+
+fn the_fleet_page_embeds_the_json_fleet() {
+    let dir = tmp();
+    let (records, _) = hostile_fleet(dir.path());
+    let records = records.to_string_lossy();
+    let page = run(&["fleet", &records, "--format", "html"]);
+    assert!(page.contains("<title>imgsize: fleet of 3 images</title>"));
+    // The shell's own two script elements close; no name became an element.
+    assert_eq!(page.matches("</script>").count(), 2);
+    assert!(!page.contains("<img"));
+    let (data, kind) = embedded(&page);
+    assert_eq!(kind, "fleet");
+    assert_eq!(data, json(&["fleet", &records, "--format", "json"]));
+    crate::fleet_doc::check(&data, "the HTML page's data");
+}
+
 fn html_is_for_report_and_diff_only() {
     for args in [
         &["explain", SAMPLE, "/usr", "--format", "html"][..],
@@ -593,6 +636,104 @@ fn the_diff_page_works_in_a_browser() {
     assert!(rows("paths") > 0 && rows("packages") > 0 && rows("findings") > 0);
 }
 
+fn the_fleet_page_works_in_a_browser() {
+    use crate::fleet_doc::{archive, run_json, scan_records};
+    let dir = tmp();
+    // The baseline: app0 and a bigger app1, which the fleet then rebuilds smaller.
+    let old = [
+        archive(dir.path(), "app0.tar", 0),
+        archive(dir.path(), "app1.tar", 5),
+    ];
+    let old_records = scan_records(dir.path(), "before.jsonl", &old);
+    let baseline = run_json(&["fleet", &old_records.to_string_lossy(), "--format", "json"]);
+    let saved = dir.path().join("baseline.json");
+    std::fs::write(&saved, baseline.to_string()).expect("save the baseline");
+    let saved = saved.to_string_lossy();
+    let (records, names) = hostile_fleet(dir.path());
+    let records = records.to_string_lossy();
+    let args = ["fleet", &records, "--baseline", &saved, "--format", "html"];
+    let seen = browse(dir.path(), "fleet", &args, &["--search", "onerror"]);
+    let doc = json(&["fleet", &records, "--baseline", &saved, "--format", "json"]);
+    let count = |v: &Value| v.as_array().map_or(0, Vec::len);
+    assert_eq!(seen["headings"][0], "Fleet of 3 images");
+    for section in [
+        "fleet-totals",
+        "fleet-change",
+        "fleet-rules",
+        "fleet-fixes",
+        "fleet-shared",
+        "fleet-families",
+        "fleet-images",
+        "fleet-errors",
+    ] {
+        assert!(
+            seen["sections"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|id| id == section)),
+            "{section}: {seen:#}"
+        );
+    }
+    // Every image, every error, every row of each list: one table row each.
+    let tables = &seen["tables"];
+    assert_eq!(tables["fleet-images-table"], 3);
+    assert_eq!(tables["fleet-errors-table"], 1);
+    for (table, key) in [
+        ("fleet-rules-table", "rules"),
+        ("fleet-fixes-table", "fixes"),
+        ("fleet-shared-table", "shared_layers"),
+        ("fleet-families-table", "families"),
+    ] {
+        assert_eq!(tables[table], count(&doc[key]), "{table}");
+        assert!(count(&doc[key]) > 0, "{key}");
+    }
+    assert_eq!(
+        tables["fleet-changed-table"],
+        count(&doc["change"]["changed"])
+    );
+    assert_eq!(count(&doc["change"]["changed"]), 1);
+    // The names as text: the copy beside its first name, the hostile one whole, its
+    // bidi override made visible.
+    let hostile = shown(&names[3]);
+    let images: Vec<String> = serde_json::from_value(seen["images"].clone()).expect("names");
+    assert!(
+        images.contains(&format!("{}, {}", names[1], names[0])),
+        "{images:?}"
+    );
+    assert!(images.contains(&hostile), "{images:?}");
+    let errors = seen["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0]
+            .as_str()
+            .is_some_and(|e| e.starts_with(&format!("{} | ", names[4]))),
+        "{errors:?}"
+    );
+    // Enter on the focused "Own bytes" header sorts the images by it, descending then
+    // ascending.
+    let sort = &seen["sort"];
+    assert_eq!(sort["focused"], true);
+    assert_eq!(sort["aria_sort_after"], "ascending");
+    let mut by_own: Vec<&Value> = doc["images"].as_array().expect("images").iter().collect();
+    by_own.sort_by_key(|i| i["own_bytes"].as_u64());
+    let expected: Vec<String> = by_own
+        .iter()
+        .map(|i| {
+            let names: Vec<String> = i["names"]
+                .as_array()
+                .expect("names")
+                .iter()
+                .map(|n| shown(n.as_str().unwrap_or_default()))
+                .collect();
+            names.join(", ")
+        })
+        .collect();
+    assert_eq!(sort["after"], serde_json::json!(expected));
+    assert_ne!(sort["after"], sort["before"]);
+    // The filter finds the hostile name as the text it is.
+    assert_eq!(seen["filter"]["rows"], 1, "{:#}", seen["filter"]);
+    assert_eq!(seen["filter"]["images"], serde_json::json!([hostile]));
+}
+
 fn a_30k_file_page_works_in_a_browser() {
     let dir = tmp();
     let image = dir.path().join("wide.tar");
@@ -676,6 +817,7 @@ crate::tests![
     a_node_budget_folds_the_smallest_into_pruned_nodes,
     the_page_embeds_the_json_report,
     the_diff_page_embeds_the_json_diff,
+    the_fleet_page_embeds_the_json_fleet,
     html_is_for_report_and_diff_only,
     tree_is_refused_where_no_document_has_one,
     names_from_the_image_stay_data,
@@ -685,6 +827,7 @@ crate::tests![
     the_report_works_in_a_browser,
     hostile_names_stay_text_in_a_browser,
     the_diff_page_works_in_a_browser,
+    the_fleet_page_works_in_a_browser,
     a_30k_file_page_works_in_a_browser,
     the_colours_survive_colour_blindness,
     manifest_only_and_empty_images_render_without_a_treemap,

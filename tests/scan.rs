@@ -17,7 +17,7 @@ use crate::util::tmp;
 
 /// The two base layers every fixture shares (the same content, so the same digest),
 /// ended by the base's `CMD`.
-fn fleet_image(n: usize) -> Image {
+pub(crate) fn fleet_image(n: usize) -> Image {
     Image::new(&format!("app{n}:1"))
         .layer(
             Layer::new("ADD rootfs.tar /")

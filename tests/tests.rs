@@ -19,6 +19,7 @@ mod ecosystems;
 mod engine;
 mod fix;
 mod fleet;
+mod fleet_doc;
 mod formats;
 mod hostile;
 mod html;
@@ -58,6 +59,7 @@ fn main() {
         engine::trials(),
         fix::trials(),
         fleet::trials(),
+        fleet_doc::trials(),
         formats::trials(),
         hostile::trials(),
         html::trials(),

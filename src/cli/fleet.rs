@@ -31,8 +31,8 @@ pub(super) struct FleetArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table, env = "IMGSIZE_FORMAT")]
     format: OutputFormat,
-    /// Rows shown in each list of the table, markdown and HTML (the JSON has them all,
-    /// but for the 50 biggest shared layers and fixes).
+    /// Rows shown in each list of the table and markdown (the JSON and the HTML page
+    /// have them all, but for the 50 biggest shared layers and fixes).
     #[arg(long, default_value_t = 10, value_name = "N")]
     top: usize,
     /// Table width (default: the terminal's, or COLUMNS, or 120).

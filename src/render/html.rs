@@ -1,4 +1,5 @@
-//! The HTML report (`--format html`): one self-contained page for a report or a diff.
+//! The HTML report (`--format html`): one self-contained page for a report, a diff or a
+//! fleet.
 //! The page is a fixed shell around the document `--format json` prints, embedded as
 //! data, and the script and style sheet built from `html/web/` (committed minified in
 //! `html/web/dist/`, rebuilt by `npm run build` there; its README says how). The
@@ -20,7 +21,7 @@ const SCRIPT: &str = include_str!("html/web/dist/imgsize.js");
 /// The page's style sheet.
 const STYLE: &str = include_str!("html/web/dist/imgsize.css");
 
-/// Renders a report or a diff as one HTML page.
+/// Renders a report, a diff or a fleet as one HTML page.
 pub struct Html;
 
 impl Renderer for Html {
@@ -53,12 +54,12 @@ impl Renderer for Html {
             }
             Document::Explain(..) => {
                 return Err(super::unsupported(
-                    "--format html shows report and diff; explain is table or json",
+                    "--format html shows report, diff and fleet; explain is table or json",
                 ));
             }
             Document::Check(..) => {
                 return Err(super::unsupported(
-                    "--format html shows report and diff; check is table, json, markdown, junit or sarif",
+                    "--format html shows report, diff and fleet; check is table, json, markdown, junit or sarif",
                 ));
             }
         };

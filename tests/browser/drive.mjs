@@ -11,7 +11,7 @@
 // Output keys (every key always present for its page kind; null when not measured):
 //   page             absolute path of the page
 //   page_bytes       size of the HTML file in bytes
-//   kind             data-kind of #imgsize-data ("report" or "diff"), null if absent
+//   kind             data-kind of #imgsize-data ("report", "diff" or "fleet"), null if absent
 //   ready            value of body[data-ready] after waiting ("1", "error", or null on timeout)
 //   ready_ms         ms from navigation start to body[data-ready="1"] (null if never)
 //   console_errors   [text] console messages of type "error", in order
@@ -48,6 +48,14 @@
 //   headings  [text] of h1 and h2, in order
 //   sections  [id] of each <section>
 //   tables    {id: number of body rows} for each table with an id
+// For a fleet page (data-kind="fleet"), the same three, and:
+//   images    [text] of the first column of #fleet-images-table, in order
+//   errors    [text] of the rows of #fleet-errors-table (cells joined by " | ")
+//   sort: { table: "fleet-images-table", column (data-key of the header), presses
+//           (Enter presses on its focused button), focused (the button had focus),
+//           before: [first-column text], after: [...], aria_sort_after }
+//   filter: { term (--search TERM), rows (body rows shown), images: [first-column
+//             text], status (text of #fleet-image-status) }, or null without --search
 
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync, statSync, readFileSync } from 'node:fs';
@@ -190,6 +198,39 @@ async function driveDiff(page, out) {
   out.tables = await page.$$eval('table[id]', (els) => Object.fromEntries(els.map((t) => [t.id, t.tBodies[0] ? Array.from(t.tBodies[0].rows).filter((r) => !r.querySelector('td.empty')).length : 0])));
 }
 
+// Sort the images by their own bytes with the keyboard: focus the header's button and
+// press Enter twice (a number column sorts descending first, then ascending).
+async function driveFleet(page, out, opts) {
+  await driveDiff(page, out);
+  const names = () => texts(page, '#fleet-images-table tbody tr td:first-child');
+  out.images = await names();
+  out.errors = await page.$$eval('#fleet-errors-table tbody tr', (rows) => rows
+    .filter((r) => !r.querySelector('td.empty'))
+    .map((r) => Array.from(r.cells).map((c) => c.textContent.trim()).join(' | ')));
+  const column = 'own_bytes';
+  const th = `#fleet-images-table thead th[data-key="${column}"]`;
+  out.sort = { table: 'fleet-images-table', column, presses: 2, focused: false, before: out.images, after: null, aria_sort_after: null };
+  if (await page.$(`${th} button`)) {
+    await page.focus(`${th} button`);
+    out.sort.focused = await page.evaluate((sel) => document.activeElement === document.querySelector(sel), `${th} button`);
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Enter');
+    out.sort.after = await names();
+    out.sort.aria_sort_after = await page.$eval(th, (e) => e.getAttribute('aria-sort'));
+  }
+  out.filter = null;
+  if (opts.search !== null && await page.$('#fleet-image-filter')) {
+    await page.fill('#fleet-image-filter', '');
+    await page.type('#fleet-image-filter', opts.search);
+    out.filter = {
+      term: opts.search,
+      rows: await page.$$eval('#fleet-images-table tbody tr', (rows) => rows.filter((r) => !r.querySelector('td.empty')).length),
+      images: await page.$$eval('#fleet-images-table tbody tr', (rows) => rows.filter((r) => !r.querySelector('td.empty')).map((r) => r.cells[0].textContent.trim())),
+      status: await page.$eval('#fleet-image-status', (e) => e.textContent.trim()),
+    };
+  }
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const pagePath = resolve(opts.pos[0]);
@@ -258,6 +299,7 @@ async function main() {
     await page.screenshot({ path: shot, fullPage: true });
     if (!opts.timingOnly && r.value === '1') {
       if (r.kind === 'diff') await driveDiff(page, out);
+      else if (r.kind === 'fleet') await driveFleet(page, out, opts);
       else await driveReport(page, out, opts, html);
       out.pwned = await page.evaluate(() => (window.__pwned === undefined ? null : window.__pwned));
     }

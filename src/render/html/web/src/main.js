@@ -4,6 +4,7 @@
 import { h } from './dom.js';
 import { renderReport } from './report.js';
 import { renderDiff } from './diff.js';
+import { renderFleet } from './fleet.js';
 import './licenses.js';
 
 // Performance marks for the benchmark (performance.getEntriesByType('mark')).
@@ -13,10 +14,12 @@ function mark(name) {
 
 function showError(err) {
   const msg = err && err.message ? err.message : String(err);
+  const dataEl = document.getElementById('imgsize-data');
+  const kind = dataEl && /^(report|diff|fleet)$/.test(dataEl.getAttribute('data-kind')) ? dataEl.getAttribute('data-kind') : 'report';
   const box = h('div', { class: 'box box-problem fatal', role: 'alert', id: 'imgsize-error' },
     h('strong', null, 'This report could not be shown.'),
     h('p', null, msg),
-    h('p', null, 'The same figures are in `imgsize report --format json`.'));
+    h('p', null, `The same figures are in \`imgsize ${kind} --format json\`.`));
   document.body.prepend(box);
   document.body.dataset.ready = 'error';
 }
@@ -31,6 +34,7 @@ function run() {
   const root = h('div', { class: 'page', id: 'imgsize-app' });
   let view;
   if (kind === 'diff' || data.kind === 'diff') view = renderDiff(data, root);
+  else if (kind === 'fleet' || data.kind === 'fleet') view = renderFleet(data, root);
   else if (kind === 'report') view = renderReport(data, root);
   else throw new Error(`unknown data-kind "${kind}"`);
   mark('imgsize:built');

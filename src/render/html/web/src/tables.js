@@ -7,8 +7,16 @@ import { h } from './dom.js';
  * columns: [{ key, label, num, value: row => sortable value, cell: row => node or text }]
  * sort: { key, dir: 'ascending' | 'descending' }
  */
-export function sortableTable({ id, caption, columns, rows, sort, empty }) {
-  const state = { key: sort ? sort.key : null, dir: sort ? sort.dir : 'ascending' };
+export function sortableTable(opts) {
+  return filterableTable(opts).element;
+}
+
+/**
+ * A sortable table whose rows can be narrowed: { element, filter(keep) }, where
+ * `filter` takes a predicate on rows (null shows them all) and returns how many show.
+ */
+export function filterableTable({ id, caption, columns, rows, sort, empty }) {
+  const state = { key: sort ? sort.key : null, dir: sort ? sort.dir : 'ascending', keep: null };
   const order = rows.map((r, i) => ({ r, i }));
   const tbody = h('tbody');
   const ths = new Map();
@@ -44,7 +52,7 @@ export function sortableTable({ id, caption, columns, rows, sort, empty }) {
 
   function fillBody() {
     const col = columns.find((c) => c.key === state.key);
-    const sorted = order.slice();
+    const sorted = state.keep ? order.filter(({ r }) => state.keep(r)) : order.slice();
     if (col) {
       const sign = state.dir === 'ascending' ? 1 : -1;
       sorted.sort((a, b) => compare(a, b, col) * sign || a.i - b.i);
@@ -55,8 +63,8 @@ export function sortableTable({ id, caption, columns, rows, sort, empty }) {
     }
     tbody.textContent = '';
     if (!sorted.length) {
-      tbody.append(h('tr', null, h('td', { colspan: columns.length, class: 'empty' }, empty || 'Nothing to show.')));
-      return;
+      tbody.append(h('tr', null, h('td', { colspan: columns.length, class: 'empty' }, state.keep && rows.length ? 'Nothing matches.' : empty || 'Nothing to show.')));
+      return 0;
     }
     const frag = document.createDocumentFragment();
     for (const { r } of sorted) {
@@ -65,9 +73,16 @@ export function sortableTable({ id, caption, columns, rows, sort, empty }) {
       frag.append(tr);
     }
     tbody.append(frag);
+    return sorted.length;
   }
   fillBody();
-  return h('div', { class: 'table-wrap' }, table);
+  return {
+    element: h('div', { class: 'table-wrap' }, table),
+    filter(keep) {
+      state.keep = keep || null;
+      return fillBody();
+    },
+  };
 }
 
 /** A plain table (no sorting) from column labels and rows of cells. */
