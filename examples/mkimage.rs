@@ -29,15 +29,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use builder::{Data, Image, Layer};
-
-/// splitmix64: a deterministic, well-mixed hash of a counter.
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+use builder::{Data, Image, Layer, mix};
 
 fn fill(size: u64, seed: u64) -> Data {
     Data::Fill {

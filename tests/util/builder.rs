@@ -849,3 +849,11 @@ pub fn oci_index_layout(entries: &[IndexEntry], out: &Path) -> io::Result<()> {
 }
 
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+
+/// splitmix64: a deterministic, well-mixed hash of a counter.
+pub fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
