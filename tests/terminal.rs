@@ -70,6 +70,8 @@ fn forbidden(bytes: &[u8]) -> Option<(usize, &'static str)> {
             [0xe2, 0x81, 0xa6..=0xa9, ..] => "a bidi isolate",
             [0xe2, 0x80, 0x8e | 0x8f, ..] => "a bidi mark",
             [0xd8, 0x9c, ..] => "the Arabic letter mark",
+            [0xe2, 0x80, 0xa8 | 0xa9, ..] => "a line or paragraph separator",
+            [0x7f, ..] => "DEL",
             _ => return None,
         };
         Some((i, hit))
@@ -99,7 +101,7 @@ fn text(bytes: &[u8]) -> String {
 fn the_checker_finds_every_class() {
     for bad in [
         "\u{1b}", "\u{7}", "\u{8}", "\r", "\u{80}", "\u{9b}", "\u{9f}", "\u{202a}", "\u{202e}",
-        "\u{2066}", "\u{2069}", "\u{200f}", "\u{61c}",
+        "\u{2066}", "\u{2069}", "\u{200f}", "\u{61c}", "\u{2028}", "\u{2029}", "\u{7f}",
     ] {
         for text in [format!("ab{bad}cd"), bad.to_string(), format!("x{bad}")] {
             assert!(forbidden(text.as_bytes()).is_some(), "{text:?}");
@@ -170,6 +172,70 @@ fn json_keeps_the_original_characters() {
         "{instructions:?}"
     );
     assert_eq!(v["image"]["reference"].as_str(), Some(TAG));
+}
+
+/// Every JSON document (report, explain, check, diff, SARIF, scan records, the fleet
+/// report) writes the hostile characters as `\uXXXX` escapes: the bytes hold none of
+/// them raw (`cat`, `jq .` or a CI log would show them), the parsed strings are the
+/// originals.
+fn json_documents_escape_what_a_terminal_must_not_see() {
+    let (dir, bad, ok) = fixtures();
+    let path = format!("/{}", bad_path().replace("//", "/"));
+    let parsed = |what: &str, o: &Output| -> Vec<Value> {
+        assert!(
+            o.status.code().is_some_and(|c| c < 2),
+            "{what}: {}",
+            text(&o.stderr)
+        );
+        assert_clean(what, &o.stdout);
+        let out = text(&o.stdout);
+        serde_json::Deserializer::from_str(&out)
+            .into_iter::<Value>()
+            .map(|v| v.expect("JSON"))
+            .collect()
+    };
+    let o = imgsize(&[
+        "report",
+        "--no-progress",
+        "--format",
+        "json",
+        "--depth",
+        "8",
+        &bad,
+    ]);
+    // The RLO is written as its escape, the C1 CSI too.
+    assert!(
+        text(&o.stdout).contains("\\u202e\\u009b") || text(&o.stdout).contains("\\u009b2J\\u202e")
+    );
+    let report = &parsed("report --format json", &o)[0];
+    let paths: Vec<&str> = report["paths"]
+        .as_array()
+        .expect("paths")
+        .iter()
+        .filter_map(|p| p["path"].as_str())
+        .collect();
+    assert!(paths.contains(&path.as_str()), "{paths:?}");
+    assert_eq!(report["image"]["reference"].as_str(), Some(TAG));
+    parsed(
+        "explain --format json",
+        &imgsize(&["explain", "--no-progress", "--format", "json", &bad, &path]),
+    );
+    parsed("check --format json", &check(&bad, "json", false));
+    parsed("check --format sarif", &check(&bad, "sarif", false));
+    parsed(
+        "diff --format json",
+        &imgsize(&["diff", "--no-progress", "--format", "json", &ok, &bad]),
+    );
+    let scan = imgsize(&["scan", "--no-progress", &bad]);
+    let records = parsed("scan", &scan);
+    assert_eq!(records.len(), 1);
+    let lines = dir.path().join("records.jsonl");
+    std::fs::write(&lines, &scan.stdout).expect("write the records");
+    let fleet = &parsed(
+        "fleet --format json",
+        &imgsize(&["fleet", "--format", "json", &lines.to_string_lossy()]),
+    )[0];
+    assert_eq!(fleet["images"][0]["names"][0].as_str(), Some(bad.as_str()));
 }
 
 fn error_lines_show_the_tag_and_path_escaped() {
@@ -289,6 +355,7 @@ crate::tests![
     the_checker_finds_every_class,
     table_and_markdown_reports_show_image_text_escaped,
     json_keeps_the_original_characters,
+    json_documents_escape_what_a_terminal_must_not_see,
     error_lines_show_the_tag_and_path_escaped,
     explain_shows_the_path_and_its_layers_escaped,
     a_failed_check_shows_image_text_escaped,

@@ -429,8 +429,9 @@ fn fix_command(args: &FixArgs) -> Result<u8> {
     }
     let text = match args.report.format {
         OutputFormat::Json => {
-            let mut t = serde_json::to_string_pretty(&fix::json(&patches, &report, &base))
-                .context("cannot write the JSON")?;
+            let mut t =
+                imgsize::render::json::safe::to_pretty(&fix::json(&patches, &report, &base))
+                    .context("cannot write the JSON")?;
             t.push('\n');
             t
         }

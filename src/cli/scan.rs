@@ -24,7 +24,7 @@ use imgsize::model::record::Record;
 use imgsize::pipeline::ReadCounts;
 use imgsize::render::Document;
 use imgsize::render::format::{size, visible};
-use imgsize::render::json::{RECORD_CATEGORIES, error_record, record};
+use imgsize::render::json::{RECORD_CATEGORIES, error_record, record, safe};
 use imgsize::source::engine::Kind;
 use imgsize::source::engine_images;
 use imgsize::source::records::{Run, is_run};
@@ -462,7 +462,7 @@ fn write_in_order(
         pending.insert(i, (rec, said, counts));
         while let Some((rec, said, counts)) = pending.remove(&records.len()) {
             let k = records.len();
-            let json = serde_json::to_string(&rec).context("cannot write a scan record")?;
+            let json = safe::to_line(&rec).context("cannot write a scan record")?;
             if !sink.put(&rec, &json, args.output.is_none())? {
                 return Ok(None);
             }

@@ -165,7 +165,7 @@ impl Renderer for Sarif {
                 ));
             }
         };
-        serde_json::to_writer_pretty(&mut *out, &value)?;
+        super::json::safe::write_pretty(&mut *out, &value)?;
         out.write_all(b"\n")
     }
 }

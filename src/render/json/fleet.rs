@@ -32,5 +32,5 @@ pub(super) fn fleet_doc(f: &Fleet) -> FleetDoc<'_> {
 
 /// The fleet document as compact JSON, for the HTML page.
 pub fn fleet_compact(f: &Fleet, out: &mut dyn Write) -> io::Result<()> {
-    Ok(serde_json::to_writer(out, &fleet_doc(f))?)
+    super::safe::write_compact(out, &fleet_doc(f))
 }

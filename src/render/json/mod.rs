@@ -15,6 +15,7 @@ mod diff;
 mod explain;
 mod fleet;
 mod report;
+pub mod safe;
 mod scan;
 mod shared;
 
@@ -32,12 +33,12 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// A report as compact JSON, the document `--format json` prints: what the HTML
 /// report embeds.
 pub(crate) fn report_compact(r: &Report, out: &mut dyn Write) -> io::Result<()> {
-    Ok(serde_json::to_writer(out, &report::doc(r))?)
+    safe::write_compact(out, &report::doc(r))
 }
 
 /// A diff as compact JSON, for the HTML diff.
 pub(crate) fn diff_compact(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
-    Ok(serde_json::to_writer(out, &diff::diff_doc(d))?)
+    safe::write_compact(out, &diff::diff_doc(d))
 }
 
 /// Renders documents as one pretty-printed JSON document each (`--format json`).
@@ -46,15 +47,11 @@ pub struct Json;
 impl Renderer for Json {
     fn render(&self, d: &Document<'_>, out: &mut dyn Write) -> io::Result<()> {
         match d {
-            Document::Report(r) => serde_json::to_writer_pretty(&mut *out, &report::doc(r))?,
-            Document::Explain(_, e) => {
-                serde_json::to_writer_pretty(&mut *out, &explain::explain_doc(e))?
-            }
-            Document::Check(r, v) => {
-                serde_json::to_writer_pretty(&mut *out, &check::check_doc(r, v))?
-            }
-            Document::Diff(d) => serde_json::to_writer_pretty(&mut *out, &diff::diff_doc(d))?,
-            Document::Fleet(f, _) => serde_json::to_writer_pretty(&mut *out, &fleet::fleet_doc(f))?,
+            Document::Report(r) => safe::write_pretty(&mut *out, &report::doc(r))?,
+            Document::Explain(_, e) => safe::write_pretty(&mut *out, &explain::explain_doc(e))?,
+            Document::Check(r, v) => safe::write_pretty(&mut *out, &check::check_doc(r, v))?,
+            Document::Diff(d) => safe::write_pretty(&mut *out, &diff::diff_doc(d))?,
+            Document::Fleet(f, _) => safe::write_pretty(&mut *out, &fleet::fleet_doc(f))?,
         }
         out.write_all(b"\n")
     }
