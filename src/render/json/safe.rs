@@ -25,12 +25,12 @@ impl<F: Formatter> Formatter for Safe<F> {
         let mut start = 0;
         for (at, c) in fragment.char_indices() {
             if hidden(c) {
-                w.write_all(fragment[start..at].as_bytes())?;
+                w.write_all(&fragment.as_bytes()[start..at])?;
                 write!(w, "\\u{:04x}", u32::from(c))?;
                 start = at + c.len_utf8();
             }
         }
-        w.write_all(fragment[start..].as_bytes())
+        w.write_all(&fragment.as_bytes()[start..])
     }
 
     fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
