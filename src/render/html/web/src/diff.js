@@ -1,6 +1,6 @@
 // The page for `imgsize diff OLD NEW --format html`.
 
-import { h, s, uid } from './dom.js';
+import { h, s, uid, section } from './dom.js';
 import { size, signedSize, int, signedInt, visible, clip } from './format.js';
 import { family } from './colors.js';
 import { sortableTable, plainTable } from './tables.js';
@@ -9,13 +9,6 @@ function delta(d, bytes = true) {
   const n = Number(d) || 0;
   const cls = n > 0 ? 'up' : n < 0 ? 'down' : 'same';
   return h('span', { class: `delta ${cls}` }, bytes ? signedSize(n) : signedInt(n));
-}
-
-function section(id, title, intro, ...body) {
-  return h('section', { id, 'aria-labelledby': `${id}-h` },
-    h('h2', { id: `${id}-h` }, title),
-    intro ? h('p', { class: 'intro' }, intro) : null,
-    ...body);
 }
 
 const STATUS_WORD = {

@@ -44,3 +44,18 @@ export function uid(prefix) {
   idCounter += 1;
   return `${prefix}-${idCounter}`;
 }
+
+// A headline card: a label, a figure and a line under it.
+export function card(label, value, sub, cls) {
+  return h('div', { class: `card${cls ? ` ${cls}` : ''}` },
+    h('div', { class: 'card-label' }, label),
+    h('div', { class: 'card-value' }, value),
+    sub ? h('div', { class: 'card-sub' }, sub) : null);
+}
+
+export function section(id, title, intro, ...body) {
+  return h('section', { id, 'aria-labelledby': `${id}-h` },
+    h('h2', { id: `${id}-h` }, title),
+    intro ? h('p', { class: 'intro' }, intro) : null,
+    ...body);
+}

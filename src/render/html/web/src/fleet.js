@@ -2,23 +2,9 @@
 // over images and over distinct layers, the change since a baseline, and sortable
 // tables of rules, fixes, shared layers, base families, images and errors.
 
-import { h, s, uid } from './dom.js';
+import { h, s, uid, card, section } from './dom.js';
 import { size, signedSize, int, signedInt, percent, visible, shortDigest } from './format.js';
 import { sortableTable, filterableTable, plainTable } from './tables.js';
-
-function card(label, value, sub, cls) {
-  return h('div', { class: `card${cls ? ` ${cls}` : ''}` },
-    h('div', { class: 'card-label' }, label),
-    h('div', { class: 'card-value' }, value),
-    sub ? h('div', { class: 'card-sub' }, sub) : null);
-}
-
-function section(id, title, intro, ...body) {
-  return h('section', { id, 'aria-labelledby': `${id}-h` },
-    h('h2', { id: `${id}-h` }, title),
-    intro ? h('p', { class: 'intro' }, intro) : null,
-    ...body);
-}
 
 function delta(before, after, bytes = true) {
   const n = (Number(after) || 0) - (Number(before) || 0);

@@ -1,26 +1,12 @@
 // The page for `imgsize report --format html`.
 
-import { h } from './dom.js';
+import { h, card, section } from './dom.js';
 import { size, int, percent, visible, clip, instruction, shortDigest } from './format.js';
 import { family } from './colors.js';
 import { createTreemap } from './treemap.js';
 import { createSearch } from './search.js';
 import { layerTimeline, waterfall } from './charts.js';
 import { sortableTable } from './tables.js';
-
-function card(label, value, sub, cls) {
-  return h('div', { class: `card${cls ? ` ${cls}` : ''}` },
-    h('div', { class: 'card-label' }, label),
-    h('div', { class: 'card-value' }, value),
-    sub ? h('div', { class: 'card-sub' }, sub) : null);
-}
-
-function section(id, title, intro, ...body) {
-  return h('section', { id, 'aria-labelledby': `${id}-h` },
-    h('h2', { id: `${id}-h` }, title),
-    intro ? h('p', { class: 'intro' }, intro) : null,
-    ...body);
-}
 
 function header(r) {
   const img = r.image || {};
