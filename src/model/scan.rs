@@ -275,7 +275,12 @@ impl LayerScan {
             Some(l) => self.push_name(l)?,
             None => Span::default(),
         };
-        let path = self.push_name(path)?;
+        // A path the previous entry named too (a layer that writes one path again and
+        // again) shares its bytes: the arena grows with the names, not the entries.
+        let path = match self.entries.last() {
+            Some(last) if self.text(last.path) == path => last.path,
+            _ => self.push_name(path)?,
+        };
         // Sizes come from tar headers: a sum past u64 is impossible, not a big layer.
         self.figures.added_bytes = self.figures.added_bytes.checked_add(size).ok_or_else(|| {
             LayerErrorKind::Limit(format!(
@@ -314,6 +319,21 @@ mod tests {
         );
         assert_eq!(scan.figures.added_bytes, u64::MAX, "not wrapped");
         assert_eq!(scan.entries.len(), 1, "the refused entry is not kept");
+    }
+
+    #[test]
+    fn a_path_named_again_shares_its_bytes() {
+        let mut scan = LayerScan::default();
+        let long = vec![b'd'; 60_000];
+        for _ in 0..3 {
+            scan.push(EntryKind::File, &long, None, 1).expect("push");
+        }
+        scan.push(EntryKind::File, b"other", None, 1).expect("push");
+        scan.push(EntryKind::File, &long, None, 1).expect("push");
+        assert_eq!(scan.names.len(), 2 * 60_000 + 5, "runs of one path kept once");
+        assert_eq!(scan.entries[0].path, scan.entries[2].path);
+        assert!(scan.entries.iter().all(|e| e.path.len > 0));
+        assert_eq!(scan.text(scan.entries[4].path), &long[..]);
     }
 
     #[test]
