@@ -330,7 +330,11 @@ mod tests {
         }
         scan.push(EntryKind::File, b"other", None, 1).expect("push");
         scan.push(EntryKind::File, &long, None, 1).expect("push");
-        assert_eq!(scan.names.len(), 2 * 60_000 + 5, "runs of one path kept once");
+        assert_eq!(
+            scan.names.len(),
+            2 * 60_000 + 5,
+            "runs of one path kept once"
+        );
         assert_eq!(scan.entries[0].path, scan.entries[2].path);
         assert!(scan.entries.iter().all(|e| e.path.len > 0));
         assert_eq!(scan.text(scan.entries[4].path), &long[..]);
