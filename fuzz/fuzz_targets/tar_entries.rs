@@ -205,8 +205,26 @@ struct Entry {
 }
 
 const ALPHA: &[&str] = &[
-    "a", "b", "etc", "usr", "bin", "lib", "x.so", "a b", "\u{fc}", "\\", "..a", ".wh.", "a.wh.b",
-    "~", "-", "*", "node_modules", "__pycache__", ".git", "tmp",
+    "a",
+    "b",
+    "etc",
+    "usr",
+    "bin",
+    "lib",
+    "x.so",
+    "a b",
+    "\u{fc}",
+    "\\",
+    "..a",
+    ".wh.",
+    "a.wh.b",
+    "~",
+    "-",
+    "*",
+    "node_modules",
+    "__pycache__",
+    ".git",
+    "tmp",
 ];
 
 fn path_bytes(p: &PathSpec, prev: &[u8]) -> Vec<u8> {
@@ -416,8 +434,18 @@ fn pax_body(pax: &[Pax], prev: &[u8]) -> Vec<u8> {
             }
             Pax::Other(k, v) => {
                 const KEYS: &[&str] = &[
-                    "uid", "gid", "mtime", "uname", "gname", "atime", "ctime", "comment",
-                    "SCHILY.xattr.user.x", "LIBARCHIVE.xattr.a", "hdrcharset", "",
+                    "uid",
+                    "gid",
+                    "mtime",
+                    "uname",
+                    "gname",
+                    "atime",
+                    "ctime",
+                    "comment",
+                    "SCHILY.xattr.user.x",
+                    "LIBARCHIVE.xattr.a",
+                    "hdrcharset",
+                    "",
                 ];
                 let key = KEYS[*k as usize % KEYS.len()];
                 record(&mut b, key, &[b'0' + v % 10, *v], 0);
@@ -448,10 +476,22 @@ fn write_entry(out: &mut Vec<u8>, e: &Entry, prev: &mut Vec<u8>, budget: &mut Bu
     let name = path_bytes(&e.path, prev);
     let link = path_bytes(&e.link, prev);
     if e.global_pax {
-        simple(out, b"pax_global_header", b'g', &pax_body(&e.pax, prev), e.format);
+        simple(
+            out,
+            b"pax_global_header",
+            b'g',
+            &pax_body(&e.pax, prev),
+            e.format,
+        );
     }
     if !e.pax.is_empty() {
-        simple(out, b"PaxHeaders/x", b'x', &pax_body(&e.pax, prev), e.format);
+        simple(
+            out,
+            b"PaxHeaders/x",
+            b'x',
+            &pax_body(&e.pax, prev),
+            e.format,
+        );
     }
     let mut name_bytes = name.clone();
     if e.long_name {
@@ -597,7 +637,11 @@ fuzz_target!(|input: Input| {
     for blob in &blobs {
         let s = scan(Box::new(&blob[..]), &hashed, &NoProgress);
         if let Ok(s) = &s {
-            assert_eq!(s.figures.compressed_bytes, blob.len() as u64, "stored bytes");
+            assert_eq!(
+                s.figures.compressed_bytes,
+                blob.len() as u64,
+                "stored bytes"
+            );
         }
         scans.push(s);
     }
