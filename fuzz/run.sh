@@ -11,13 +11,13 @@
 #
 #   cd fuzz && RUSTUP_TOOLCHAIN=nightly cargo fuzz run TARGET -- -rss_limit_mb=2048 -timeout=10
 #
-# Not part of .ci/run: it takes MINUTES x 6.
+# Not part of .ci/run: it takes MINUTES x 7.
 set -euo pipefail
 
 minutes="${1:-5}"
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"
-targets=(layer_walk merge documents budget dockerfile registry)
+targets=(layer_walk merge documents budget dockerfile registry tar_entries)
 logs="$here/artifacts/logs"
 
 python3 "$here/seeds.py"
@@ -27,7 +27,7 @@ mkdir -p "$logs"
 seconds=$(awk "BEGIN { printf \"%d\", $minutes * 60 }")
 rows=()
 for t in "${targets[@]}"; do
-    mkdir -p "artifacts/$t"
+    mkdir -p "artifacts/$t" "corpus/$t"
     before=$(find "artifacts/$t" -maxdepth 1 -type f | wc -l)
     echo "fuzz: $t for $minutes min" >&2
     # A finding stops libFuzzer with a non-zero status; the table reports it.

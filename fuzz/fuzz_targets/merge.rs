@@ -86,6 +86,9 @@ fuzz_target!(|data: &[u8]| {
         layer_errors: Vec::new(),
         notes: Vec::new(),
         manifest_only: false,
+        unstripped: Vec::new(),
+        heads: Vec::new(),
+        duplicates: Vec::new(),
     };
     // A small node budget, so the tree's cut and folding run on every input.
     let options = SummaryOptions {
