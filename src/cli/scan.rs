@@ -265,12 +265,16 @@ impl Moved {
 
     fn said(self) -> String {
         format!(
-            "layers walked {}, reused {}; downloaded {}",
-            self.walked,
-            self.reused,
+            "{}; downloaded {}",
+            layers_said(self.walked, self.reused),
             size(self.downloaded)
         )
     }
+}
+
+/// The layers walked and the layers a cache gave, in words.
+fn layers_said(walked: u64, reused: u64) -> String {
+    format!("layers walked {walked}, reused {reused}")
 }
 
 /// The summary line of a scan's records.
@@ -468,17 +472,11 @@ fn write_in_order(
             }
             moved.add(&counts);
             if !args.common.no_progress {
-                let own = Moved {
-                    walked: counts.walked(),
-                    reused: counts.reused(),
-                    downloaded: 0,
-                };
-                let words = own.said();
-                let words = words.split(';').next().unwrap_or_default();
                 eprintln!(
-                    "[{}/{n}] {}; {words}",
+                    "[{}/{n}] {}; {}",
                     k + 1,
                     visible(&format!("{}: {said}", names[k])),
+                    layers_said(counts.walked(), counts.reused()),
                 );
             }
             records.push(rec);
