@@ -168,6 +168,12 @@ fn new_agent(ca_cert: Option<&Path>, limits: &Limits) -> Result<Agent, String> {
     Ok(config.into())
 }
 
+/// Whether an answer to `/v2/` is a registry's: 200, 401 (credentials wanted) or 404
+/// (no API root, but a server that speaks the protocol's paths).
+fn registry_answer(r: &Response<Body>) -> bool {
+    [200, 401, 404].contains(&r.status().as_u16())
+}
+
 impl Client {
     /// Connect: ping `/v2/` over https (then plain http where allowed), and learn
     /// how requests are authorised. The image's deadline starts now.
@@ -204,10 +210,8 @@ impl Client {
         let host = self.base["https://".len()..].to_string();
         let plain = || PLAIN_HTTP.lock().unwrap_or_else(|p| p.into_inner());
         if allow_http && plain().contains(&host) {
-            self.base = format!("http://{host}");
-            let http = self.send_retrying(&format!("{}/v2/", self.base), None, None);
-            if let Ok(r) = http
-                && [200, 401, 404].contains(&r.status().as_u16())
+            if let Ok(r) = self.ping_http(&host)
+                && registry_answer(&r)
             {
                 return self.answered(r);
             }
@@ -226,10 +230,8 @@ impl Client {
         let ping = match https {
             Ok(r) => r,
             Err(https) if allow_http => {
-                self.base = format!("http://{host}");
-                let http = self.send_retrying(&format!("{}/v2/", self.base), None, None);
-                match http {
-                    Ok(r) if [200, 401, 404].contains(&r.status().as_u16()) => {
+                match self.ping_http(&host) {
+                    Ok(r) if registry_answer(&r) => {
                         plain().push(host);
                         r
                     }
@@ -255,6 +257,12 @@ impl Client {
             }
         };
         self.answered(ping)
+    }
+
+    /// Ask `/v2/` over plain http, the client speaking http from now on.
+    fn ping_http(&mut self, host: &str) -> Result<Response<Body>, String> {
+        self.base = format!("http://{host}");
+        self.send_retrying(&format!("{}/v2/", self.base), None, None)
     }
 
     /// Learn from the answer to `/v2/` how requests are authorised.
