@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::scan::fleet_image;
 use crate::util::builder::docker_archive;
-use crate::util::{imgsize, tmp};
+use crate::util::{imgsize, imgsize_json, tmp};
 
 /// `fleet_image(n)` written as `dir/NAME`; its path.
 pub(crate) fn archive(dir: &Path, name: &str, n: usize) -> String {
@@ -33,18 +33,6 @@ pub(crate) fn scan_records(dir: &Path, file: &str, names: &[String]) -> PathBuf 
     let path = dir.join(file);
     std::fs::write(&path, &out.stdout).expect("write the records");
     path
-}
-
-/// `imgsize ARGS`, exit 0, stdout as JSON.
-pub(crate) fn run_json(args: &[&str]) -> Value {
-    let out = imgsize(args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "imgsize {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON")
 }
 
 fn validator() -> &'static jsonschema::Validator {
@@ -164,7 +152,7 @@ fn the_fleet_document_follows_its_schema() {
         d.join("missing.tar").to_string_lossy().into_owned(),
     ];
     let records = scan_records(d, "before.jsonl", &before);
-    let base = run_json(&["fleet", &records.to_string_lossy(), "--format", "json"]);
+    let base = imgsize_json(&["fleet", &records.to_string_lossy(), "--format", "json"]);
     check(&base, "without --baseline");
     check_figures(&base, "without --baseline");
     assert!(base["change"].is_null());
@@ -189,7 +177,7 @@ fn the_fleet_document_follows_its_schema() {
         before[3].clone(),
     ];
     let records = scan_records(d, "now.jsonl", &now_names);
-    let now = run_json(&[
+    let now = imgsize_json(&[
         "fleet",
         &records.to_string_lossy(),
         "--baseline",

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::util::builder::{Image, Layer, docker_archive};
 use crate::util::harness::skip;
-use crate::util::{imgsize, tmp};
+use crate::util::{imgsize, imgsize_json as json, tmp};
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample.tar");
 
@@ -26,10 +26,6 @@ fn run(args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).expect("utf-8")
-}
-
-fn json(args: &[&str]) -> Value {
-    serde_json::from_str(&run(args)).expect("JSON")
 }
 
 /// The data element's text and its `data-kind`.
@@ -637,7 +633,7 @@ fn the_diff_page_works_in_a_browser() {
 }
 
 fn the_fleet_page_works_in_a_browser() {
-    use crate::fleet_doc::{archive, run_json, scan_records};
+    use crate::fleet_doc::{archive, scan_records};
     let dir = tmp();
     // The baseline: app0 and a bigger app1, which the fleet then rebuilds smaller.
     let old = [
@@ -645,7 +641,7 @@ fn the_fleet_page_works_in_a_browser() {
         archive(dir.path(), "app1.tar", 5),
     ];
     let old_records = scan_records(dir.path(), "before.jsonl", &old);
-    let baseline = run_json(&["fleet", &old_records.to_string_lossy(), "--format", "json"]);
+    let baseline = json(&["fleet", &old_records.to_string_lossy(), "--format", "json"]);
     let saved = dir.path().join("baseline.json");
     std::fs::write(&saved, baseline.to_string()).expect("save the baseline");
     let saved = saved.to_string_lossy();

@@ -67,6 +67,18 @@ pub fn imgsize(args: &[&str]) -> Output {
         .expect("run imgsize")
 }
 
+/// `imgsize ARGS`, asserting exit 0; stdout as JSON.
+pub fn imgsize_json(args: &[&str]) -> serde_json::Value {
+    let out = imgsize(args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "imgsize {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
 /// The shared corpus (`../shared/corpus` from the repository root); the test is
 /// skipped when it is absent.
 pub fn corpus() -> PathBuf {
