@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Fuzz every target for MINUTES each (default 5) on the stable toolchain, without a
-# sanitizer, and print target | minutes | executions | crashes.
+# Fuzz every target (or the TARGETs named) for MINUTES each (default 5) and print
+# target | minutes | executions | crashes. Stable without a sanitizer by default;
+# FUZZ_SANITIZER=address builds on nightly with AddressSanitizer (debug assertions,
+# and with them overflow checks, are on in both builds).
 #
-#   fuzz/run.sh [MINUTES]
+#   fuzz/run.sh [MINUTES [TARGET...]]
+#   FUZZ_SANITIZER=address fuzz/run.sh 30 tar_entries merge
+#
+# The byte-level layer targets run with tar.dict (header magics, PAX keys, GNU long
+# names, whiteouts, compression magics).
 #
 # Seeds are regenerated into fuzz/corpus/<target>/ (gitignored) first; what libFuzzer
 # adds to the corpus stays there for the next run until the seeds are regenerated.
@@ -15,13 +21,17 @@
 set -euo pipefail
 
 minutes="${1:-5}"
+shift || true
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"
 targets=(layer_walk merge documents budget dockerfile registry tar_entries)
+if [ $# -gt 0 ]; then targets=("$@"); fi
+sanitizer="${FUZZ_SANITIZER:-none}"
+if [ "$sanitizer" != none ]; then export RUSTUP_TOOLCHAIN=nightly; fi
 logs="$here/artifacts/logs"
 
-python3 "$here/seeds.py"
-cargo fuzz build -s none
+python3 "$here/seeds.py" "${targets[@]}"
+cargo fuzz build -s "$sanitizer"
 mkdir -p "$logs"
 
 seconds=$(awk "BEGIN { printf \"%d\", $minutes * 60 }")
@@ -31,15 +41,18 @@ for t in "${targets[@]}"; do
     before=$(find "artifacts/$t" -maxdepth 1 -type f | wc -l)
     echo "fuzz: $t for $minutes min" >&2
     # A finding stops libFuzzer with a non-zero status; the table reports it.
-    cargo fuzz run -s none "$t" "corpus/$t" -- \
-        -rss_limit_mb=2048 -timeout=10 -max_total_time="$seconds" \
-        -print_final_stats=1 >"$logs/$t.log" 2>&1 || true
+    dict=()
+    case "$t" in layer_walk | merge | documents) dict=(-dict="$here/tar.dict") ;; esac
+    cargo fuzz run -s "$sanitizer" "$t" "corpus/$t" -- \
+        -rss_limit_mb=2048 -timeout=10 -max_total_time="$seconds" "${dict[@]}" \
+        -print_final_stats=1 >"$logs/$t-$sanitizer.log" 2>&1 || true
     after=$(find "artifacts/$t" -maxdepth 1 -type f | wc -l)
-    execs=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' "$logs/$t.log" | tail -1)
+    execs=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' "$logs/$t-$sanitizer.log" | tail -1)
     if [ -z "$execs" ]; then
-        execs=$(sed -n 's/^#\([0-9]*\).*DONE.*/\1/p' "$logs/$t.log" | tail -1)
+        execs=$(sed -n 's/^#\([0-9]*\).*DONE.*/\1/p' "$logs/$t-$sanitizer.log" | tail -1)
     fi
     rows+=("$t|$minutes|${execs:-?}|$((after - before))")
+    grep -E '^#[0-9]+[[:space:]]+DONE' "$logs/$t-$sanitizer.log" | tail -1 | sed "s/^/$t: /" >&2 || true
 done
 
 printf '%-12s | %7s | %12s | %7s\n' target minutes executions crashes

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write the seed corpus of every fuzz target into fuzz/corpus/<target>/.
+"""Write the seed corpus of every fuzz target (or of those named) into fuzz/corpus/<target>/.
 
 Seeds are regenerated on every run and never committed: small tars (and their gzip,
 zstd and xz compressions) for the layer walker and the merge, small image archives
@@ -22,7 +22,12 @@ SHARED = "/work/shared/corpus"
 SEPARATOR = b"\n--LAYER--\n"
 
 
+WANTED = set(sys.argv[1:])  # the targets to regenerate; none named: all of them
+
+
 def out(target, name, data):
+    if WANTED and target not in WANTED:
+        return
     d = os.path.join(CORPUS, target)
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, name), "wb") as f:
@@ -155,11 +160,29 @@ def text_seeds():
         out("registry", "seed%d" % i, text.encode())
 
 
+def large_seeds():
+    """Small inputs that decompress to a lot: a 48 MiB run of zeros in one file, and
+    100,000 empty files, each as gzip, zstd and xz (plain tar would be the size itself)."""
+    zeros = tar([("big/zeros", "file", bytes(48 << 20))])
+    many = tar([("many/f%d" % i, "file", b"") for i in range(100_000)])
+    for name, data in (("zeros", zeros), ("many", many)):
+        for ext, packed in ((".tar.gz", gzip.compress(data, 9, mtime=0)), (".tar.zst", zstd(data)),
+                            (".tar.xz", lzma.compress(data))):
+            out("layer_walk", "large-" + name + ext, packed)
+            out("merge", "large-" + name + ext, LAYERS["base"] + SEPARATOR + packed)
+
+
 def main():
-    shutil.rmtree(CORPUS, ignore_errors=True)
+    if not WANTED:
+        shutil.rmtree(CORPUS, ignore_errors=True)
+    for t in WANTED:
+        shutil.rmtree(os.path.join(CORPUS, t), ignore_errors=True)
     layer_seeds()
-    document_seeds()
+    large_seeds()
+    if not WANTED or "documents" in WANTED:
+        document_seeds()
     text_seeds()
+    os.makedirs(CORPUS, exist_ok=True)
     for t in sorted(os.listdir(CORPUS)):
         print("seeds: %-10s %d files" % (t, len(os.listdir(os.path.join(CORPUS, t)))))
 
