@@ -297,6 +297,7 @@ pub fn analysis(input: &str, options: &Options, hooks: &Hooks<'_>) -> Result<Ana
     let streamer = Streamer {
         policy: select.verify,
         decoder_limit: select.decoder_limit,
+        scan_limits: select.scan_limits,
         hooks,
         started: AtomicBool::new(false),
     };
@@ -425,6 +426,7 @@ fn manifest_analysis(opened: &Opened) -> Analysis {
 struct Streamer<'a> {
     policy: VerifyPolicy,
     decoder_limit: crate::bytes::DecoderLimit,
+    scan_limits: crate::model::ScanLimits,
     hooks: Hooks<'a>,
     started: AtomicBool,
 }
@@ -442,6 +444,7 @@ impl MemberWalker for Streamer<'_> {
             watch: self.hooks.watch,
             elf: true,
             decoder_limit: self.decoder_limit,
+            limits: self.scan_limits,
             ..verify::stream_options(
                 member.named_digest.as_deref(),
                 self.policy,
@@ -476,6 +479,7 @@ fn read_layer(
         watch: hooks.watch,
         elf: true,
         decoder_limit: opened.decoder_limit,
+        limits: opened.scan_limits,
         ..verify::scan_options(layer, policy, arrival, hooks.capture)?
     };
     // Only a blob digest names a scan: cached scans were verified against it.
@@ -554,7 +558,7 @@ impl Merge {
             let e = scan.entries[w.entry as usize];
             self.watched.push(WatchedEntry {
                 layer: i,
-                path: scan.text(e.path).to_vec(),
+                path: scan.path(e.path),
                 kind: e.kind,
                 size: e.size,
                 mode: w.mode,
@@ -566,7 +570,7 @@ impl Merge {
         for (entry, content) in std::mem::take(&mut scan.captured) {
             self.captured.push(CapturedFile {
                 layer: i,
-                path: scan.text(scan.entries[entry as usize].path).to_vec(),
+                path: scan.path(scan.entries[entry as usize].path),
                 content,
             });
         }
@@ -588,7 +592,7 @@ impl Merge {
     /// that entry's (the last entry of a path in the layer is the one that stays).
     fn inode_of(&self, i: usize, scan: &LayerScan, entry: u32) -> Option<u32> {
         let e = scan.entries.get(entry as usize)?;
-        let inode = self.tree.inode(self.tree.lookup(scan.text(e.path))?)?;
+        let inode = self.tree.inode(self.tree.lookup(&scan.path(e.path))?)?;
         let ino = self.tree.inodes().get(inode as usize)?;
         (usize::from(ino.layer) == i && ino.size == e.size).then_some(inode)
     }

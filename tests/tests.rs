@@ -35,6 +35,7 @@ mod rpm;
 mod rules;
 mod sample;
 mod scan;
+mod scan_bounds;
 mod schema;
 mod secrets;
 mod snapshots;
@@ -75,6 +76,7 @@ fn main() {
         rules::trials(),
         sample::trials(),
         scan::trials(),
+        scan_bounds::trials(),
         schema::trials(),
         secrets::trials(),
         snapshots::trials(),

@@ -7,12 +7,24 @@ use imgsize::render::format::visible;
 /// The hint a decoder's refusal gets: the flag that raises its limit.
 const DECODER_HINT: &str = " (raise it with --max-decoder-memory)";
 
+/// The flag that raises the limit a problem names, as a hint.
+fn limit_hint(problem: &str) -> Option<&'static str> {
+    if problem.contains("decoder memory limit") {
+        Some(DECODER_HINT)
+    } else if problem.contains("(the layer path limit)") {
+        Some(" (raise it with --max-layer-paths)")
+    } else if problem.contains("(the layer name limit)") {
+        Some(" (raise it with --max-layer-names)")
+    } else {
+        None
+    }
+}
+
 /// A problem line with the hint at the flag that would get past it, if any.
 pub(super) fn hinted(problem: &str) -> String {
-    if problem.contains("decoder memory limit") {
-        format!("{problem}{DECODER_HINT}")
-    } else {
-        problem.to_string()
+    match limit_hint(problem) {
+        Some(hint) => format!("{problem}{hint}"),
+        None => problem.to_string(),
     }
 }
 
@@ -35,8 +47,7 @@ pub(super) fn named(input: &str, e: &imgsize::Error, platform_given: bool) -> an
         {
             " (a registry with a private CA: --ca-cert FILE)"
         }
-        _ if text.contains("decoder memory limit") => DECODER_HINT,
-        _ => "",
+        _ => limit_hint(&text).unwrap_or(""),
     };
     // A Dockerfile's error is about that file, not the image; a registry's names the
     // image reference (normalised) or the registry itself.

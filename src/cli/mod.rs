@@ -21,6 +21,7 @@ use imgsize::analyze::Budget;
 use imgsize::analyze::SummaryOptions;
 use imgsize::analyze::fix::Selection;
 use imgsize::bytes::{DecoderLimit, VerifyPolicy};
+use imgsize::model::ScanLimits;
 use imgsize::render::format::visible;
 use imgsize::render::{Document, Github, Html, Json, Junit, Markdown, Renderer, Sarif, Table};
 use imgsize::source::{NameSource, PlatformSpec, SelectOptions};
@@ -271,6 +272,15 @@ struct CommonArgs {
     /// each get this much.
     #[arg(long, value_name = "SIZE", value_parser = decoder_memory, env = "IMGSIZE_MAX_DECODER_MEMORY")]
     max_decoder_memory: Option<u64>,
+    /// The most distinct paths (files, folders, hardlink targets) one layer may hold,
+    /// and entries it may keep (default 4000000); a layer past it is reported
+    /// unreadable and the others are still read.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), env = "IMGSIZE_MAX_LAYER_PATHS")]
+    max_layer_paths: Option<u64>,
+    /// The most bytes of distinct path names one layer may hold, as `256MiB` or `1GiB`
+    /// (default 256 MiB; at most 4 GiB).
+    #[arg(long, value_name = "SIZE", value_parser = layer_names, env = "IMGSIZE_MAX_LAYER_NAMES")]
+    max_layer_names: Option<u64>,
     /// Put the final filesystem in the JSON report as a tree (`tree`), cut to
     /// --tree-nodes nodes; the HTML report always has it.
     #[arg(long)]
@@ -313,6 +323,16 @@ fn decoder_memory(text: &str) -> std::result::Result<u64, String> {
     Ok(bytes)
 }
 
+/// A `--max-layer-names` value: a size from 1 byte to 4 GiB (what one layer's name
+/// table can address).
+fn layer_names(text: &str) -> std::result::Result<u64, String> {
+    let bytes = imgsize::analyze::budget::parse_size(text)?;
+    if bytes == 0 || bytes > 1 << 32 {
+        return Err(format!("`{text}`: give a size from 1 byte to 4 GiB"));
+    }
+    Ok(bytes)
+}
+
 impl CommonArgs {
     /// The flags as validated library options, for these inputs.
     fn options(&self, inputs: &[&str]) -> Result<Options> {
@@ -337,6 +357,12 @@ impl CommonArgs {
                     .max_decoder_memory
                     .map(|max_memory| DecoderLimit { max_memory })
                     .unwrap_or_default(),
+                scan_limits: ScanLimits {
+                    paths: self.max_layer_paths.unwrap_or(ScanLimits::DEFAULT_PATHS),
+                    name_bytes: self
+                        .max_layer_names
+                        .unwrap_or(ScanLimits::DEFAULT_NAME_BYTES),
+                },
                 names: self.source.into(),
             },
             summary: SummaryOptions {

@@ -3,7 +3,8 @@
 //! - [`image`]: what a source resolved (image metadata, platform, layer descriptors,
 //!   history);
 //! - [`scan`]: what the walker makes of one layer blob (compact entry records and the
-//!   layer's figures), and [`scan_codec`] its binary form for the layer cache;
+//!   layer's figures), [`scan_paths`] its interned paths, and [`scan_codec`] its binary
+//!   form for the layer cache;
 //! - [`path`]: the one normal form of a tar member name;
 //! - [`tree`]: the merged filesystem, built by applying scans bottom to top;
 //! - [`snapshot`]: the diffable summary of one report (`imgsize diff`);
@@ -19,14 +20,15 @@ pub mod path;
 pub mod record;
 pub mod scan;
 pub mod scan_codec;
+pub mod scan_paths;
 pub mod snapshot;
 pub mod text;
 pub mod tree;
 
 pub use image::{DigestCheck, Format, HistoryStep, ImageInfo, LayerRef, Platform};
 pub use scan::{
-    Attrs, Entry, EntryCounts, EntryKind, LayerFigures, LayerScan, Span, Toolchain, Unstripped,
-    Watched,
+    Attrs, Entry, EntryCounts, EntryKind, LayerFigures, LayerScan, NO_PATH, PathId, ROOT_PATH,
+    ScanLimits, ScanPaths, Toolchain, Unstripped, Watched,
 };
 pub use snapshot::{
     Snapshot, SnapshotCategory, SnapshotFinding, SnapshotLayer, SnapshotLine, SnapshotPackage,

@@ -1,8 +1,16 @@
-//! What the walker makes of one layer blob: compact per-entry records (32 bytes plus
-//! the name, in one arena) and the layer's figures. The tree merges scans; nothing here
-//! reads bytes. A scan also has one binary form ([`LayerScan::encode`],
-//! [`LayerScan::decode`]) for the layer cache to keep, in [`super::scan_codec`].
+//! What the walker makes of one layer blob: compact per-entry records (32 bytes each,
+//! their paths interned in [`ScanPaths`]) and the layer's figures. The tree merges
+//! scans; nothing here reads bytes. A scan also has one binary form
+//! ([`LayerScan::encode`], [`LayerScan::decode`]) for the layer cache to keep, in
+//! [`super::scan_codec`].
+//!
+//! A scan grows with the distinct paths of its layer, not with its entries: a later
+//! entry of a path replaces the earlier one of the same layer (whose bytes it keeps as
+//! [`Entry::hidden`]), unless a hardlink or a watch still needs the earlier one, and a
+//! repeated whiteout or opaque marker is kept once. A marker's folder is kept as a
+//! folder entry of its own, where the marker stood, so the merge needs no marker twice.
 
+pub use super::scan_paths::{NO_PATH, PathId, ROOT_PATH, ScanLimits, ScanPaths};
 use crate::bytes::Compression;
 use crate::error::LayerErrorKind;
 
@@ -51,21 +59,18 @@ impl EntryKind {
     }
 }
 
-/// A byte range in a scan's name arena.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Span {
-    pub(super) off: u32,
-    pub(super) len: u32,
-}
-
-/// One tar entry, compactly: normalised path, kind, stored size and hardlink target.
+/// One tar entry, compactly: its path, kind, stored size and hardlink target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Entry {
-    pub path: Span,
-    /// Hardlink target (normalised); empty for other kinds.
-    pub link: Span,
+    /// The normalised path ([`LayerScan::path`]).
+    pub path: PathId,
+    /// Hardlink target (normalised); [`NO_PATH`] for other kinds.
+    pub link: PathId,
     /// Content bytes stored in the tar (0 for everything but regular files).
     pub size: u64,
+    /// Bytes of the earlier entries at this path in this layer that this one replaced:
+    /// stored in the layer, never visible (the merge counts them overwritten here).
+    pub hidden: u64,
     /// Mode and owner ([`Attrs`]).
     pub attrs: Attrs,
     pub kind: EntryKind,
@@ -216,8 +221,9 @@ pub struct LayerScan {
     pub blob_digest: Option<String>,
     /// Digest of the decompressed stream (the diff_id), when it was hashed.
     pub diff_digest: Option<String>,
+    /// The entries the merge applies, in tar order (replaced ones left out).
     pub entries: Vec<Entry>,
-    pub(super) names: Vec<u8>,
+    pub(super) paths: ScanPaths,
     /// Contents captured for analyses (entry index, bytes).
     pub captured: Vec<(u32, Vec<u8>)>,
     /// SHA-256 of the contents a hash selector asked for (entry index, digest).
@@ -230,27 +236,131 @@ pub struct LayerScan {
     /// more (entry index, fingerprint), read with the ELF headers: same-size files
     /// with other first bytes are not duplicates.
     pub heads: Vec<(u32, u64)>,
+    /// While walking: which entries replaced ones are, and each path's live entry.
+    pub(super) replacing: Replacing,
+}
+
+/// No entry.
+const NO_ENTRY: u32 = u32::MAX;
+/// The live entry of a path may not be left out: a watch recorded it.
+const PINNED: u8 = 1;
+/// A whiteout of the path was kept.
+const WHITEOUT_SEEN: u8 = 2;
+/// An opaque marker of the path was kept.
+const OPAQUE_SEEN: u8 = 4;
+/// Left-out entries are dropped from the list once they are this many and half of it.
+const COMPACT_AT: usize = 4096;
+
+/// What the walk knows of one path's entries.
+#[derive(Debug, Clone, Copy)]
+struct PathState {
+    /// The index of its live (not marker) entry, or [`NO_ENTRY`].
+    live: u32,
+    /// A non-folder entry a folder followed, kept until a non-folder comes, or
+    /// [`NO_ENTRY`].
+    anchor: u32,
+    /// [`PINNED`], [`WHITEOUT_SEEN`], [`OPAQUE_SEEN`].
+    flags: u8,
+}
+
+const NEW_PATH: PathState = PathState {
+    live: NO_ENTRY,
+    anchor: NO_ENTRY,
+    flags: 0,
+};
+
+/// The walk's bookkeeping for replacing entries; empty once the scan is finished.
+/// Not part of a scan's value: two scans are equal without it.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Replacing {
+    /// Per path.
+    paths: Vec<PathState>,
+    /// Per entry, a bit: replaced by a later one.
+    gone: Vec<u64>,
+    gone_count: usize,
+    /// Leave nothing out ([`LayerScan::keeping_every_entry`]).
+    keep_all: bool,
+    /// One past the last hardlink entry: a hardlink sees the tree as the entries
+    /// before it left it, so none of them (nor the hardlink) is left out.
+    barrier: usize,
+}
+
+impl PartialEq for Replacing {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Replacing {}
+
+impl Replacing {
+    /// The state of a path, made when the path is new.
+    fn slot(&mut self, path: PathId) -> &mut PathState {
+        let i = path as usize;
+        if self.paths.len() <= i {
+            self.paths.resize(i + 1, NEW_PATH);
+        }
+        &mut self.paths[i]
+    }
+
+    fn is_gone(&self, entry: usize) -> bool {
+        self.gone
+            .get(entry / 64)
+            .is_some_and(|w| w & (1 << (entry % 64)) != 0)
+    }
+
+    fn set_gone(&mut self, entry: usize) {
+        if self.gone.len() <= entry / 64 {
+            self.gone.resize(entry / 64 + 1, 0);
+        }
+        self.gone[entry / 64] |= 1 << (entry % 64);
+        self.gone_count += 1;
+    }
 }
 
 impl LayerScan {
-    /// The bytes of a span (a normalised path: no leading `/`, root is empty).
-    pub fn text(&self, span: Span) -> &[u8] {
-        &self.names[span.off as usize..(span.off + span.len) as usize]
+    /// An empty scan whose paths keep to `limits`.
+    pub fn with_limits(limits: ScanLimits) -> Self {
+        LayerScan {
+            paths: ScanPaths::new(limits),
+            ..LayerScan::default()
+        }
     }
 
-    /// Keep a name in the arena.
-    pub fn push_name(&mut self, bytes: &[u8]) -> Result<Span, LayerErrorKind> {
-        let off = u32::try_from(self.names.len())
-            .ok()
-            .filter(|off| off.checked_add(bytes.len() as u32).is_some())
-            .ok_or_else(|| LayerErrorKind::Limit("more than 4 GiB of entry names".into()))?;
-        let len = u32::try_from(bytes.len())
-            .map_err(|_| LayerErrorKind::Limit("entry name longer than 4 GiB".into()))?;
-        self.names.extend_from_slice(bytes);
-        Ok(Span { off, len })
+    /// An empty scan that leaves no entry out, as a reference to check the one that
+    /// does against (tests and fuzzing): merged, both give the same filesystem.
+    pub fn keeping_every_entry() -> Self {
+        let mut scan = LayerScan::default();
+        scan.replacing.keep_all = true;
+        scan
     }
 
-    /// Record an entry: its path (and hardlink target) go into the arena, its kind is
+    /// A path in normal form (no leading `/`; the root is empty).
+    pub fn path(&self, id: PathId) -> Vec<u8> {
+        self.paths.bytes(id)
+    }
+
+    /// A path in normal form, into `out` (cleared first).
+    pub fn write_path(&self, id: PathId, out: &mut Vec<u8>) {
+        self.paths.write(id, out);
+    }
+
+    /// The scan's interned paths.
+    pub fn paths(&self) -> &ScanPaths {
+        &self.paths
+    }
+
+    /// The entries the merge applies, in order: those no later entry replaced (all of
+    /// them once the scan is [finished](LayerScan::finish)).
+    pub fn applied(&self) -> impl Iterator<Item = &Entry> + '_ {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !self.replacing.is_gone(*i))
+            .map(|(_, e)| e)
+    }
+
+    /// Record an entry: its path (and hardlink target) are interned, its kind is
     /// counted and a regular file's size added.
     pub fn push(
         &mut self,
@@ -272,15 +382,10 @@ impl LayerScan {
         attrs: Attrs,
     ) -> Result<(), LayerErrorKind> {
         let link = match link {
-            Some(l) => self.push_name(l)?,
-            None => Span::default(),
+            Some(l) => self.paths.intern(l)?,
+            None => NO_PATH,
         };
-        // A path the previous entry named too (a layer that writes one path again and
-        // again) shares its bytes: the arena grows with the names, not the entries.
-        let path = match self.entries.last() {
-            Some(last) if self.text(last.path) == path => last.path,
-            _ => self.push_name(path)?,
-        };
+        let path = self.paths.intern(path)?;
         // Sizes come from tar headers: a sum past u64 is impossible, not a big layer.
         self.figures.added_bytes = self.figures.added_bytes.checked_add(size).ok_or_else(|| {
             LayerErrorKind::Limit(format!(
@@ -290,14 +395,174 @@ impl LayerScan {
         })?;
         self.figures.counts.add(kind);
         self.figures.entries += 1;
-        self.entries.push(Entry {
+        let entry = Entry {
             path,
             link,
             size,
+            hidden: 0,
             attrs,
             kind,
-        });
+        };
+        match kind {
+            EntryKind::Whiteout | EntryKind::Opaque => self.push_marker(entry),
+            _ => self.push_live(entry),
+        }
+    }
+
+    /// Whether the watch recorded the entry about to be pushed.
+    fn watched_next(&self) -> bool {
+        self.watched
+            .last()
+            .is_some_and(|w| w.entry as usize == self.entries.len())
+    }
+
+    /// A whiteout or opaque marker: kept once per path (the merge applies them before
+    /// the layer's entries, wherever they stand), and its folder as an entry here.
+    fn push_marker(&mut self, marker: Entry) -> Result<(), LayerErrorKind> {
+        let seen = if marker.kind == EntryKind::Whiteout {
+            WHITEOUT_SEEN
+        } else {
+            OPAQUE_SEEN
+        };
+        let again = self.watched_next() || self.replacing.keep_all;
+        let state = self.replacing.slot(marker.path);
+        if state.flags & seen == 0 || again {
+            state.flags |= seen;
+            self.entries.push(marker);
+        }
+        let folder = match marker.kind {
+            EntryKind::Whiteout => self.paths.parent(marker.path),
+            _ => marker.path,
+        };
+        if folder == ROOT_PATH || folder == NO_PATH {
+            return Ok(());
+        }
+        self.push_live(Entry {
+            path: folder,
+            link: NO_PATH,
+            size: 0,
+            hidden: 0,
+            attrs: Attrs::default(),
+            kind: EntryKind::Dir,
+        })
+    }
+
+    /// An entry that puts something at its path. The path's earlier entries of this
+    /// layer are left out, their bytes carried as hidden, when this one undoes all
+    /// they did: anything but a folder replaces what is there, subtree and all; a
+    /// folder only replaces a folder (after a file it must not revive what the file
+    /// cleared, so that file stays, as the path's anchor, until a non-folder comes).
+    /// A pinned entry always stays.
+    fn push_live(&mut self, mut entry: Entry) -> Result<(), LayerErrorKind> {
+        let index = self.entries.len();
+        // A hardlink sees the tree as every entry before it left it (its target, the
+        // folders on the way): none of them is left out, not even at its own path.
+        if entry.kind == EntryKind::Hardlink {
+            self.replacing.barrier = index + 1;
+        }
+        let state = *self.replacing.slot(entry.path);
+        let barrier = self.replacing.barrier;
+        let before = |at: u32| at != NO_ENTRY && (at as usize) < barrier;
+        let pinned = state.flags & PINNED != 0 || before(state.live);
+        let live = state.live;
+        let mut anchor = if before(state.anchor) {
+            NO_ENTRY
+        } else {
+            state.anchor
+        };
+        if live != NO_ENTRY && !self.replacing.keep_all {
+            let folder_after_file =
+                entry.kind == EntryKind::Dir && self.entries[live as usize].kind != EntryKind::Dir;
+            if pinned {
+                // A pinned entry stays, and so does what it would have undone.
+                anchor = NO_ENTRY;
+            } else if folder_after_file {
+                anchor = live;
+            } else {
+                entry.hidden = self.leave_out(live);
+            }
+        }
+        if anchor != NO_ENTRY && entry.kind != EntryKind::Dir {
+            entry.hidden = entry.hidden.saturating_add(self.leave_out(anchor));
+            anchor = NO_ENTRY;
+        }
+        if self.entries.len() as u64 >= self.paths.limits().paths {
+            return Err(LayerErrorKind::Limit(format!(
+                "more than {} entries kept in one layer (the layer path limit)",
+                self.paths.limits().paths
+            )));
+        }
+        let pin = if self.watched_next() { PINNED } else { 0 };
+        self.entries.push(entry);
+        let state = self.replacing.slot(entry.path);
+        state.live = index as u32;
+        state.anchor = anchor;
+        state.flags = (state.flags & !PINNED) | pin;
+        let gone = self.replacing.gone_count;
+        if gone >= COMPACT_AT && gone * 2 >= self.entries.len() {
+            self.compact();
+        }
         Ok(())
+    }
+
+    /// Leave entry `index` out: what the merge must still count of it, its stored and
+    /// hidden bytes, to be carried by the entry that replaces it.
+    fn leave_out(&mut self, index: u32) -> u64 {
+        let e = self.entries[index as usize];
+        let stored = if e.kind == EntryKind::File { e.size } else { 0 };
+        self.replacing.set_gone(index as usize);
+        // A kept content can be large: let it go now.
+        if let Some(i) = self.captured.iter().rposition(|(at, _)| *at == index) {
+            self.captured.swap_remove(i);
+        }
+        // Within added_bytes, which is checked: no overflow.
+        e.hidden.saturating_add(stored)
+    }
+
+    /// Drop the replaced entries from the list, and what the walk recorded of them.
+    fn compact(&mut self) {
+        let mut remap = vec![NO_ENTRY; self.entries.len()];
+        let mut kept = 0;
+        for (i, at) in remap.iter_mut().enumerate() {
+            if !self.replacing.is_gone(i) {
+                *at = kept as u32;
+                self.entries[kept] = self.entries[i];
+                kept += 1;
+            }
+        }
+        self.entries.truncate(kept);
+        self.entries.shrink_to(kept * 2);
+        if self.replacing.barrier > 0 {
+            self.replacing.barrier = remap[self.replacing.barrier - 1] as usize + 1;
+        }
+        for state in &mut self.replacing.paths {
+            for at in [&mut state.live, &mut state.anchor] {
+                if *at != NO_ENTRY {
+                    *at = remap[*at as usize];
+                }
+            }
+        }
+        let at = |e: &mut u32| {
+            *e = remap[*e as usize];
+            *e != NO_ENTRY
+        };
+        self.captured.retain_mut(|(e, _)| at(e));
+        self.hashed.retain_mut(|(e, _)| at(e));
+        self.watched.retain_mut(|w| at(&mut w.entry));
+        self.unstripped.retain_mut(|u| at(&mut u.entry));
+        self.heads.retain_mut(|(e, _)| at(e));
+        self.replacing.gone.clear();
+        self.replacing.gone_count = 0;
+    }
+
+    /// The walk is over: drop the replaced entries and the walk's bookkeeping.
+    pub fn finish(&mut self) {
+        if self.replacing.gone_count > 0 {
+            self.compact();
+        }
+        self.replacing = Replacing::default();
+        self.paths.finish();
+        self.entries.shrink_to_fit();
     }
 }
 
@@ -322,22 +587,110 @@ mod tests {
     }
 
     #[test]
-    fn a_path_named_again_shares_its_bytes() {
+    fn a_path_named_again_replaces_its_entry_and_keeps_the_bytes_hidden() {
         let mut scan = LayerScan::default();
         let long = vec![b'd'; 60_000];
-        for _ in 0..3 {
-            scan.push(EntryKind::File, &long, None, 1).expect("push");
+        for size in [5, 7, 11] {
+            scan.push(EntryKind::File, &long, None, size).expect("push");
         }
         scan.push(EntryKind::File, b"other", None, 1).expect("push");
-        scan.push(EntryKind::File, &long, None, 1).expect("push");
+        scan.push(EntryKind::File, &long, None, 13).expect("push");
+        scan.finish();
+        assert_eq!(scan.entries.len(), 2, "one entry per path");
+        assert_eq!(scan.paths().name_bytes(), 60_000 + 5);
+        assert_eq!(scan.path(scan.entries[0].path), b"other");
+        let last = scan.entries[1];
+        assert_eq!((last.size, last.hidden), (13, 5 + 7 + 11));
+        assert_eq!(scan.figures.entries, 5);
+        assert_eq!(scan.figures.added_bytes, 5 + 7 + 11 + 1 + 13);
+    }
+
+    #[test]
+    fn a_hardlinked_or_watched_entry_is_kept() {
+        let mut scan = LayerScan::default();
+        scan.push(EntryKind::File, b"a", None, 10).expect("push");
+        scan.push(EntryKind::Hardlink, b"b", Some(b"a"), 0)
+            .expect("push");
+        scan.push(EntryKind::File, b"a", None, 20).expect("push");
+        scan.push(EntryKind::File, b"a", None, 30).expect("push");
+        scan.watched.push(Watched {
+            entry: scan.entries.len() as u32,
+            mode: 0,
+            uid: 0,
+            gid: 0,
+        });
+        scan.push(EntryKind::File, b"c", None, 1).expect("push");
+        scan.push(EntryKind::File, b"c", None, 2).expect("push");
+        scan.finish();
+        let rows: Vec<(Vec<u8>, u64, u64)> = scan
+            .entries
+            .iter()
+            .map(|e| (scan.path(e.path), e.size, e.hidden))
+            .collect();
         assert_eq!(
-            scan.names.len(),
-            2 * 60_000 + 5,
-            "runs of one path kept once"
+            rows,
+            vec![
+                (b"a".to_vec(), 10, 0),
+                (b"b".to_vec(), 0, 0),
+                (b"a".to_vec(), 30, 20),
+                (b"c".to_vec(), 1, 0),
+                (b"c".to_vec(), 2, 0),
+            ]
         );
-        assert_eq!(scan.entries[0].path, scan.entries[2].path);
-        assert!(scan.entries.iter().all(|e| e.path.len > 0));
-        assert_eq!(scan.text(scan.entries[4].path), &long[..]);
+        assert_eq!(scan.watched[0].entry, 3, "renumbered with the list");
+    }
+
+    #[test]
+    fn markers_are_kept_once_with_their_folder_in_place() {
+        let mut scan = LayerScan::default();
+        for _ in 0..3 {
+            scan.push(EntryKind::Whiteout, b"etc/x", None, 0)
+                .expect("push");
+            scan.push(EntryKind::Opaque, b"var/cache", None, 0)
+                .expect("push");
+        }
+        scan.finish();
+        let rows: Vec<(EntryKind, Vec<u8>)> = scan
+            .entries
+            .iter()
+            .map(|e| (e.kind, scan.path(e.path)))
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                (EntryKind::Whiteout, b"etc/x".to_vec()),
+                (EntryKind::Opaque, b"var/cache".to_vec()),
+                (EntryKind::Dir, b"etc".to_vec()),
+                (EntryKind::Dir, b"var/cache".to_vec()),
+            ]
+        );
+        assert_eq!(scan.figures.counts.whiteouts, 3);
+        assert_eq!(
+            scan.figures.counts.dirs, 0,
+            "the folders are not tar entries"
+        );
+    }
+
+    #[test]
+    fn ten_thousand_rewrites_keep_one_entry_and_their_records_follow() {
+        let mut scan = LayerScan::default();
+        for i in 0..10_000u32 {
+            scan.heads.push((scan.entries.len() as u32, u64::from(i)));
+            scan.captured.push((scan.entries.len() as u32, vec![0; 16]));
+            scan.push(EntryKind::File, b"f", None, 1).expect("push");
+            scan.push(EntryKind::File, b"keep", None, 0).expect("push");
+        }
+        assert!(
+            scan.entries.len() < 2 * COMPACT_AT + 2,
+            "compacted as it went"
+        );
+        assert_eq!(scan.captured.len(), 1, "replaced contents let go at once");
+        scan.finish();
+        assert_eq!(scan.entries.len(), 2);
+        assert_eq!(scan.heads, vec![(0, 9_999)]);
+        assert_eq!(scan.captured[0].0, 0);
+        assert_eq!(scan.entries[0].hidden, 9_999);
+        assert_eq!(scan.path(scan.entries[0].path), b"f");
     }
 
     #[test]
@@ -377,9 +730,9 @@ mod tests {
             .expect("push");
         s.push(EntryKind::Hardlink, b"etc/h2", Some(b"etc/hosts"), 0)
             .expect("push");
-        assert_eq!(s.text(s.entries[1].path), b"etc/hosts");
-        assert_eq!(s.text(s.entries[2].link), b"etc/hosts");
-        assert!(s.text(s.entries[0].link).is_empty());
+        assert_eq!(s.path(s.entries[1].path), b"etc/hosts");
+        assert_eq!(s.path(s.entries[2].link), b"etc/hosts");
+        assert_eq!(s.entries[0].link, NO_PATH);
         assert_eq!(s.figures.added_bytes, 12);
         assert_eq!(s.figures.entries, 3);
         assert_eq!(
@@ -390,5 +743,118 @@ mod tests {
             ),
             (1, 1, 1)
         );
+    }
+    /// What a merged tree shows of `paths`, and its waste summed by (path, added
+    /// layer, removed layer, cause); by (added, removed, cause) only with `by_layer`.
+    type Seen = (
+        Vec<Option<(u8, u64)>>,
+        Vec<u64>,
+        Vec<(String, u16, u16, u8, u64)>,
+    );
+
+    fn seen(tree: &crate::model::FsTree, paths: &[&str], by_layer: bool) -> Seen {
+        use crate::model::NodeKind;
+        let shown = paths
+            .iter()
+            .map(|p| {
+                tree.lookup(p.as_bytes()).map(|id| {
+                    let size = tree
+                        .inode(id)
+                        .map_or(0, |ino| tree.inodes()[ino as usize].size);
+                    let kind = match tree.kind(id) {
+                        NodeKind::Dir => 0,
+                        NodeKind::File => 1,
+                        NodeKind::Symlink => 2,
+                        NodeKind::Other => 3,
+                    };
+                    (kind, size)
+                })
+            })
+            .collect();
+        let mut waste = std::collections::BTreeMap::new();
+        for w in tree.waste() {
+            let path = if by_layer {
+                String::new()
+            } else {
+                tree.path(w.node)
+            };
+            let key = (path, w.added_layer, w.removed_layer, w.cause as u8);
+            *waste.entry(key).or_insert(0) += w.bytes;
+        }
+        let waste = waste
+            .into_iter()
+            .filter(|(_, b)| *b > 0)
+            .map(|((p, a, r, c), b)| (p, a, r, c, b))
+            .collect();
+        (shown, tree.visible_bytes(3), waste)
+    }
+
+    /// Leaving entries out changes nothing the merge sees: random layers over a few
+    /// paths (files, folders, links, hardlinks, markers, watched entries), merged as
+    /// scanned and as scans that keep every entry, show the same paths, the same
+    /// visible bytes per layer and the same waste by path. With hardlinks the waste
+    /// is the same by layers and cause, not always by path: an inode's bytes go to the
+    /// name released last, and a left-out entry can move when a folder of another name
+    /// is replaced.
+    #[test]
+    fn leaving_entries_out_changes_nothing_the_merge_sees() {
+        use EntryKind::*;
+        let paths = ["a", "b", "a/x", "a/y", "a/x/q", "b/z", "c"];
+        let kinds = [
+            File, File, File, Dir, Dir, Symlink, Hardlink, Whiteout, Opaque, Other,
+        ];
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut draw = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        for round in 0..20_000 {
+            let (mut fast, mut reference) =
+                (crate::model::FsTree::new(), crate::model::FsTree::new());
+            let mut linked = false;
+            for layer in 0..3u16 {
+                let mut a = LayerScan::default();
+                let mut b = LayerScan::keeping_every_entry();
+                for _ in 0..draw(16) {
+                    let kind = kinds[draw(kinds.len())];
+                    let path = paths[draw(paths.len())].as_bytes();
+                    let link = (kind == Hardlink).then_some(paths[draw(paths.len())].as_bytes());
+                    linked |= kind == Hardlink;
+                    let size = if kind == File {
+                        1 + 10 * draw(4) as u64
+                    } else {
+                        0
+                    };
+                    let watch = draw(8) == 0;
+                    for s in [&mut a, &mut b] {
+                        if watch {
+                            s.watched.push(Watched {
+                                entry: s.entries.len() as u32,
+                                mode: 0,
+                                uid: 0,
+                                gid: 0,
+                            });
+                        }
+                        s.push(kind, path, link, size).expect("push");
+                    }
+                    // Compacting at any point changes nothing either.
+                    if draw(6) == 0 {
+                        a.compact();
+                    }
+                }
+                a.finish();
+                b.finish();
+
+                fast.apply(layer, &a).expect("merge");
+                reference.apply(layer, &b).expect("merge");
+                assert_eq!(
+                    seen(&fast, &paths, linked),
+                    seen(&reference, &paths, linked),
+                    "round {round}, layer {layer}"
+                );
+            }
+        }
     }
 }

@@ -4,8 +4,8 @@
 //! allocation. Where the bytes are stored is the cache's business, not this module's.
 
 use super::scan::{
-    Attrs, Entry, EntryCounts, EntryKind, LayerFigures, LayerScan, Span, Toolchain, Unstripped,
-    Watched,
+    Attrs, Entry, EntryCounts, EntryKind, LayerFigures, LayerScan, NO_PATH, PathId, ScanPaths,
+    Toolchain, Unstripped, Watched,
 };
 use crate::bytes::Compression;
 
@@ -30,11 +30,15 @@ const SCAN_MAGIC: [u8; 4] = *b"ILSC";
 /// files the default walk captures change (a kept scan would lack the new ones).
 /// Version 2: the same layout as 1; npm's `node_modules/.package-lock.json` is captured.
 /// Version 3: rpm's databases are captured. Version 4: unstripped ELF files and the
-/// first bytes' fingerprints follow the watched entries.
-pub const SCAN_FORMAT: u16 = 4;
+/// first bytes' fingerprints follow the watched entries. Version 5: paths are interned
+/// (a table of parent and component) and an entry keeps the bytes it hid; replaced
+/// entries and repeated markers are gone, a marker's folder is an entry.
+pub const SCAN_FORMAT: u16 = 5;
 
-/// Encoded size of one [`Entry`]: two spans, size, attrs, kind.
-const ENTRY_LEN: usize = 4 * 4 + 8 + 4 + 1;
+/// Smallest encoded path: parent and component length (the component is not empty).
+const PATH_MIN: usize = 4 + 2 + 1;
+/// Encoded size of one [`Entry`]: path and link ids, size, hidden bytes, attrs, kind.
+const ENTRY_LEN: usize = 4 + 4 + 8 + 8 + 4 + 1;
 /// Smallest encoded captured file: entry index and length.
 const CAPTURED_MIN: usize = 4 + 8;
 /// Encoded size of one hashed file: entry index and SHA-256.
@@ -49,12 +53,13 @@ const HEAD_LEN: usize = 4 + 8;
 impl LayerScan {
     /// The scan as bytes, for [`LayerScan::decode`]: every field, little-endian.
     ///
-    /// Layout (version 4; 1 to 3 ended after the watched entries): magic `ILSC`, `u16` version; the figures (compression as
+    /// Layout (version 5): magic `ILSC`, `u16` version; the figures (compression as
     /// [`Compression::code`] or 0, then fifteen `u64`s in declaration order, the
     /// counts inline); blob and diff digests (`u8` 0/1, then `u64` length and UTF-8);
-    /// the name arena (`u64` length, bytes); entries (`u64` count, then per entry path
-    /// and link spans as `u32` offset and length, `u64` size, `u32` attrs, `u8`
-    /// [`EntryKind::code`]); captured files (`u64` count, then `u32` entry, `u64`
+    /// the paths but the root (`u64` count, then per path its parent's id as `u32`,
+    /// an earlier path's, and its component as `u16` length and bytes); entries
+    /// (`u64` count, then per entry path and link ids as `u32` (`u32::MAX`: none),
+    /// `u64` size, `u64` hidden bytes, `u32` attrs, `u8` [`EntryKind::code`]); captured files (`u64` count, then `u32` entry, `u64`
     /// length, bytes); hashed files (`u64` count, then `u32` entry, 32 bytes); watched
     /// entries (`u64` count, then `u32` entry, `u32` mode, `u64` uid, `u64` gid);
     /// unstripped ELF files (`u64` count, then `u32` entry, `u64` saving, `u8`
@@ -68,7 +73,7 @@ impl LayerScan {
         for digest in [&self.blob_digest, &self.diff_digest] {
             put_digest(&mut out, digest.as_deref());
         }
-        put_bytes(&mut out, &self.names);
+        put_paths(&mut out, &self.paths);
         put_entries(&mut out, &self.entries);
         put_records(&mut out, self);
         out
@@ -76,16 +81,16 @@ impl LayerScan {
 
     /// A scan from [`LayerScan::encode`]'s bytes. Total: a truncated, padded or
     /// otherwise malformed input is an error, never a panic; lengths are checked
-    /// against the bytes that remain before anything is allocated, every span must lie
-    /// in the name arena and every entry index name an entry.
+    /// against the bytes that remain before anything is allocated, every path's parent
+    /// must come before it, every entry name a path and every entry index an entry.
     pub fn decode(bytes: &[u8]) -> Result<LayerScan, DecodeError> {
         let mut r = Reader(bytes);
         r.header()?;
         let figures = r.figures()?;
         let blob_digest = r.digest()?;
         let diff_digest = r.digest()?;
-        let names = r.bytes()?.to_vec();
-        let entries = r.entries(names.len() as u64)?;
+        let paths = r.paths()?;
+        let entries = r.entries(paths.len())?;
         let n = entries.len();
         let captured = r.captured(n)?;
         let hashed = r.hashed(n)?;
@@ -100,12 +105,13 @@ impl LayerScan {
             blob_digest,
             diff_digest,
             entries,
-            names,
+            paths,
             captured,
             hashed,
             watched,
             unstripped,
             heads,
+            ..LayerScan::default()
         })
     }
 }
@@ -127,7 +133,8 @@ fn encoded_len(scan: &LayerScan) -> usize {
         + 15 * 8
         + digests
         + 8
-        + scan.names.len()
+        + (scan.paths.len() - 1) * (PATH_MIN - 1)
+        + scan.paths.name_bytes()
         + 8
         + scan.entries.len() * ENTRY_LEN
         + 8
@@ -179,15 +186,25 @@ fn put_digest(out: &mut Vec<u8>, digest: Option<&str>) {
     }
 }
 
-/// The entries: a count, then each one's spans, size, attrs and kind.
+/// The paths but the root: a count, then each one's parent and component.
+fn put_paths(out: &mut Vec<u8>, paths: &ScanPaths) {
+    put_len(out, paths.len() - 1);
+    for (parent, name) in paths.parts() {
+        out.extend_from_slice(&parent.to_le_bytes());
+        // Components are at most 65,535 bytes (`ScanPaths` holds them in a u16).
+        out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        out.extend_from_slice(name);
+    }
+}
+
+/// The entries: a count, then each one's path ids, size, hidden bytes, attrs and kind.
 fn put_entries(out: &mut Vec<u8>, entries: &[Entry]) {
     put_len(out, entries.len());
     for e in entries {
-        for span in [e.path, e.link] {
-            out.extend_from_slice(&span.off.to_le_bytes());
-            out.extend_from_slice(&span.len.to_le_bytes());
-        }
+        out.extend_from_slice(&e.path.to_le_bytes());
+        out.extend_from_slice(&e.link.to_le_bytes());
         out.extend_from_slice(&e.size.to_le_bytes());
+        out.extend_from_slice(&e.hidden.to_le_bytes());
         out.extend_from_slice(&e.attrs.0.to_le_bytes());
         out.push(e.kind.code());
     }
@@ -361,24 +378,37 @@ impl Reader<'_> {
         })
     }
 
-    /// A span, which must lie inside a name arena of `arena` bytes.
-    fn span(&mut self, arena: u64) -> Result<Span, DecodeError> {
-        let off = self.u32()?;
-        let len = self.u32()?;
-        if u64::from(off) + u64::from(len) > arena {
-            return Err(DecodeError::Invalid("name span"));
+    /// The paths: each parent an earlier path, each component not empty.
+    fn paths(&mut self) -> Result<ScanPaths, DecodeError> {
+        let n = self.count(PATH_MIN)?;
+        let mut parts = Vec::with_capacity(n);
+        for _ in 0..n {
+            let parent = self.u32()?;
+            let len = u16::from_le_bytes(self.array()?);
+            parts.push((parent, self.take(usize::from(len))?));
         }
-        Ok(Span { off, len })
+        ScanPaths::from_parts(parts).ok_or(DecodeError::Invalid("path"))
     }
 
-    /// The entries, their spans inside a name arena of `arena` bytes.
-    fn entries(&mut self, arena: u64) -> Result<Vec<Entry>, DecodeError> {
+    /// A path id, which must name one of `paths` paths (or none, when `none_ok`).
+    fn path_id(&mut self, paths: usize, none_ok: bool) -> Result<PathId, DecodeError> {
+        let id = self.u32()?;
+        if (id as usize) < paths || (none_ok && id == NO_PATH) {
+            Ok(id)
+        } else {
+            Err(DecodeError::Invalid("path id"))
+        }
+    }
+
+    /// The entries, each naming one of `paths` paths.
+    fn entries(&mut self, paths: usize) -> Result<Vec<Entry>, DecodeError> {
         let n = self.count(ENTRY_LEN)?;
         let mut list = Vec::with_capacity(n);
         for _ in 0..n {
-            let path = self.span(arena)?;
-            let link = self.span(arena)?;
+            let path = self.path_id(paths, false)?;
+            let link = self.path_id(paths, true)?;
             let size = self.u64()?;
+            let hidden = self.u64()?;
             let attrs = Attrs(self.u32()?);
             let kind =
                 EntryKind::from_code(self.u8()?).ok_or(DecodeError::Invalid("entry kind"))?;
@@ -386,6 +416,7 @@ impl Reader<'_> {
                 path,
                 link,
                 size,
+                hidden,
                 attrs,
                 kind,
             });
@@ -522,10 +553,9 @@ mod tests {
         assert_eq!(back.blob_digest, s.blob_digest);
         assert_eq!(back.diff_digest, s.diff_digest);
         assert_eq!(back.entries, s.entries);
-        assert_eq!(back.names, s.names);
+        assert_eq!(back.paths, s.paths);
         for (a, b) in back.entries.iter().zip(&s.entries) {
-            assert_eq!(back.text(a.path), s.text(b.path));
-            assert_eq!(back.text(a.link), s.text(b.link));
+            assert_eq!(back.path(a.path), s.path(b.path));
         }
         assert_eq!(back.captured, s.captured);
         assert_eq!(back.hashed, s.hashed);
@@ -588,13 +618,16 @@ mod tests {
     #[test]
     fn spans_and_entry_indexes_must_point_inside_the_scan() {
         let mut s = full_scan();
-        s.entries[1].link = Span {
-            off: u32::MAX,
-            len: u32::MAX,
-        };
+        s.entries[1].link = u32::MAX - 1;
         assert_eq!(
             LayerScan::decode(&s.encode()),
-            Err(DecodeError::Invalid("name span"))
+            Err(DecodeError::Invalid("path id"))
+        );
+        let mut s = full_scan();
+        s.entries[0].path = NO_PATH;
+        assert_eq!(
+            LayerScan::decode(&s.encode()),
+            Err(DecodeError::Invalid("path id"))
         );
         let entries = full_scan().entries.len() as u32;
         let mut s = full_scan();
@@ -647,7 +680,10 @@ mod tests {
                 if let Ok(scan) = LayerScan::decode(&b) {
                     // Whatever decodes is usable: every span reads.
                     for e in &scan.entries {
-                        let _ = (scan.text(e.path), scan.text(e.link));
+                        let _ = scan.path(e.path);
+                        if e.link != NO_PATH {
+                            let _ = scan.path(e.link);
+                        }
                     }
                 }
             }

@@ -142,6 +142,13 @@ fn spread(h: u32) -> u64 {
     u64::from(h).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
+/// Room for the paths of the entry being applied.
+#[derive(Default)]
+struct Paths {
+    path: Vec<u8>,
+    link: Vec<u8>,
+}
+
 /// The merged filesystem of an image.
 pub struct FsTree {
     nodes: Vec<Node>,
@@ -378,52 +385,48 @@ impl FsTree {
     /// Apply one layer on top of what is there.
     pub fn apply(&mut self, layer: u16, scan: &LayerScan) -> Result<MergeStats, LayerErrorKind> {
         let mut stats = MergeStats::default();
-        self.apply_deletions(layer, scan);
-        for e in &scan.entries {
-            self.apply_entry(layer, scan, e, &mut stats)?;
+        let mut paths = Paths::default();
+        self.apply_deletions(layer, scan, &mut paths.path);
+        for e in scan.applied() {
+            self.apply_entry(layer, scan, e, &mut paths, &mut stats)?;
         }
         Ok(stats)
     }
 
     /// Whiteouts and opaque markers act on the lower layers only, before this layer's
     /// own entries, wherever they sit in the tar.
-    fn apply_deletions(&mut self, layer: u16, scan: &LayerScan) {
-        for e in &scan.entries {
-            match e.kind {
-                EntryKind::Whiteout => {
-                    if let Some(id) = self.lookup(scan.text(e.path))
-                        && id != ROOT
-                    {
-                        self.remove(id, layer, WasteCause::Deleted);
-                    }
-                }
-                EntryKind::Opaque => {
-                    if let Some(id) = self.lookup(scan.text(e.path))
-                        && self.nodes[id as usize].kind == NodeKind::Dir
-                    {
-                        self.clear_children(id, layer, WasteCause::OpaqueDir);
-                    }
-                }
-                _ => {}
+    fn apply_deletions(&mut self, layer: u16, scan: &LayerScan, path: &mut Vec<u8>) {
+        for e in scan.applied() {
+            if !matches!(e.kind, EntryKind::Whiteout | EntryKind::Opaque) {
+                continue;
+            }
+            scan.write_path(e.path, path);
+            let Some(id) = self.lookup(path) else {
+                continue;
+            };
+            if e.kind == EntryKind::Whiteout && id != ROOT {
+                self.remove(id, layer, WasteCause::Deleted);
+            } else if e.kind == EntryKind::Opaque && self.nodes[id as usize].kind == NodeKind::Dir {
+                self.clear_children(id, layer, WasteCause::OpaqueDir);
             }
         }
     }
 
-    /// Put one entry of the layer in place.
+    /// Put one entry of the layer in place, and count what it hid of the same layer.
     fn apply_entry(
         &mut self,
         layer: u16,
         scan: &LayerScan,
         e: &Entry,
+        paths: &mut Paths,
         stats: &mut MergeStats,
     ) -> Result<(), LayerErrorKind> {
-        let path = scan.text(e.path);
-        match e.kind {
-            // The markers did their work; their directories still exist.
-            EntryKind::Whiteout => return self.ensure_dir(split_parent(path).0, layer).map(drop),
-            EntryKind::Opaque => return self.ensure_dir(path, layer).map(drop),
-            _ => {}
+        // The markers did their work; their folders are entries of their own.
+        if matches!(e.kind, EntryKind::Whiteout | EntryKind::Opaque) {
+            return Ok(());
         }
+        scan.write_path(e.path, &mut paths.path);
+        let path = paths.path.as_slice();
         if path.is_empty() {
             return self.apply_root_entry(layer, e);
         }
@@ -443,7 +446,8 @@ impl FsTree {
                 self.set_file(parent, name, existing, inode, layer)?;
             }
             EntryKind::Hardlink => {
-                self.apply_hardlink(layer, scan.text(e.link), parent, name, existing, stats)?
+                scan.write_path(e.link, &mut paths.link);
+                self.apply_hardlink(layer, &paths.link, parent, name, existing, stats)?
             }
             EntryKind::Symlink => {
                 self.set_other(parent, name, existing, NodeKind::Symlink, layer)?
@@ -451,12 +455,33 @@ impl FsTree {
             EntryKind::Other => self.set_other(parent, name, existing, NodeKind::Other, layer)?,
             EntryKind::Whiteout | EntryKind::Opaque => {}
         }
+        if e.hidden > 0
+            && let Some(node) = self.child(parent, name)
+        {
+            self.hidden_in_layer(node, e.hidden, layer);
+        }
         Ok(())
+    }
+
+    /// Bytes earlier entries of this layer stored at `node` and the entry there
+    /// replaced ([`Entry::hidden`]): shipped here, never visible.
+    fn hidden_in_layer(&mut self, node: u32, bytes: u64, layer: u16) {
+        self.waste.push(WasteRecord {
+            node,
+            bytes,
+            added_layer: layer,
+            removed_layer: layer,
+            cause: WasteCause::Overwritten,
+            inode: NONE,
+        });
     }
 
     /// The root itself (`./`). A regular file by that name cannot exist: its bytes are
     /// shipped but never visible.
     fn apply_root_entry(&mut self, layer: u16, e: &Entry) -> Result<(), LayerErrorKind> {
+        if e.hidden > 0 {
+            self.hidden_in_layer(ROOT, e.hidden, layer);
+        }
         if e.kind == EntryKind::File && e.size > 0 {
             self.waste.push(WasteRecord {
                 node: ROOT,

@@ -92,6 +92,7 @@ fn hash_files(
     let opts = walk::ScanOptions {
         hash_files: Some(paths),
         decoder_limit: opened.decoder_limit,
+        limits: opened.scan_limits,
         ..walk::ScanOptions::default()
     };
     let scan = walk::scan(reader, &opts, &NoProgress).ok()?;
@@ -108,7 +109,7 @@ fn hashed_files(scan: &LayerScan) -> FileHashes {
         .iter()
         .filter_map(|&(entry, digest)| {
             let e = scan.entries.get(entry as usize)?;
-            Some((scan.text(e.path).to_vec(), digest))
+            Some((scan.path(e.path), digest))
         })
         .collect()
 }
@@ -157,6 +158,7 @@ fn hash_streamed(
             let opts = walk::ScanOptions {
                 hash_files: Some(paths),
                 decoder_limit: opened.decoder_limit,
+                limits: opened.scan_limits,
                 ..walk::ScanOptions::default()
             };
             if let Ok(scan) = walk::scan(Box::new(entry), &opts, &NoProgress) {

@@ -24,7 +24,7 @@ use std::path::Path;
 
 use crate::bytes::{Compression, DecoderLimit, VerifyPolicy, compression, digest, tar};
 use crate::error::{Error, Result};
-use crate::model::{Format, HistoryStep, ImageInfo, LayerRef};
+use crate::model::{Format, HistoryStep, ImageInfo, LayerRef, ScanLimits};
 pub use platform::PlatformSpec;
 pub use registry::{Reference, RegistryOptions};
 pub use store::{BlobStore, DirStore, MemberWalker, StreamStore, StreamedMember, TarStore};
@@ -45,6 +45,8 @@ pub struct SelectOptions {
     /// The memory one decoder may use, for layers and for an archive compressed as a
     /// whole; layers decoded in parallel each get this much.
     pub decoder_limit: DecoderLimit,
+    /// How many distinct paths, and bytes of names, one layer may hold.
+    pub scan_limits: ScanLimits,
     /// Where a bare image name is looked for.
     pub names: NameSource,
 }
@@ -75,6 +77,8 @@ pub struct Opened {
     pub remote: bool,
     /// The memory one layer decoder may use ([`SelectOptions::decoder_limit`]).
     pub decoder_limit: DecoderLimit,
+    /// How far one layer's scan may grow ([`SelectOptions::scan_limits`]).
+    pub scan_limits: ScanLimits,
     /// A one-pass input that can be streamed again from its start (an engine's save
     /// stream), for a second look at a few of its layers.
     pub reopen: Option<Reopen>,
@@ -775,6 +779,7 @@ pub fn open(input: &str, opts: &SelectOptions, walker: &dyn MemberWalker) -> Res
         streamed: opened.streamed,
         remote: opened.remote,
         decoder_limit: opts.decoder_limit,
+        scan_limits: opts.scan_limits,
         reopen: opened.reopen,
     })
 }

@@ -38,7 +38,7 @@ pub fn scan<'r>(
     }
     let blob_hash = opts.blob_hash.filter(|_| hashed);
     let diff_hash = opts.diff_hash.filter(|_| hashed);
-    let mut scan = LayerScan::default();
+    let mut scan = LayerScan::with_limits(opts.limits);
     scan.figures.compression = Some(compression);
     if compression == Compression::Empty {
         let (_, tap) = raw.into_inner().into_inner();
@@ -70,6 +70,7 @@ pub fn scan<'r>(
     let skipper = Skipper::passing(Cursor::new(block).chain(plain), pass.clone());
     let mut archive = tar::Archive::new(skipper);
     let walked = walk_entries(&mut archive, opts, &pass, &mut scan);
+    scan.finish();
     let (_, mut plain) = archive.into_inner().into_inner().into_inner();
     if let Err(kind) = walked {
         return Err(match plain.error.take() {

@@ -4,6 +4,7 @@
 
 use super::skip::MAX_READ_RUN;
 use crate::bytes::{Algorithm, DecoderLimit};
+use crate::model::ScanLimits;
 
 /// Decides which entries' contents are kept (for package databases and the like), or,
 /// as a hash selector, which are hashed. Files over [`Capture::limit`] bytes are never
@@ -46,4 +47,6 @@ pub struct ScanOptions<'a> {
     pub elf: bool,
     /// The memory the decoder may use (zstd window, xz dictionary).
     pub decoder_limit: DecoderLimit,
+    /// How many distinct paths, and bytes of their names, the layer may hold.
+    pub limits: ScanLimits,
 }

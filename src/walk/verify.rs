@@ -39,6 +39,7 @@ pub fn scan_options<'a>(
         watch: None,
         elf: false,
         decoder_limit: Default::default(),
+        limits: Default::default(),
     })
 }
 
@@ -64,6 +65,7 @@ pub fn stream_options<'a>(
         watch: None,
         elf: false,
         decoder_limit: Default::default(),
+        limits: Default::default(),
     }
 }
 
