@@ -105,6 +105,24 @@ impl std::fmt::Debug for ScanPaths {
     }
 }
 
+/// Refuse a new path past the limits (never past what a `u32` id and offset hold):
+/// `paths` paths are there, and the names would take `name_bytes`.
+fn check_room(limits: ScanLimits, paths: usize, name_bytes: usize) -> Result<(), LayerErrorKind> {
+    if paths as u64 >= limits.paths.min(u64::from(u32::MAX - 1)) {
+        return Err(LayerErrorKind::Limit(format!(
+            "more than {} distinct paths in one layer (the layer path limit)",
+            limits.paths
+        )));
+    }
+    if name_bytes as u64 > limits.name_bytes.min(u64::from(u32::MAX)) {
+        return Err(LayerErrorKind::Limit(format!(
+            "more than {} of distinct path names in one layer (the layer name limit)",
+            mib(limits.name_bytes)
+        )));
+    }
+    Ok(())
+}
+
 /// A limit in bytes as people write it: whole MiB when it is, else bytes.
 fn mib(bytes: u64) -> String {
     if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
@@ -178,17 +196,29 @@ impl ScanPaths {
     /// A path in normal form (no leading `/`; the root is empty), into `out`.
     pub fn write(&self, id: PathId, out: &mut Vec<u8>) {
         out.clear();
-        let mut chain = Vec::new();
+        let mut len = 0;
         let mut cur = id;
         while cur != ROOT_PATH && cur != NO_PATH {
-            chain.push(cur);
+            len += self.name(cur).len() + 1;
             cur = self.parent(cur);
         }
-        for (i, &n) in chain.iter().rev().enumerate() {
-            if i > 0 {
-                out.push(b'/');
+        if len == 0 {
+            return;
+        }
+        out.resize(len - 1, 0);
+        // Fill from the end: the last component first.
+        let mut end = out.len();
+        let mut cur = id;
+        loop {
+            let name = self.name(cur);
+            let start = end - name.len();
+            out[start..end].copy_from_slice(name);
+            cur = self.parent(cur);
+            if cur == ROOT_PATH || cur == NO_PATH {
+                return;
             }
-            out.extend_from_slice(self.name(n));
+            out[start - 1] = b'/';
+            end = start - 1;
         }
     }
 
@@ -249,48 +279,33 @@ impl ScanPaths {
     fn child(&mut self, parent: PathId, name: &[u8]) -> Result<PathId, LayerErrorKind> {
         let h = hash(parent, name);
         let (nodes, names) = (&self.nodes, &self.names);
-        let found = self.table.find(spread(h), |slot| {
-            let n = nodes[slot.id as usize];
-            slot.hash == h
-                && n.parent == parent
-                && &names[n.off as usize..n.off as usize + usize::from(n.len)] == name
-        });
-        if let Some(slot) = found {
-            return Ok(slot.id);
-        }
-        self.check_room(name.len())?;
-        let id = self.nodes.len() as PathId;
+        let entry = self.table.entry(
+            spread(h),
+            |slot| {
+                let n = nodes[slot.id as usize];
+                slot.hash == h
+                    && n.parent == parent
+                    && &names[n.off as usize..n.off as usize + usize::from(n.len)] == name
+            },
+            |slot| spread(slot.hash),
+        );
+        let vacant = match entry {
+            hashbrown::hash_table::Entry::Occupied(found) => return Ok(found.get().id),
+            hashbrown::hash_table::Entry::Vacant(vacant) => vacant,
+        };
+        check_room(self.limits, self.nodes.len(), self.names.len() + name.len())?;
         let len = u16::try_from(name.len()).map_err(|_| {
             LayerErrorKind::Limit("a path component is longer than 65535 bytes".into())
         })?;
+        let id = self.nodes.len() as PathId;
+        vacant.insert(Slot { id, hash: h });
         self.nodes.push(Node {
             parent,
             off: self.names.len() as u32,
             len,
         });
         self.names.extend_from_slice(name);
-        self.table
-            .insert_unique(spread(h), Slot { id, hash: h }, |slot| spread(slot.hash));
         Ok(id)
-    }
-
-    /// Refuse a path past the limits (never past what a `u32` id and offset hold).
-    fn check_room(&self, name_len: usize) -> Result<(), LayerErrorKind> {
-        let paths = self.limits.paths.min(u64::from(u32::MAX - 1));
-        if self.nodes.len() as u64 >= paths {
-            return Err(LayerErrorKind::Limit(format!(
-                "more than {} distinct paths in one layer (the layer path limit)",
-                self.limits.paths
-            )));
-        }
-        let bytes = self.limits.name_bytes.min(u64::from(u32::MAX));
-        if (self.names.len() + name_len) as u64 > bytes {
-            return Err(LayerErrorKind::Limit(format!(
-                "more than {} of distinct path names in one layer (the layer name limit)",
-                mib(self.limits.name_bytes)
-            )));
-        }
-        Ok(())
     }
 
     /// Drop what only the walk needs (the hash table, the last folder).

@@ -17,8 +17,7 @@ use std::hash::{BuildHasher, Hash, Hasher as _};
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
-use super::path::split_parent;
-use super::scan::{Attrs, Entry, EntryKind, LayerScan};
+use super::scan::{Attrs, Entry, EntryKind, LayerScan, NO_PATH, PathId, ROOT_PATH};
 use crate::error::LayerErrorKind;
 
 /// "No node" / "no inode".
@@ -142,11 +141,44 @@ fn spread(h: u32) -> u64 {
     u64::from(h).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-/// Room for the paths of the entry being applied.
+/// What applying one layer remembers: the node each of the scan's folders resolved
+/// to, and room for a path being climbed.
 #[derive(Default)]
-struct Paths {
-    path: Vec<u8>,
-    link: Vec<u8>,
+struct Resolver {
+    /// By scan path id: the tree node it was last resolved to, or [`NONE`].
+    nodes: Vec<u32>,
+    /// The path ids still to walk down, deepest first.
+    chain: Vec<PathId>,
+}
+
+impl Resolver {
+    /// Climb from `id` to the nearest path whose remembered node is still a live
+    /// folder (or the root), leaving the ids below it in `chain`; that node.
+    fn climb(&mut self, tree: &FsTree, scan: &LayerScan, id: PathId) -> u32 {
+        self.chain.clear();
+        let mut cur = id;
+        while cur != ROOT_PATH && cur != NO_PATH {
+            if let Some(&node) = self.nodes.get(cur as usize)
+                && node != NONE
+            {
+                let n = tree.nodes[node as usize];
+                if n.alive && n.kind == NodeKind::Dir {
+                    return node;
+                }
+            }
+            self.chain.push(cur);
+            cur = scan.paths().parent(cur);
+        }
+        ROOT
+    }
+
+    fn remember(&mut self, id: PathId, node: u32) {
+        let i = id as usize;
+        if self.nodes.len() <= i {
+            self.nodes.resize(i + 1, NONE);
+        }
+        self.nodes[i] = node;
+    }
 }
 
 /// The merged filesystem of an image.
@@ -157,9 +189,6 @@ pub struct FsTree {
     hasher: FxBuildHasher,
     inodes: Vec<Inode>,
     waste: Vec<WasteRecord>,
-    /// Last parent directory resolved while applying, to skip re-walking its path.
-    cache_path: Vec<u8>,
-    cache_node: u32,
 }
 
 impl Default for FsTree {
@@ -188,8 +217,6 @@ impl FsTree {
             hasher: FxBuildHasher,
             inodes: Vec::new(),
             waste: Vec::new(),
-            cache_path: Vec::new(),
-            cache_node: ROOT,
         }
     }
 
@@ -340,32 +367,51 @@ impl FsTree {
         Some(id)
     }
 
-    /// Resolve a directory path, creating missing directories and replacing
-    /// non-directories in the way (a later layer's directory hides a lower file or
-    /// symlink of the same name: symlinks are never followed).
-    fn ensure_dir(&mut self, path: &[u8], layer: u16) -> Result<u32, LayerErrorKind> {
-        let cached = self.nodes[self.cache_node as usize];
-        if path == self.cache_path.as_slice() && cached.alive && cached.kind == NodeKind::Dir {
-            return Ok(self.cache_node);
-        }
-        let mut id = ROOT;
-        if !path.is_empty() {
-            for comp in path.split(|&b| b == b'/') {
-                id = match self.child(id, comp) {
-                    Some(c) => {
-                        if self.nodes[c as usize].kind != NodeKind::Dir {
-                            self.replace(c, NodeKind::Dir, layer);
-                        }
-                        c
+    /// The folder at a scan's path `id`, creating missing folders and replacing
+    /// non-folders in the way (a later layer's folder hides a lower file or symlink of
+    /// the same name: symlinks are never followed). Resolved folders are remembered by
+    /// path id; a remembered node still alive and a folder is still that path's, since
+    /// nodes never move and a dead folder takes its subtree with it.
+    fn ensure_dir(
+        &mut self,
+        scan: &LayerScan,
+        id: PathId,
+        layer: u16,
+        at: &mut Resolver,
+    ) -> Result<u32, LayerErrorKind> {
+        let mut node = at.climb(self, scan, id);
+        while let Some(step) = at.chain.pop() {
+            let name = scan.paths().name(step);
+            node = match self.child(node, name) {
+                Some(c) => {
+                    if self.nodes[c as usize].kind != NodeKind::Dir {
+                        self.replace(c, NodeKind::Dir, layer);
                     }
-                    None => self.add_child(id, comp, NodeKind::Dir, layer)?,
-                };
-            }
+                    c
+                }
+                None => self.add_child(node, name, NodeKind::Dir, layer)?,
+            };
+            at.remember(step, node);
         }
-        self.cache_path.clear();
-        self.cache_path.extend_from_slice(path);
-        self.cache_node = id;
-        Ok(id)
+        Ok(node)
+    }
+
+    /// The live node at a scan's path `id`, creating nothing.
+    fn find(&self, scan: &LayerScan, id: PathId, at: &mut Resolver) -> Option<u32> {
+        let mut node = at.climb(self, scan, id);
+        while let Some(step) = at.chain.pop() {
+            if self.nodes[node as usize].kind != NodeKind::Dir {
+                at.chain.clear();
+                return None;
+            }
+            let Some(c) = self.child(node, scan.paths().name(step)) else {
+                at.chain.clear();
+                return None;
+            };
+            node = c;
+            at.remember(step, node);
+        }
+        Some(node)
     }
 
     fn new_inode(&mut self, size: u64, layer: u16, attrs: Attrs) -> Result<u32, LayerErrorKind> {
@@ -385,23 +431,22 @@ impl FsTree {
     /// Apply one layer on top of what is there.
     pub fn apply(&mut self, layer: u16, scan: &LayerScan) -> Result<MergeStats, LayerErrorKind> {
         let mut stats = MergeStats::default();
-        let mut paths = Paths::default();
-        self.apply_deletions(layer, scan, &mut paths.path);
+        let mut at = Resolver::default();
+        self.apply_deletions(layer, scan, &mut at);
         for e in scan.applied() {
-            self.apply_entry(layer, scan, e, &mut paths, &mut stats)?;
+            self.apply_entry(layer, scan, e, &mut at, &mut stats)?;
         }
         Ok(stats)
     }
 
     /// Whiteouts and opaque markers act on the lower layers only, before this layer's
     /// own entries, wherever they sit in the tar.
-    fn apply_deletions(&mut self, layer: u16, scan: &LayerScan, path: &mut Vec<u8>) {
+    fn apply_deletions(&mut self, layer: u16, scan: &LayerScan, at: &mut Resolver) {
         for e in scan.applied() {
             if !matches!(e.kind, EntryKind::Whiteout | EntryKind::Opaque) {
                 continue;
             }
-            scan.write_path(e.path, path);
-            let Some(id) = self.lookup(path) else {
+            let Some(id) = self.find(scan, e.path, at) else {
                 continue;
             };
             if e.kind == EntryKind::Whiteout && id != ROOT {
@@ -418,20 +463,18 @@ impl FsTree {
         layer: u16,
         scan: &LayerScan,
         e: &Entry,
-        paths: &mut Paths,
+        at: &mut Resolver,
         stats: &mut MergeStats,
     ) -> Result<(), LayerErrorKind> {
         // The markers did their work; their folders are entries of their own.
         if matches!(e.kind, EntryKind::Whiteout | EntryKind::Opaque) {
             return Ok(());
         }
-        scan.write_path(e.path, &mut paths.path);
-        let path = paths.path.as_slice();
-        if path.is_empty() {
+        if e.path == ROOT_PATH {
             return self.apply_root_entry(layer, e);
         }
-        let (parent_path, name) = split_parent(path);
-        let parent = self.ensure_dir(parent_path, layer)?;
+        let parent = self.ensure_dir(scan, scan.paths().parent(e.path), layer, at)?;
+        let name = scan.paths().name(e.path);
         let existing = self.child(parent, name);
         match e.kind {
             EntryKind::Dir => match existing {
@@ -446,8 +489,8 @@ impl FsTree {
                 self.set_file(parent, name, existing, inode, layer)?;
             }
             EntryKind::Hardlink => {
-                scan.write_path(e.link, &mut paths.link);
-                self.apply_hardlink(layer, &paths.link, parent, name, existing, stats)?
+                let target = self.find(scan, e.link, at);
+                self.apply_hardlink(layer, target, parent, name, existing, stats)?
             }
             EntryKind::Symlink => {
                 self.set_other(parent, name, existing, NodeKind::Symlink, layer)?
@@ -502,13 +545,13 @@ impl FsTree {
     fn apply_hardlink(
         &mut self,
         layer: u16,
-        target: &[u8],
+        target: Option<u32>,
         parent: u32,
         name: &[u8],
         existing: Option<u32>,
         stats: &mut MergeStats,
     ) -> Result<(), LayerErrorKind> {
-        let found = self.lookup(target).map(|id| self.nodes[id as usize]);
+        let found = target.map(|id| self.nodes[id as usize]);
         match found {
             Some(t) if t.kind == NodeKind::File && t.inode != NONE => {
                 if existing.is_some_and(|id| self.nodes[id as usize].inode == t.inode) {
