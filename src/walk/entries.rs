@@ -101,11 +101,13 @@ fn check_components(path: &[u8], entry: usize) -> Result<(), LayerErrorKind> {
         ));
     }
     let mut depth = 0;
-    for c in path.split(|&b| b == b'/') {
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'/', path).chain(std::iter::once(path.len())) {
         depth += 1;
-        if c.len() > usize::from(u16::MAX) {
+        if end - start > usize::from(u16::MAX) {
             return limit("a path component is longer than 65535 bytes".to_string());
         }
+        start = end + 1;
     }
     if depth > MAX_PATH_DEPTH {
         return limit(format!(
