@@ -5,6 +5,10 @@
 /// Normalise a tar member name into `out`. Returns whether the name held `..`.
 pub fn normalize(raw: &[u8], out: &mut Vec<u8>) -> bool {
     out.clear();
+    if is_normal(raw) {
+        out.extend_from_slice(raw);
+        return false;
+    }
     let mut clamped = false;
     for comp in raw.split(|&b| b == b'/') {
         match comp {
@@ -25,6 +29,20 @@ pub fn normalize(raw: &[u8], out: &mut Vec<u8>) -> bool {
         }
     }
     clamped
+}
+
+/// Whether a name is in normal form already (most are): no empty, `.` or `..`
+/// component, so no leading, trailing or doubled `/`. Its `/`s are found with `memchr`,
+/// so a long name is not walked byte by byte.
+fn is_normal(raw: &[u8]) -> bool {
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'/', raw).chain(std::iter::once(raw.len())) {
+        if matches!(&raw[start..end], b"" | b"." | b"..") {
+            return false;
+        }
+        start = end + 1;
+    }
+    true
 }
 
 /// Split a normalised path into (parent, name); the parent of a top-level name is the
@@ -86,6 +104,15 @@ mod tests {
         assert_eq!(norm("../../etc/passwd"), ("etc/passwd".to_string(), true));
         assert_eq!(norm("a/.."), (String::new(), true));
         assert_eq!(norm("a/b/../../.."), (String::new(), true));
+    }
+
+    #[test]
+    fn only_whole_dot_components_are_special() {
+        for raw in ["a/..b/.c/...", ".x", "x.", "a/b./..."] {
+            assert_eq!(norm(raw), (raw.to_string(), false), "{raw}");
+        }
+        assert_eq!(norm("a/b/.."), ("a".to_string(), true));
+        assert_eq!(norm("a/b/."), ("a/b".to_string(), false));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use tar::EntryType;
 use super::elf;
 use super::options::{MAX_CAPTURE_LARGE, ScanOptions};
 use super::skip::Pass;
-use crate::bytes::tar::is_truncation;
+use crate::bytes::tar::{Problem, Reader, is_truncation};
 use crate::error::LayerErrorKind;
 use crate::model::path::{join, normalize, split_parent, within};
 use crate::model::scan::DUPLICATE_MIN_BYTES;
@@ -62,7 +62,8 @@ fn kind_of(etype: EntryType) -> EntryKind {
     }
 }
 
-/// Members that only carry metadata for the next one (the tar crate applies them).
+/// Members that only carry metadata for the next one, left as members of their own by
+/// the reader: global PAX headers, and PAX or long-name headers in a v7 header.
 fn is_metadata(etype: EntryType) -> bool {
     matches!(
         etype,
@@ -100,11 +101,13 @@ fn check_components(path: &[u8], entry: usize) -> Result<(), LayerErrorKind> {
         ));
     }
     let mut depth = 0;
-    for c in path.split(|&b| b == b'/') {
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'/', path).chain(std::iter::once(path.len())) {
         depth += 1;
-        if c.len() > usize::from(u16::MAX) {
+        if end - start > usize::from(u16::MAX) {
             return limit("a path component is longer than 65535 bytes".to_string());
         }
+        start = end + 1;
     }
     if depth > MAX_PATH_DEPTH {
         return limit(format!(
@@ -116,15 +119,15 @@ fn check_components(path: &[u8], entry: usize) -> Result<(), LayerErrorKind> {
 
 /// The bytes a regular file stores in the tar; a sparse file's holes are counted apart.
 /// Holes that add up past `u64` are impossible and refused.
-fn stored_size<R: Read>(
-    entry: &tar::Entry<'_, R>,
+fn stored_size<R: Read + Seek>(
+    reader: &Reader<R>,
     etype: EntryType,
     figures: &mut LayerFigures,
     index: usize,
 ) -> Result<u64, LayerErrorKind> {
     if etype == EntryType::GNUSparse {
-        let stored = entry.header().entry_size().unwrap_or(0);
-        let holes = entry.size().saturating_sub(stored);
+        let stored = reader.header().size().unwrap_or(0);
+        let holes = reader.size().saturating_sub(stored);
         figures.sparse_extra_bytes =
             figures
                 .sparse_extra_bytes
@@ -137,44 +140,45 @@ fn stored_size<R: Read>(
                 })?;
         Ok(stored)
     } else {
-        Ok(entry.size())
+        Ok(reader.size())
     }
 }
 
-/// PAX keys whose values are byte counts: the tar crate drops a value it cannot parse
-/// and falls back on the header's, so two readers could see two files.
+/// PAX keys whose values are byte counts: the `tar` crate dropped a value it could not
+/// parse and fell back on the header's, so two readers could see two files.
 const PAX_NUMBERS: [&[u8]; 3] = [b"size", b"GNU.sparse.size", b"GNU.sparse.realsize"];
 
+/// Whether a PAX record may stand: a byte count must be a decimal number under 2^64.
+fn pax_record_ok(key: &[u8], value: &[u8]) -> bool {
+    !PAX_NUMBERS.contains(&key) || decimal(value).is_some()
+}
+
+fn decimal(value: &[u8]) -> Option<u64> {
+    std::str::from_utf8(value)
+        .ok()
+        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
 /// Refuse an entry whose PAX extended header is malformed or gives a size that is not
-/// a decimal number.
-fn check_pax<R: Read>(entry: &mut tar::Entry<'_, R>, index: usize) -> Result<(), LayerErrorKind> {
-    let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-    let bad =
-        |what: String| LayerErrorKind::BadTar(format!("entry {} ({name}): {what}", index + 1));
-    let Some(extensions) = entry.pax_extensions().map_err(|e| tar_error(e, index))? else {
+/// a decimal number (the reader noted the first such record as it read the header).
+fn check_pax<R: Read + Seek>(reader: &Reader<R>, index: usize) -> Result<(), LayerErrorKind> {
+    let Some(problem) = reader.pax().and_then(|pax| pax.problem()) else {
         return Ok(());
     };
-    for extension in extensions {
-        let extension =
-            extension.map_err(|e| bad(format!("malformed PAX extended header: {e}")))?;
-        let key = extension.key_bytes();
-        if !PAX_NUMBERS.contains(&key) {
-            continue;
-        }
-        let value = extension.value_bytes();
-        let number = std::str::from_utf8(value)
-            .ok()
-            .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|v| v.parse::<u64>().ok());
-        if number.is_none() {
-            return Err(bad(format!(
-                "PAX key {} is {:?}, not a decimal number of bytes under 2^64",
-                String::from_utf8_lossy(key),
-                String::from_utf8_lossy(value)
-            )));
-        }
-    }
-    Ok(())
+    let name = String::from_utf8_lossy(&reader.path()).into_owned();
+    let what = match problem {
+        Problem::Malformed => "malformed PAX extended header: malformed pax extension".to_string(),
+        Problem::Refused { key, value } => format!(
+            "PAX key {} is {:?}, not a decimal number of bytes under 2^64",
+            String::from_utf8_lossy(key),
+            String::from_utf8_lossy(value)
+        ),
+    };
+    Err(LayerErrorKind::BadTar(format!(
+        "entry {} ({name}): {what}",
+        index + 1
+    )))
 }
 
 /// Whether `path` is `watched`, under it or above it (a whiteout or a file there
@@ -255,23 +259,25 @@ fn head_print(first: &[u8]) -> u64 {
 /// end-of-archive marker) is accepted, as Docker and Go's archive/tar accept it: old
 /// `docker save` layers have no marker.
 pub fn walk_entries<R: Read + Seek>(
-    archive: &mut tar::Archive<R>,
+    reader: &mut Reader<R>,
     opts: &ScanOptions<'_>,
     pass: &Pass,
     scan: &mut LayerScan,
 ) -> Result<(), LayerErrorKind> {
     let mut path = Vec::with_capacity(256);
     let mut link = Vec::with_capacity(256);
-    let entries = archive.entries_with_seek().map_err(|e| tar_error(e, 0))?;
-    for entry in entries {
+    reader.check_pax_records(pax_record_ok);
+    loop {
         let index = scan.entries.len();
-        let mut entry = entry.map_err(|e| tar_error(e, index))?;
-        let etype = entry.header().entry_type();
+        if !reader.next_entry().map_err(|e| tar_error(e, index))? {
+            return Ok(());
+        }
+        let etype = EntryType::new(reader.header().typeflag());
         if is_metadata(etype) {
             continue;
         }
-        check_pax(&mut entry, index)?;
-        if normalize(&entry.path_bytes(), &mut path) {
+        check_pax(reader, index)?;
+        if normalize(&reader.path(), &mut path) {
             scan.figures.clamped_paths += 1;
         }
         check_components(&path, index)?;
@@ -288,21 +294,21 @@ pub fn walk_entries<R: Read + Seek>(
             }
         };
         let size = match kind {
-            EntryKind::File => stored_size(&entry, etype, &mut scan.figures, index)?,
+            EntryKind::File => stored_size(reader, etype, &mut scan.figures, index)?,
             _ => 0,
         };
         if kind == EntryKind::Hardlink {
-            normalize(&entry.link_name_bytes().unwrap_or_default(), &mut link);
+            normalize(reader.link_name().unwrap_or_default(), &mut link);
             check_components(&link, index)?;
         }
         if kind == EntryKind::File {
-            read_content(&mut entry, &path, size, etype, opts, pass, scan)
+            read_content(&mut reader.content(), &path, size, etype, opts, pass, scan)
                 .map_err(|e| tar_error(e, index))?;
         }
         if let Some(w) = opts.watch
             && related(&path, w)
         {
-            let h = entry.header();
+            let h = reader.header();
             scan.watched.push(Watched {
                 entry: index as u32,
                 mode: h.mode().unwrap_or(0),
@@ -311,10 +317,9 @@ pub fn walk_entries<R: Read + Seek>(
             });
         }
         let target = (kind == EntryKind::Hardlink).then_some(link.as_slice());
-        let attrs = Attrs::of_fields(&entry.header().as_bytes()[100..124]);
+        let attrs = Attrs::of_fields(&reader.header().as_bytes()[100..124]);
         scan.push_with(kind, &path, target, size, attrs)?;
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use super::entries::walk_entries;
 use super::options::ScanOptions;
 use super::skip::{ErrTap, Pass, Skipper};
 use crate::bytes::compression::{Decoder, decode_error, read_head, sniff};
-use crate::bytes::tar::{BLOCK, looks_like_tar};
+use crate::bytes::tar::{BLOCK, Reader, looks_like_tar};
 use crate::bytes::{Compression, Hasher, Progress, Tap};
 use crate::error::LayerErrorKind;
 use crate::model::LayerScan;
@@ -68,10 +68,10 @@ pub fn scan<'r>(
     }
     let pass = Pass::default();
     let skipper = Skipper::passing(Cursor::new(block).chain(plain), pass.clone());
-    let mut archive = tar::Archive::new(skipper);
-    let walked = walk_entries(&mut archive, opts, &pass, &mut scan);
+    let mut reader = Reader::new(skipper);
+    let walked = walk_entries(&mut reader, opts, &pass, &mut scan);
     scan.finish();
-    let (_, mut plain) = archive.into_inner().into_inner().into_inner();
+    let (_, mut plain) = reader.into_inner().into_inner().into_inner();
     if let Err(kind) = walked {
         return Err(match plain.error.take() {
             Some((k, message)) => decode_error(compression, k, &message),

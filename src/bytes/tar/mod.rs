@@ -1,8 +1,17 @@
 //! Tar at the block level: telling a tar from other bytes by its first header, block
-//! arithmetic, and what a failed read of a tar stream means. Entry semantics (paths,
-//! whiteouts) are the walker's.
+//! arithmetic, and what a failed read of a tar stream means; a header block's fields
+//! ([`header`]), PAX records ([`pax`]) and the streaming reader of the layer walk
+//! ([`reader`]). Entry semantics (paths, whiteouts, kinds, limits) are the walker's.
 
 use std::io;
+
+pub mod header;
+pub mod pax;
+pub mod reader;
+
+pub use header::Header;
+pub use pax::{Pax, Problem};
+pub use reader::{Content, Reader};
 
 /// The size of a tar block.
 pub const BLOCK: u64 = 512;
@@ -96,3 +105,6 @@ mod tests {
         assert!(!is_truncation(&io::Error::other("checksum mismatch")));
     }
 }
+
+#[cfg(test)]
+mod reader_tests;
