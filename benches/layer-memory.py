@@ -11,6 +11,7 @@ Each case is one zstd layer in an OCI layout under bench-data/layer-memory/ (mad
   long-paths       20,000 distinct paths of 1,000 components (60,000 bytes each),
                    the same 999 folders then a file of its own
   same-name-10M    10,000,000 zero-size entries of one short name
+  same-name-30M    30,000,000 of them (15 GB of tar in about 1.4 MB of zstd)
   distinct-1M      1,000,000 zero-size files with distinct short names (a real bound:
                    a tree that big is expected to cost memory)
 
@@ -74,9 +75,9 @@ def entries(case: str):
     elif case == "long-paths":
         for i in range(20_000):
             yield pax(long_path(i)) + header(b"placeholder")
-    elif case == "same-name-10M":
+    elif case in ("same-name-10M", "same-name-30M"):
         block = header(b"f")
-        for _ in range(10_000_000):
+        for _ in range(10_000_000 if case.endswith("10M") else 30_000_000):
             yield block
     elif case == "distinct-1M":
         for i in range(1_000_000):
@@ -137,7 +138,8 @@ def make(case: str) -> str:
 def main() -> None:
     subprocess.run(["cargo", "build", "--release", "--locked", "--bin", "imgsize"],
                    cwd=ROOT, check=True)
-    cases = os.environ.get("CASES", "same-long-path long-paths same-name-10M distinct-1M")
+    cases = os.environ.get(
+        "CASES", "same-long-path long-paths same-name-10M same-name-30M distinct-1M")
     rows = []
     for case in cases.split():
         started = time.time()

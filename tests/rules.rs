@@ -4,7 +4,7 @@ use imgsize::analyze::{Report, Step};
 use imgsize::model::WasteCause;
 
 use crate::util::builder::{Image, Layer, docker_archive, oci_archive, oci_layout, write_tar};
-use crate::util::{analyze, gzip, path_bytes, tmp};
+use crate::util::{analyze, gzip, path_bytes, tmp, waste};
 
 fn report(img: &Image) -> Report {
     crate::util::report_of(img)
@@ -14,25 +14,6 @@ fn tar_len(layer: &Layer) -> u64 {
     let mut buf = Vec::new();
     write_tar(layer, &mut buf).expect("tar");
     buf.len() as u64
-}
-
-fn waste(r: &Report) -> Vec<(String, u64, usize, usize, WasteCause)> {
-    let mut v: Vec<_> = r
-        .waste
-        .rows
-        .iter()
-        .map(|w| {
-            (
-                w.path.clone(),
-                w.bytes,
-                w.added_layer,
-                w.removed_layer,
-                w.cause,
-            )
-        })
-        .collect();
-    v.sort();
-    v
 }
 
 fn sizes_of_a_plain_two_layer_image() {

@@ -8,32 +8,14 @@ use std::path::{Path, PathBuf};
 
 use crate::util::builder::{Image, Layer, oci_layout};
 use crate::util::reports::assert_error;
-use crate::util::{analyze, imgsize, tmp};
+use imgsize::model::WasteCause::{Deleted, OpaqueDir, Overwritten};
+
+use crate::util::{analyze, imgsize, tmp, waste};
 
 fn layout(dir: &Path, img: &Image) -> PathBuf {
     let out = dir.join("oci");
     oci_layout(img, &out).expect("layout");
     out
-}
-
-/// (path, bytes, added layer, removed layer, cause) of each waste row, sorted.
-fn waste_rows(r: &imgsize::analyze::Report) -> Vec<(String, u64, usize, usize, String)> {
-    let mut rows: Vec<_> = r
-        .waste
-        .rows
-        .iter()
-        .map(|w| {
-            (
-                w.path.clone(),
-                w.bytes,
-                w.added_layer,
-                w.removed_layer,
-                w.cause.code().to_string(),
-            )
-        })
-        .collect();
-    rows.sort();
-    rows
 }
 
 fn a_path_written_20000_times_in_a_layer_counts_every_copy() {
@@ -57,16 +39,10 @@ fn a_path_written_20000_times_in_a_layer_counts_every_copy() {
     assert_eq!(r.layers[1].added_bytes, written);
     assert_eq!(r.layers[1].wasted_bytes, written - last);
     assert_eq!(
-        waste_rows(&r),
+        waste(&r),
         vec![
-            ("/app/state.bin".into(), 100, 0, 1, "overwritten".into()),
-            (
-                "/app/state.bin".into(),
-                written - last,
-                1,
-                1,
-                "overwritten".into()
-            ),
+            ("/app/state.bin".into(), 100, 0, 1, Overwritten),
+            ("/app/state.bin".into(), written - last, 1, 1, Overwritten),
         ]
     );
 }
@@ -125,11 +101,11 @@ fn hardlinks_and_markers_keep_their_meaning() {
     assert_eq!(r.layers[0].wasted_bytes, 45);
     assert_eq!(r.layers[1].entries, 4 + 2_000);
     assert_eq!(
-        waste_rows(&r),
+        waste(&r),
         vec![
-            ("/a".into(), 20, 1, 1, "overwritten".into()),
-            ("/etc/gone".into(), 40, 0, 1, "deleted".into()),
-            ("/var/cache/c".into(), 5, 0, 1, "opaque_dir".into()),
+            ("/a".into(), 20, 1, 1, Overwritten),
+            ("/etc/gone".into(), 40, 0, 1, Deleted),
+            ("/var/cache/c".into(), 5, 0, 1, OpaqueDir),
         ]
     );
 }

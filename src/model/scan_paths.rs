@@ -133,11 +133,13 @@ fn mib(bytes: u64) -> String {
 }
 
 /// Widen a 32-bit hash so that hashbrown's control bits (the top 7) are well mixed.
-fn spread(h: u32) -> u64 {
+pub(super) fn spread(h: u32) -> u64 {
     u64::from(h).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-fn hash(parent: PathId, name: &[u8]) -> u32 {
+/// 32 bits of the hash of a (parent, name) pair: the key of the scan's and the tree's
+/// tables.
+pub(super) fn hash(parent: u32, name: &[u8]) -> u32 {
     let mut h = FxBuildHasher.build_hasher();
     parent.hash(&mut h);
     name.hash(&mut h);

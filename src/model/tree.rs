@@ -12,12 +12,12 @@
 //! No I/O here: input is [`LayerScan`]s.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher as _};
+use std::hash::Hash;
 
 use hashbrown::HashTable;
-use rustc_hash::FxBuildHasher;
 
 use super::scan::{Attrs, Entry, EntryKind, LayerScan, NO_PATH, PathId, ROOT_PATH};
+use super::scan_paths::{hash, spread};
 use crate::error::LayerErrorKind;
 
 /// "No node" / "no inode".
@@ -136,11 +136,6 @@ struct Slot {
     hash: u32,
 }
 
-/// Widen a 32-bit hash so that hashbrown's control bits (the top 7) are well mixed.
-fn spread(h: u32) -> u64 {
-    u64::from(h).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-}
-
 /// What applying one layer remembers: the node each of the scan's folders resolved
 /// to, and room for a path being climbed.
 #[derive(Default)]
@@ -186,7 +181,6 @@ pub struct FsTree {
     nodes: Vec<Node>,
     names: Vec<u8>,
     table: HashTable<Slot>,
-    hasher: FxBuildHasher,
     inodes: Vec<Inode>,
     waste: Vec<WasteRecord>,
 }
@@ -214,18 +208,9 @@ impl FsTree {
             nodes: vec![root],
             names: Vec::new(),
             table: HashTable::new(),
-            hasher: FxBuildHasher,
             inodes: Vec::new(),
             waste: Vec::new(),
         }
-    }
-
-    fn hash(&self, parent: u32, name: &[u8]) -> u32 {
-        let mut h = self.hasher.build_hasher();
-        parent.hash(&mut h);
-        name.hash(&mut h);
-        let h = h.finish();
-        (h ^ (h >> 32)) as u32
     }
 
     /// A node's name.
@@ -236,7 +221,7 @@ impl FsTree {
 
     /// The live child `name` of the directory `parent`.
     pub fn child(&self, parent: u32, name: &[u8]) -> Option<u32> {
-        let hash = self.hash(parent, name);
+        let hash = hash(parent, name);
         self.table
             .find(spread(hash), |slot| {
                 slot.hash == hash
@@ -277,7 +262,7 @@ impl FsTree {
             kind,
             alive: true,
         });
-        let hash = self.hash(parent, name);
+        let hash = hash(parent, name);
         self.table
             .insert_unique(spread(hash), Slot { id, hash }, |slot| spread(slot.hash));
         Ok(id)
@@ -285,7 +270,7 @@ impl FsTree {
 
     fn unlink_from_table(&mut self, id: u32) {
         let parent = self.nodes[id as usize].parent;
-        let hash = self.hash(parent, self.name(id));
+        let hash = hash(parent, self.name(id));
         if let Ok(entry) = self.table.find_entry(spread(hash), |slot| slot.id == id) {
             entry.remove();
         }

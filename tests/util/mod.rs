@@ -97,6 +97,26 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// The report of an image written as a docker archive, which must read whole.
+/// The waste table as (path, bytes, added layer, removed layer, cause), sorted.
+pub fn waste(r: &Report) -> Vec<(String, u64, usize, usize, imgsize::model::WasteCause)> {
+    let mut v: Vec<_> = r
+        .waste
+        .rows
+        .iter()
+        .map(|w| {
+            (
+                w.path.clone(),
+                w.bytes,
+                w.added_layer,
+                w.removed_layer,
+                w.cause,
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
 pub fn report_of(img: &builder::Image) -> Report {
     let dir = tmp();
     let path = dir.path().join("image.tar");
