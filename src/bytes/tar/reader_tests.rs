@@ -350,17 +350,20 @@ fn sparse(items: &[(u64, u64)], real: u64, data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A sparse map with two data runs, empty runs and a hole at the end: (offset, length).
+const SPARSE_MAP: [(u64, u64); 6] = [
+    (0, 512),
+    (4096, 0),
+    (4096, 0),
+    (8192, 512),
+    (9000, 0),
+    (10_000, 0),
+];
+
 #[test]
 fn a_sparse_file_reads_with_its_holes() {
     let data: Vec<u8> = (0..1024).map(|i| (i % 251) as u8 + 1).collect();
-    let items = [
-        (0, 512),
-        (4096, 0),
-        (4096, 0),
-        (8192, 512),
-        (9000, 0),
-        (10_000, 0),
-    ];
+    let items = SPARSE_MAP;
     let tar = [sparse(&items, 10_000, &data), file("after", b"z"), end()].concat();
     let mut r = reader(&tar);
     assert!(r.next_entry().expect("reads"));
@@ -485,14 +488,7 @@ fn seeds() -> Vec<Vec<u8>> {
     let mut v7 = tar::Header::new_old();
     v7.set_path("v7").expect("path");
     v7.set_size(2);
-    let items = [
-        (0, 512),
-        (4096, 0),
-        (4096, 0),
-        (8192, 512),
-        (9000, 0),
-        (10_000, 0),
-    ];
+    let items = SPARSE_MAP;
     vec![
         [
             pax(&[
