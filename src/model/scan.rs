@@ -340,11 +340,6 @@ impl LayerScan {
         self.paths.bytes(id)
     }
 
-    /// A path in normal form, into `out` (cleared first).
-    pub fn write_path(&self, id: PathId, out: &mut Vec<u8>) {
-        self.paths.write(id, out);
-    }
-
     /// The scan's interned paths.
     pub fn paths(&self) -> &ScanPaths {
         &self.paths
