@@ -28,6 +28,17 @@ pub(super) fn other(message: impl Into<String>) -> io::Error {
     io::Error::other(message.into())
 }
 
+/// The checksum a header block should store: the sum of its bytes, the checksum field
+/// (148..156) counted as spaces.
+pub fn checksum(block: &[u8; BLOCK as usize]) -> u32 {
+    block[..148]
+        .iter()
+        .chain(&block[156..])
+        .map(|&b| u32::from(b))
+        .sum::<u32>()
+        + 8 * u32::from(b' ')
+}
+
 /// A field up to its first NUL.
 pub fn until_nul(field: &[u8]) -> &[u8] {
     match field.iter().position(|&b| b == 0) {
@@ -201,12 +212,7 @@ impl Header {
 
     /// Check the checksum: the sum of the bytes, the checksum field counted as spaces.
     pub fn check(&self) -> io::Result<()> {
-        let sum: u32 = self.bytes[..148]
-            .iter()
-            .chain(&self.bytes[156..])
-            .map(|&b| u32::from(b))
-            .sum::<u32>()
-            + 8 * u32::from(b' ');
+        let sum = checksum(&self.bytes);
         let stored = octal(&self.bytes[148..156]).map_err(|e| self.context(e, "cksum"))?;
         if sum != stored as u32 {
             return Err(other("archive header checksum mismatch"));

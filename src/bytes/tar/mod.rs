@@ -21,7 +21,9 @@ pub fn looks_like_tar(block: &[u8]) -> bool {
     if block.len() < BLOCK as usize {
         return false;
     }
-    let block = &block[..BLOCK as usize];
+    let Ok(block) = <&[u8; BLOCK as usize]>::try_from(&block[..BLOCK as usize]) else {
+        return false;
+    };
     if block.iter().all(|&b| b == 0) {
         return true;
     }
@@ -38,13 +40,7 @@ pub fn looks_like_tar(block: &[u8]) -> bool {
     let Ok(expected) = u32::from_str_radix(text, 8) else {
         return false;
     };
-    let sum: u32 = block[..148]
-        .iter()
-        .chain(&block[156..])
-        .map(|&b| u32::from(b))
-        .sum::<u32>()
-        + 8 * u32::from(b' ');
-    sum == expected
+    header::checksum(block) == expected
 }
 
 /// Round a tar data length up to whole 512-byte blocks.
