@@ -590,9 +590,11 @@ impl Merge {
 impl Merge {
     /// The inode the merge just gave entry `entry` of layer `i`, when it is still
     /// that entry's (the last entry of a path in the layer is the one that stays).
-    fn inode_of(&self, i: usize, scan: &LayerScan, entry: u32) -> Option<u32> {
+    /// `path` is room for the entry's path, reused from call to call.
+    fn inode_of(&self, i: usize, scan: &LayerScan, entry: u32, path: &mut Vec<u8>) -> Option<u32> {
         let e = scan.entries.get(entry as usize)?;
-        let inode = self.tree.inode(self.tree.lookup(&scan.path(e.path))?)?;
+        scan.paths().write(e.path, path);
+        let inode = self.tree.inode(self.tree.lookup(path)?)?;
         let ino = self.tree.inodes().get(inode as usize)?;
         (usize::from(ino.layer) == i && ino.size == e.size).then_some(inode)
     }
@@ -600,8 +602,9 @@ impl Merge {
     /// The ELF files of layer `i` that `strip` would shrink, and the fingerprints of
     /// its files' first bytes, by inode.
     fn content_facts(&mut self, i: usize, scan: &LayerScan) {
+        let mut path = Vec::new();
         for u in &scan.unstripped {
-            if let Some(inode) = self.inode_of(i, scan, u.entry) {
+            if let Some(inode) = self.inode_of(i, scan, u.entry, &mut path) {
                 self.unstripped.push(StripFile {
                     inode,
                     saving: u.saving,
@@ -610,7 +613,7 @@ impl Merge {
             }
         }
         for &(entry, print) in &scan.heads {
-            if let Some(inode) = self.inode_of(i, scan, entry) {
+            if let Some(inode) = self.inode_of(i, scan, entry, &mut path) {
                 self.heads.push((inode, print));
             }
         }
