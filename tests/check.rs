@@ -428,6 +428,32 @@ fn junit_is_xml_with_one_testcase_per_limit() {
     assert_eq!(fs::read_to_string(&junit).expect("junit file"), text);
 }
 
+/// Each `--FORMAT FILE` flag writes exactly what `--format FORMAT` prints, so none can
+/// be parsed and then forgotten.
+fn each_file_flag_writes_what_its_format_prints() {
+    let dir = tmp();
+    let budget = dir.path().join("imgsize.toml");
+    fs::write(&budget, EVERY_KIND).expect("write budget");
+    let budget = budget.to_str().expect("utf-8");
+    for format in ["sarif", "junit", "json", "markdown"] {
+        let printed = check(&sample(), &["--budget", budget, "--format", format]);
+        assert_eq!(printed.status.code(), Some(1), "{format}");
+        let file = dir.path().join(format!("out.{format}"));
+        let flag = format!("--{format}");
+        let written = check(
+            &sample(),
+            &["--budget", budget, &flag, file.to_str().expect("utf-8")],
+        );
+        assert_eq!(written.status.code(), Some(1), "{format}");
+        let text = fs::read(&file).unwrap_or_else(|e| panic!("{flag} wrote nothing: {e}"));
+        assert!(!text.is_empty(), "{flag}");
+        assert_eq!(
+            text, printed.stdout,
+            "{flag} FILE differs from --format {format}"
+        );
+    }
+}
+
 fn fix_patterns(v: &mut Value) {
     match v {
         Value::Object(m) => {
@@ -778,6 +804,7 @@ crate::tests![
     the_default_budget_file_is_read_from_the_working_directory,
     package_limits_see_every_package_not_only_the_top_rows,
     junit_is_xml_with_one_testcase_per_limit,
+    each_file_flag_writes_what_its_format_prints,
     sarif_validates_and_has_a_result_per_failure_and_finding,
     github_actions_get_workflow_commands_on_stderr,
     text_from_the_image_cannot_break_out_of_xml,

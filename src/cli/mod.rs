@@ -566,10 +566,11 @@ fn check(args: &CheckArgs) -> Result<u8> {
         .map_err(|e| named(&r.image, &e, r.platform.is_some()))?;
     note_other_images(r, &report);
     let document = Document::Check(&report, &verdict);
-    let files: [(&Option<PathBuf>, &dyn Renderer); 3] = [
+    let files: [(&Option<PathBuf>, &dyn Renderer); 4] = [
         (&args.sarif, &Sarif),
         (&args.junit, &Junit),
         (&args.json, &Json),
+        (&args.markdown, &Markdown),
     ];
     for (path, renderer) in files {
         if let Some(path) = path {
