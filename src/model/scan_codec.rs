@@ -32,8 +32,10 @@ const SCAN_MAGIC: [u8; 4] = *b"ILSC";
 /// Version 3: rpm's databases are captured. Version 4: unstripped ELF files and the
 /// first bytes' fingerprints follow the watched entries. Version 5: paths are interned
 /// (a table of parent and component) and an entry keeps the bytes it hid; replaced
-/// entries and repeated markers are gone, a marker's folder is an entry.
-pub const SCAN_FORMAT: u16 = 5;
+/// entries and repeated markers are gone, a marker's folder is an entry. Version 6: the
+/// same layout; a loaded section named like a debugging one is no longer counted as
+/// what `strip` removes.
+pub const SCAN_FORMAT: u16 = 6;
 
 /// Smallest encoded path: parent and component length (the component is not empty).
 const PATH_MIN: usize = 4 + 2 + 1;

@@ -292,7 +292,8 @@ fn name_of<'a>(strtab: &'a [u8], s: &Section) -> &'a [u8] {
     rest.split(|&b| b == 0).next().unwrap_or_default()
 }
 
-/// Whether `strip` removes a section by its name (the debugging sections).
+/// Whether `strip` removes a section by its name (the debugging sections), when the
+/// section is not loaded.
 fn debugging(name: &[u8]) -> bool {
     [
         &b".debug"[..],
@@ -310,7 +311,9 @@ fn debugging(name: &[u8]) -> bool {
 fn strip(h: &Header, sections: &[Section], strtab: &[u8], size: u64) -> Option<Strip> {
     let mut removed = vec![false; sections.len()];
     for (i, s) in sections.iter().enumerate().skip(1) {
-        if s.kind == SHT_SYMTAB || s.kind == SHT_SYMTAB_SHNDX || debugging(name_of(strtab, s)) {
+        // A loaded section stays whatever its name (Rust's `.debug_gdb_scripts`).
+        let debug = s.flags & SHF_ALLOC == 0 && debugging(name_of(strtab, s));
+        if s.kind == SHT_SYMTAB || s.kind == SHT_SYMTAB_SHNDX || debug {
             removed[i] = true;
             if s.kind == SHT_SYMTAB
                 && let Some(r) = removed.get_mut(s.link as usize)
@@ -519,6 +522,19 @@ mod tests {
                 "big-endian: {big}"
             );
         }
+    }
+
+    #[test]
+    fn a_loaded_debugging_section_is_not_stripped() {
+        // `.debug_info` flagged as loaded (as Rust's `.debug_gdb_scripts` is) stays where
+        // it is, ending at 0x721: `.comment` follows (0x742), then the names of `.text`,
+        // `.comment`, `.debug_info` and `.shstrtab` (38 bytes, to 0x768), then five headers.
+        let mut b = fake(true, false);
+        let shoff = u64::from_le_bytes(b[40..48].try_into().expect("8 bytes"));
+        let flags = (shoff + 3 * 64 + 8) as usize;
+        b[flags] = 2;
+        let s = saving(&b).expect("the symbol table still goes");
+        assert_eq!(s.saving, b.len() as u64 - (0x768 + 5 * 64));
     }
 
     #[test]
