@@ -10,6 +10,7 @@ mod architecture;
 mod binaries;
 mod categories;
 mod check;
+mod ci_templates;
 mod cli;
 mod corpus;
 mod deadlines;
@@ -51,6 +52,7 @@ fn main() {
         binaries::trials(),
         categories::trials(),
         check::trials(),
+        ci_templates::trials(),
         cli::trials(),
         corpus::trials(),
         deadlines::trials(),
