@@ -327,7 +327,58 @@ fn a_dropped_file_is_not_stripped_too() {
     assert!(fix.contains("gcc -s"), "{fix}");
 }
 
+/// A Rust program as `rustc -O` links it (with LLD, Rust's default linker): LLD writes
+/// the section names before the symbol names, megabytes before the section table,
+/// where they are found as the content passes. Its own strip figure, that of a stripped
+/// copy (Rust's loaded `.debug_gdb_scripts` stays) and of the two a layer apart.
+fn a_rust_program_linked_by_lld_is_measured_as_strip_does() {
+    tool("rustc");
+    tool("strip");
+    let dir = tmp();
+    let src = dir.path().join("hello.rs");
+    fs::write(
+        &src,
+        "fn main() { println!(\"{}\", std::env::args().count()); }\n",
+    )
+    .expect("write source");
+    let file = dir.path().join("hello");
+    let status = Command::new("rustc")
+        .args(["-O", "-C", "debuginfo=1", "-o"])
+        .arg(&file)
+        .arg(&src)
+        .status()
+        .expect("rustc runs");
+    assert!(status.success(), "rustc failed");
+    let saving = strip_saving(&file);
+    assert!(saving > 100_000, "symbols and line tables: {saving}");
+    let bytes = fs::read(&file).expect("read");
+    let copy = dir.path().join("hello-stripped");
+    fs::copy(&file, &copy).expect("copy");
+    assert!(
+        Command::new("strip")
+            .arg(&copy)
+            .status()
+            .expect("strip")
+            .success()
+    );
+    let stripped = fs::read(&copy).expect("read stripped");
+    let r = report(
+        &Image::new("elf:rust")
+            .layer(Layer::new(BASE).fill("etc/os-release", 20))
+            .layer(
+                Layer::new("/bin/sh -c cargo install --path .")
+                    .file("usr/local/bin/hello", &bytes)
+                    .file("usr/local/bin/hello-stripped", &stripped)
+                    .gzip(),
+            ),
+    );
+    assert_eq!(rows(&r, "unstripped"), vec![(1, saving, saving)]);
+    let fix = &r.findings.rows[0].fix;
+    assert!(fix.contains("strip = true"), "the Rust fix: {fix}");
+}
+
 crate::tests![
+    a_rust_program_linked_by_lld_is_measured_as_strip_does,
     duplicates_in_packages_are_hard_linked,
     duplicate_files_are_the_extra_copies,
     duplicates_of_a_stream_are_low_confidence,

@@ -34,7 +34,8 @@ const SCAN_MAGIC: [u8; 4] = *b"ILSC";
 /// (a table of parent and component) and an entry keeps the bytes it hid; replaced
 /// entries and repeated markers are gone, a marker's folder is an entry. Version 6: the
 /// same layout; a loaded section named like a debugging one is no longer counted as
-/// what `strip` removes.
+/// what `strip` removes, and programs linked by LLD (section names far before the
+/// section table) are measured.
 pub const SCAN_FORMAT: u16 = 6;
 
 /// Smallest encoded path: parent and component length (the component is not empty).

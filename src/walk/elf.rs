@@ -1,6 +1,8 @@
 //! What `strip` would save, read from an ELF file's headers while its content streams
 //! by: the ELF header (its first 64 bytes), the section header table and the section
-//! name table, each from a bounded window; the rest is passed over, never kept.
+//! name table, each from a bounded window; the rest is passed over, never kept, but for
+//! the few kilobytes around the name table's own name, found as the content passes
+//! (LLD writes the names before a symbol name table that can be megabytes long).
 //!
 //! GNU strip's default (`--strip-all`) removes the symbol table (`.symtab`, its string
 //! table, `.symtab_shndx`) and the debugging sections (`.debug_*`, `.zdebug_*`,
@@ -24,11 +26,85 @@ use crate::model::Toolchain;
 pub const HEAD: u64 = 64 << 10;
 /// Bytes kept before the section header table: the section names usually sit there.
 pub const TAIL: u64 = 64 << 10;
+/// Bytes kept on each side of a section name table's own name seen in passing: LLD
+/// (Rust's linker) writes the names before `.strtab`, which can be megabytes long.
+const AROUND_NAMES: u64 = 16 << 10;
+/// How many of those names seen last are kept (the text may appear in other data).
+const NAMES_KEPT: usize = 4;
+/// A section name table's own name, as it is stored in it.
+const NAMES_NAME: &[u8] = b"\0.shstrtab\0";
 /// The largest section header table or section name table read.
 pub const MAX_TABLE: u64 = 1 << 20;
 /// Bytes after the last section a file may have and still count: a strip drops them,
 /// but more is an appended payload (a self-extracting archive) that stripping breaks.
 const MAX_TRAILER: u64 = 4096;
+
+/// The bytes last passed over, and the parts kept around [`NAMES_NAME`] in them.
+struct Recent {
+    /// Where `bytes` starts in the file.
+    base: u64,
+    bytes: Vec<u8>,
+    /// Where the next search for the name starts.
+    searched: u64,
+    /// Names found whose following bytes are still to come.
+    pending: Vec<u64>,
+    kept: Vec<(u64, Vec<u8>)>,
+}
+
+impl Recent {
+    fn new(base: u64) -> Self {
+        Recent {
+            base,
+            bytes: Vec::new(),
+            searched: base,
+            pending: Vec::new(),
+            kept: Vec::new(),
+        }
+    }
+
+    fn end(&self) -> u64 {
+        self.base + self.bytes.len() as u64
+    }
+
+    fn read<R: Read>(&mut self, r: &mut R, want: u64) -> io::Result<u64> {
+        Ok(r.take(want).read_to_end(&mut self.bytes)? as u64)
+    }
+
+    /// Find the names in what was read, keep the parts around those whose following
+    /// bytes are all read (all of them at the `last` read), and drop what no part needs.
+    fn look(&mut self, last: bool) {
+        let from = (self.searched - self.base) as usize;
+        let found = memchr::memmem::find_iter(&self.bytes[from..], NAMES_NAME);
+        self.pending
+            .extend(found.map(|at| self.base + (from + at) as u64));
+        let end = self.end();
+        self.searched = end
+            .saturating_sub(NAMES_NAME.len() as u64 - 1)
+            .max(self.searched);
+        let (done, wait): (Vec<u64>, Vec<u64>) = self
+            .pending
+            .iter()
+            .partition(|&&at| last || at + AROUND_NAMES <= end);
+        self.pending = wait;
+        for at in done {
+            let lo = at.saturating_sub(AROUND_NAMES).max(self.base);
+            let hi = (at + AROUND_NAMES).min(end);
+            let part = self.bytes[(lo - self.base) as usize..(hi - self.base) as usize].to_vec();
+            self.kept.push((lo, part));
+        }
+        if self.kept.len() > NAMES_KEPT {
+            self.kept.drain(..self.kept.len() - NAMES_KEPT);
+        }
+        // A name still pending starts at most AROUND_NAMES before the end, and its part
+        // as much before that.
+        let keep = (2 * AROUND_NAMES) as usize;
+        if self.bytes.len() > keep {
+            let cut = self.bytes.len() - keep;
+            self.bytes.drain(..cut);
+            self.base += cut as u64;
+        }
+    }
+}
 
 /// One section header, as far as stripping asks.
 #[derive(Debug, Clone, Copy)]
@@ -194,6 +270,32 @@ impl Windows {
         })
     }
 
+    /// Pass over the stream up to `to`, keeping [`AROUND_NAMES`] bytes on each side of
+    /// each [`NAMES_NAME`] in it (the last [`NAMES_KEPT`]): the section name table holds
+    /// its own name, so it is in one of them wherever it lies before the tail window.
+    fn pass_keeping_names<R: Read>(&mut self, r: &mut R, to: u64, pass: &Pass) -> io::Result<()> {
+        let mut recent = Recent::new(self.pos);
+        while self.pos < to {
+            let want = (to - self.pos).min(AROUND_NAMES);
+            let got = pass.streaming(|| recent.read(r, want))?;
+            self.pos += got;
+            if got < want {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            recent.look(self.pos == to);
+        }
+        for (off, bytes) in recent.kept {
+            match self.parts.last_mut() {
+                Some((s, b)) if *s + b.len() as u64 > off => {
+                    let overlap = (*s + b.len() as u64 - off) as usize;
+                    b.extend_from_slice(bytes.get(overlap..).unwrap_or_default());
+                }
+                _ => self.parts.push((off, bytes)),
+            }
+        }
+        Ok(())
+    }
+
     /// Read `[off, off + len)` of the stream when it is still ahead, passing over what
     /// lies before it; the part of it read already is taken from the last window.
     fn fetch<R: Read>(&mut self, r: &mut R, off: u64, len: u64, pass: &Pass) -> io::Result<()> {
@@ -250,6 +352,7 @@ pub fn read<R: Read>(
     }
     w.fetch(r, 0, HEAD.min(size), pass)?;
     if w.get(h.shoff, table).is_none() {
+        w.pass_keeping_names(r, h.shoff.saturating_sub(TAIL), pass)?;
         w.fetch(
             r,
             h.shoff.saturating_sub(TAIL),
@@ -535,6 +638,32 @@ mod tests {
         b[flags] = 2;
         let s = saving(&b).expect("the symbol table still goes");
         assert_eq!(s.saving, b.len() as u64 - (0x768 + 5 * 64));
+    }
+
+    #[test]
+    fn the_names_are_kept_wherever_they_pass() {
+        // One name across a read boundary (16 KiB reads), one close to where the pass
+        // stops, and text between them that only starts like the name.
+        let mut stream = vec![7u8; 200_000];
+        for at in [49_150, 120_000, 195_000] {
+            stream[at..at + NAMES_NAME.len()].copy_from_slice(NAMES_NAME);
+        }
+        stream[120_000 + 5] = b'x';
+        let mut w = Windows::default();
+        w.pass_keeping_names(&mut &stream[..], 199_000, &Pass::default())
+            .expect("reads");
+        assert_eq!(w.pos, 199_000);
+        let around = AROUND_NAMES as usize;
+        let part = w
+            .get(49_150 - AROUND_NAMES, 2 * AROUND_NAMES)
+            .expect("kept");
+        assert_eq!(part, &stream[49_150 - around..49_150 + around]);
+        assert!(w.get(120_000, 16).is_none(), "not the name");
+        let tail = w
+            .get(195_000 - AROUND_NAMES, 4_000 + AROUND_NAMES)
+            .expect("kept");
+        assert_eq!(tail, &stream[195_000 - around..199_000]);
+        assert_eq!(w.parts.len(), 2);
     }
 
     #[test]
