@@ -28,6 +28,7 @@ mod limits;
 mod packages;
 mod podman;
 mod projections;
+mod reach;
 mod readme;
 mod redis_cache;
 mod registry;
@@ -69,6 +70,7 @@ fn main() {
         packages::trials(),
         podman::trials(),
         projections::trials(),
+        reach::trials(),
         readme::trials(),
         redis_cache::trials(),
         registry::trials(),
