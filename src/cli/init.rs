@@ -21,8 +21,6 @@ use super::{EXIT_OK, ReportArgs, hinted, named, no_tree, note_other_images, say,
 
 #[derive(Debug, Args)]
 pub(super) struct InitArgs {
-    #[command(flatten)]
-    report: ReportArgs,
     /// Where to write the budget file; - for standard output.
     #[arg(long, short = 'o', value_name = "FILE", default_value = "imgsize.toml")]
     output: PathBuf,
@@ -33,6 +31,9 @@ pub(super) struct InitArgs {
     /// `2.5`); a growth of the full headroom fails.
     #[arg(long, value_name = "PERCENT", default_value = "10", value_parser = Headroom::parse)]
     headroom: Headroom,
+    // Last, so that init's own flags lead its --help.
+    #[command(flatten)]
+    report: ReportArgs,
 }
 
 /// Where the file goes.

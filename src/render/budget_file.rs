@@ -173,6 +173,12 @@ fn header(out: &mut String, proposal: &Proposal, image: &ImageInfo) {
          # Every key and unit: docs/ci.md.\n",
         image_line(image)
     );
+    if proposal.manifest_only {
+        out.push_str(
+            "# Read with --manifest-only: only what a manifest tells is bounded, and\n\
+             # `imgsize check --manifest-only` can judge it.\n",
+        );
+    }
 }
 
 /// The budget file for a proposal, about this image.
@@ -271,6 +277,7 @@ mod tests {
                     Amount::Bytes(0),
                 ),
             ],
+            manifest_only: false,
         };
         let image = ImageInfo {
             reference: Some("evil:1\n[budget]\ncompressed = 1".to_string()),

@@ -101,6 +101,8 @@ pub struct Proposed {
 pub struct Proposal {
     pub headroom: Headroom,
     pub limits: Vec<Proposed>,
+    /// Only the manifest was read: only `compressed` and `layers` are bounded.
+    pub manifest_only: bool,
 }
 
 /// Categories a team rarely means to ship: bounded at zero when none ships today.
@@ -192,7 +194,11 @@ pub fn propose(r: &Report, headroom: Headroom) -> Proposal {
         }
     }
     limits.sort_by(|a, b| a.metric.cmp(&b.metric));
-    Proposal { headroom, limits }
+    Proposal {
+        headroom,
+        limits,
+        manifest_only: r.manifest_only,
+    }
 }
 
 #[cfg(test)]
