@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::util::builder::{Image, Layer, docker_archive};
+use crate::util::builder::{Image, Layer, docker_archive, oci_layout};
 use crate::util::{imgsize, tmp};
 
 fn sample() -> PathBuf {
@@ -370,6 +370,42 @@ fn init_errors_exit_two() {
     assert!(!dir.path().join("imgsize.toml").exists());
 }
 
+/// A budget from incomplete figures would be wrong: a layer that cannot be read
+/// writes nothing.
+fn init_writes_nothing_for_an_incomplete_image() {
+    let dir = tmp();
+    let layout = dir.path().join("flipped");
+    let image = Image::new("app:1")
+        .layer(Layer::new("ADD rootfs.tar /").fill("usr/lib/libbase.so", 200_000))
+        .layer(Layer::new("/bin/sh -c #(nop) COPY dir:1 in /app").fill("app/main.py", 5_000));
+    oci_layout(&image, &layout).expect("layout");
+    let blobs = layout.join("blobs/sha256");
+    let biggest = fs::read_dir(&blobs)
+        .expect("blobs")
+        .map(|e| e.expect("entry").path())
+        .max_by_key(|p| fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+        .expect("a blob");
+    let mut bytes = fs::read(&biggest).expect("blob");
+    // Inside the 200 kB file's content: the tar stays well formed.
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    fs::write(&biggest, bytes).expect("write");
+    let o = imgsize_in(
+        dir.path(),
+        &["init", "flipped", "--no-progress", "--verify", "all"],
+    );
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("digest mismatch"), "{err}");
+    assert!(
+        err.ends_with(
+            "imgsize: error: flipped: some layers could not be read, so no budget was written\n"
+        ),
+        "{err}"
+    );
+    assert!(!dir.path().join("imgsize.toml").exists());
+}
+
 crate::tests![
     completions_cover_every_command,
     man_pages_for_every_command,
@@ -377,4 +413,5 @@ crate::tests![
     init_budget_fails_once_the_image_grows_by_the_headroom,
     init_refuses_to_overwrite,
     init_errors_exit_two,
+    init_writes_nothing_for_an_incomplete_image,
 ];
