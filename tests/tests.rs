@@ -29,6 +29,7 @@ mod limits;
 mod packages;
 mod podman;
 mod projections;
+mod reach;
 mod readme;
 mod redis_cache;
 mod registry;
@@ -71,6 +72,7 @@ fn main() {
         packages::trials(),
         podman::trials(),
         projections::trials(),
+        reach::trials(),
         readme::trials(),
         redis_cache::trials(),
         registry::trials(),

@@ -3,8 +3,11 @@
 //! The only place `anyhow` lives.
 
 mod cache;
+mod commands;
 mod fix;
 mod fleet;
+mod generate;
+mod init;
 mod messages;
 mod progress;
 mod registry;
@@ -17,6 +20,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use cache::CacheArgs;
+use commands::command;
 use imgsize::analyze::Budget;
 use imgsize::analyze::SummaryOptions;
 use imgsize::analyze::fix::Selection;
@@ -69,6 +73,14 @@ enum Command {
     /// images and over distinct layers, shared layers, base families, findings with a
     /// shared layer's fix counted once, the largest images, the change since a baseline.
     Fleet(fleet::FleetArgs),
+    /// Write a first budget file for `check` (imgsize.toml) from the image as it is
+    /// today: each total plus a headroom (--headroom, default 10%), and 0 for the
+    /// caches and leftovers it is free of.
+    Init(init::InitArgs),
+    /// Print the completion script for a shell (bash, zsh, fish, powershell, elvish).
+    Completions(generate::CompletionsArgs),
+    /// Print imgsize's man page (or a command's), or write them all with --out DIR.
+    Man(generate::ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -688,62 +700,6 @@ fn note_other_images(args: &ReportArgs, report: &imgsize::analyze::Report) {
     }
 }
 
-/// The formats each command accepts: its `--help` offers these, and no other parses.
-const FORMATS: [(&str, &[&str]); 6] = [
-    ("report", &["table", "json", "markdown", "sarif", "html"]),
-    ("explain", &["table", "json"]),
-    ("check", &["table", "json", "markdown", "junit", "sarif"]),
-    ("diff", &["table", "json", "markdown", "html"]),
-    ("fix", &["table", "json"]),
-    ("fleet", &["table", "json", "markdown", "html"]),
-];
-
-/// The shared flags a command has no use for, kept out of its `--help`.
-const HIDDEN: [(&str, &[&str]); 4] = [
-    ("explain", &["tree", "tree_nodes"]),
-    ("diff", &["tree", "tree_nodes"]),
-    ("fix", &["tree", "tree_nodes"]),
-    (
-        "scan",
-        &[
-            "format",
-            "width",
-            "top",
-            "depth",
-            "tree",
-            "tree_nodes",
-            "dockerfile",
-            "target",
-        ],
-    ),
-];
-
-/// The command line, with each command's `--format` narrowed to what it accepts and
-/// `--tree` shown only where a report has a tree to put in its JSON.
-fn command() -> clap::Command {
-    use clap::CommandFactory;
-    use clap::builder::{PossibleValuesParser, TypedValueParser};
-    let mut cmd = Cli::command();
-    for (name, formats) in FORMATS {
-        let values: Vec<clap::builder::PossibleValue> = OutputFormat::value_variants()
-            .iter()
-            .filter_map(ValueEnum::to_possible_value)
-            .filter(|v| formats.contains(&v.get_name()))
-            .collect();
-        let parser = PossibleValuesParser::new(values)
-            .try_map(|text: String| OutputFormat::from_str(&text, true));
-        cmd = cmd.mut_subcommand(name, |c| c.mut_arg("format", |a| a.value_parser(parser)));
-    }
-    for (name, hidden) in HIDDEN {
-        cmd = cmd.mut_subcommand(name, |c| {
-            hidden
-                .iter()
-                .fold(c, |c, arg| c.mut_arg(arg, |a| a.hide(true)))
-        });
-    }
-    cmd
-}
-
 /// Run the command line; returns the process exit code.
 pub fn run() -> u8 {
     use clap::FromArgMatches;
@@ -766,6 +722,9 @@ pub fn run() -> u8 {
         Command::Fix(args) => fix_command(args),
         Command::Scan(args) => scan::scan(args),
         Command::Fleet(args) => fleet::fleet_command(args),
+        Command::Init(args) => init::init(args),
+        Command::Completions(args) => generate::completions(args),
+        Command::Man(args) => generate::man(args),
     };
     match result {
         Ok(code) => code,

@@ -3,6 +3,7 @@
 //! they show is in the document. Shared formatting (sizes, digests, clipping, the
 //! remainder row's label) lives in [`format`], for every renderer to use.
 
+pub mod budget_file;
 pub mod diff_table;
 pub mod diff_view;
 pub mod fleet_view;

@@ -125,6 +125,12 @@ fn judge(limit: &Limit, measure: GrowthMeasure, r: &Report, facts: &Facts<'_>) -
     out
 }
 
+/// A metric's figure as `check` measures it, `None` when it cannot be (for the
+/// budget `imgsize init` proposes).
+pub(super) fn measured(metric: &Metric, r: &Report, facts: &Facts<'_>) -> Option<Amount> {
+    figure(metric, GrowthMeasure::default(), r, facts).measured
+}
+
 /// A limit's figure as measured, with what the outcome shows beside it.
 #[derive(Debug, Default)]
 struct Figure {

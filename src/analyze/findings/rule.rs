@@ -102,7 +102,7 @@ impl Rule {
         }
     }
 
-    pub(super) fn title(self, scope: Scope) -> &'static str {
+    pub fn title(self, scope: Scope) -> &'static str {
         match (self, scope) {
             (Rule::Cache(_), Scope::Base) => "the base image ships a package-manager cache",
             (Rule::Cache(Category::PipCache), _) => "pip cache left in the layer",
