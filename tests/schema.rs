@@ -155,7 +155,11 @@ fn check_layer_changes(doc: &Value, what: &str) {
         .iter()
         .filter(|l| l["empty_layer"] == false)
         .collect();
-    assert_eq!(changes.len(), real.len(), "{what}: one change tree per layer");
+    assert_eq!(
+        changes.len(),
+        real.len(),
+        "{what}: one change tree per layer"
+    );
     for (i, (c, l)) in changes.iter().zip(real).enumerate() {
         assert_eq!(u(&c["layer"]), i as u64, "{what}: layer_changes order");
         if !l["error"].is_null() {
