@@ -275,7 +275,7 @@ impl<'t> Trie<'t> {
             if self.total(id as u32) >= min {
                 nodes += 1;
                 weight += NODE_BYTES + n.name.len() as u64;
-            } else if self.total(n.parent) >= min && !folded[n.parent as usize] {
+            } else if (n.parent == 0 || self.total(n.parent) >= min) && !folded[n.parent as usize] {
                 folded[n.parent as usize] = true;
                 nodes += 1;
                 weight += NODE_BYTES;
@@ -382,15 +382,16 @@ impl ChangeNode {
 /// leave of an even share goes to the others.
 pub fn build(tree: &FsTree, layers: usize, max_weight: u64) -> Vec<LayerChanges> {
     let rows = rows(tree, layers);
-    let tries: Vec<Trie<'_>> = rows.iter().map(|r| Trie::new(tree, r)).collect();
+    // One layer's tree at a time, smallest first.
     let mut order: Vec<usize> = (0..layers).collect();
-    order.sort_by_key(|&i| (tries[i].nodes.len(), i));
+    order.sort_by_key(|&i| (rows[i].len(), i));
     let (mut nodes_left, mut weight_left) = (MAX_NODES, max_weight);
     let mut out: Vec<Option<LayerChanges>> = vec![None; layers];
     for (done, &i) in order.iter().enumerate() {
         let share = (layers - done) as u64;
         let max_nodes = (nodes_left / (layers - done)).min(MAX_LAYER_NODES);
-        let min = tries[i].cut(max_nodes, weight_left / share);
+        let trie = Trie::new(tree, &rows[i]);
+        let min = trie.cut(max_nodes, weight_left / share);
         let mut lc = LayerChanges {
             layer: i,
             min_bytes: min,
@@ -398,8 +399,8 @@ pub fn build(tree: &FsTree, layers: usize, max_weight: u64) -> Vec<LayerChanges>
             pruned_entries: 0,
             root: ChangeNode::pruned(),
         };
-        lc.root = tries[i].emit(0, min, 0, &mut lc);
-        let (used_nodes, used_weight) = tries[i].drawn(min);
+        lc.root = trie.emit(0, min, 0, &mut lc);
+        let (used_nodes, used_weight) = trie.drawn(min);
         nodes_left = nodes_left.saturating_sub(used_nodes);
         weight_left = weight_left.saturating_sub(used_weight);
         out[i] = Some(lc);
