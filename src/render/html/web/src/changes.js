@@ -102,6 +102,7 @@ export function createChanges(report) {
     const l = rows.get(state.layer);
     tree.replaceChildren();
     if (!c) {
+      if (state.layer !== null) title.textContent = `Layer ${state.layer}`;
       summary.textContent = state.layer === null ? '' : 'This layer changed no file.';
       note.textContent = '';
       return;
