@@ -2,8 +2,9 @@
 //! embedding the same JSON `--format json` prints, names from a hostile image staying
 //! data, the page size on a 30,000-file image, and the page in a real browser
 //! (Debian's chromium, driven by tests/browser/drive.mjs): it renders, a click into a
-//! folder moves the breadcrumb, search finds a path, the keyboard works, and there is
-//! no console error and no network request.
+//! folder moves the breadcrumb, search finds a path, the keyboard works, a layer picked
+//! in the timeline by keyboard shows its changes as a tree that sorts, filters and
+//! opens and closes by keyboard, and there is no console error and no network request.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -348,6 +349,15 @@ fn the_page_of_a_30k_file_image_stays_small() {
     );
     assert_eq!(tree["root"]["files"], 30_000);
     assert_eq!(tree["root"]["bytes"], data["totals"]["content_bytes"]);
+    // The one layer's changes: every file added, most folded, all bytes counted.
+    let changes = &data["layer_changes"][0];
+    assert_eq!(
+        changes["root"]["entries"],
+        serde_json::json!([30_000, 0, 0, 0])
+    );
+    assert_eq!(changes["root"]["bytes"][0], data["totals"]["content_bytes"]);
+    let nodes = changes["nodes"].as_u64().expect("nodes");
+    assert!((1_000..=2_000).contains(&nodes), "{nodes} nodes");
     crate::schema::check(&data, "wide");
     // A smaller budget, a smaller page.
     let small = run(&[
@@ -591,13 +601,214 @@ fn hostile_names_stay_text_in_a_browser() {
         dir.path(),
         "evil",
         &["report", &image, "--format", "html"],
-        &["--search", "onerror"],
+        &["--search", "onerror", "--layer", "0"],
     );
     // The name is found as the text it is, and nothing of it ran.
     assert_eq!(
         seen["search"]["results"],
         serde_json::json!(["/app/<img src=x onerror=window.__pwned=3>.bin"])
     );
+    // The layer's changes show the names as text too, the bidi override made visible.
+    let names: Vec<&str> = seen["changes"]["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r[1].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "app/",
+            "<img src=x onerror=window.__pwned=3>.bin",
+            "<!--x/",
+            "y\\u{202e}z.txt",
+            "normal.txt"
+        ]
+    );
+}
+
+/// The node at `path` of layer `layer`'s changes, or panic.
+fn change<'a>(doc: &'a Value, layer: usize, path: &str) -> &'a Value {
+    node(&doc["layer_changes"][layer], path)
+}
+
+fn the_sample_layer_changes_have_exact_figures() {
+    let doc = json(&["report", SAMPLE, "--format", "json", "--tree"]);
+    crate::schema::check(&doc, "sample --tree");
+    let changes = doc["layer_changes"].as_array().expect("layer changes");
+    assert_eq!(changes.len(), 7);
+    let root = |layer: usize| {
+        let r = &changes[layer]["root"];
+        (r["bytes"].clone(), r["entries"].clone())
+    };
+    let figures = |b: [u64; 4], e: [u64; 4]| (serde_json::json!(b), serde_json::json!(e));
+    // [added, modified, deleted, hidden]
+    assert_eq!(root(0), figures([331_055, 0, 0, 0], [5, 0, 0, 0]));
+    // apt-get: 143,000 bytes still visible, the 88,000-byte package list that layer
+    // 4's rm -rf deletes.
+    assert_eq!(root(1), figures([143_000, 0, 0, 88_000], [3, 0, 0, 1]));
+    let lists =
+        "/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages";
+    let list = change(&doc, 1, lists);
+    assert_eq!(
+        (&list["change"], &list["layer"], &list["bytes"]),
+        (
+            &serde_json::json!("hidden"),
+            &serde_json::json!(4),
+            &serde_json::json!([0, 0, 0, 88_000])
+        )
+    );
+    let deleted = change(&doc, 4, lists);
+    assert_eq!(
+        (&deleted["change"], &deleted["layer"]),
+        (&serde_json::json!("deleted"), &serde_json::json!(1))
+    );
+    assert_eq!(root(4), figures([0, 0, 88_000, 0], [0, 0, 1, 0]));
+    // COPY dir in /app: 36,000 bytes that layer 6's chmod -R writes again.
+    assert_eq!(root(5), figures([0, 0, 0, 36_000], [0, 0, 0, 2]));
+    let pack = change(&doc, 5, "/app/.git/objects/pack/pack-1234.pack");
+    assert_eq!(
+        (&pack["change"], &pack["layer"]),
+        (&serde_json::json!("hidden"), &serde_json::json!(6))
+    );
+    assert_eq!(
+        change(&doc, 5, "/app/.git")["bytes"],
+        serde_json::json!([0, 0, 0, 30_000])
+    );
+    assert_eq!(
+        change(&doc, 5, "/app/main.py")["bytes"],
+        serde_json::json!([0, 0, 0, 6_000])
+    );
+    assert_eq!(root(6), figures([0, 36_000, 0, 0], [0, 2, 0, 0]));
+    let main = change(&doc, 6, "/app/main.py");
+    assert_eq!(
+        (&main["change"], &main["layer"]),
+        (&serde_json::json!("modified"), &serde_json::json!(5))
+    );
+    // The layer table says the same.
+    let layer = |i: usize| {
+        doc["layers"]
+            .as_array()
+            .expect("layers")
+            .iter()
+            .find(|l| l["index"] == i)
+            .expect("layer")
+            .clone()
+    };
+    assert_eq!(layer(1)["wasted_bytes"], 88_000);
+    assert_eq!(layer(5)["wasted_bytes"], 36_000);
+    assert_eq!(layer(5)["added_bytes"], 36_000);
+}
+
+fn a_layers_changes_browse_by_keyboard_in_a_browser() {
+    let dir = tmp();
+    let seen = browse(
+        dir.path(),
+        "changes",
+        &["report", SAMPLE, "--format", "html"],
+        &["--layer", "1"],
+    );
+    let c = &seen["changes"];
+    // The timeline's row is a tab stop; Enter selected it.
+    assert_eq!(
+        (&c["focusable"], &c["pressed"]),
+        (&serde_json::json!("0"), &serde_json::json!("true"))
+    );
+    assert_eq!(
+        c["title"],
+        "Layer 1: RUN apt-get update && apt-get install -y gcc libpq-dev"
+    );
+    assert_eq!(
+        c["summary"],
+        "Ships 231.00 kB: 3 added (143.00 kB), 1 hidden later (88.00 kB)."
+    );
+    assert_eq!(c["tab_stops"], 1);
+    let row = |r: &Value| {
+        (
+            r[0].as_u64().unwrap_or(0),
+            r[1].as_str().unwrap_or("").to_string(),
+            r[2].as_str().unwrap_or("").to_string(),
+            r[3].as_str().unwrap_or("").to_string(),
+        )
+    };
+    let rows: Vec<_> = c["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(row)
+        .collect();
+    let at = |level: u64, name: &str, mark: &str, bytes: &str| {
+        (level, name.to_string(), mark.to_string(), bytes.to_string())
+    };
+    // Biggest first; the hidden file says which layer hides it.
+    assert_eq!(
+        rows[0],
+        at(1, "var/", "1 added, 1 hidden later", "129.00 kB")
+    );
+    assert_eq!(
+        rows[4],
+        at(
+            5,
+            "deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages",
+            "hidden later by layer 4",
+            "88.00 kB"
+        )
+    );
+    assert!(
+        rows.contains(&at(3, "x86_64-linux-gnu-gcc-12", "added", "95.00 kB")),
+        "{rows:?}"
+    );
+    let top = |rows: &Value| -> Vec<String> {
+        rows.as_array()
+            .expect("rows")
+            .iter()
+            .filter(|r| r[0] == 1)
+            .map(|r| r[1].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    assert_eq!(top(&c["rows"]), ["var/", "usr/"]);
+    // The tree pattern: Left closes, Right opens then enters, Down moves.
+    let keys: Vec<(String, String, String, u64)> = c["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .map(|k| {
+            (
+                k["key"].as_str().unwrap_or("").into(),
+                k["focused"].as_str().unwrap_or("").into(),
+                k["expanded"].as_str().unwrap_or("").into(),
+                k["rows"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let key = |k: &str, f: &str, e: &str, n: u64| (k.to_string(), f.to_string(), e.to_string(), n);
+    assert_eq!(
+        keys,
+        [
+            key("Home", "var/", "true", 15),
+            key("ArrowLeft", "var/", "false", 7),
+            key("ArrowRight", "var/", "true", 15),
+            key("ArrowRight", "lib/", "true", 15),
+            key("ArrowDown", "apt/", "true", 15),
+            key("ArrowLeft", "apt/", "false", 13),
+            key("ArrowRight", "apt/", "true", 15),
+        ]
+    );
+    // The Path header sorts by name, and says so.
+    assert_eq!(top(&c["by_name"]), ["usr/", "var/"]);
+    assert_eq!(c["sort_pressed"], "true");
+    // Only what a later layer hides.
+    let hidden: Vec<_> = c["hidden_only"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(row)
+        .collect();
+    assert_eq!(hidden.len(), 5, "{hidden:?}");
+    assert_eq!(hidden[0], at(1, "var/", "1 hidden later", "88.00 kB"));
+    assert_eq!(hidden[4].2, "hidden later by layer 4");
+    let shot = std::fs::read(c["screenshot"].as_str().expect("a path")).expect("the screenshot");
+    assert!(shot.starts_with(b"\x89PNG"));
 }
 
 fn the_diff_page_works_in_a_browser() {
@@ -822,6 +1033,8 @@ crate::tests![
     a_saved_report_with_a_deep_tree_reads_back,
     the_report_works_in_a_browser,
     hostile_names_stay_text_in_a_browser,
+    the_sample_layer_changes_have_exact_figures,
+    a_layers_changes_browse_by_keyboard_in_a_browser,
     the_diff_page_works_in_a_browser,
     the_fleet_page_works_in_a_browser,
     a_30k_file_page_works_in_a_browser,

@@ -135,6 +135,46 @@ fn check_tree(tree: &Value, content: u64, layers: u64, what: &str) {
     );
 }
 
+/// The layer changes' invariants (docs/json.md, invariant 14): one per real layer, in
+/// order, their figures the layer table's, every directory its children's sums.
+fn check_layer_changes(doc: &Value, what: &str) {
+    fn sums(n: &Value, what: &str) {
+        let Some(children) = n["children"].as_array() else {
+            return;
+        };
+        for key in ["bytes", "entries"] {
+            for k in 0..4 {
+                let below: u64 = children.iter().map(|c| u(&c[key][k])).sum();
+                assert_eq!(below, u(&n[key][k]), "{what}: {key}[{k}] of {}", n["name"]);
+            }
+        }
+        children.iter().for_each(|c| sums(c, what));
+    }
+    let changes = arr(&doc["layer_changes"]);
+    let real: Vec<&Value> = arr(&doc["layers"])
+        .iter()
+        .filter(|l| l["empty_layer"] == false)
+        .collect();
+    assert_eq!(
+        changes.len(),
+        real.len(),
+        "{what}: one change tree per layer"
+    );
+    for (i, (c, l)) in changes.iter().zip(real).enumerate() {
+        assert_eq!(u(&c["layer"]), i as u64, "{what}: layer_changes order");
+        if !l["error"].is_null() {
+            // An unreadable layer is left out of the merge.
+            continue;
+        }
+        let b: Vec<u64> = arr(&c["root"]["bytes"]).iter().map(u).collect();
+        let what = format!("{what}: layer {i}");
+        assert_eq!(b[0] + b[1] + b[3], u(&l["added_bytes"]), "{what}: added");
+        assert_eq!(b[0] + b[1], u(&l["content_bytes"]), "{what}: content");
+        assert_eq!(b[3], u(&l["wasted_bytes"]), "{what}: wasted");
+        sums(&c["root"], &what);
+    }
+}
+
 /// Validate against the schema and check every documented invariant.
 pub(crate) fn check(doc: &Value, what: &str) {
     let errors: Vec<String> = validator()
@@ -171,6 +211,9 @@ pub(crate) fn check(doc: &Value, what: &str) {
 
     if !doc["tree"].is_null() {
         check_tree(&doc["tree"], content, u(&t["layers"]), what);
+    }
+    if !doc["layer_changes"].is_null() {
+        check_layer_changes(doc, what);
     }
 
     // Real layers: each once, in index order, and they add up to the totals.

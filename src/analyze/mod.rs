@@ -14,6 +14,7 @@ pub mod findings;
 pub mod fix;
 pub mod fleet;
 pub mod instruction;
+pub mod layer_changes;
 pub mod layers;
 pub mod packages;
 pub mod patch;
@@ -32,6 +33,7 @@ pub use diff::Diff;
 pub use explain::{Explanation, LayerChange, Now, Tally};
 pub use findings::{Finding, Findings, Projection, Rule, Scope, Structural};
 pub use instruction::instruction;
+pub use layer_changes::{Change, ChangeKind, ChangeNode, LayerChanges};
 pub use layers::{LayerRow, Step};
 pub use packages::{Manager, PackageRow, Packages};
 pub use paths::{PathRow, Visible};
@@ -127,6 +129,8 @@ pub struct Report {
     /// The final filesystem cut to a node budget, when asked for
     /// ([`SummaryOptions::tree_nodes`]).
     pub tree: Option<TreeMap>,
+    /// What each layer changed, cut to size; with the tree.
+    pub layer_changes: Option<Vec<LayerChanges>>,
 }
 
 impl Report {
@@ -206,6 +210,7 @@ struct Suggestions {
     packages: Packages,
     findings: Findings,
     tree: Option<TreeMap>,
+    layer_changes: Option<Vec<LayerChanges>>,
 }
 
 /// Categories, packages, findings and the drawn tree: one branch of [`summarize`],
@@ -223,6 +228,15 @@ fn suggestions(
     let tree = opts
         .tree_nodes
         .map(|nodes| treemap::build(&a.tree, &atoms, nodes));
+    // The layers' changes get what the drawn tree leaves of its weight budget.
+    let layer_changes = tree.as_ref().map(|t| {
+        let left = treemap::MAX_TREE_BYTES.saturating_sub(t.weight());
+        layer_changes::build(
+            &a.tree,
+            a.figures.len(),
+            left.min(layer_changes::MAX_CHANGES_BYTES),
+        )
+    });
     let (packages, owners) = packages::table(a, base, top);
     let findings = findings::find(&findings::Inputs {
         tree: &a.tree,
@@ -244,6 +258,7 @@ fn suggestions(
         packages,
         findings,
         tree,
+        layer_changes,
     }
 }
 
@@ -286,5 +301,6 @@ pub fn summarize(a: &Analysis, opts: &SummaryOptions) -> Report {
         dockerfile: None,
         manifest_only: a.manifest_only,
         tree: s.tree,
+        layer_changes: s.layer_changes,
     }
 }

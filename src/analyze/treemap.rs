@@ -244,6 +244,19 @@ fn drawn(tree: &FsTree, s: &Sums, min: u64) -> (usize, u64) {
     (kept + pruned, weight + NODE_BYTES * pruned as u64)
 }
 
+impl TreeMap {
+    /// What the drawn tree weighs as JSON by the measure of [`MAX_TREE_BYTES`].
+    pub fn weight(&self) -> u64 {
+        fn below(n: &MapNode) -> u64 {
+            n.children
+                .iter()
+                .map(|c| NODE_BYTES + c.name.len() as u64 + below(c))
+                .sum()
+        }
+        below(&self.root)
+    }
+}
+
 /// The tree cut to `max_nodes` nodes.
 pub fn build(tree: &FsTree, atoms: &Atoms<'_>, max_nodes: usize) -> TreeMap {
     let s = sums(tree, atoms);

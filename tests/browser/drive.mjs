@@ -3,7 +3,7 @@
 // what it saw as ONE JSON object on stdout. It asserts nothing: the Rust tests do.
 //
 //   node tests/browser/drive.mjs PAGE.html SCREENSHOT.png [--search TERM] [--timing-only]
-//                                [--timeout MS]
+//                                [--timeout MS] [--layer N]
 //
 // Exit code 0 when the browser could be driven (whatever the page did), 1 when not
 // (the output then has `fatal`), 2 for bad arguments.
@@ -44,6 +44,14 @@
 //             checked_after (value of the checked radio) }
 //   sort: { table: "categories-table", column, before: [first-column text],
 //           after: [...], aria_sort_before, aria_sort_after }
+//   changes (with --layer N, else null): layer N's row in the timeline focused and
+//     Enter pressed, then: { focusable (the row's tabindex), pressed (its aria-pressed),
+//     title, summary, tab_stops (treeitems with tabindex="0"), rows (the visible rows:
+//     [level, name, mark, bytes, expanded]), keys: [{key, focused, expanded, rows}] for
+//     Home, Left, Right, Right, Down, Left, Right (on the first row, then as the focus moves),
+//     by_name (rows after the Path header was pressed with Enter), sort_pressed
+//     (aria-pressed of the Path button), hidden_only (rows after "Only hidden later"),
+//     screenshot (SCREENSHOT with -changes before .png: the Layers section) }
 // For a diff page (data-kind="diff"), also:
 //   headings  [text] of h1 and h2, in order
 //   sections  [id] of each <section>
@@ -64,12 +72,13 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 function parseArgs(argv) {
-  const o = { search: null, timingOnly: false, timeout: 20000, pos: [] };
+  const o = { search: null, timingOnly: false, timeout: 20000, layer: null, pos: [] };
   for (let i = 0; i < argv.length; i += 1) {
     const a = argv[i];
     if (a === '--search') o.search = argv[++i];
     else if (a === '--timing-only') o.timingOnly = true;
     else if (a === '--timeout') o.timeout = Number(argv[++i]);
+    else if (a === '--layer') o.layer = argv[++i];
     else o.pos.push(a);
   }
   if (o.pos.length !== 2) {
@@ -192,6 +201,50 @@ async function driveReport(page, out, opts, html) {
   }
 }
 
+// Pick a layer in the timeline with the keyboard and browse its changes.
+async function driveChanges(page, out, opts, shot) {
+  out.changes = null;
+  const pick = `#layers-chart .ch-pick[data-layer="${opts.layer}"]`;
+  if (opts.layer === null || !(await page.$(pick))) return;
+  const c = {};
+  out.changes = c;
+  c.focusable = await page.$eval(pick, (e) => e.getAttribute('tabindex'));
+  await page.focus(pick);
+  await page.keyboard.press('Enter');
+  c.pressed = await page.$eval(pick, (e) => e.getAttribute('aria-pressed'));
+  c.title = await page.$eval('#changes-title', (e) => e.textContent.trim());
+  c.summary = await page.$eval('#changes-summary', (e) => e.textContent.trim());
+  c.tab_stops = await page.$$eval('#changes-tree [role="treeitem"][tabindex="0"]', (e) => e.length);
+  const rows = () => page.$$eval('#changes-tree [role="treeitem"]', (els) => els.map((e) => [
+    Number(e.getAttribute('aria-level')), e.querySelector('.c-name').textContent, e.querySelector('.c-mark').textContent,
+    e.querySelector('.c-bytes').textContent, e.getAttribute('aria-expanded')]));
+  c.rows = await rows();
+  const focused = () => page.evaluate(() => {
+    const e = document.activeElement;
+    return e && e.getAttribute('role') === 'treeitem' ? [e.querySelector('.c-name').textContent, e.getAttribute('aria-expanded')] : null;
+  });
+  c.keys = [];
+  if (await page.$('#changes-tree [tabindex="0"]')) {
+    await page.focus('#changes-tree [tabindex="0"]');
+    for (const key of ['Home', 'ArrowLeft', 'ArrowRight', 'ArrowRight', 'ArrowDown', 'ArrowLeft', 'ArrowRight']) {
+      await page.keyboard.press(key);
+      const [name, expanded] = (await focused()) || [null, null];
+      c.keys.push({ key, focused: name, expanded, rows: (await rows()).length });
+    }
+  }
+  await page.focus('#changes .changes-sort[data-sort="name"]');
+  await page.keyboard.press('Enter');
+  c.by_name = await rows();
+  c.sort_pressed = await page.$eval('#changes .changes-sort[data-sort="name"]', (e) => e.getAttribute('aria-pressed'));
+  await page.click('#changes .changes-sort[data-sort="size"]');
+  await page.click('#changes [data-filter="hidden"]');
+  c.hidden_only = await rows();
+  await page.click('#changes [data-filter="all"]');
+  c.screenshot = shot.replace(/\.png$/, '-changes.png');
+  await page.$eval('#layers', (e) => e.scrollIntoView());
+  await (await page.$('#layers')).screenshot({ path: c.screenshot });
+}
+
 async function driveDiff(page, out) {
   out.headings = await texts(page, 'h1, h2');
   out.sections = await page.$$eval('section', (els) => els.map((e) => e.id));
@@ -300,7 +353,10 @@ async function main() {
     if (!opts.timingOnly && r.value === '1') {
       if (r.kind === 'diff') await driveDiff(page, out);
       else if (r.kind === 'fleet') await driveFleet(page, out, opts);
-      else await driveReport(page, out, opts, html);
+      else {
+        await driveReport(page, out, opts, html);
+        await driveChanges(page, out, opts, shot);
+      }
       out.pwned = await page.evaluate(() => (window.__pwned === undefined ? null : window.__pwned));
     }
     await context.close();

@@ -10,8 +10,8 @@ use serde::Serialize;
 use super::SCHEMA_VERSION;
 use super::shared::{LineDoc, PathBytes, PathLayer, TOOL, Tool};
 use crate::analyze::{
-    self, CategoryRow, Finding, LayerRow, MapKind, MapNode, PackageRow, PathRow, Report, Step,
-    TreeMap, WasteRow,
+    self, CategoryRow, ChangeKind, ChangeNode, Finding, LayerChanges, LayerRow, MapKind, MapNode,
+    PackageRow, PathRow, Report, Step, TreeMap, WasteRow,
 };
 use crate::model::{HistoryStep, ImageInfo, NodeKind};
 
@@ -45,6 +45,58 @@ pub(super) struct Doc<'a> {
     dockerfile: Option<DockerfileDoc<'a>>,
     /// With `--tree` (and always in the HTML report): the final filesystem, pruned.
     tree: Option<TreeDoc<'a>>,
+    /// With the tree: what each layer changed, pruned.
+    layer_changes: Option<Vec<ChangesDoc<'a>>>,
+}
+
+#[derive(Serialize)]
+struct ChangesDoc<'a> {
+    layer: usize,
+    min_bytes: u64,
+    nodes: usize,
+    pruned_entries: u64,
+    root: ChangeDoc<'a>,
+}
+
+fn changes(c: &LayerChanges) -> ChangesDoc<'_> {
+    ChangesDoc {
+        layer: c.layer,
+        min_bytes: c.min_bytes,
+        nodes: c.nodes,
+        pruned_entries: c.pruned_entries,
+        root: ChangeDoc(&c.root),
+    }
+}
+
+/// One node of a layer's changes: `change` and `layer` only on files, `children` only
+/// on directories; `bytes` and `entries` by change, in the order added, modified,
+/// deleted, hidden.
+struct ChangeDoc<'a>(&'a ChangeNode);
+
+impl Serialize for ChangeDoc<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let n = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("name", &n.name)?;
+        let kind = match n.kind {
+            ChangeKind::Dir => "dir",
+            ChangeKind::File(_) => "file",
+            ChangeKind::Pruned => "pruned",
+        };
+        m.serialize_entry("kind", kind)?;
+        m.serialize_entry("bytes", &n.bytes)?;
+        m.serialize_entry("entries", &n.entries)?;
+        if let ChangeKind::File(c) = n.kind {
+            m.serialize_entry("change", c.code())?;
+            m.serialize_entry("layer", &n.layer)?;
+        }
+        if n.kind == ChangeKind::Dir {
+            let children: Vec<ChangeDoc<'_>> = n.children.iter().map(ChangeDoc).collect();
+            m.serialize_entry("children", &children)?;
+        }
+        m.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -551,6 +603,10 @@ pub(super) fn doc(r: &Report) -> Doc<'_> {
             notes: &d.notes,
         }),
         tree: r.tree.as_ref().map(tree),
+        layer_changes: r
+            .layer_changes
+            .as_ref()
+            .map(|c| c.iter().map(changes).collect()),
     }
 }
 

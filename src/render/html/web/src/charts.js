@@ -19,8 +19,9 @@ function legendItems(items) {
   return h('ul', { class: 'legend-inline' }, items.map(([cls, text]) => h('li', null, h('span', { class: `sw ${cls}` }), text)));
 }
 
-/** One bar per real layer: visible content, then the part hidden later. */
-export function layerTimeline(report) {
+/** One bar per real layer: visible content, then the part hidden later. With
+ * `onSelect`, each layer's row is a button (click, Enter or Space) that selects it. */
+export function layerTimeline(report, onSelect) {
   // With --manifest-only only the compressed sizes are known: the bars show those.
   const real = (report.layers || []).filter((l) => !l.empty_layer && l.index !== null)
     .map((l) => (report.manifest_only
@@ -48,13 +49,14 @@ export function layerTimeline(report) {
       const cw = ((l.content_bytes || 0) / max) * barW;
       const ww = ((l.wasted_bytes || 0) / max) * barW;
       const base = g.name === 'Base image';
-      const row = s('g', { class: 'ch-row', 'data-layer': l.index },
+      const row = s('g', { class: `ch-row${onSelect ? ' ch-pick' : ''}`, 'data-layer': l.index },
         s('title', null, `Layer ${l.index}: ${visible(ins)}\n${size(l.content_bytes)} still visible, ${size(l.wasted_bytes)} hidden later`),
         s('text', { x: 8, y: y + 15, class: 'ch-label' }, label),
         s('rect', { x: barX, y: y + 4, width: Math.max(cw, l.content_bytes ? 1 : 0).toFixed(1), height: ROW - 8, class: base ? 'bar-base' : 'bar-content' }),
         s('rect', { x: (barX + cw).toFixed(1), y: y + 4, width: Math.max(ww, l.wasted_bytes ? 1 : 0).toFixed(1), height: ROW - 8, fill: 'url(#ch-waste)', class: 'bar-waste' }),
         s('text', { x: (barX + cw + ww + 6).toFixed(1), y: y + 15, class: 'ch-value' },
           size(l.added_bytes) + (l.wasted_bytes ? `  (${size(l.wasted_bytes)} hidden)` : '')));
+      if (onSelect) pickable(row, l, `Layer ${l.index}: ${clip(ins, 80)}. ${size(l.added_bytes)} shipped, ${size(l.wasted_bytes)} hidden later. Show its changes`, y, onSelect);
       rowsSvg.push(row);
       y += ROW;
     }
@@ -63,7 +65,7 @@ export function layerTimeline(report) {
   }
   function base(g) { return g.name === 'Base image'; }
   const capId = uid('layers-cap');
-  const svg = s('svg', { viewBox: `0 0 ${W} ${y}`, class: 'chart', role: 'img', 'aria-labelledby': capId, id: 'layers-chart' },
+  const svg = s('svg', { viewBox: `0 0 ${W} ${y}`, class: 'chart', role: onSelect ? 'group' : 'img', 'aria-labelledby': capId, id: 'layers-chart' },
     s('defs', null, hatch('ch-waste', '#D55E00', '#f6d9c8')), ...rowsSvg);
   const table = plainTable({
     id: 'layers-table',
@@ -87,6 +89,24 @@ export function layerTimeline(report) {
     svg,
     h('details', { class: 'alt' }, h('summary', null, 'Show as table'), table),
     metaNote);
+}
+
+// A layer's row as a toggle button: focusable, selected by click, Enter or Space, one
+// pressed at a time.
+function pickable(row, l, label, y, onSelect) {
+  row.setAttribute('tabindex', '0');
+  row.setAttribute('role', 'button');
+  row.setAttribute('aria-pressed', 'false');
+  row.setAttribute('aria-label', label);
+  row.prepend(s('rect', { x: 0, y, width: W, height: ROW, class: 'ch-hit' }));
+  const pick = () => {
+    for (const r of row.ownerSVGElement.querySelectorAll('.ch-pick')) r.setAttribute('aria-pressed', String(r === row));
+    onSelect(l.index);
+  };
+  row.addEventListener('click', pick);
+  row.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); pick(); }
+  });
 }
 
 /** From today's stored size down to the projected one, a step per finding. */

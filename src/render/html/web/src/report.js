@@ -7,6 +7,7 @@ import { createTreemap } from './treemap.js';
 import { createSearch } from './search.js';
 import { layerTimeline, waterfall } from './charts.js';
 import { sortableTable } from './tables.js';
+import { createChanges } from './changes.js';
 
 function header(r) {
   const img = r.image || {};
@@ -189,7 +190,9 @@ export function renderReport(r, root) {
       h('p', { class: 'muted' }, 'This report holds no filesystem tree.')));
   }
 
-  main.append(section('layers', 'Layers', null, layerTimeline(r)));
+  const changes = r.layer_changes && !r.manifest_only ? createChanges(r) : null;
+  main.append(section('layers', 'Layers', null,
+    layerTimeline(r, changes ? (i) => changes.show(i) : null), changes && changes.element));
   main.append(section('suggestions', 'Suggestions', null, waterfall(r), findingsList(r),
     r.build_only && r.build_only.closure_bytes
       ? h('p', { class: 'muted' }, `Build-only packages (compilers, -dev packages) hold ${size(r.build_only.bytes)}; purging them with what depends on them would remove ${size(r.build_only.closure_bytes)} (${int((r.build_only.closure || []).length)} packages).`)
