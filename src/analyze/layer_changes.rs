@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::treemap::MAX_DEPTH;
+use super::treemap::{MAX_DEPTH, widest_cut};
 use crate::model::FsTree;
 use crate::model::tree::WasteCause;
 
@@ -291,24 +291,10 @@ impl<'t> Trie<'t> {
             .map(|id| self.total(id))
             .collect();
         sizes.sort_unstable_by(|a, b| b.cmp(a));
-        let min = |keep: usize| sizes.get(keep).map_or(0, |&next| next + 1);
-        let fits = |min: u64| {
+        widest_cut(&sizes, max_nodes, 0, |min| {
             let (nodes, weight) = self.drawn(min);
             nodes <= max_nodes && weight <= max_weight
-        };
-        let (mut lo, mut hi) = (0, sizes.len().min(max_nodes));
-        if fits(min(hi)) {
-            return min(hi);
-        }
-        while hi - lo > 1 {
-            let mid = lo + (hi - lo) / 2;
-            if fits(min(mid)) {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
-        min(lo)
+        })
     }
 
     /// The node of kept `id`, its kept children and one pruned node for the rest.

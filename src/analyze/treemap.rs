@@ -199,16 +199,20 @@ fn cut(tree: &FsTree, s: &Sums, max_nodes: usize) -> u64 {
         .filter(|&b| b > 0)
         .collect();
     sizes.sort_unstable_by(|a, b| b.cmp(a));
-    // The cut that keeps the `keep` biggest (fewer on a tie at the edge).
-    let min = |keep: usize| sizes.get(keep).map_or(1, |&next| next + 1);
-    let fits = |min: u64| {
+    widest_cut(&sizes, max_nodes, 1, |min| {
         let (nodes, weight) = drawn(tree, s, min);
         nodes <= max_nodes && weight <= MAX_TREE_BYTES
-    };
-    // The most nodes kept within the budget: drawn nodes and their weight grow with
-    // `keep`, up to the pruned nodes a tie can add or save, so a binary search finds
-    // the edge.
-    let (mut lo, mut hi) = (0, max_nodes.min(sizes.len()));
+    })
+}
+
+/// The cut (a byte count; what weighs less folds) that keeps the most of `sizes`
+/// (biggest first), at most `max`, for which `fits` holds; fewer on a tie at the edge,
+/// and `all`, the cut that keeps every one, when they all fit. Drawn nodes and their
+/// weight grow with what is kept, up to the pruned nodes a tie can add or save, so a
+/// binary search finds the edge.
+pub(super) fn widest_cut(sizes: &[u64], max: usize, all: u64, fits: impl Fn(u64) -> bool) -> u64 {
+    let min = |keep: usize| sizes.get(keep).map_or(all, |&next| next + 1);
+    let (mut lo, mut hi) = (0, max.min(sizes.len()));
     if fits(min(hi)) {
         return min(hi);
     }

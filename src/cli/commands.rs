@@ -16,37 +16,25 @@ const FORMATS: [(&str, &[&str]); 6] = [
     ("fleet", &["table", "json", "markdown", "html"]),
 ];
 
+/// The report's view flags, which commands that print no report do not show.
+const VIEW_FLAGS: &[&str] = &[
+    "format",
+    "width",
+    "top",
+    "depth",
+    "tree",
+    "tree_nodes",
+    "dockerfile",
+    "target",
+];
+
 /// The shared flags a command has no use for, kept out of its `--help`.
 const HIDDEN: [(&str, &[&str]); 5] = [
     ("explain", &["tree", "tree_nodes"]),
     ("diff", &["tree", "tree_nodes"]),
     ("fix", &["tree", "tree_nodes"]),
-    (
-        "init",
-        &[
-            "format",
-            "width",
-            "top",
-            "depth",
-            "tree",
-            "tree_nodes",
-            "dockerfile",
-            "target",
-        ],
-    ),
-    (
-        "scan",
-        &[
-            "format",
-            "width",
-            "top",
-            "depth",
-            "tree",
-            "tree_nodes",
-            "dockerfile",
-            "target",
-        ],
-    ),
+    ("init", VIEW_FLAGS),
+    ("scan", VIEW_FLAGS),
 ];
 
 /// The command line, with each command's `--format` narrowed to what it accepts and
