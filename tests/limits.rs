@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::util::builder::{Comp, Image, Layer, docker_archive};
 use crate::util::imgsize;
-use crate::util::reports::assert_error;
+use crate::util::reports::{assert_error, assert_read, report_output};
 
 /// A one-layer docker archive whose layer is compressed as `comp`.
 fn archive(dir: &Path, comp: Comp) -> PathBuf {
@@ -20,18 +20,10 @@ fn archive(dir: &Path, comp: Comp) -> PathBuf {
     path
 }
 
-fn report(input: &Path, extra: &[&str]) -> std::process::Output {
-    let mut args = vec!["report", "--format", "json", "--no-cache"];
-    args.extend_from_slice(extra);
-    let input = input.to_string_lossy();
-    args.push(&input);
-    imgsize(&args)
-}
-
 fn a_zstd_window_of_2_gib_is_refused_by_default() {
     let dir = crate::util::tmp();
     let input = archive(dir.path(), Comp::ZstdWindow(31));
-    let out = report(&input, &[]);
+    let out = report_output(&input, &[]);
     let err = assert_error(&out, "2 GiB zstd window");
     assert!(err.contains("layer 0"), "{err}");
     assert!(
@@ -46,18 +38,18 @@ fn a_zstd_window_of_2_gib_is_refused_by_default() {
 fn a_raised_decoder_limit_accepts_a_larger_window() {
     let dir = crate::util::tmp();
     let input = archive(dir.path(), Comp::ZstdWindow(28));
-    let refused = report(&input, &[]);
+    let refused = report_output(&input, &[]);
     let err = assert_error(&refused, "256 MiB zstd window");
     assert!(err.contains("268435456 bytes"), "{err}");
-    let out = report(&input, &["--max-decoder-memory", "256MiB"]);
-    assert_ok(&out);
+    let out = report_output(&input, &["--max-decoder-memory", "256MiB"]);
+    assert_read(&out);
 }
 
 fn an_xz_dictionary_over_the_limit_is_refused() {
     let dir = crate::util::tmp();
     // Property byte 36: a 1 GiB dictionary.
     let input = archive(dir.path(), Comp::XzDict(36));
-    let out = report(&input, &["--max-decoder-memory", "64MiB"]);
+    let out = report_output(&input, &["--max-decoder-memory", "64MiB"]);
     let err = assert_error(&out, "1 GiB xz dictionary");
     assert!(
         err.contains(
@@ -68,8 +60,8 @@ fn an_xz_dictionary_over_the_limit_is_refused() {
     assert!(err.contains("--max-decoder-memory"), "{err}");
     // The same layer with its own dictionary (preset 1: 1 MiB) reads under the limit.
     let plain = archive(dir.path(), Comp::XzDict(16));
-    let out = report(&plain, &["--max-decoder-memory", "64MiB"]);
-    assert_ok(&out);
+    let out = report_output(&plain, &["--max-decoder-memory", "64MiB"]);
+    assert_read(&out);
 }
 
 fn a_whole_archive_with_a_2_gib_zstd_window_is_refused() {
@@ -83,7 +75,7 @@ fn a_whole_archive_with_a_2_gib_zstd_window_is_refused() {
     frame[5] = (31 - 10) << 3;
     let zst = dir.path().join("image.tar.zst");
     std::fs::write(&zst, frame).expect("write");
-    let out = report(&zst, &[]);
+    let out = report_output(&zst, &[]);
     let err = assert_error(&out, "whole-archive zstd window");
     assert!(err.contains("image.tar.zst"), "{err}");
     assert!(
@@ -125,7 +117,7 @@ fn an_uppercase_digest_is_not_lowercase_hex_not_a_mismatch() {
     let layout = layout_naming_manifest(dir.path(), |d| {
         format!("sha256:{}", d["sha256:".len()..].to_uppercase())
     });
-    let out = report(&layout, &[]);
+    let out = report_output(&layout, &[]);
     let err = assert_error(&out, "uppercase digest");
     assert!(err.contains("is not lowercase hex"), "{err}");
     assert!(!err.contains("mismatch"), "{err}");
@@ -134,7 +126,7 @@ fn an_uppercase_digest_is_not_lowercase_hex_not_a_mismatch() {
 fn a_short_digest_says_how_many_digits_it_has() {
     let dir = crate::util::tmp();
     let layout = layout_naming_manifest(dir.path(), |_| "sha256:abcd".to_string());
-    let out = report(&layout, &[]);
+    let out = report_output(&layout, &[]);
     let err = assert_error(&out, "short digest");
     assert!(
         err.contains("digest sha256:abcd has 4 hex digits, sha256 needs 64"),
@@ -180,7 +172,7 @@ fn layout_with_manifest(dir: &Path, edit: impl Fn(&mut serde_json::Value)) -> Pa
 fn a_negative_layer_size_is_refused() {
     let dir = crate::util::tmp();
     let layout = layout_with_manifest(dir.path(), |m| m["layers"][0]["size"] = (-1).into());
-    let err = assert_error(&report(&layout, &[]), "size -1");
+    let err = assert_error(&report_output(&layout, &[]), "size -1");
     assert!(err.contains("layer 0 (sha256:"), "{err}");
     assert!(err.contains("has key size -1, not a byte count"), "{err}");
 }
@@ -188,7 +180,7 @@ fn a_negative_layer_size_is_refused() {
 fn a_negative_config_size_is_refused() {
     let dir = crate::util::tmp();
     let layout = layout_with_manifest(dir.path(), |m| m["config"]["size"] = (-5).into());
-    let err = assert_error(&report(&layout, &[]), "config size -5");
+    let err = assert_error(&report_output(&layout, &[]), "config size -5");
     assert!(
         err.contains("the descriptor of blob sha256:") && err.contains("has key size -5"),
         "{err}"
@@ -206,7 +198,7 @@ fn a_pax_size_that_is_not_a_number_is_refused() {
         );
         let input = dir.path().join("image.tar");
         docker_archive(&image, &input).expect("archive");
-        let err = assert_error(&report(&input, &[]), key);
+        let err = assert_error(&report_output(&input, &[]), key);
         assert!(err.contains("layer 0"), "{err}");
         assert!(
             err.contains(&format!(
@@ -227,8 +219,8 @@ fn a_decimal_pax_size_is_read() {
     );
     let input = dir.path().join("image.tar");
     docker_archive(&image, &input).expect("archive");
-    let out = report(&input, &[]);
-    assert_ok(&out);
+    let out = report_output(&input, &[]);
+    assert_read(&out);
 }
 
 /// A docker archive compressed as a whole with gzip, then changed by `edit`.
@@ -247,8 +239,8 @@ type Case = (&'static str, fn(&mut Vec<u8>), &'static str);
 fn a_whole_archive_gzip_trailer_is_checked() {
     let dir = crate::util::tmp();
     let fine = gzipped_archive(dir.path(), |_| {});
-    let out = report(&fine, &[]);
-    assert_ok(&out);
+    let out = report_output(&fine, &[]);
+    assert_read(&out);
     let cases: [Case; 4] = [
         (
             "a flipped CRC byte",
@@ -276,7 +268,7 @@ fn a_whole_archive_gzip_trailer_is_checked() {
     ];
     for (what, edit, want) in cases {
         let input = gzipped_archive(dir.path(), edit);
-        let err = assert_error(&report(&input, &[]), what);
+        let err = assert_error(&report_output(&input, &[]), what);
         assert!(err.contains("image.tar.gz"), "{what}: {err}");
         assert!(err.contains(want), "{what}: {err}");
     }
@@ -294,7 +286,7 @@ fn a_whole_archive_zstd_checksum_is_checked() {
     frame[last] ^= 0xff;
     let zst = dir.path().join("image.tar.zst");
     std::fs::write(&zst, frame).expect("write");
-    let err = assert_error(&report(&zst, &[]), "zstd checksum");
+    let err = assert_error(&report_output(&zst, &[]), "zstd checksum");
     assert!(err.contains("image.tar.zst"), "{err}");
     assert!(err.contains("doesn't match checksum"), "{err}");
 }
@@ -306,21 +298,14 @@ fn declared_sizes_that_add_up_past_u64_are_refused() {
             m["layers"][n]["size"] = i64::MAX.into();
         }
     });
-    let err = assert_error(&report(&layout, &["--manifest-only"]), "sizes past u64");
+    let err = assert_error(
+        &report_output(&layout, &["--manifest-only"]),
+        "sizes past u64",
+    );
     assert!(err.contains("layout"), "{err}");
     assert!(
         err.contains("layer 2: the layers' compressed sizes add up past 2^64 bytes"),
         "{err}"
-    );
-}
-
-/// The run succeeded; its stderr is shown when it did not.
-fn assert_ok(out: &std::process::Output) {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
 }
 

@@ -7,10 +7,10 @@
 use std::path::{Path, PathBuf};
 
 use crate::util::builder::{Image, Layer, oci_layout};
-use crate::util::reports::assert_error;
+use crate::util::reports::{assert_error, assert_read, report_output};
 use imgsize::model::WasteCause::{Deleted, OpaqueDir, Overwritten};
 
-use crate::util::{analyze, imgsize, tmp, waste};
+use crate::util::{analyze, tmp, waste};
 
 fn layout(dir: &Path, img: &Image) -> PathBuf {
     let out = dir.join("oci");
@@ -126,19 +126,6 @@ fn a_long_path_written_again_is_one_file() {
     assert_eq!(r.totals.wasted_bytes, 299);
 }
 
-fn report(input: &Path, extra: &[&str]) -> std::process::Output {
-    let input = input.to_string_lossy();
-    let mut args = vec!["report", "--format", "json", "--no-cache"];
-    args.extend_from_slice(extra);
-    args.push(&input);
-    imgsize(&args)
-}
-
-fn assert_read(out: &std::process::Output) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-}
-
 fn many_files(n: usize) -> Image {
     let mut layer = Layer::new("COPY many /");
     for i in 0..n {
@@ -151,7 +138,7 @@ fn many_files(n: usize) -> Image {
 fn the_layer_path_limit_names_itself_and_its_flag() {
     let dir = tmp();
     let input = layout(dir.path(), &many_files(1_500));
-    let out = report(&input, &["--max-layer-paths", "1000"]);
+    let out = report_output(&input, &["--max-layer-paths", "1000"]);
     let err = assert_error(&out, "1,500 files over a limit of 1,000 paths");
     assert!(err.contains("layer 0"), "{err}");
     assert!(
@@ -161,8 +148,8 @@ fn the_layer_path_limit_names_itself_and_its_flag() {
         ),
         "{err}"
     );
-    assert_read(&report(&input, &["--max-layer-paths", "1502"]));
-    let refused = report(&input, &["--max-layer-paths", "1501"]);
+    assert_read(&report_output(&input, &["--max-layer-paths", "1502"]));
+    let refused = report_output(&input, &["--max-layer-paths", "1501"]);
     assert_eq!(refused.status.code(), Some(2), "1,502 paths with the root");
 }
 
@@ -170,7 +157,7 @@ fn the_layer_path_limit_names_itself_and_its_flag() {
 fn the_layer_name_limit_names_itself_and_its_flag() {
     let dir = tmp();
     let input = layout(dir.path(), &many_files(1_500));
-    let out = report(&input, &["--max-layer-names", "9000"]);
+    let out = report_output(&input, &["--max-layer-names", "9000"]);
     let err = assert_error(&out, "9,004 bytes of names over a limit of 9,000");
     assert!(
         err.contains(
@@ -179,8 +166,8 @@ fn the_layer_name_limit_names_itself_and_its_flag() {
         ),
         "{err}"
     );
-    assert_read(&report(&input, &["--max-layer-names", "9004"]));
-    let bad = report(&input, &["--max-layer-names", "0"]);
+    assert_read(&report_output(&input, &["--max-layer-names", "9004"]));
+    let bad = report_output(&input, &["--max-layer-names", "0"]);
     assert_eq!(bad.status.code(), Some(2));
 }
 

@@ -3,6 +3,7 @@
 //! image on disk on every key but the few that name where it was read from. Also the
 //! shape every error must have: exit code 2 and one line, never a panic.
 
+use std::path::Path;
 use std::process::Output;
 
 use serde_json::Value;
@@ -105,6 +106,21 @@ pub fn assert_json_eq(got: &Value, want: &Value, what: &str) {
 /// The registry's report equals the local one on every key but [`SOURCE_KEYS`].
 pub fn assert_same_report(remote: &Value, local: &Value, what: &str) {
     assert_json_eq(&comparable(remote), &comparable(local), what);
+}
+
+/// `imgsize report --format json --no-cache EXTRA INPUT`, whatever its outcome.
+pub fn report_output(input: &Path, extra: &[&str]) -> Output {
+    let input = input.to_string_lossy();
+    let mut args = vec!["report", "--format", "json", "--no-cache"];
+    args.extend_from_slice(extra);
+    args.push(&input);
+    super::imgsize(&args)
+}
+
+/// Exit code 0: the image was read, every layer of it.
+pub fn assert_read(out: &Output) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
 
 /// Exit code 2 and one line of error, never a panic; returns stderr.
