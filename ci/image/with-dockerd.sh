@@ -24,8 +24,10 @@ stop() {
   i=0
   while kill -0 "$pid" 2>/dev/null && [ $i -lt 30 ]; do sleep 1; i=$((i + 1)); done
   kill -9 "$pid" 2>/dev/null || true
-  # vfs keeps a full copy per layer; container mounts may outlive the daemon briefly.
-  umount -R "$dir/exec" 2>/dev/null || true
+  # What the engine mounted under its folders (network namespaces, container roots)
+  # can outlive it: unmount them, deepest first, before removing the folder.
+  awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r \
+    | while IFS= read -r m; do umount -l "$m" 2>/dev/null || true; done
   rm -rf "$dir"
 }
 trap stop EXIT INT TERM
