@@ -40,7 +40,8 @@ if ! mkdir -p "$out"; then
   echo "ci/check.sh: cannot create the report folder $out" >&2
   exit 2
 fi
-# An empty IMGSIZE_BUDGET (a CI variable left blank) means the default budget file.
+# An empty IMGSIZE_BUDGET (a CI variable left blank) means the default budget file
+# (imgsize itself reads an empty variable as unset; older builds did not).
 [ -z "${IMGSIZE_BUDGET:-}" ] && unset IMGSIZE_BUDGET
 rm -f "$out/imgsize.json" "$out/imgsize.md" "$out/imgsize.xml" "$out/imgsize.sarif"
 

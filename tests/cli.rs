@@ -617,7 +617,61 @@ fn each_command_offers_only_what_it_accepts() {
     }
 }
 
+/// Every `IMGSIZE_*` variable a flag reads, from the CLI's sources.
+fn env_names() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cli");
+    let mut names = Vec::new();
+    for entry in fs::read_dir(dir).expect("src/cli") {
+        let text = fs::read_to_string(entry.expect("entry").path()).expect("source");
+        for part in text.split("env = \"").skip(1) {
+            let name = part.split('"').next().expect("a name");
+            if name.starts_with("IMGSIZE_") && !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+        }
+    }
+    names
+}
+
+/// A variable left empty, as CI systems define them, counts as unset: every command
+/// gives the same output with all of them empty as with none.
+fn empty_environment_variables_count_as_unset() {
+    let names = env_names();
+    assert!(names.len() >= 15, "{names:?}");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/sample.tar");
+    let sample = sample.to_str().expect("utf-8");
+    let commands: [&[&str]; 3] = [
+        &["report", sample, "--format", "json", "--no-progress"],
+        &[
+            "check",
+            sample,
+            "--limit",
+            "compressed=1MB",
+            "--no-progress",
+        ],
+        &["explain", sample, "/app", "--no-progress"],
+    ];
+    for args in commands {
+        let run = |empty: bool| {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_imgsize"));
+            cmd.args(args);
+            for name in &names {
+                if empty {
+                    cmd.env(name, "");
+                } else {
+                    cmd.env_remove(name);
+                }
+            }
+            cmd.output().expect("imgsize runs")
+        };
+        let (unset, empty) = (run(false), run(true));
+        assert_eq!(empty.status.code(), Some(0), "{args:?}: {}", stderr(&empty));
+        assert_eq!(stdout(&empty), stdout(&unset), "{args:?}");
+    }
+}
+
 crate::tests![
+    empty_environment_variables_count_as_unset,
     help_exits_zero,
     usage_errors_exit_two,
     good_image_prints_a_table,

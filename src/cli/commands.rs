@@ -60,5 +60,21 @@ pub(super) fn command() -> clap::Command {
                 .fold(c, |c, arg| c.mut_arg(arg, |a| a.hide(true)))
         });
     }
-    cmd
+    unset_when_empty(cmd)
+}
+
+/// An environment variable left empty (as CI systems define them) counts as unset,
+/// in every command: clap would take it for a flag given without its value.
+fn unset_when_empty(cmd: clap::Command) -> clap::Command {
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    let cmd = cmd.mut_args(|a| match a.get_env() {
+        Some(var) if std::env::var_os(var).is_some_and(|v| v.is_empty()) => a.env(None),
+        _ => a,
+    });
+    names
+        .into_iter()
+        .fold(cmd, |cmd, name| cmd.mut_subcommand(name, unset_when_empty))
 }
