@@ -3,7 +3,7 @@
 //! shipped byte visible or wasted once. Included by both targets with `#[path]`.
 
 use imgsize::analyze::{SummaryOptions, summarize};
-use imgsize::model::{Analysis, DigestCheck, FsTree, ImageInfo, LayerRef, LayerScan};
+use imgsize::model::{Analysis, FsTree, ImageInfo, LayerRef, LayerScan};
 
 /// Merge `scans` (`None` for a layer that could not be walked) and check the figures;
 /// `tree_nodes` is the summary's node budget, so the tree's cut and folding run.
@@ -43,15 +43,7 @@ pub fn check_merged(scans: &[Option<&LayerScan>], tree_nodes: usize) {
         f.content_bytes = *v;
     }
     let layers = (0..n)
-        .map(|index| LayerRef {
-            index,
-            locator: format!("layer{index}.tar"),
-            digest: None,
-            diff_id: None,
-            media_type: None,
-            declared_size: None,
-            check: DigestCheck::Nothing,
-        })
+        .map(|index| LayerRef::at(index, format!("layer{index}.tar")))
         .collect();
     let analysis = Analysis {
         image: ImageInfo::default(),

@@ -122,6 +122,19 @@ pub struct LayerRef {
 }
 
 impl LayerRef {
+    /// Layer `index` at `locator`, with no digest, type or size known and nothing to check.
+    pub fn at(index: usize, locator: String) -> LayerRef {
+        LayerRef {
+            index,
+            locator,
+            digest: None,
+            diff_id: None,
+            media_type: None,
+            declared_size: None,
+            check: DigestCheck::Nothing,
+        }
+    }
+
     /// The best name for messages: digest, diff_id or archive path.
     pub fn name(&self) -> String {
         self.digest

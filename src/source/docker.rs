@@ -110,13 +110,10 @@ fn resolve_entry(
             (None, None) => DigestCheck::Nothing,
         };
         layers.push(LayerRef {
-            index,
-            locator,
             digest,
             diff_id,
-            media_type: None,
-            declared_size: None,
             check,
+            ..LayerRef::at(index, locator)
         });
     }
     let info = ImageInfo {
@@ -251,15 +248,7 @@ fn resolve_chain(store: &dyn BlobStore, names: &[String], top: &str) -> Result<R
     let layers = chain
         .iter()
         .enumerate()
-        .map(|(index, (id, _))| LayerRef {
-            index,
-            locator: format!("{id}/layer.tar"),
-            digest: None,
-            diff_id: None,
-            media_type: None,
-            declared_size: None,
-            check: DigestCheck::Nothing,
-        })
+        .map(|(index, (id, _))| LayerRef::at(index, format!("{id}/layer.tar")))
         .collect();
     let config = chain.last().map(|(_, c)| c.clone()).unwrap_or_default();
     let info = ImageInfo {

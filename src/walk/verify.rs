@@ -114,13 +114,9 @@ mod tests {
 
     fn layer(check: DigestCheck, size: Option<u64>) -> LayerRef {
         LayerRef {
-            index: 0,
-            locator: "blobs/sha256/x".into(),
-            digest: None,
-            diff_id: None,
-            media_type: None,
             declared_size: size,
             check,
+            ..LayerRef::at(0, "blobs/sha256/x".into())
         }
     }
 
