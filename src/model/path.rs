@@ -35,14 +35,22 @@ pub fn normalize(raw: &[u8], out: &mut Vec<u8>) -> bool {
 /// component, so no leading, trailing or doubled `/`. Its `/`s are found with `memchr`,
 /// so a long name is not walked byte by byte.
 fn is_normal(raw: &[u8]) -> bool {
+    components(raw).all(|(_, c)| !matches!(c, b"" | b"." | b".."))
+}
+
+/// The components of `path` between its `/`s (found with `memchr`), each with the
+/// offset where it ends: `a/bc` gives `(1, "a")` and `(4, "bc")`. Every `/` splits,
+/// so a leading, trailing or doubled one gives an empty component, and the empty path
+/// gives one.
+pub fn components(path: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
     let mut start = 0;
-    for end in memchr::memchr_iter(b'/', raw).chain(std::iter::once(raw.len())) {
-        if matches!(&raw[start..end], b"" | b"." | b"..") {
-            return false;
-        }
-        start = end + 1;
-    }
-    true
+    memchr::memchr_iter(b'/', path)
+        .chain(std::iter::once(path.len()))
+        .map(move |end| {
+            let component = &path[start..end];
+            start = end + 1;
+            (end, component)
+        })
 }
 
 /// Split a normalised path into (parent, name); the parent of a top-level name is the
@@ -74,6 +82,27 @@ pub fn join(parent: &[u8], name: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn components_end_where_each_slash_splits() {
+        let all = |p: &str| -> Vec<(usize, String)> {
+            components(p.as_bytes())
+                .map(|(end, c)| (end, String::from_utf8_lossy(c).into_owned()))
+                .collect()
+        };
+        assert_eq!(all("a/bc"), [(1, "a".into()), (4, "bc".into())]);
+        assert_eq!(all(""), [(0, String::new())]);
+        let empty = String::new();
+        assert_eq!(
+            all("/a//"),
+            [
+                (0, empty.clone()),
+                (2, "a".into()),
+                (3, empty.clone()),
+                (4, empty)
+            ]
+        );
+    }
 
     fn norm(raw: &str) -> (String, bool) {
         let mut out = Vec::new();

@@ -13,7 +13,7 @@ use std::hash::{BuildHasher, Hash, Hasher as _};
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
-use super::path::split_parent;
+use super::path::{components, split_parent};
 use crate::error::LayerErrorKind;
 
 /// A path of a scan: an index into its [`ScanPaths`].
@@ -259,18 +259,15 @@ impl ScanPaths {
             }
             self.last_ids.pop();
         }
-        let (mut start, mut id) = match self.last_ids.last() {
+        let (start, mut id) = match self.last_ids.last() {
             Some(&(end, id)) => (end + 1, id),
             None => (0, ROOT_PATH),
         };
-        while start <= path.len() && !path.is_empty() {
-            let end = path[start..]
-                .iter()
-                .position(|&b| b == b'/')
-                .map_or(path.len(), |i| start + i);
-            id = self.child(id, &path[start..end])?;
-            self.last_ids.push((end, id));
-            start = end + 1;
+        if start <= path.len() && !path.is_empty() {
+            for (end, name) in components(&path[start..]) {
+                id = self.child(id, name)?;
+                self.last_ids.push((start + end, id));
+            }
         }
         self.last.clear();
         self.last.extend_from_slice(path);

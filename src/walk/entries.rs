@@ -12,7 +12,7 @@ use super::options::{MAX_CAPTURE_LARGE, ScanOptions};
 use super::skip::Pass;
 use crate::bytes::tar::{Problem, Reader, is_truncation};
 use crate::error::LayerErrorKind;
-use crate::model::path::{join, normalize, split_parent, within};
+use crate::model::path::{components, join, normalize, split_parent, within};
 use crate::model::scan::DUPLICATE_MIN_BYTES;
 use crate::model::{Attrs, EntryKind, LayerFigures, LayerScan, Unstripped, Watched};
 
@@ -101,13 +101,11 @@ fn check_components(path: &[u8], entry: usize) -> Result<(), LayerErrorKind> {
         ));
     }
     let mut depth = 0;
-    let mut start = 0;
-    for end in memchr::memchr_iter(b'/', path).chain(std::iter::once(path.len())) {
+    for (_, component) in components(path) {
         depth += 1;
-        if end - start > usize::from(u16::MAX) {
+        if component.len() > usize::from(u16::MAX) {
             return limit("a path component is longer than 65535 bytes".to_string());
         }
-        start = end + 1;
     }
     if depth > MAX_PATH_DEPTH {
         return limit(format!(
