@@ -3,14 +3,13 @@
 //! clap_complete) and the man pages (`imgsize man`, clap_mangen), one for imgsize and
 //! one for each command, with the formats each command accepts.
 
-use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
 use clap_complete::Shell;
 
-use super::{EXIT_OK, command};
+use super::{EXIT_OK, command, print_bytes};
 
 #[derive(Debug, Args)]
 pub(super) struct CompletionsArgs {
@@ -32,23 +31,13 @@ pub(super) struct ManArgs {
     out: Option<PathBuf>,
 }
 
-/// Write to stdout; a closed pipe (`imgsize man | head`) is not an error.
-fn print(bytes: &[u8], what: &str) -> Result<u8> {
-    let mut out = io::stdout().lock();
-    match out.write_all(bytes).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
-            Err(e).with_context(|| format!("cannot write {what}"))
-        }
-        _ => Ok(EXIT_OK),
-    }
-}
-
 /// `imgsize completions SHELL`: the script on stdout.
 pub(super) fn completions(args: &CompletionsArgs) -> Result<u8> {
     let mut cmd = command();
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, "imgsize", &mut script);
-    print(&script, "the completions")
+    print_bytes(&script, "the completions")?;
+    Ok(EXIT_OK)
 }
 
 /// The pages: imgsize's own, then one per command in `--help`'s order (the help
@@ -99,7 +88,8 @@ pub(super) fn man(args: &ManArgs) -> Result<u8> {
         );
     };
     let (_, roff) = page(cmd)?;
-    print(&roff, "the man page")
+    print_bytes(&roff, "the man page")?;
+    Ok(EXIT_OK)
 }
 
 fn write_pages(pages: Vec<clap::Command>, dir: &Path) -> Result<u8> {

@@ -17,7 +17,9 @@ use imgsize::render::budget_file::{budget_file, headroom_text};
 use imgsize::render::format::visible;
 
 use super::progress::Bar;
-use super::{EXIT_OK, ReportArgs, hinted, named, no_tree, note_other_images, say, with_input};
+use super::{
+    EXIT_OK, ReportArgs, hinted, named, no_tree, note_other_images, print_bytes, say, with_input,
+};
 
 #[derive(Debug, Args)]
 pub(super) struct InitArgs {
@@ -56,10 +58,7 @@ pub(super) fn init(args: &InitArgs) -> Result<u8> {
         && !args.force
         && path.exists()
     {
-        anyhow::bail!(
-            "{} exists already: pass --force to replace it, or --output FILE to write another",
-            path.display()
-        );
+        return Err(exists_already(path));
     }
     let mut options = r.options(&[&r.image])?;
     // Every category row, so that each one the image is free of is known to be.
@@ -86,7 +85,10 @@ pub(super) fn init(args: &InitArgs) -> Result<u8> {
     // What is written must read back as `check` will read it.
     Budget::parse(&text, "the written budget").context("internal error")?;
     let wrote = match target {
-        Target::Stdout => write_stdout(&text)?,
+        Target::Stdout => {
+            print_bytes(text.as_bytes(), "the budget")?;
+            "wrote the budget to standard output".to_string()
+        }
         Target::File(path) => write_file(path, &text, args.force)?,
     };
     let name = report.image.reference.as_deref().unwrap_or(&r.image);
@@ -99,14 +101,12 @@ pub(super) fn init(args: &InitArgs) -> Result<u8> {
     Ok(EXIT_OK)
 }
 
-fn write_stdout(text: &str) -> Result<String> {
-    let mut out = io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
-            Err(e).context("cannot write the budget")
-        }
-        _ => Ok("wrote the budget to standard output".to_string()),
-    }
+/// The refusal to write over `path` without `--force`.
+fn exists_already(path: &Path) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{} exists already: pass --force to replace it, or --output FILE to write another",
+        path.display()
+    )
 }
 
 /// Write the file; without `force`, only a new one (a file that appeared since the
@@ -121,9 +121,7 @@ fn write_file(path: &Path, text: &str, force: bool) -> Result<String> {
         open.create_new(true);
     }
     let mut file = match open.open(path) {
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => anyhow::bail!(
-            "{shown} exists already: pass --force to replace it, or --output FILE to write another"
-        ),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(exists_already(path)),
         other => other.with_context(|| format!("cannot write {shown}"))?,
     };
     file.write_all(text.as_bytes())

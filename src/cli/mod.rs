@@ -484,14 +484,20 @@ fn fix_command(args: &FixArgs) -> Result<u8> {
             }
         }
     };
-    let mut out = io::stdout().lock();
-    match out.write_all(text.as_bytes()) {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
-            return Err(e).context("cannot write the diff");
-        }
-        _ => {}
-    }
+    print_bytes(text.as_bytes(), "the diff")?;
     Ok(EXIT_OK)
+}
+
+/// Write `bytes` to stdout; a closed pipe (`imgsize man | head`) is not an error, any
+/// other failure names `what` was being written.
+fn print_bytes(bytes: &[u8], what: &str) -> Result<()> {
+    let mut out = io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            Err(e).with_context(|| format!("cannot write {what}"))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn renderer(format: OutputFormat, width: Option<u16>) -> Box<dyn Renderer> {
