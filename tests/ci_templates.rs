@@ -214,7 +214,7 @@ fn condition_holds(condition: &str, ok: bool, resolve: &dyn Fn(&str) -> String) 
 }
 
 fn eval(side: &str, resolve: &dyn Fn(&str) -> String) -> String {
-    resolve(&format!("${{{{ {} }}}}", side.trim().trim_end_matches('!')))
+    resolve(&format!("${{{{ {} }}}}", side.trim()))
 }
 
 fn outputs(run: &ActionRun) -> Vec<(&str, &str)> {

@@ -47,13 +47,6 @@ pub enum Change {
 }
 
 impl Change {
-    pub const ALL: [Change; 4] = [
-        Change::Added,
-        Change::Modified,
-        Change::Deleted,
-        Change::Hidden,
-    ];
-
     /// Stable machine name (JSON).
     pub fn code(self) -> &'static str {
         match self {
