@@ -10,8 +10,9 @@
 # - rust:1.95-slim-bookworm: the debootstrap minbase rootfs of benches/rebuilds.sh,
 #   gcc and libc6-dev from Debian, this machine's Rust toolchain (bin/ and lib/ only),
 #   and the host's CA bundle for cargo as CARGO_HTTP_CAINFO (the image's own kept).
-# - gcr.io/distroless/cc-debian12:nonroot: what distroless/cc holds, from the host:
-#   glibc, libm, libgcc_s, the loader, the CA bundle, user 65532 and its home.
+# - gcr.io/distroless/cc-debian12:nonroot: what distroless/cc holds, from the host, as
+#   ci/image/stage.sh stages it without the binary: glibc, libm, libgcc_s, the loader,
+#   the CA bundle, user 65532 and its home.
 # Both are removed at the end, with the engine (ci/image/with-dockerd.sh).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -50,16 +51,7 @@ ENV PATH=/usr/local/rust/bin:$PATH CARGO_HOME=/usr/local/cargo \
 EOF
 docker build --quiet --network host -t rust:1.95-slim-bookworm "$ctx/rust" >/dev/null
 
-mkdir -p "$ctx/distroless/root/etc/ssl/certs" "$ctx/distroless/root/tmp" "$ctx/distroless/home/nonroot"
-for lib in $(ldd "$IMGSIZE" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
-  mkdir -p "$ctx/distroless/root$(dirname "$lib")"
-  cp -L "$lib" "$ctx/distroless/root$lib"
-done
-cp -L /etc/ssl/certs/ca-certificates.crt "$ctx/distroless/root/etc/ssl/certs/"
-printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' \
-  > "$ctx/distroless/root/etc/passwd"
-printf 'root:x:0:\nnonroot:x:65532:\n' > "$ctx/distroless/root/etc/group"
-chmod 1777 "$ctx/distroless/root/tmp"
+ci/image/stage.sh "$IMGSIZE" "$ctx/distroless/root" "$ctx/distroless/home" --libraries-only
 cat > "$ctx/distroless/Dockerfile" <<'EOF'
 FROM scratch
 COPY root/ /

@@ -6,9 +6,9 @@
 #
 # BINARY defaults to target/release/imgsize, OUT.tar to target/imgsize-image.tar (as
 # `docker save` writes it; OUT.oci.tar is the same image with gzip layers, as a
-# registry holds it). The binary is stripped and staged in ci/image/rootfs with the
-# shared libraries `ldd` names, the CA bundle and an unprivileged user (its home in
-# ci/image/home); `docker` (DOCKER_HOST) builds the image, skopeo copies it, and
+# registry holds it). ci/image/stage.sh stages the binary, stripped, in
+# ci/image/rootfs with the shared libraries `ldd` names, the CA bundle and an
+# unprivileged user (its home in ci/image/home); `docker` (DOCKER_HOST) builds the image, skopeo copies it, and
 # `imgsize check` judges the copy against ci/image/imgsize.toml. Exit status is the
 # check's (0 within budget, 1 a budget failed, 2 could not check) or 2 when staging or
 # the build fails.
@@ -27,29 +27,7 @@ fail() {
 }
 
 [ -x "$bin" ] || fail "no imgsize binary at $bin (cargo build --release first)"
-rm -rf "$root" "$home"
-
-# The program, stripped of its symbols and line tables.
-mkdir -p "$root/usr/local/bin"
-strip -o "$root/usr/local/bin/imgsize" "$bin" || fail "cannot strip $bin"
-chmod 0755 "$root/usr/local/bin/imgsize"
-
-# The shared libraries it links and the loader, at the paths the binary asks for.
-libs=$(ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
-[ -n "$libs" ] || fail "ldd lists no library for $bin"
-for lib in $libs; do
-  mkdir -p "$root$(dirname "$lib")"
-  cp -L "$lib" "$root$lib"
-done
-
-# CA certificates for registries, and the user the image runs as.
-mkdir -p "$root/etc/ssl/certs" "$root/tmp" "$root/home" "$home/nonroot"
-cp -L /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt" \
-  || fail "no CA bundle at /etc/ssl/certs/ca-certificates.crt"
-printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' \
-  > "$root/etc/passwd"
-printf 'root:x:0:\nnonroot:x:65532:\n' > "$root/etc/group"
-chmod 1777 "$root/tmp"
+"$repo/ci/image/stage.sh" "$bin" "$root" "$home" || exit 2
 
 docker build --quiet --target prebuilt --tag "$tag" "$repo" >/dev/null \
   || fail "docker build --target prebuilt failed"
